@@ -1,0 +1,2 @@
+//! `ferry-transfer`: the engine from the command line.
+fn main() {}

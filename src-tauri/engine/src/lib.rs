@@ -1,0 +1,30 @@
+//! # ferry-engine
+//!
+//! Ferry's transfer engine: the job model of Windows BITS (Background Intelligent Transfer
+//! Service) on a persistent queue, with HTTP downloads and BITS uploads. It has no user
+//! interface and no dependency on the desktop shell; the shell drives it through [`Engine`].
+//!
+//! ## Layout
+//! - [`engine`]: the [`Engine`] handle and the BITS verbs (create, add files, resume, suspend,
+//!   complete, cancel, setters, get/list, subscribe).
+//! - [`job`]: ids, types, states, priorities, files, progress, times and settings.
+//! - [`state`]: the one state machine deciding every transition.
+//! - [`scheduler`]: priorities, foreground concurrency, background time slices, retry and
+//!   no-progress timers.
+//! - [`transfer`]: HTTP downloads (ranges, validators, temporary files) and the upload protocol.
+//! - [`store`]: the SQLite job store (WAL, migrations, durable transitions).
+//! - [`secrets`]: credentials and custom headers, encrypted at rest.
+//! - [`policy`]: the BITS policies (limits, inactivity) and engine tunables.
+//! - [`event`]: lifecycle events and batched progress.
+//! - [`error`]: stable error codes (BG_E_*), contexts and the error type.
+
+pub mod error;
+pub mod event;
+pub mod job;
+pub mod policy;
+pub mod state;
+
+pub use error::{Error, ErrorCode, ErrorContext, Result};
+pub use event::{EngineEvent, ProgressEntry};
+pub use job::*;
+pub use policy::{Config, Policies};
