@@ -1,0 +1,123 @@
+# Ferry's build and test entry points. `make run` starts the app, `make test` runs every check
+# CI runs. Both install what is missing first (`make deps`), so a fresh Debian 12 machine needs
+# only a Rust toolchain, Node.js 20+ and this Makefile.
+
+# One warm target directory shared by every checkout of the project.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/ferry/target
+export CARGO_TARGET_DIR
+# `cargo install` puts tauri-driver here.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# Debian packages: the webview and tray libraries to build against, and the real peers the
+# tests drive (a display, a notification server, a system tray, nginx, curl, aria2).
+APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
+	libssl-dev build-essential file pkg-config xvfb webkit2gtk-driver dunst trayer xdotool \
+	imagemagick dbus-x11 nginx-light aria2 curl time libnotify-bin
+
+BINDINGS_DIR := ui/src/lib/bindings
+# The shell crate exports its own TypeScript types once it declares a `ts` feature.
+SHELL_HAS_TS := $(shell grep -qs '^ts *=' src-tauri/Cargo.toml && echo yes)
+
+# Steps run strictly one after another, and the first failure stops the run.
+.NOTPARALLEL:
+
+# Prints a step header.
+header = @printf '\n==> %s\n' '$(1)'
+
+.PHONY: run test bench deps deps-apt deps-toolchain deps-ui deps-tauri-driver bindings \
+	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e
+
+## Build the UI and start the app.
+run: deps ui-build
+	cargo run -p ferry
+
+## Every check CI runs, in order, stopping at the first failure.
+test: deps fmt-check clippy bindings-check rust-test ui-check ui-test ui-build app-build e2e
+	$(call header,All checks passed)
+
+## Throughput, CPU and memory of the engine against curl and aria2c (writes tests/bench/results.md).
+bench: deps
+	tests/bench/bench.py
+
+## Install whatever is missing; a warm run only looks.
+deps: deps-apt deps-toolchain deps-ui deps-tauri-driver
+
+deps-apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "Missing Debian packages. Install them with:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y $$missing"; \
+		exit 1; \
+	fi; \
+	echo "Installing Debian packages: $$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update && apt-get install -y $$missing
+
+deps-toolchain:
+	@command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain (rustup.rs)"; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "node/npm not found: install Node.js 20 or newer"; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || \
+		{ echo "Node.js 20 or newer is required (found $$(node --version))"; exit 1; }
+
+deps-ui: $(if $(wildcard ui/package-lock.json),ui/node_modules/.package-lock.json)
+
+# npm rewrites node_modules/.package-lock.json on every install, so it is the stamp.
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+deps-tauri-driver:
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked
+
+## Regenerate the TypeScript bindings from the Rust types (the folder holds nothing else).
+bindings:
+	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && \
+	TS_RS_EXPORT_DIR=$$fresh cargo test -q -p ferry-engine --features ts export_bindings && \
+	$(if $(SHELL_HAS_TS),TS_RS_EXPORT_DIR=$$fresh cargo test -q -p ferry --features ts export_bindings &&) \
+	mkdir -p $(BINDINGS_DIR) && \
+	find $(BINDINGS_DIR) -mindepth 1 -delete && \
+	cp -R "$$fresh"/. $(BINDINGS_DIR)/
+
+bindings-check:
+	$(call header,TypeScript bindings match the Rust types)
+	@$(MAKE) --no-print-directory bindings
+	@git diff --exit-code --stat -- $(BINDINGS_DIR) || \
+		{ echo "$(BINDINGS_DIR) is out of date: run 'make bindings' and commit the result"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- $(BINDINGS_DIR)); \
+	if [ -n "$$untracked" ]; then \
+		echo "New generated bindings are not committed: run 'make bindings' and commit:"; \
+		echo "$$untracked"; exit 1; \
+	fi
+
+fmt-check:
+	$(call header,Formatting (cargo fmt --check))
+	cargo fmt --all --check
+
+clippy:
+	$(call header,Lints (cargo clippy))
+	cargo clippy --workspace --all-targets -- -D warnings
+
+rust-test:
+	$(call header,Rust tests (engine unit and integration, shell smoke test))
+	cargo test --workspace
+
+ui-check:
+	$(call header,UI type check (svelte-check))
+	cd ui && npm run check
+
+ui-test:
+	$(call header,UI unit tests (vitest))
+	cd ui && npm test
+
+ui-build:
+	$(call header,UI build)
+	cd ui && npm run build
+
+app-build:
+	$(call header,App build (cargo build -p ferry))
+	cargo build -p ferry
+
+e2e:
+	$(call header,End-to-end tests (real app under Xvfb over WebDriver))
+	tests/e2e/run.sh
