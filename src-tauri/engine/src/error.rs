@@ -87,6 +87,10 @@ codes! {
     BG_E_INVALID_RANGE = 0x8020_002B, "a byte range is invalid";
     /// Ranges overlap or repeat.
     BG_E_OVERLAPPING_RANGES = 0x8020_002C, "byte ranges overlap";
+    /// The proxy list is longer than 32 KB.
+    BG_E_PROXY_LIST_TOO_LARGE = 0x8020_0018, "the proxy list is too long";
+    /// The proxy bypass list is longer than 32 KB.
+    BG_E_PROXY_BYPASS_LIST_TOO_LARGE = 0x8020_0019, "the proxy bypass list is too long";
     /// A bandwidth policy of 0 blocks background transfers now.
     BG_E_BLOCKED_BY_POLICY = 0x8020_003E, "a bandwidth policy blocks the transfer";
     /// Proxy settings do not work.

@@ -18,13 +18,25 @@
 //! - [`event`]: lifecycle events and batched progress.
 //! - [`error`]: stable error codes (BG_E_*), contexts and the error type.
 
+mod core;
+pub mod engine;
 pub mod error;
 pub mod event;
 pub mod job;
+mod notify_cmd;
 pub mod policy;
+pub mod record;
+mod runs;
+pub mod scheduler;
+pub mod secrets;
 pub mod state;
+pub mod store;
+pub mod transfer;
+pub mod validate;
 
+pub use engine::{CompleteOutcome, Engine, RenameFailure};
 pub use error::{Error, ErrorCode, ErrorContext, Result};
+pub use store::HistoryEntry;
 pub use event::{EngineEvent, ProgressEntry};
 pub use job::*;
 pub use policy::{Config, Policies};

@@ -1,0 +1,302 @@
+//! The engine's shared state and the one path every change to a job takes: apply the change to
+//! the in-memory record, commit it to the store, then announce it. If the commit fails the
+//! change is rolled back, so nothing is announced that a crash could take back.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use tokio::sync::{broadcast, Notify};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::EngineEvent;
+use crate::job::{JobId, JobState};
+use crate::policy::Config;
+use crate::record::JobRecord;
+use crate::secrets::SecretBox;
+use crate::state::{self, Trigger};
+use crate::store::{HistoryEntry, Store};
+use crate::transfer::http::Clients;
+use crate::transfer::LiveProgress;
+
+/// A transfer task in flight for a job.
+pub struct Run {
+    /// Identifies the run; reports from older runs are ignored.
+    pub id: u64,
+    /// Stops the task.
+    pub cancel: CancellationToken,
+    /// When the run started (for MaxDownloadTime and time slices).
+    pub started: Instant,
+}
+
+/// A job in memory: its record plus what only lives while the engine runs.
+pub struct JobEntry {
+    /// The persisted record.
+    pub record: JobRecord,
+    /// The transfer task, while CONNECTING or TRANSFERRING.
+    pub run: Option<Run>,
+    /// When a TRANSIENT_ERROR job retries by itself (`None`: it waits for a condition).
+    pub retry_at: Option<Instant>,
+    /// Since when the job has made no progress while failing (no-progress timer).
+    pub stalled_since: Option<Instant>,
+    /// Round-robin position among jobs of equal priority: lower goes first.
+    pub turn: u64,
+    /// Live bytes of the file in flight.
+    pub live: Arc<LiveProgress>,
+    /// Bytes moved since the record was last written to the store.
+    pub unsaved: bool,
+}
+
+impl JobEntry {
+    /// An entry for a record loaded or created now.
+    pub fn new(record: JobRecord, turn: u64) -> Self {
+        JobEntry {
+            record,
+            run: None,
+            retry_at: None,
+            stalled_since: None,
+            turn,
+            live: Arc::new(LiveProgress::default()),
+            unsaved: false,
+        }
+    }
+
+    /// Milliseconds until the automatic retry, while in TRANSIENT_ERROR.
+    pub fn retry_in_ms(&self) -> Option<u64> {
+        let at = self.retry_at?;
+        (self.record.state == JobState::TransientError)
+            .then(|| at.saturating_duration_since(Instant::now()).as_millis() as u64)
+    }
+
+    /// The public snapshot of this job.
+    pub fn info(&self) -> crate::job::JobInfo {
+        self.record.info(self.retry_in_ms())
+    }
+}
+
+/// Every job in the queue.
+#[derive(Default)]
+pub struct JobTable {
+    /// Jobs by id.
+    pub entries: HashMap<JobId, JobEntry>,
+    /// Next run id.
+    pub next_run: u64,
+    /// Next round-robin turn.
+    pub next_turn: u64,
+    /// Jobs that reached a final state while the engine ran, so calls on them answer
+    /// BG_E_INVALID_STATE rather than BG_E_NOT_FOUND.
+    pub finished: HashMap<JobId, JobState>,
+}
+
+impl JobTable {
+    /// A new turn at the back of the round robin.
+    pub fn take_turn(&mut self) -> u64 {
+        self.next_turn += 1;
+        self.next_turn
+    }
+
+    /// The error for a job that is not in the queue.
+    pub fn missing(&self, id: JobId) -> Error {
+        match self.finished.get(&id) {
+            Some(state) => Error::new(ErrorCode::BG_E_INVALID_STATE, format!("the job is {state}; it can no longer change")),
+            None => not_found(id),
+        }
+    }
+}
+
+/// Whether transfers may run at all (BITS: network present, owner logged on).
+#[derive(Clone, Copy, Debug)]
+pub struct Conditions {
+    /// A network connection exists.
+    pub network_up: bool,
+    /// The owner's session is active.
+    pub owner_active: bool,
+}
+
+/// State shared by the engine handle, the scheduler and the transfer tasks.
+pub struct Inner {
+    /// Tunables and policies (policies can change at run time).
+    pub config: RwLock<Config>,
+    /// The jobs. A std mutex: it is never held across an await, and the critical sections
+    /// are short (plus one small SQLite commit for durable transitions).
+    pub jobs: Mutex<JobTable>,
+    /// The store. Locked only while `jobs` is held, or alone; never the other way round.
+    pub store: Mutex<Store>,
+    /// Seals credentials and headers.
+    pub secrets: SecretBox,
+    /// Event fan-out.
+    pub events: broadcast::Sender<EngineEvent>,
+    /// Wakes the scheduler after any change that may start, stop or time a job.
+    pub wake: Notify,
+    /// HTTP clients.
+    pub http: Clients,
+    /// Fires on shutdown.
+    pub shutdown: CancellationToken,
+    /// Every task the engine spawned, awaited on shutdown.
+    pub tasks: TaskTracker,
+    /// Network and session conditions.
+    pub conditions: Mutex<Conditions>,
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+/// What a change wants besides the record edit.
+#[derive(Default)]
+pub struct ChangeNotes {
+    /// Events to send after the derived ones (e.g. FileTransferred before JobTransferred).
+    pub events_before: Vec<EngineEvent>,
+    /// Events to send after the derived ones.
+    pub events_after: Vec<EngineEvent>,
+    /// Do not announce a JobModified for this change (progress bookkeeping).
+    pub quiet: bool,
+    /// History entry to write when the job becomes final.
+    pub history: Option<HistoryEntry>,
+}
+
+impl Inner {
+    /// Locks the job table (a poisoned lock is recovered: the data is still consistent because
+    /// every change is applied to a clone first).
+    pub fn table(&self) -> MutexGuard<'_, JobTable> {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Locks the store.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> Config {
+        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Applies `change` to job `id` under a fresh lock of the table.
+    pub fn with_job<R>(&self, id: JobId, change: impl FnOnce(&mut JobEntry, &mut ChangeNotes) -> Result<R>) -> Result<R> {
+        let mut table = self.table();
+        self.apply(&mut table, id, change)
+    }
+
+    /// Applies `change` to job `id`: the edit is made on the record, committed to the store,
+    /// then announced. On any error the record is restored and nothing is announced.
+    pub fn apply<R>(
+        &self,
+        table: &mut JobTable,
+        id: JobId,
+        change: impl FnOnce(&mut JobEntry, &mut ChangeNotes) -> Result<R>,
+    ) -> Result<R> {
+        let Some(entry) = table.entries.get_mut(&id) else { return Err(table.missing(id)) };
+        let before = entry.record.clone();
+        let mut notes = ChangeNotes::default();
+        let result = change(entry, &mut notes);
+        if result.is_err() {
+            entry.record = before;
+            return result;
+        }
+        if entry.record != before {
+            let committed = if entry.record.state.is_final() {
+                let history = notes.history.take().unwrap_or_else(|| history_of(&entry.record, false));
+                self.store().finish_job(id, &history)
+            } else {
+                self.store().save_job(&entry.record)
+            };
+            if let Err(error) = committed {
+                tracing::error!(%id, "cannot commit a job change: {error}");
+                entry.record = before;
+                return Err(error);
+            }
+            entry.unsaved = false;
+        }
+        let after = &entry.record;
+        let mut events = std::mem::take(&mut notes.events_before);
+        if after.state != before.state {
+            let job = entry.info();
+            events.push(EngineEvent::StateChanged { job: job.clone(), from: before.state });
+            match after.state {
+                JobState::Transferred if after.settings.wants(crate::job::notify_flags::JOB_TRANSFERRED) => {
+                    events.push(EngineEvent::JobTransferred { job });
+                }
+                JobState::Error if after.settings.wants(crate::job::notify_flags::JOB_ERROR) => {
+                    if let Some(error) = after.error.clone() {
+                        events.push(EngineEvent::JobError { job, error });
+                    }
+                }
+                _ => {}
+            }
+        } else if *after != before && !notes.quiet {
+            events.push(EngineEvent::JobModified { job: entry.info() });
+        }
+        if after.state.is_final() {
+            events.push(EngineEvent::JobRemoved { id, state: after.state });
+        }
+        events.append(&mut notes.events_after);
+        if entry.record.state.is_final() {
+            if let Some(run) = entry.run.take() {
+                run.cancel.cancel();
+            }
+            table.finished.insert(id, entry.record.state);
+            table.entries.remove(&id);
+        }
+        for event in events {
+            let _ = self.events.send(event);
+        }
+        self.wake.notify_one();
+        result
+    }
+
+    /// Moves a job through the state machine and keeps its bookkeeping right: stops the transfer
+    /// task when the job leaves CONNECTING/TRANSFERRING, counts active time, stamps times.
+    pub fn transition(&self, entry: &mut JobEntry, trigger: Trigger) -> Result<JobState> {
+        let from = entry.record.state;
+        let to = state::next(from, entry.record.job_type, trigger)
+            .map_err(|code| Error::new(code, format!("a job in state {from} cannot do that")))?;
+        if to == from {
+            return Ok(to);
+        }
+        if from.is_active() && !to.is_active() {
+            if let Some(run) = entry.run.take() {
+                run.cancel.cancel();
+                entry.record.active_millis += run.started.elapsed().as_millis() as u64;
+            }
+            entry.live.file.store(0, std::sync::atomic::Ordering::Release);
+        }
+        let now = crate::job::now_millis();
+        entry.record.state = to;
+        entry.record.times.modified = now.max(entry.record.times.modified);
+        match to {
+            JobState::Transferred => entry.record.times.transfer_completed = Some(now),
+            JobState::Transferring => entry.record.error = None,
+            JobState::Queued | JobState::Suspended => entry.retry_at = None,
+            _ => {}
+        }
+        if to != JobState::TransientError {
+            entry.retry_at = None;
+        }
+        if matches!(to, JobState::Transferred | JobState::Error) {
+            entry.record.notify_pending = entry.record.settings.notify_command.is_some();
+        }
+        tracing::info!(id = %entry.record.id, %from, %to, "state changed");
+        Ok(to)
+    }
+}
+
+/// The history entry for a job that just became final.
+pub fn history_of(record: &JobRecord, auto_cancelled: bool) -> HistoryEntry {
+    HistoryEntry {
+        id: record.id,
+        display_name: record.settings.display_name.clone(),
+        job_type: record.job_type,
+        state: record.state,
+        finished_at: crate::job::now_millis(),
+        files: record.files.iter().filter(|f| f.completed).map(|f| f.local_path.clone()).collect(),
+        bytes: record.progress().bytes_transferred,
+        auto_cancelled,
+    }
+}
+
+/// The error for an unknown job id.
+pub fn not_found(id: JobId) -> Error {
+    Error::new(ErrorCode::BG_E_NOT_FOUND, format!("there is no job {id}"))
+}

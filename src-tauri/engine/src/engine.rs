@@ -1,0 +1,781 @@
+//! The [`Engine`] handle and the BITS verbs.
+//!
+//! Every verb validates its input, checks the state machine, commits the change and then
+//! announces it (see `core`). Verbs are synchronous: they only touch memory, the local file
+//! system for renames and deletions, and one small SQLite commit.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, Notify};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::core::{history_of, Conditions, Inner, JobEntry, JobTable};
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::EngineEvent;
+use crate::job::*;
+use crate::policy::{Config, Policies};
+use crate::record::{FileRecord, JobRecord};
+use crate::secrets::{JobSecrets, SecretBox};
+use crate::state::{self, Trigger};
+use crate::store::{HistoryEntry, Store};
+use crate::transfer::http::Clients;
+use crate::validate;
+
+/// What Complete did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct CompleteOutcome {
+    /// S_OK, BG_S_PARTIAL_COMPLETE, BG_S_UNABLE_TO_DELETE_FILES, or the code of the first rename
+    /// that failed (then the job stays TRANSFERRED).
+    pub code: ErrorCode,
+    /// ACKNOWLEDGED, or TRANSFERRED when a rename failed.
+    pub state: JobState,
+    /// Files now available under their final names.
+    #[cfg_attr(feature = "ts", ts(type = "Array<string>"))]
+    pub kept: Vec<PathBuf>,
+    /// Files dropped because they had not been fully transferred.
+    #[cfg_attr(feature = "ts", ts(type = "Array<string>"))]
+    pub discarded: Vec<PathBuf>,
+    /// Files that could not be renamed into place.
+    pub rename_failures: Vec<RenameFailure>,
+}
+
+/// A file Complete could not put in place.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct RenameFailure {
+    /// The final path that could not be written.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub path: PathBuf,
+    /// Why.
+    pub code: ErrorCode,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// A cheap, cloneable handle on a running engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Opens the store in `data_dir`, reloads every job, resumes what was queued or running
+    /// (from the temporary files' real length), runs the inactivity sweep and starts scheduling.
+    pub async fn start(config: Config, data_dir: &Path) -> Result<Engine> {
+        let store = Store::open(data_dir)?;
+        let secrets = SecretBox::open(data_dir)?;
+        let records = store.load_jobs()?;
+        let (events, _) = broadcast::channel(4096);
+        let inner = Arc::new(Inner {
+            http: Clients::new(&config),
+            config: RwLock::new(config),
+            jobs: Mutex::new(JobTable::default()),
+            store: Mutex::new(store),
+            secrets,
+            events,
+            wake: Notify::new(),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            conditions: Mutex::new(Conditions { network_up: true, owner_active: true }),
+            data_dir: data_dir.to_owned(),
+        });
+        reload(&inner, records)?;
+        inner.tasks.spawn(crate::scheduler::run(inner.clone()));
+        inner.tasks.spawn(crate::scheduler::sample_progress(inner.clone()));
+        inner.tasks.spawn(crate::scheduler::sweep_inactive_jobs(inner.clone()));
+        inner.tasks.spawn(crate::notify_cmd::run(inner.clone()));
+        tracing::info!(data_dir = %data_dir.display(), "engine started");
+        Ok(Engine { inner })
+    }
+
+    /// Stops every task, lets transfers flush what they received, and saves progress.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.tasks.close();
+        self.inner.tasks.wait().await;
+        crate::scheduler::persist_progress(&self.inner);
+        tracing::info!("engine stopped");
+    }
+
+    /// Events from now on. A slow receiver that lags should re-read [`Engine::list`].
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Every job in the queue, oldest first.
+    pub fn list(&self) -> Vec<JobInfo> {
+        let table = self.inner.table();
+        let mut jobs: Vec<JobInfo> = table.entries.values().map(JobEntry::info).collect();
+        jobs.sort_by_key(|j| (j.times.created, j.id));
+        jobs
+    }
+
+    /// One job.
+    pub fn get(&self, id: JobId) -> Result<JobInfo> {
+        let table = self.inner.table();
+        table.entries.get(&id).map(JobEntry::info).ok_or_else(|| table.missing(id))
+    }
+
+    /// The job's error (IBackgroundCopyJob::GetError): only in ERROR and TRANSIENT_ERROR.
+    pub fn get_error(&self, id: JobId) -> Result<JobError> {
+        let job = self.get(id)?;
+        match (job.state, job.error) {
+            (JobState::Error | JobState::TransientError, Some(error)) => Ok(error),
+            _ => Err(Error::code(ErrorCode::BG_E_ERROR_INFORMATION_UNAVAILABLE)),
+        }
+    }
+
+    /// The finished jobs, newest first.
+    pub fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
+        self.inner.store().history(limit)
+    }
+
+    /// Creates a SUSPENDED job (CreateJob).
+    pub fn create_job(&self, display_name: &str, job_type: JobType) -> Result<JobId> {
+        validate::display_name(display_name)?;
+        let config = self.inner.config();
+        let mut table = self.inner.table();
+        let owner = config.owner.clone();
+        let owned = table.entries.values().filter(|e| e.record.owner == owner).count();
+        if owned >= config.policies.max_jobs_per_user as usize {
+            return Err(Error::new(
+                ErrorCode::BG_E_TOO_MANY_JOBS_PER_USER,
+                format!("you already have {owned} jobs, the most MaxJobsPerUser allows; complete or cancel some first"),
+            ));
+        }
+        if table.entries.len() >= config.policies.max_jobs_per_machine as usize {
+            return Err(Error::new(
+                ErrorCode::BG_E_TOO_MANY_JOBS_PER_MACHINE,
+                format!("there are already {} jobs, the most MaxJobsPerMachine allows", table.entries.len()),
+            ));
+        }
+        let id = JobId::new();
+        let record = JobRecord::new(id, job_type, owner, JobSettings::new(display_name));
+        self.inner.store().save_job(&record)?;
+        let turn = table.take_turn();
+        let entry = JobEntry::new(record, turn);
+        let job = entry.info();
+        table.entries.insert(id, entry);
+        drop(table);
+        let _ = self.inner.events.send(EngineEvent::JobCreated { job });
+        tracing::info!(%id, ?job_type, "job created");
+        Ok(id)
+    }
+
+    /// Adds one file (AddFile).
+    pub fn add_file(&self, id: JobId, file: FileSpec) -> Result<()> {
+        self.add_files(id, vec![file])
+    }
+
+    /// Adds files, all or none (AddFileSet).
+    pub fn add_files(&self, id: JobId, files: Vec<FileSpec>) -> Result<()> {
+        self.add(id, files.into_iter().map(|f| (f, None)).collect())
+    }
+
+    /// Adds a file of which only `ranges` are downloaded, written back to back in the order
+    /// given (AddFileWithRanges; downloads only).
+    pub fn add_file_with_ranges(&self, id: JobId, file: FileSpec, ranges: Vec<ByteRange>) -> Result<()> {
+        let max = self.inner.config().policies.max_ranges_per_file;
+        let job = self.get(id)?;
+        if job.job_type != JobType::Download {
+            return Err(Error::new(ErrorCode::E_NOTIMPL, "byte ranges are for download jobs only"));
+        }
+        if job.settings.dynamic_content {
+            return Err(Error::new(ErrorCode::E_INVALIDARG, "dynamic-content jobs cannot use byte ranges"));
+        }
+        validate::ranges(&ranges, max)?;
+        self.add(id, vec![(file, Some(ranges))])
+    }
+
+    fn add(&self, id: JobId, files: Vec<(FileSpec, Option<Vec<ByteRange>>)>) -> Result<()> {
+        let max_files = self.inner.config().policies.max_files_per_job as usize;
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::AddFile)?;
+            let record = &mut entry.record;
+            if record.job_type.is_upload() && record.files.len() + files.len() > 1 {
+                return Err(Error::new(ErrorCode::BG_E_TOO_MANY_FILES, "upload jobs hold exactly one file"));
+            }
+            if files.is_empty() {
+                return Err(Error::new(ErrorCode::E_INVALIDARG, "no files were given"));
+            }
+            if record.files.len() + files.len() > max_files {
+                return Err(Error::new(
+                    ErrorCode::BG_E_TOO_MANY_FILES_IN_JOB,
+                    format!("a job may hold at most {max_files} files (MaxFilesPerJob)"),
+                ));
+            }
+            for (spec, ranges) in files {
+                validate::remote_url(&spec.remote_url)?;
+                if record.job_type.is_upload() {
+                    validate::upload_path(&spec.local_path)?;
+                } else {
+                    validate::download_path(&spec.local_path)?;
+                }
+                let index = record.files.len();
+                let mut file = FileRecord::new(spec.remote_url, spec.local_path, ranges);
+                if record.job_type == JobType::Download {
+                    file.temp_path = Some(temp_path(&file.local_path, id, index));
+                }
+                record.files.push(file);
+            }
+            record.touch();
+            Ok(())
+        })
+    }
+
+    /// Points a download file at another URL (SetRemoteName). A partial file continues only if
+    /// the new URL serves the same version.
+    pub fn set_remote_name(&self, id: JobId, file_index: u32, url: &str) -> Result<()> {
+        validate::remote_url(url)?;
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::SetProperty)?;
+            if entry.record.job_type.is_upload() {
+                return Err(Error::new(ErrorCode::E_NOTIMPL, "upload jobs cannot change their remote name"));
+            }
+            let file = file_mut(&mut entry.record, file_index)?;
+            file.remote_url = url.to_owned();
+            entry.record.touch();
+            Ok(())
+        })
+    }
+
+    /// Replaces `old_prefix` (case-sensitive, from the first character) by `new_prefix` in every
+    /// remote name (ReplaceRemotePrefix). Returns S_OK, or S_FALSE when nothing matched.
+    pub fn replace_remote_prefix(&self, id: JobId, old_prefix: &str, new_prefix: &str) -> Result<ErrorCode> {
+        if old_prefix.is_empty() || new_prefix.is_empty() {
+            return Err(Error::new(ErrorCode::E_INVALIDARG, "the prefixes must not be empty"));
+        }
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::SetProperty)?;
+            if entry.record.job_type.is_upload() {
+                return Err(Error::new(ErrorCode::E_NOTIMPL, "upload jobs cannot change their remote name"));
+            }
+            let mut matched = false;
+            for file in &mut entry.record.files {
+                if let Some(rest) = file.remote_url.strip_prefix(old_prefix) {
+                    let url = format!("{new_prefix}{rest}");
+                    validate::remote_url(&url)?;
+                    file.remote_url = url;
+                    matched = true;
+                }
+            }
+            entry.record.touch();
+            Ok(if matched { ErrorCode::S_OK } else { ErrorCode::S_FALSE })
+        })
+    }
+
+    /// Moves a file that has not been transferred yet to another local path (used by the
+    /// "choose another folder" fix). Its partial bytes are dropped.
+    pub fn set_local_path(&self, id: JobId, file_index: u32, path: PathBuf) -> Result<()> {
+        validate::download_path(&path)?;
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::SetProperty)?;
+            if entry.record.job_type.is_upload() {
+                return Err(Error::new(ErrorCode::E_NOTIMPL, "upload jobs cannot change their local file"));
+            }
+            let file = file_mut(&mut entry.record, file_index)?;
+            if file.transferred {
+                return Err(Error::new(ErrorCode::BG_E_INVALID_STATE, "that file is already transferred"));
+            }
+            if let Some(old) = file.temp_path.take() {
+                let _ = std::fs::remove_file(old);
+            }
+            file.reset();
+            file.temp_path = Some(temp_path(&path, id, file_index as usize));
+            file.local_path = path;
+            entry.record.touch();
+            Ok(())
+        })
+    }
+
+    /// Drops the partial bytes of a file so it downloads again from byte 0 (the fix for a server
+    /// that cannot resume).
+    pub fn restart_file(&self, id: JobId, file_index: u32) -> Result<()> {
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::SetProperty)?;
+            let file = file_mut(&mut entry.record, file_index)?;
+            if let Some(temp) = &file.temp_path {
+                if let Err(e) = std::fs::remove_file(temp) {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        return Err(Error::local_io(format!("cannot delete {}", temp.display()), e));
+                    }
+                }
+            }
+            file.reset();
+            entry.record.touch();
+            Ok(())
+        })
+    }
+
+    /// Resume: SUSPENDED or (TRANSIENT_)ERROR → QUEUED at once; no-op while active.
+    pub fn resume(&self, id: JobId) -> Result<()> {
+        let turn = self.inner.table().take_turn();
+        self.inner.with_job(id, |entry, _| {
+            let from = entry.record.state;
+            let to = self.inner.transition(entry, Trigger::Resume { has_files: !entry.record.files.is_empty() })?;
+            if from != to {
+                entry.turn = turn;
+                entry.record.active_millis = 0;
+                entry.record.ever_resumed = true;
+                entry.retry_at = None;
+                if from == JobState::Error || from == JobState::Suspended {
+                    entry.stalled_since = None;
+                }
+            }
+            entry.record.touch();
+            Ok(())
+        })
+    }
+
+    /// Suspend: stops transfers at once; SUSPENDED until resumed.
+    pub fn suspend(&self, id: JobId) -> Result<()> {
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::Suspend)?;
+            entry.record.touch();
+            Ok(())
+        })
+    }
+
+    /// Cancel: the job ends, every temporary file is deleted, nothing is handed over.
+    /// Returns S_OK or BG_S_UNABLE_TO_DELETE_FILES.
+    pub fn cancel(&self, id: JobId) -> Result<ErrorCode> {
+        self.inner.with_job(id, |entry, notes| {
+            state::next(entry.record.state, entry.record.job_type, Trigger::Cancel).map_err(Error::code)?;
+            stop_run(entry);
+            let code = cancel_files(entry);
+            self.inner.transition(entry, Trigger::Cancel)?;
+            notes.history = Some(history_of(&entry.record, false));
+            Ok(code)
+        })
+    }
+
+    /// Complete: downloads keep every fully transferred file under its final name and drop the
+    /// rest (any non-final state); uploads only from TRANSFERRED. A failed rename leaves the job
+    /// TRANSFERRED with the files already renamed in place.
+    pub fn complete(&self, id: JobId) -> Result<CompleteOutcome> {
+        self.inner.with_job(id, |entry, notes| {
+            state::next(entry.record.state, entry.record.job_type, Trigger::Complete { all_renamed: true })
+                .map_err(|code| Error::new(code, "upload jobs can be completed only once TRANSFERRED"))?;
+            stop_run(entry);
+            let mut outcome = CompleteOutcome {
+                code: ErrorCode::S_OK,
+                state: JobState::Acknowledged,
+                kept: Vec::new(),
+                discarded: Vec::new(),
+                rename_failures: Vec::new(),
+            };
+            let mut undeletable = false;
+            if entry.record.job_type == JobType::Download {
+                for file in &mut entry.record.files {
+                    if file.completed {
+                        outcome.kept.push(file.local_path.clone());
+                    } else if file.transferred {
+                        match hand_over(file) {
+                            Ok(()) => {
+                                file.completed = true;
+                                outcome.kept.push(file.local_path.clone());
+                            }
+                            Err(failure) => outcome.rename_failures.push(failure),
+                        }
+                    } else {
+                        outcome.discarded.push(file.local_path.clone());
+                    }
+                }
+                if outcome.rename_failures.is_empty() {
+                    for file in entry.record.files.iter().filter(|f| !f.transferred) {
+                        undeletable |= !delete_temp(file);
+                    }
+                }
+            } else {
+                entry.record.files.iter_mut().for_each(|f| f.completed = true);
+                outcome.kept = entry.record.files.iter().map(|f| f.local_path.clone()).collect();
+            }
+            let all_renamed = outcome.rename_failures.is_empty();
+            outcome.state = self.inner.transition(entry, Trigger::Complete { all_renamed })?;
+            outcome.code = match outcome.rename_failures.first() {
+                Some(failure) => failure.code,
+                None if undeletable => ErrorCode::BG_S_UNABLE_TO_DELETE_FILES,
+                None if !outcome.discarded.is_empty() => ErrorCode::BG_S_PARTIAL_COMPLETE,
+                None => ErrorCode::S_OK,
+            };
+            if all_renamed {
+                notes.history = Some(history_of(&entry.record, false));
+            }
+            Ok(outcome)
+        })
+    }
+
+    /// Suspends every job that is not already suspended (the tray's "Pause all").
+    pub fn suspend_all(&self) -> Vec<(JobId, Result<()>)> {
+        let ids: Vec<JobId> = self.list().into_iter().filter(|j| j.state != JobState::Suspended).map(|j| j.id).collect();
+        ids.into_iter().map(|id| (id, self.suspend(id))).collect()
+    }
+
+    /// Resumes every SUSPENDED job that has files (the tray's "Resume all").
+    pub fn resume_all(&self) -> Vec<(JobId, Result<()>)> {
+        let ids: Vec<JobId> = self
+            .list()
+            .into_iter()
+            .filter(|j| j.state == JobState::Suspended && !j.files.is_empty())
+            .map(|j| j.id)
+            .collect();
+        ids.into_iter().map(|id| (id, self.resume(id))).collect()
+    }
+
+    fn set(&self, id: JobId, change: impl FnOnce(&mut JobRecord) -> Result<()>) -> Result<()> {
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::SetProperty)?;
+            change(&mut entry.record)?;
+            entry.record.touch();
+            Ok(())
+        })
+    }
+
+    /// Sets the display name (≤ 256 characters).
+    pub fn set_display_name(&self, id: JobId, name: &str) -> Result<()> {
+        validate::display_name(name)?;
+        self.set(id, |r| {
+            r.settings.display_name = name.to_owned();
+            Ok(())
+        })
+    }
+
+    /// Sets the description (≤ 1,024 characters).
+    pub fn set_description(&self, id: JobId, text: &str) -> Result<()> {
+        validate::description(text)?;
+        self.set(id, |r| {
+            r.settings.description = text.to_owned();
+            Ok(())
+        })
+    }
+
+    /// Sets the priority.
+    pub fn set_priority(&self, id: JobId, priority: Priority) -> Result<()> {
+        self.set(id, |r| {
+            r.settings.priority = priority;
+            Ok(())
+        })
+    }
+
+    /// Sets the BG_NOTIFY_* flags; unknown bits are `E_NOTIMPL`.
+    pub fn set_notify_flags(&self, id: JobId, flags: u32) -> Result<()> {
+        if flags & !notify_flags::ALL != 0 {
+            return Err(Error::new(ErrorCode::E_NOTIMPL, format!("notify flags 0x{flags:X} are not supported")));
+        }
+        self.set(id, |r| {
+            r.settings.notify_flags = flags;
+            Ok(())
+        })
+    }
+
+    /// Sets or removes the program run on TRANSFERRED and ERROR.
+    pub fn set_notify_command(&self, id: JobId, command: Option<NotifyCommand>) -> Result<()> {
+        if let Some(command) = &command {
+            validate::notify_command(command)?;
+        }
+        self.set(id, |r| {
+            r.settings.notify_command = command;
+            Ok(())
+        })
+    }
+
+    /// Sets the minimum retry delay in seconds (values below 5 become 5).
+    pub fn set_minimum_retry_delay(&self, id: JobId, seconds: u32) -> Result<()> {
+        self.set(id, |r| {
+            r.settings.minimum_retry_delay_secs = seconds.max(MINIMUM_RETRY_DELAY_FLOOR_SECS);
+            Ok(())
+        })
+    }
+
+    /// Sets the no-progress timeout in seconds (0: every error is fatal).
+    pub fn set_no_progress_timeout(&self, id: JobId, seconds: u32) -> Result<()> {
+        self.set(id, |r| {
+            r.settings.no_progress_timeout_secs = seconds;
+            Ok(())
+        })
+    }
+
+    /// Sets the maximum time the job may spend connecting or transferring, in seconds.
+    pub fn set_maximum_download_time(&self, id: JobId, seconds: u32) -> Result<()> {
+        self.set(id, |r| {
+            r.settings.maximum_download_time_secs = seconds;
+            Ok(())
+        })
+    }
+
+    /// Sets the proxy.
+    pub fn set_proxy(&self, id: JobId, proxy: ProxySettings) -> Result<()> {
+        if let ProxySettings::Override { proxy: url, bypass } = &proxy {
+            if url.len() > 32_768 {
+                return Err(Error::code(ErrorCode::BG_E_PROXY_LIST_TOO_LARGE));
+            }
+            if bypass.len() > 32_768 {
+                return Err(Error::code(ErrorCode::BG_E_PROXY_BYPASS_LIST_TOO_LARGE));
+            }
+            reqwest::Proxy::all(url.as_str())
+                .map_err(|e| Error::new(ErrorCode::E_INVALIDARG, format!("the proxy {url} is not valid: {e}")))?;
+        }
+        self.set(id, |r| {
+            r.settings.proxy = proxy;
+            Ok(())
+        })
+    }
+
+    /// Sets the redirect policy (downloads only).
+    pub fn set_redirect_policy(&self, id: JobId, policy: RedirectPolicy) -> Result<()> {
+        self.set(id, |r| {
+            if r.job_type.is_upload() {
+                return Err(Error::new(ErrorCode::E_NOTIMPL, "redirect policies apply to downloads only"));
+            }
+            r.settings.redirect_policy = policy;
+            Ok(())
+        })
+    }
+
+    /// Allows servers that report no size or cannot resume (downloads; restarts at byte 0).
+    pub fn set_dynamic_content(&self, id: JobId, enabled: bool) -> Result<()> {
+        self.set(id, |r| {
+            if r.job_type.is_upload() {
+                return Err(Error::new(ErrorCode::E_NOTIMPL, "dynamic content applies to downloads only"));
+            }
+            if enabled && r.files.iter().any(|f| f.ranges.is_some()) {
+                return Err(Error::new(ErrorCode::E_INVALIDARG, "a job with byte ranges cannot use dynamic content"));
+            }
+            r.settings.dynamic_content = enabled;
+            Ok(())
+        })
+    }
+
+    /// Sets the reply file of an upload-reply job (before the reply starts).
+    pub fn set_reply_file_name(&self, id: JobId, path: PathBuf) -> Result<()> {
+        validate::download_path(&path)?;
+        self.set(id, |r| {
+            if r.job_type != JobType::UploadReply {
+                return Err(Error::new(ErrorCode::E_NOTIMPL, "only upload-reply jobs have a reply file"));
+            }
+            if r.reply_progress.is_some_and(|p| p.bytes_total.is_some()) {
+                return Err(Error::new(ErrorCode::BG_E_INVALID_STATE, "the reply has already started"));
+            }
+            r.settings.reply_file_name = Some(path);
+            Ok(())
+        })
+    }
+
+    /// Sets credentials for a target and scheme (replacing the same pair). Stored encrypted.
+    pub fn set_credentials(&self, id: JobId, credentials: Credentials) -> Result<()> {
+        validate::credentials(&credentials)?;
+        self.change_secrets(id, |secrets| {
+            secrets.credentials.retain(|c| (c.target, c.scheme) != (credentials.target, credentials.scheme));
+            secrets.credentials.push(credentials);
+        })
+    }
+
+    /// Removes the credentials of a target and scheme.
+    pub fn remove_credentials(&self, id: JobId, target: AuthTarget, scheme: AuthScheme) -> Result<()> {
+        self.change_secrets(id, |secrets| secrets.credentials.retain(|c| (c.target, c.scheme) != (target, scheme)))
+    }
+
+    /// Sets the custom headers sent with every request (stored encrypted, never shown back).
+    pub fn set_custom_headers(&self, id: JobId, headers: Vec<(String, String)>) -> Result<()> {
+        for (name, value) in &headers {
+            reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::new(ErrorCode::E_INVALIDARG, format!("{name} is not a valid header name")))?;
+            reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| Error::new(ErrorCode::E_INVALIDARG, format!("the value of {name} is not valid")))?;
+        }
+        self.change_secrets(id, |secrets| secrets.headers = headers)
+    }
+
+    fn change_secrets(&self, id: JobId, change: impl FnOnce(&mut JobSecrets)) -> Result<()> {
+        let inner = &self.inner;
+        self.set(id, |r| {
+            let mut secrets = match &r.sealed_secrets {
+                Some(sealed) => inner.secrets.open_sealed(sealed).unwrap_or_default(),
+                None => JobSecrets::default(),
+            };
+            change(&mut secrets);
+            r.credentials_set = secrets.credentials.iter().map(|c| (c.target, c.scheme)).collect();
+            r.custom_header_names = secrets.headers.iter().map(|(n, _)| n.clone()).collect();
+            r.sealed_secrets = Some(inner.secrets.seal(&secrets)?);
+            Ok(())
+        })
+    }
+
+    /// The policies in force.
+    pub fn policies(&self) -> Policies {
+        self.inner.config().policies
+    }
+
+    /// Changes the policies (limits apply to new jobs and files; the sweep uses the new timeout).
+    pub fn set_policies(&self, policies: Policies) {
+        self.inner.config.write().unwrap_or_else(|e| e.into_inner()).policies = policies;
+        crate::scheduler::sweep_once(&self.inner);
+    }
+
+    /// Changes how many FOREGROUND jobs run at once.
+    pub fn set_foreground_concurrency(&self, jobs: usize) {
+        self.inner.config.write().unwrap_or_else(|e| e.into_inner()).foreground_concurrency = jobs.max(1);
+        self.inner.wake.notify_one();
+    }
+
+    /// Tells the engine whether a network connection exists (transfers wait in
+    /// TRANSIENT_ERROR with BG_E_NETWORK_DISCONNECTED while it does not).
+    pub fn set_network_available(&self, available: bool) {
+        let was = std::mem::replace(&mut self.inner.conditions.lock().unwrap_or_else(|e| e.into_inner()).network_up, available);
+        if available && !was {
+            let ids: Vec<JobId> = self.list().into_iter().filter(|j| j.state == JobState::TransientError).map(|j| j.id).collect();
+            for id in ids {
+                let _ = self.inner.with_job(id, |entry, _| self.inner.transition(entry, Trigger::Retry));
+            }
+        }
+        self.inner.wake.notify_one();
+    }
+
+    /// Tells the engine whether the owner's session is active (transfers pause in QUEUED
+    /// while it is not).
+    pub fn set_owner_active(&self, active: bool) {
+        self.inner.conditions.lock().unwrap_or_else(|e| e.into_inner()).owner_active = active;
+        self.inner.wake.notify_one();
+    }
+
+    /// Creates a job for one file and resumes it (convenience for `download URL PATH`).
+    pub fn download(&self, display_name: &str, url: &str, path: &Path, priority: Priority) -> Result<JobId> {
+        let id = self.create_job(display_name, JobType::Download)?;
+        let made = self
+            .set_priority(id, priority)
+            .and_then(|_| self.add_file(id, FileSpec { remote_url: url.to_owned(), local_path: path.to_owned() }))
+            .and_then(|_| self.resume(id));
+        if let Err(error) = made {
+            let _ = self.cancel(id);
+            return Err(error);
+        }
+        Ok(id)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+}
+
+/// Where a file's bytes wait until Complete: a hidden file in the destination folder.
+fn temp_path(local: &Path, id: JobId, index: usize) -> PathBuf {
+    let name = local.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    local.with_file_name(format!(".{name}.ferry-{}-{index}.part", id.short()))
+}
+
+fn file_mut(record: &mut JobRecord, index: u32) -> Result<&mut FileRecord> {
+    record
+        .files
+        .get_mut(index as usize)
+        .ok_or_else(|| Error::new(ErrorCode::E_INVALIDARG, format!("the job has no file {index}")))
+}
+
+fn stop_run(entry: &mut JobEntry) {
+    if let Some(run) = entry.run.take() {
+        run.cancel.cancel();
+    }
+}
+
+/// Deletes every temporary file of a job that is being cancelled. Returns S_OK, or
+/// BG_S_UNABLE_TO_DELETE_FILES when one could not be deleted.
+pub fn cancel_files(entry: &mut JobEntry) -> ErrorCode {
+    stop_run(entry);
+    let mut all = true;
+    for file in entry.record.files.iter().filter(|f| !f.completed) {
+        all &= delete_temp(file);
+    }
+    if all {
+        ErrorCode::S_OK
+    } else {
+        ErrorCode::BG_S_UNABLE_TO_DELETE_FILES
+    }
+}
+
+fn delete_temp(file: &FileRecord) -> bool {
+    match &file.temp_path {
+        Some(temp) => match std::fs::remove_file(temp) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => {
+                tracing::warn!(path = %temp.display(), "cannot delete a temporary file: {e}");
+                false
+            }
+        },
+        None => true,
+    }
+}
+
+/// Puts a transferred file in place: the server's time on it, then an atomic rename.
+fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
+    let fail = |e: std::io::Error| RenameFailure {
+        path: file.local_path.clone(),
+        code: crate::error::io_error_code(&e),
+        message: format!("cannot put {} in place: {e}", file.local_path.display()),
+    };
+    let Some(temp) = &file.temp_path else { return Ok(()) };
+    if let Some(millis) = file.server_modified {
+        if let Ok(handle) = std::fs::File::options().write(true).open(temp) {
+            let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis.max(0) as u64);
+            let _ = handle.set_modified(when);
+        }
+    }
+    if file.local_path.is_dir() {
+        return Err(RenameFailure {
+            path: file.local_path.clone(),
+            code: ErrorCode::E_ACCESSDENIED,
+            message: format!("{} is a folder; move it away and complete again", file.local_path.display()),
+        });
+    }
+    std::fs::rename(temp, &file.local_path).map_err(fail)
+}
+
+/// Loads records into the table; jobs that were running go back to QUEUED and continue from
+/// what their temporary files really hold.
+fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
+    records.sort_by_key(|r| (r.times.created, r.id));
+    let mut table = inner.table();
+    let mut changed = Vec::new();
+    for mut record in records {
+        let before = record.clone();
+        if record.state.is_active() {
+            record.state = JobState::Queued;
+        }
+        for file in &mut record.files {
+            let Some(temp) = &file.temp_path else { continue };
+            if file.completed {
+                continue;
+            }
+            let on_disk = std::fs::metadata(temp).map(|m| m.len()).ok();
+            if file.transferred {
+                if on_disk != file.bytes_total {
+                    tracing::warn!(path = %temp.display(), "a transferred file's temporary copy is missing; downloading it again");
+                    file.reset();
+                }
+            } else {
+                file.bytes_transferred = on_disk.unwrap_or(0);
+            }
+        }
+        if record.files.iter().any(|f| !f.transferred) && record.state == JobState::Transferred {
+            record.state = JobState::Queued;
+        }
+        if record != before {
+            changed.push(record.clone());
+        }
+        let turn = table.take_turn();
+        let mut entry = JobEntry::new(record, turn);
+        if entry.record.state == JobState::TransientError {
+            let delay = std::time::Duration::from_secs(u64::from(entry.record.settings.minimum_retry_delay_secs));
+            entry.retry_at = Some(tokio::time::Instant::now() + delay);
+            entry.stalled_since = Some(tokio::time::Instant::now());
+        }
+        table.entries.insert(entry.record.id, entry);
+    }
+    inner.store().save_jobs(changed.iter())?;
+    tracing::info!(jobs = table.entries.len(), "jobs reloaded");
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! The persisted form of a job: everything the store keeps and the engine needs after a restart.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::job::{
+    ByteRange, FileInfo, JobError, JobId, JobInfo, JobSettings, JobState, JobTimes, JobType,
+    Progress, ReplyProgress, UnixMillis,
+};
+
+/// What identifies one version of a remote file: if any of these change, a partial download
+/// of the old version must not be continued.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validators {
+    /// The ETag, if the server sent one.
+    pub etag: Option<String>,
+    /// The Last-Modified header, verbatim.
+    pub last_modified: Option<String>,
+    /// The full size of the remote file.
+    pub length: Option<u64>,
+}
+
+impl Validators {
+    /// The value for `If-Range`: the ETag if strong, else the date. `None` means the version
+    /// cannot be checked, so a resume is not safe.
+    pub fn if_range(&self) -> Option<&str> {
+        match (&self.etag, &self.last_modified) {
+            (Some(etag), _) if !etag.starts_with("W/") => Some(etag),
+            (_, Some(date)) => Some(date),
+            _ => None,
+        }
+    }
+}
+
+/// One file of a job, as persisted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Current remote URL.
+    pub remote_url: String,
+    /// Final local path.
+    pub local_path: PathBuf,
+    /// Ranges requested (downloads with ranges only).
+    pub ranges: Option<Vec<ByteRange>>,
+    /// Temporary file in the destination folder (downloads).
+    pub temp_path: Option<PathBuf>,
+    /// Total bytes to transfer, once known.
+    pub bytes_total: Option<u64>,
+    /// Bytes transferred (the temporary file's length is the truth after a restart).
+    pub bytes_transferred: u64,
+    /// Every byte arrived.
+    pub transferred: bool,
+    /// Handed to the user by Complete.
+    pub completed: bool,
+    /// Version of the remote file the partial bytes belong to.
+    pub validators: Option<Validators>,
+    /// Server's modification time, applied to the final file.
+    pub server_modified: Option<UnixMillis>,
+    /// Upload session id, kept so a restart resumes the same session.
+    pub upload_session: Option<String>,
+}
+
+impl FileRecord {
+    /// A file not yet started.
+    pub fn new(remote_url: String, local_path: PathBuf, ranges: Option<Vec<ByteRange>>) -> Self {
+        FileRecord {
+            remote_url,
+            local_path,
+            ranges,
+            temp_path: None,
+            bytes_total: None,
+            bytes_transferred: 0,
+            transferred: false,
+            completed: false,
+            validators: None,
+            server_modified: None,
+            upload_session: None,
+        }
+    }
+
+    /// Forgets the partial bytes' version, so the next attempt starts the file from byte 0.
+    pub fn reset(&mut self) {
+        self.bytes_transferred = 0;
+        self.validators = None;
+        self.transferred = false;
+        if self.ranges.is_none() {
+            self.bytes_total = None;
+        }
+    }
+}
+
+/// A job as persisted in the store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// Unique id.
+    pub id: JobId,
+    /// Type, fixed at creation.
+    pub job_type: JobType,
+    /// Current state.
+    pub state: JobState,
+    /// Owning OS user.
+    pub owner: String,
+    /// Settable properties.
+    pub settings: JobSettings,
+    /// Files, in transfer order.
+    pub files: Vec<FileRecord>,
+    /// Wall-clock times.
+    pub times: JobTimes,
+    /// Error while in ERROR or TRANSIENT_ERROR.
+    pub error: Option<JobError>,
+    /// Errors so far.
+    pub error_count: u32,
+    /// Last activity (setter, file added, byte moved), for the inactivity policy.
+    pub last_activity: UnixMillis,
+    /// Milliseconds spent CONNECTING or TRANSFERRING since the last Resume (MaxDownloadTime).
+    pub active_millis: u64,
+    /// Whether the job has been resumed at least once (some settings lock after that).
+    pub ever_resumed: bool,
+    /// Encrypted credentials and custom headers (see `secrets`).
+    pub sealed_secrets: Option<String>,
+    /// Which credentials are set, in the clear (no secrets).
+    pub credentials_set: Vec<(crate::job::AuthTarget, crate::job::AuthScheme)>,
+    /// Names of the custom headers, in the clear (no values).
+    pub custom_header_names: Vec<String>,
+    /// Reply progress (upload-reply).
+    pub reply_progress: Option<ReplyProgress>,
+    /// Whether the completion event of the current state still has to reach the notify command.
+    pub notify_pending: bool,
+}
+
+impl JobRecord {
+    /// A new SUSPENDED job.
+    pub fn new(id: JobId, job_type: JobType, owner: String, settings: JobSettings) -> Self {
+        let now = crate::job::now_millis();
+        JobRecord {
+            id,
+            job_type,
+            state: JobState::Suspended,
+            owner,
+            settings,
+            files: Vec::new(),
+            times: JobTimes { created: now, modified: now, transfer_completed: None },
+            error: None,
+            error_count: 0,
+            last_activity: now,
+            active_millis: 0,
+            ever_resumed: false,
+            sealed_secrets: None,
+            credentials_set: Vec::new(),
+            custom_header_names: Vec::new(),
+            reply_progress: job_type_reply(job_type),
+            notify_pending: false,
+        }
+    }
+
+    /// Marks a change made by the user (bumps modification time and resets inactivity).
+    pub fn touch(&mut self) {
+        let now = crate::job::now_millis();
+        self.times.modified = now.max(self.times.modified);
+        self.last_activity = now;
+    }
+
+    /// Job progress from its files.
+    pub fn progress(&self) -> Progress {
+        let mut total = Some(0u64);
+        let mut transferred = 0u64;
+        let mut files_transferred = 0u32;
+        for file in &self.files {
+            total = match (total, file.bytes_total) {
+                (Some(sum), Some(size)) => Some(sum + size),
+                _ => None,
+            };
+            transferred += file.bytes_transferred;
+            files_transferred += u32::from(file.transferred);
+        }
+        Progress {
+            bytes_total: total,
+            bytes_transferred: transferred,
+            files_total: self.files.len() as u32,
+            files_transferred,
+        }
+    }
+
+    /// Index of the first file that still needs bytes.
+    pub fn current_file(&self) -> Option<usize> {
+        self.files.iter().position(|file| !file.transferred)
+    }
+
+    /// The public snapshot.
+    pub fn info(&self, retry_in_ms: Option<u64>) -> JobInfo {
+        JobInfo {
+            id: self.id,
+            job_type: self.job_type,
+            state: self.state,
+            owner: self.owner.clone(),
+            settings: self.settings.clone(),
+            files: self
+                .files
+                .iter()
+                .enumerate()
+                .map(|(index, file)| FileInfo {
+                    index: index as u32,
+                    remote_url: file.remote_url.clone(),
+                    local_path: file.local_path.clone(),
+                    temp_path: file.temp_path.clone(),
+                    ranges: file.ranges.clone(),
+                    bytes_total: file.bytes_total,
+                    bytes_transferred: file.bytes_transferred,
+                    transferred: file.transferred,
+                    completed: file.completed,
+                })
+                .collect(),
+            progress: self.progress(),
+            reply_progress: self.reply_progress,
+            times: self.times,
+            error: self.error.clone(),
+            error_count: self.error_count,
+            credentials_set: self.credentials_set.clone(),
+            custom_header_names: self.custom_header_names.clone(),
+            retry_in_ms,
+        }
+    }
+}
+
+fn job_type_reply(job_type: JobType) -> Option<ReplyProgress> {
+    (job_type == JobType::UploadReply).then(ReplyProgress::default)
+}

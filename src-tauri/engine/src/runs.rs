@@ -1,0 +1,223 @@
+//! How reports from transfer tasks change jobs. Every handler first checks that the report comes
+//! from the job's current run; reports of stale runs change nothing.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::core::{ChangeNotes, Inner, JobEntry};
+use crate::error::{Error, ErrorCode, ErrorContext};
+use crate::event::EngineEvent;
+use crate::job::{JobError, JobId, JobState};
+use crate::state::Trigger;
+use crate::transfer::download::FileDone;
+use crate::transfer::http::Failure;
+use crate::transfer::{FileStart, FileTask, NextStep};
+
+fn stale() -> Error {
+    Error::new(ErrorCode::BG_E_INVALID_STATE, "the transfer was stopped")
+}
+
+fn current(entry: &JobEntry, run_id: u64) -> crate::error::Result<()> {
+    match &entry.run {
+        Some(run) if run.id == run_id => Ok(()),
+        _ => Err(stale()),
+    }
+}
+
+impl Inner {
+    /// The next file for run `run_id` of job `id`.
+    pub fn next_step(&self, id: JobId, run_id: u64) -> NextStep {
+        let table = self.table();
+        let Some(entry) = table.entries.get(&id) else { return NextStep::Stale };
+        if current(entry, run_id).is_err() {
+            return NextStep::Stale;
+        }
+        let Some(index) = entry.record.current_file() else { return NextStep::AllDone };
+        let secrets = match &entry.record.sealed_secrets {
+            Some(sealed) => match self.secrets.open_sealed(sealed) {
+                Ok(secrets) => secrets,
+                Err(error) => {
+                    drop(table);
+                    self.report_failure(id, run_id, None, Failure::fatal(error.code, ErrorContext::GeneralQueueManager, error.message));
+                    return NextStep::Stale;
+                }
+            },
+            None => Default::default(),
+        };
+        NextStep::File(Box::new(FileTask {
+            index,
+            file: entry.record.files[index].clone(),
+            settings: entry.record.settings.clone(),
+            secrets,
+        }))
+    }
+
+    /// The server answered: CONNECTING → TRANSFERRING.
+    pub fn report_connected(&self, id: JobId, run_id: u64) {
+        let _ = self.with_job(id, |entry, _| {
+            current(entry, run_id)?;
+            self.transition(entry, Trigger::Connected)
+        });
+    }
+
+    /// A file's bytes start to flow; its size and version are committed first.
+    pub fn report_file_started(&self, id: JobId, run_id: u64, index: usize, start: &FileStart) -> Result<(), Failure> {
+        self.with_job(id, |entry, notes| {
+            current(entry, run_id)?;
+            notes.quiet = true;
+            let file = &mut entry.record.files[index];
+            file.bytes_transferred = start.offset;
+            file.bytes_total = start.total;
+            file.validators = start.validators.clone();
+            Ok(())
+        })
+        .map_err(|e| Failure::fatal(e.code, ErrorContext::GeneralQueueManager, e.message))
+    }
+
+    /// The file's remote name changed (redirect reported, or refused).
+    pub fn report_remote_name(&self, id: JobId, run_id: u64, index: usize, url: &str) {
+        let _ = self.with_job(id, |entry, _| {
+            current(entry, run_id)?;
+            entry.record.files[index].remote_url = url.to_owned();
+            Ok(())
+        });
+    }
+
+    /// A file finished. Returns false when the run should stop.
+    pub fn report_file_done(&self, id: JobId, run_id: u64, index: usize, done: FileDone) -> bool {
+        self.with_job(id, |entry, notes| {
+            current(entry, run_id)?;
+            let file = &mut entry.record.files[index];
+            file.transferred = true;
+            file.bytes_total = Some(file.bytes_total.unwrap_or(file.bytes_transferred).max(file.bytes_transferred));
+            if let Some(total) = file.bytes_total {
+                file.bytes_transferred = total;
+            }
+            if let Some(temp) = &file.temp_path {
+                if let Ok(meta) = std::fs::metadata(temp) {
+                    file.bytes_transferred = meta.len();
+                    file.bytes_total = Some(meta.len());
+                }
+            }
+            file.server_modified = done.server_modified;
+            entry.record.last_activity = crate::job::now_millis();
+            entry.stalled_since = None;
+            notes.quiet = true;
+            if entry.record.settings.wants(crate::job::notify_flags::FILE_TRANSFERRED) {
+                notes.events_after.push(EngineEvent::FileTransferred { id, file_index: index as u32 });
+            }
+            Ok(())
+        })
+        .is_ok()
+    }
+
+    /// Every file arrived: TRANSFERRED.
+    pub fn report_all_transferred(&self, id: JobId, run_id: u64) {
+        let _ = self.with_job(id, |entry, _| {
+            current(entry, run_id)?;
+            self.transition(entry, Trigger::AllTransferred)
+        });
+    }
+
+    /// A transfer failed. Transient failures wait for the retry delay unless the no-progress
+    /// timeout is 0, the retry delay exceeds it, or it has already passed: then the job goes to
+    /// ERROR, as a fatal failure does.
+    pub fn report_failure(&self, id: JobId, run_id: u64, file: Option<usize>, failure: Failure) {
+        let _ = self.with_job(id, |entry, _| {
+            current(entry, run_id)?;
+            self.fail(entry, file, failure);
+            Ok(())
+        });
+    }
+
+    /// Puts a job into TRANSIENT_ERROR or ERROR for `failure`.
+    pub fn fail(&self, entry: &mut JobEntry, file: Option<usize>, failure: Failure) {
+        let settings = &entry.record.settings;
+        let retry_delay = Duration::from_secs(u64::from(settings.minimum_retry_delay_secs));
+        let no_progress = Duration::from_secs(u64::from(settings.no_progress_timeout_secs));
+        let now = Instant::now();
+        let stalled_since = *entry.stalled_since.get_or_insert(now);
+        let delay = failure.retry_after.map_or(retry_delay, |hint| hint.max(retry_delay));
+        let retry_at = now + delay;
+        let transient = failure.transient
+            && !no_progress.is_zero()
+            && retry_delay <= no_progress
+            && retry_at <= stalled_since + no_progress;
+        let protocol = file
+            .and_then(|i| entry.record.files.get(i))
+            .and_then(|f| url::Url::parse(&f.remote_url).ok())
+            .map(|u| u.scheme().to_owned());
+        entry.record.error = Some(JobError {
+            code: failure.code,
+            code_name: failure.code.name().into_owned(),
+            context: failure.context,
+            description: failure.description,
+            file_index: file.map(|i| i as u32),
+            protocol,
+            retry_after_secs: failure.retry_after.map(|d| d.as_secs() as u32),
+        });
+        entry.record.error_count += 1;
+        let trigger = if transient { Trigger::TransientFailure } else { Trigger::FatalFailure };
+        if self.transition(entry, trigger).is_ok() && transient {
+            entry.retry_at = Some(retry_at);
+        }
+    }
+
+    /// Moves TRANSIENT_ERROR jobs whose delay passed back to QUEUED, and those whose no-progress
+    /// timeout passed to ERROR; stops jobs over their maximum download time.
+    pub fn run_timers(&self, table: &mut crate::core::JobTable, now: Instant) {
+        let ids: Vec<JobId> = table.entries.keys().copied().collect();
+        for id in ids {
+            let Some(entry) = table.entries.get(&id) else { continue };
+            let settings = &entry.record.settings;
+            let no_progress = Duration::from_secs(u64::from(settings.no_progress_timeout_secs));
+            match entry.record.state {
+                JobState::TransientError => {
+                    let expired = entry.stalled_since.is_some_and(|since| now >= since + no_progress);
+                    let due = entry.retry_at.is_some_and(|at| now >= at);
+                    if expired {
+                        let _ = self.apply(table, id, |entry, _| self.expire(entry));
+                    } else if due {
+                        let _ = self.apply(table, id, |entry, _| self.transition(entry, Trigger::Retry));
+                    }
+                }
+                state if state.is_active() => {
+                    let limit = Duration::from_secs(u64::from(settings.maximum_download_time_secs));
+                    if active_time(entry, now) >= limit {
+                        let _ = self.apply(table, id, |entry, _| {
+                            self.fail(entry, None, Failure::fatal(
+                                ErrorCode::BG_E_MAXDOWNLOAD_TIMEOUT,
+                                ErrorContext::GeneralTransport,
+                                "the job spent longer than its maximum download time connecting and transferring",
+                            ));
+                            Ok(())
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn expire(&self, entry: &mut JobEntry) -> crate::error::Result<JobState> {
+        if let Some(error) = &mut entry.record.error {
+            error.description = format!("{} (no progress for the job's no-progress timeout)", error.description);
+        }
+        self.transition(entry, Trigger::FatalFailure)
+    }
+
+    /// Applies a change with no announcement beyond what the transition sends.
+    pub fn quiet_change(&self, id: JobId, change: impl FnOnce(&mut JobEntry) -> crate::error::Result<()>) -> crate::error::Result<()> {
+        self.with_job(id, |entry, notes: &mut ChangeNotes| {
+            notes.quiet = true;
+            change(entry)
+        })
+    }
+}
+
+/// Time a job has spent CONNECTING or TRANSFERRING since its last Resume.
+pub fn active_time(entry: &JobEntry, now: Instant) -> Duration {
+    let running = entry.run.as_ref().map_or(Duration::ZERO, |run| now.saturating_duration_since(run.started));
+    Duration::from_millis(entry.record.active_millis) + running
+}

@@ -1,0 +1,300 @@
+//! Who transfers when. FOREGROUND jobs run side by side up to a configurable cap; background
+//! jobs share one slot: the highest priority waiting wins, a higher priority pre-empts a lower
+//! one, and equal priorities take turns by time slice. Retry, no-progress and maximum-download
+//! timers run on tokio's monotonic clock, so wall-clock changes do not move them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::core::{history_of, Inner, JobTable, Run};
+use crate::event::{EngineEvent, FileBytes, ProgressEntry};
+use crate::job::{JobId, JobState, Priority};
+use crate::runs::active_time;
+use crate::state::Trigger;
+
+/// The scheduler task: one pass after every change and at the next timer.
+pub async fn run(inner: Arc<Inner>) {
+    loop {
+        let wake_at = pass(&inner);
+        let sleep = async {
+            match wake_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = inner.shutdown.cancelled() => return,
+            _ = inner.wake.notified() => {}
+            _ = sleep => {}
+        }
+    }
+}
+
+/// One scheduling pass; returns when the next timer is due.
+pub fn pass(inner: &Arc<Inner>) -> Option<Instant> {
+    let now = Instant::now();
+    let config = inner.config();
+    let conditions = *inner.conditions.lock().unwrap_or_else(|e| e.into_inner());
+    let mut table = inner.table();
+    inner.run_timers(&mut table, now);
+    if !conditions.network_up {
+        network_down(inner, &mut table);
+    }
+    if !conditions.owner_active || !conditions.network_up {
+        stop_all(inner, &mut table);
+        return next_timer(&table, &config, now);
+    }
+    schedule_foreground(inner, &mut table, config.foreground_concurrency);
+    schedule_background(inner, &mut table, config.time_slice, now);
+    next_timer(&table, &config, now)
+}
+
+fn waiting_or_running(table: &JobTable, foreground: bool) -> Vec<(JobId, Priority, u64, bool)> {
+    let mut jobs: Vec<_> = table
+        .entries
+        .values()
+        .filter(|e| matches!(e.record.state, JobState::Queued) || e.record.state.is_active())
+        .filter(|e| (e.record.settings.priority == Priority::Foreground) == foreground)
+        .map(|e| (e.record.id, e.record.settings.priority, e.turn, e.run.is_some()))
+        .collect();
+    jobs.sort_by_key(|&(_, priority, turn, _)| (priority, turn));
+    jobs
+}
+
+fn schedule_foreground(inner: &Arc<Inner>, table: &mut JobTable, cap: usize) {
+    let jobs = waiting_or_running(table, true);
+    let mut running = jobs.iter().filter(|j| j.3).count();
+    for (id, _, _, is_running) in jobs {
+        if running >= cap.max(1) {
+            break;
+        }
+        if !is_running {
+            start(inner, table, id);
+            running += 1;
+        }
+    }
+}
+
+fn schedule_background(inner: &Arc<Inner>, table: &mut JobTable, slice: Duration, now: Instant) {
+    let jobs = waiting_or_running(table, false);
+    let Some(&(_, best, _, _)) = jobs.first() else { return };
+    let mut running: Option<(JobId, Priority)> = None;
+    for &(id, priority, _, is_running) in &jobs {
+        if !is_running {
+            continue;
+        }
+        let slice_over = table.entries.get(&id).and_then(|e| e.run.as_ref()).is_some_and(|run| now >= run.started + slice);
+        let rival_waiting = jobs.iter().any(|&(other, p, _, r)| other != id && p == priority && !r);
+        if priority > best || running.is_some() || (slice_over && rival_waiting) {
+            deschedule(inner, table, id);
+        } else {
+            running = Some((id, priority));
+        }
+    }
+    if running.is_none() {
+        let next = waiting_or_running(table, false).into_iter().find(|j| !j.3);
+        if let Some((id, _, _, _)) = next {
+            start(inner, table, id);
+        }
+    }
+}
+
+fn start(inner: &Arc<Inner>, table: &mut JobTable, id: JobId) {
+    table.next_run += 1;
+    let run_id = table.next_run;
+    let cancel = inner.shutdown.child_token();
+    let mut live = None;
+    let started = inner.apply(table, id, |entry, _| {
+        inner.transition(entry, Trigger::Scheduled)?;
+        entry.run = Some(Run { id: run_id, cancel: cancel.clone(), started: Instant::now() });
+        live = Some(entry.live.clone());
+        Ok(())
+    });
+    if let (Ok(()), Some(live)) = (started, live) {
+        inner.tasks.spawn(crate::transfer::run_job(inner.clone(), id, run_id, cancel, live));
+    }
+}
+
+fn deschedule(inner: &Arc<Inner>, table: &mut JobTable, id: JobId) {
+    let turn = table.take_turn();
+    let _ = inner.apply(table, id, |entry, notes| {
+        notes.quiet = true;
+        entry.turn = turn;
+        inner.transition(entry, Trigger::Descheduled).map(|_| ())
+    });
+}
+
+fn stop_all(inner: &Arc<Inner>, table: &mut JobTable) {
+    let active: Vec<JobId> = table.entries.values().filter(|e| e.record.state.is_active()).map(|e| e.record.id).collect();
+    for id in active {
+        deschedule(inner, table, id);
+    }
+}
+
+/// With the network gone, every QUEUED or running job waits in TRANSIENT_ERROR with
+/// BG_E_NETWORK_DISCONNECTED, without a retry timer: it comes back when the network does.
+fn network_down(inner: &Arc<Inner>, table: &mut JobTable) {
+    let affected: Vec<JobId> = table
+        .entries
+        .values()
+        .filter(|e| e.record.state == JobState::Queued || e.record.state.is_active())
+        .map(|e| e.record.id)
+        .collect();
+    for id in affected {
+        let _ = inner.apply(table, id, |entry, _| {
+            inner.fail(
+                entry,
+                None,
+                crate::transfer::http::Failure::transient(
+                    crate::ErrorCode::BG_E_NETWORK_DISCONNECTED,
+                    crate::ErrorContext::GeneralTransport,
+                    "there is no network connection",
+                ),
+            );
+            entry.retry_at = None;
+            Ok(())
+        });
+    }
+}
+
+fn next_timer(table: &JobTable, config: &crate::policy::Config, now: Instant) -> Option<Instant> {
+    let mut next: Option<Instant> = None;
+    let mut consider = |at: Instant| next = Some(next.map_or(at, |n: Instant| n.min(at)));
+    for entry in table.entries.values() {
+        let settings = &entry.record.settings;
+        match entry.record.state {
+            JobState::TransientError => {
+                if let Some(at) = entry.retry_at {
+                    consider(at);
+                }
+                if let Some(since) = entry.stalled_since {
+                    consider(since + Duration::from_secs(u64::from(settings.no_progress_timeout_secs)));
+                }
+            }
+            state if state.is_active() => {
+                let limit = Duration::from_secs(u64::from(settings.maximum_download_time_secs));
+                consider(now + limit.saturating_sub(active_time(entry, now)));
+                if settings.priority != Priority::Foreground {
+                    if let Some(run) = &entry.run {
+                        consider(run.started + config.time_slice);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    next
+}
+
+/// The progress sampler: one batched event per tick with the jobs whose bytes moved, and a
+/// durable write of their progress every persist interval.
+pub async fn sample_progress(inner: Arc<Inner>) {
+    let config = inner.config();
+    let mut tick = tokio::time::interval(config.progress_tick);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_persist = Instant::now();
+    loop {
+        tokio::select! {
+            _ = inner.shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        publish_progress(&inner);
+        if last_persist.elapsed() >= config.progress_persist_interval {
+            persist_progress(&inner);
+            last_persist = Instant::now();
+        }
+    }
+    publish_progress(&inner);
+    persist_progress(&inner);
+}
+
+/// Copies live byte counts into the records and sends one batch with the jobs that moved.
+pub fn publish_progress(inner: &Inner) {
+    let mut table = inner.table();
+    let now = crate::job::now_millis();
+    let mut batch = Vec::new();
+    for entry in table.entries.values_mut() {
+        let Some((index, bytes)) = entry.live.read() else { continue };
+        let Some(file) = entry.record.files.get_mut(index) else { continue };
+        if file.transferred || file.bytes_transferred == bytes {
+            continue;
+        }
+        let moved_forward = bytes > file.bytes_transferred;
+        file.bytes_transferred = bytes;
+        let file_bytes = FileBytes { transferred: bytes, total: file.bytes_total };
+        if moved_forward {
+            entry.record.last_activity = now;
+            entry.record.times.modified = now;
+            entry.stalled_since = None;
+        }
+        entry.unsaved = true;
+        batch.push(ProgressEntry {
+            id: entry.record.id,
+            progress: entry.record.progress(),
+            current_file: Some((index as u32, file_bytes)),
+            reply_progress: entry.record.reply_progress,
+        });
+    }
+    drop(table);
+    if !batch.is_empty() {
+        let _ = inner.events.send(EngineEvent::Progress { jobs: batch });
+    }
+}
+
+/// Writes the records whose bytes moved since their last write, in one transaction.
+pub fn persist_progress(inner: &Inner) {
+    let mut table = inner.table();
+    let dirty: Vec<_> = table.entries.values().filter(|e| e.unsaved).map(|e| e.record.clone()).collect();
+    if dirty.is_empty() {
+        return;
+    }
+    match inner.store().save_jobs(dirty.iter()) {
+        Ok(()) => table.entries.values_mut().for_each(|e| e.unsaved = false),
+        Err(error) => tracing::warn!("cannot save progress: {error}"),
+    }
+}
+
+/// The inactivity sweep: at start, then every sweep interval.
+pub async fn sweep_inactive_jobs(inner: Arc<Inner>) {
+    loop {
+        sweep_once(&inner);
+        let interval = inner.config().inactivity_sweep_interval;
+        tokio::select! {
+            _ = inner.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+/// Cancels every job untouched for longer than JobInactivityTimeout (judged on the persisted
+/// wall-clock last activity, so it holds across restarts).
+pub fn sweep_once(inner: &Inner) {
+    let timeout_ms = inner.config().policies.job_inactivity_timeout_secs.saturating_mul(1000) as i64;
+    let now = crate::job::now_millis();
+    let mut table = inner.table();
+    let idle: Vec<(JobId, i64)> = table
+        .entries
+        .values()
+        .filter(|e| now - e.record.last_activity > timeout_ms)
+        .map(|e| (e.record.id, now - e.record.last_activity))
+        .collect();
+    for (id, idle_ms) in idle {
+        let cancelled = inner.apply(&mut table, id, |entry, notes| {
+            let outcome = crate::engine::cancel_files(entry);
+            inner.transition(entry, Trigger::Cancel)?;
+            notes.history = Some(history_of(&entry.record, true));
+            notes.events_after.push(EngineEvent::JobAutoCancelled {
+                id,
+                display_name: entry.record.settings.display_name.clone(),
+                idle_days: (idle_ms / 86_400_000) as u64,
+            });
+            Ok(outcome)
+        });
+        match cancelled {
+            Ok(_) => tracing::info!(%id, idle_ms, "cancelled for inactivity"),
+            Err(error) => tracing::warn!(%id, "cannot cancel an inactive job: {error}"),
+        }
+    }
+}

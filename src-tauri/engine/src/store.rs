@@ -1,0 +1,281 @@
+//! The job store: one SQLite file in WAL mode with full sync, so a committed transition survives
+//! a crash or power loss. Schema changes go through numbered migrations (`user_version`).
+//!
+//! Jobs are kept as one row each holding the serialised [`JobRecord`]; the columns beside it are
+//! what queries need. A store that cannot be read is moved aside, never replaced in silence.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorCode, ErrorContext, Result};
+use crate::job::{JobId, JobState, JobType, UnixMillis};
+use crate::record::JobRecord;
+
+/// File name of the store inside the data directory.
+pub const STORE_FILE: &str = "ferry.db";
+
+/// Migrations, in order; `user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: jobs and the history of finished jobs.
+    "CREATE TABLE jobs (
+         id TEXT PRIMARY KEY,
+         owner TEXT NOT NULL,
+         state TEXT NOT NULL,
+         record TEXT NOT NULL
+     );
+     CREATE TABLE history (
+         id TEXT PRIMARY KEY,
+         finished_at INTEGER NOT NULL,
+         entry TEXT NOT NULL
+     );
+     CREATE INDEX history_by_time ON history (finished_at DESC);",
+];
+
+/// A finished job, kept for the history view after it left the queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct HistoryEntry {
+    /// The job's id.
+    pub id: JobId,
+    /// Its display name.
+    pub display_name: String,
+    /// Its type.
+    pub job_type: JobType,
+    /// ACKNOWLEDGED or CANCELLED.
+    pub state: JobState,
+    /// When it ended.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub finished_at: UnixMillis,
+    /// Files handed to the user (empty when cancelled).
+    #[cfg_attr(feature = "ts", ts(type = "Array<string>"))]
+    pub files: Vec<PathBuf>,
+    /// Bytes transferred.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub bytes: u64,
+    /// Whether the inactivity policy cancelled it.
+    pub auto_cancelled: bool,
+}
+
+/// The open store.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`. A file that is not a readable Ferry store is
+    /// renamed to `ferry.db.unreadable-<time>` and reported; a store from a newer Ferry is left
+    /// untouched and reported.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| Error::local_io(format!("cannot create {}", data_dir.display()), e))?;
+        let path = data_dir.join(STORE_FILE);
+        match Self::open_at(&path) {
+            Ok(store) => Ok(store),
+            Err(OpenError::Newer(version)) => Err(Error::new(
+                ErrorCode::E_FAIL,
+                format!(
+                    "the job store {} was written by a newer version of Ferry (schema {version}); \
+                     it was left untouched",
+                    path.display()
+                ),
+            )
+            .in_context(ErrorContext::GeneralQueueManager)),
+            Err(OpenError::Unreadable(cause)) => {
+                let aside = path.with_extension(format!("db.unreadable-{}", crate::job::now_millis()));
+                for suffix in ["", "-wal", "-shm"] {
+                    let from = PathBuf::from(format!("{}{suffix}", path.display()));
+                    let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+                    if from.exists() {
+                        std::fs::rename(&from, &to).map_err(|e| {
+                            Error::local_io(format!("cannot move the unreadable store {}", from.display()), e)
+                        })?;
+                    }
+                }
+                Err(Error::new(
+                    ErrorCode::E_FAIL,
+                    format!(
+                        "the job store {} could not be read ({cause}); it was moved to {} and a new \
+                         store will be created on the next start",
+                        path.display(),
+                        aside.display()
+                    ),
+                )
+                .in_context(ErrorContext::GeneralQueueManager))
+            }
+        }
+    }
+
+    fn open_at(path: &Path) -> std::result::Result<Store, OpenError> {
+        let unreadable = |e: rusqlite::Error| OpenError::Unreadable(e.to_string());
+        let conn = Connection::open(path).map_err(unreadable)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(unreadable)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(unreadable)?;
+        conn.pragma_update(None, "foreign_keys", true).map_err(unreadable)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(unreadable)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(unreadable)?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(OpenError::Newer(version));
+        }
+        let mut store = Store { conn };
+        store.migrate(version as usize).map_err(unreadable)?;
+        // Every row must parse; a store whose rows we cannot read is not ours.
+        store.load_jobs().map_err(|e| OpenError::Unreadable(e.message))?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self, from: usize) -> rusqlite::Result<()> {
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(from) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Every job in the queue.
+    pub fn load_jobs(&self) -> Result<Vec<JobRecord>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT id, record FROM jobs")
+            .map_err(|e| Error::store("cannot read the job store", e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .map_err(|e| Error::store("cannot read the job store", e))?;
+        let mut jobs = Vec::new();
+        for row in rows {
+            let (id, text) = row.map_err(|e| Error::store("cannot read the job store", e))?;
+            let record: JobRecord = serde_json::from_str(&text).map_err(|e| {
+                Error::new(ErrorCode::E_FAIL, format!("job {id} in the store cannot be read: {e}"))
+                    .in_context(ErrorContext::GeneralQueueManager)
+            })?;
+            jobs.push(record);
+        }
+        Ok(jobs)
+    }
+
+    /// Writes jobs in one durable transaction.
+    pub fn save_jobs<'a>(&mut self, jobs: impl IntoIterator<Item = &'a JobRecord>) -> Result<()> {
+        let tx = self.conn.transaction().map_err(|e| Error::store("cannot write the job store", e))?;
+        {
+            let mut statement = tx
+                .prepare_cached(
+                    "INSERT INTO jobs (id, owner, state, record) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(id) DO UPDATE SET state = excluded.state, record = excluded.record",
+                )
+                .map_err(|e| Error::store("cannot write the job store", e))?;
+            for job in jobs {
+                let text = serde_json::to_string(job).map_err(|e| {
+                    Error::new(ErrorCode::E_FAIL, format!("cannot serialise job {}: {e}", job.id))
+                })?;
+                statement
+                    .execute(params![job.id.0.to_string(), job.owner, job.state.name(), text])
+                    .map_err(|e| Error::store("cannot write the job store", e))?;
+            }
+        }
+        tx.commit().map_err(|e| Error::store("cannot commit to the job store", e))
+    }
+
+    /// Writes one job durably.
+    pub fn save_job(&mut self, job: &JobRecord) -> Result<()> {
+        self.save_jobs(std::iter::once(job))
+    }
+
+    /// Removes a job that reached a final state and records it in the history, atomically.
+    pub fn finish_job(&mut self, id: JobId, history: &HistoryEntry) -> Result<()> {
+        let tx = self.conn.transaction().map_err(|e| Error::store("cannot write the job store", e))?;
+        let entry = serde_json::to_string(history)
+            .map_err(|e| Error::new(ErrorCode::E_FAIL, format!("cannot serialise history: {e}")))?;
+        tx.execute("DELETE FROM jobs WHERE id = ?1", params![id.0.to_string()])
+            .map_err(|e| Error::store("cannot write the job store", e))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO history (id, finished_at, entry) VALUES (?1, ?2, ?3)",
+            params![id.0.to_string(), history.finished_at, entry],
+        )
+        .map_err(|e| Error::store("cannot write the job store", e))?;
+        tx.commit().map_err(|e| Error::store("cannot commit to the job store", e))
+    }
+
+    /// The most recent finished jobs, newest first.
+    pub fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT entry FROM history ORDER BY finished_at DESC LIMIT ?1")
+            .map_err(|e| Error::store("cannot read the history", e))?;
+        let rows = statement
+            .query_map(params![limit as i64], |row| row.get::<_, String>(0))
+            .map_err(|e| Error::store("cannot read the history", e))?;
+        let mut entries = Vec::new();
+        for row in rows {
+            let text = row.map_err(|e| Error::store("cannot read the history", e))?;
+            if let Ok(entry) = serde_json::from_str(&text) {
+                entries.push(entry);
+            }
+        }
+        Ok(entries)
+    }
+
+    /// The stored state of one job, if it is in the store (used by tests and diagnostics).
+    pub fn stored_state(&self, id: JobId) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT state FROM jobs WHERE id = ?1", params![id.0.to_string()], |r| r.get(0))
+            .optional()
+            .map_err(|e| Error::store("cannot read the job store", e))
+    }
+}
+
+enum OpenError {
+    Unreadable(String),
+    Newer(i64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{JobSettings, JobType};
+
+    fn temp_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ferry-store-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_saved_job_is_loaded_back_identical() {
+        let dir = temp_dir();
+        let record = JobRecord::new(JobId::new(), JobType::Download, "me".into(), JobSettings::new("x"));
+        Store::open(&dir).unwrap().save_job(&record).unwrap();
+        let loaded = Store::open(&dir).unwrap().load_jobs().unwrap();
+        assert_eq!(loaded, vec![record]);
+    }
+
+    #[test]
+    fn an_unreadable_store_is_moved_aside_not_replaced() {
+        let dir = temp_dir();
+        std::fs::write(dir.join(STORE_FILE), b"this is not a database, it is a text file....").unwrap();
+        let err = Store::open(&dir).err().expect("a garbage file must not open as a store");
+        assert!(err.message.contains("moved to"), "{}", err.message);
+        let moved: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("unreadable"))
+            .collect();
+        assert_eq!(moved.len(), 1, "the unreadable file must be kept beside the new store");
+        assert!(Store::open(&dir).is_ok(), "the next start gets a fresh store");
+    }
+
+    #[test]
+    fn a_store_from_a_newer_version_is_left_untouched() {
+        let dir = temp_dir();
+        {
+            let conn = Connection::open(dir.join(STORE_FILE)).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = Store::open(&dir).err().expect("a newer schema must be refused");
+        assert!(err.message.contains("newer"), "{}", err.message);
+        assert!(dir.join(STORE_FILE).exists());
+    }
+}

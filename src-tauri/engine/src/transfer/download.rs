@@ -1,0 +1,457 @@
+//! Downloading one file into its temporary file: resume with `Range` + `If-Range`, restart when
+//! the server's version changed, refuse to append bytes of another version, and never count a
+//! short body as transferred.
+
+use std::path::Path;
+
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
+use reqwest::{Method, Response, StatusCode};
+use tokio::fs::{File, OpenOptions};
+use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio_util::sync::CancellationToken;
+
+use super::http::{self, Answer, Failure, RequestPlan, SendError};
+use super::{FileStart, RunReport, Stop};
+use crate::error::{ErrorCode, ErrorContext};
+use crate::job::{ByteRange, UnixMillis};
+use crate::record::{FileRecord, Validators};
+
+/// Size of the write buffer in front of the temporary file.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// How a finished file ends.
+pub struct FileDone {
+    /// Server's Last-Modified, applied to the final file.
+    pub server_modified: Option<UnixMillis>,
+}
+
+/// Everything one file download needs.
+pub struct Download<'a> {
+    /// Position of the file in its job.
+    pub index: usize,
+    /// The file as persisted (URL, temp path, ranges, validators).
+    pub file: &'a FileRecord,
+    /// How to send requests.
+    pub plan: RequestPlan<'a>,
+    /// Dynamic content: no size or range support needed; every attempt starts at byte 0.
+    pub dynamic: bool,
+    /// Where progress and version changes are reported.
+    pub report: &'a dyn RunReport,
+    /// Fires when the job must stop at once (suspend, cancel, pre-emption, shutdown).
+    pub cancel: &'a CancellationToken,
+}
+
+impl Download<'_> {
+    /// Downloads the file (or its remaining part) into its temporary file.
+    pub async fn run(&self) -> Result<FileDone, Stop> {
+        let url = super::parse_url(&self.file.remote_url)?;
+        let temp = self.file.temp_path.as_deref().ok_or_else(|| {
+            Stop::Failed(Failure::fatal(ErrorCode::E_FAIL, ErrorContext::GeneralQueueManager, "no temporary file"))
+        })?;
+        // A changed version restarts the file once from byte 0 within the same attempt.
+        for fresh in [false, true] {
+            let outcome = match &self.file.ranges {
+                Some(ranges) => self.ranged(&url, temp, ranges, fresh).await,
+                None => self.whole(&url, temp, fresh).await,
+            };
+            match outcome {
+                Err(Stop::Restart) => continue,
+                other => return other,
+            }
+        }
+        Err(Stop::Failed(Failure::transient(
+            ErrorCode::BG_E_INVALID_SERVER_RESPONSE,
+            ErrorContext::RemoteFile,
+            "the file keeps changing on the server while it is downloaded",
+        )))
+    }
+
+    async fn whole(&self, url: &url::Url, temp: &Path, fresh: bool) -> Result<FileDone, Stop> {
+        let mut offset = if self.dynamic || fresh { 0 } else { existing_length(temp).await };
+        let known = if fresh { None } else { self.file.validators.clone() };
+        if offset > 0 && known.as_ref().and_then(Validators::if_range).is_none() {
+            offset = 0; // the version of the partial bytes cannot be checked: start over
+        }
+        let mut headers = HeaderMap::new();
+        if offset > 0 {
+            headers.insert(RANGE, header(&format!("bytes={offset}-")));
+            if let Some(tag) = known.as_ref().and_then(Validators::if_range) {
+                headers.insert(IF_RANGE, header(tag));
+            }
+        }
+        let answer = self.send(url, headers).await?;
+        self.report.connected();
+        let response = answer.response;
+        let status = response.status();
+        let validators = validators_of(&response);
+        let (start, total) = match status {
+            StatusCode::PARTIAL_CONTENT if offset > 0 => {
+                let range = content_range(response.headers()).ok_or_else(|| invalid_response("a partial answer without a valid Content-Range"))?;
+                if range.start != offset {
+                    return Err(invalid_response(&format!("asked for bytes from {offset}, got bytes from {}", range.start)));
+                }
+                let same_version = known.as_ref().is_some_and(|k| same_version(k, &validators, range.total));
+                if !same_version {
+                    // If-Range should have prevented this; never append bytes of another version.
+                    return self.restart(temp).await;
+                }
+                (offset, range.total.or(known.as_ref().and_then(|k| k.length)))
+            }
+            StatusCode::OK => {
+                let length = content_length(&response);
+                if offset > 0 {
+                    let changed = known.as_ref().is_none_or(|k| !same_version(k, &validators, length));
+                    if !changed && !self.dynamic {
+                        return Err(Stop::Failed(Failure::fatal(
+                            ErrorCode::BG_E_INSUFFICIENT_RANGE_SUPPORT,
+                            ErrorContext::RemoteFile,
+                            "the server sent the whole file instead of the missing part, so the download cannot be resumed",
+                        )));
+                    }
+                }
+                if length.is_none() && !self.dynamic {
+                    return Err(Stop::Failed(Failure::fatal(
+                        ErrorCode::BG_E_MISSING_FILE_SIZE,
+                        ErrorContext::RemoteFile,
+                        "the server did not say how large the file is",
+                    )));
+                }
+                (0, length)
+            }
+            StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => return self.restart(temp).await,
+            _ => return Err(Stop::Failed(Failure::http_status(status, response.headers(), ErrorContext::RemoteFile))),
+        };
+        let versioned = Validators { length: total, ..validators };
+        self.report
+            .file_started(self.index, &FileStart { offset: start, total, validators: Some(versioned.clone()) })
+            .map_err(Stop::Failed)?;
+        let mut file = open_at(temp, start).await?;
+        let written = self.pump_from(response, &mut file, start, total.map(|t| t - start)).await?;
+        let end = start + written;
+        if let Some(total) = total {
+            if end != total {
+                return Err(Stop::Failed(short_body(end, total)));
+            }
+        }
+        finish(file, temp).await?;
+        Ok(FileDone { server_modified: versioned.last_modified.as_deref().and_then(parse_date) })
+    }
+
+    async fn restart(&self, temp: &Path) -> Result<FileDone, Stop> {
+        self.report
+            .file_started(self.index, &FileStart { offset: 0, total: None, validators: None })
+            .map_err(Stop::Failed)?;
+        if let Err(e) = tokio::fs::remove_file(temp).await {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(Stop::Failed(Failure::local(format!("cannot reset {}", temp.display()), &e)));
+            }
+        }
+        Err(Stop::Restart)
+    }
+
+    /// Downloads the requested ranges one after another, written back to back in the order given.
+    async fn ranged(&self, url: &url::Url, temp: &Path, ranges: &[ByteRange], fresh: bool) -> Result<FileDone, Stop> {
+        let mut written_total = if fresh { 0 } else { existing_length(temp).await };
+        let mut known = if fresh { None } else { self.file.validators.clone() };
+        if written_total > 0 && known.as_ref().and_then(Validators::if_range).is_none() {
+            written_total = 0;
+        }
+        let mut file = open_at(temp, written_total).await?;
+        let mut skip = written_total;
+        let mut total_bytes = known.as_ref().and_then(|k| k.length).and_then(|len| sum_ranges(ranges, len));
+        self.report
+            .file_started(self.index, &FileStart { offset: written_total, total: total_bytes, validators: known.clone() })
+            .map_err(Stop::Failed)?;
+        let mut connected = false;
+        for range in ranges {
+            let length = range.length;
+            if let Some(length) = length {
+                if skip >= length {
+                    skip -= length;
+                    continue;
+                }
+            }
+            let first = range.offset + skip;
+            let spec = match length {
+                Some(length) => format!("bytes={first}-{}", range.offset + length - 1),
+                None => format!("bytes={first}-"),
+            };
+            let mut headers = HeaderMap::new();
+            headers.insert(RANGE, header(&spec));
+            if let Some(tag) = known.as_ref().and_then(Validators::if_range) {
+                headers.insert(IF_RANGE, header(tag));
+            }
+            let answer = self.send(url, headers).await?;
+            if !connected {
+                self.report.connected();
+                connected = true;
+            }
+            let response = answer.response;
+            match response.status() {
+                StatusCode::PARTIAL_CONTENT => {}
+                StatusCode::OK => {
+                    return Err(Stop::Failed(Failure::fatal(
+                        ErrorCode::BG_E_INSUFFICIENT_RANGE_SUPPORT,
+                        ErrorContext::RemoteFile,
+                        "the server does not send byte ranges",
+                    )))
+                }
+                StatusCode::RANGE_NOT_SATISFIABLE => {
+                    return Err(Stop::Failed(Failure::fatal(
+                        ErrorCode::BG_E_INVALID_RANGE,
+                        ErrorContext::RemoteFile,
+                        format!("the range from byte {} lies beyond the end of the remote file", range.offset),
+                    )))
+                }
+                status => return Err(Stop::Failed(Failure::http_status(status, response.headers(), ErrorContext::RemoteFile))),
+            }
+            let got = content_range(response.headers()).ok_or_else(|| invalid_response("a partial answer without a valid Content-Range"))?;
+            let remote_len = got.total;
+            let validators = Validators { length: remote_len, ..validators_of(&response) };
+            if let Some(old) = &known {
+                if !same_version(old, &validators, remote_len) {
+                    drop(file);
+                    return self.restart(temp).await;
+                }
+            }
+            if got.start != first {
+                return Err(invalid_response(&format!("asked for bytes from {first}, got bytes from {}", got.start)));
+            }
+            if let (Some(length), Some(len)) = (length, remote_len) {
+                if range.offset + length > len {
+                    return Err(Stop::Failed(Failure::fatal(
+                        ErrorCode::BG_E_INVALID_RANGE,
+                        ErrorContext::RemoteFile,
+                        format!("the range {}+{length} lies beyond the end of the remote file ({len} bytes)", range.offset),
+                    )));
+                }
+            }
+            if known.is_none() || total_bytes.is_none() {
+                total_bytes = remote_len.and_then(|len| sum_ranges(ranges, len));
+                known = Some(validators.clone());
+                self.report
+                    .file_started(self.index, &FileStart { offset: written_total, total: total_bytes, validators: known.clone() })
+                    .map_err(Stop::Failed)?;
+            }
+            let expected = got.end + 1 - got.start;
+            let written = self.pump_from(response, &mut file, written_total, Some(expected)).await?;
+            written_total += written;
+            if written != expected {
+                return Err(Stop::Failed(short_body(written, expected)));
+            }
+            skip = 0;
+        }
+        finish(file, temp).await?;
+        Ok(FileDone { server_modified: known.and_then(|k| k.last_modified).as_deref().and_then(parse_date) })
+    }
+
+    async fn send(&self, url: &url::Url, headers: HeaderMap) -> Result<Answer, Stop> {
+        let mut plan_headers = self.plan.headers.clone();
+        plan_headers.extend(headers);
+        let plan = RequestPlan {
+            client: self.plan.client,
+            method: Method::GET,
+            headers: plan_headers,
+            redirect: self.plan.redirect,
+            credentials: self.plan.credentials,
+        };
+        let sent = tokio::select! {
+            _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
+            sent = http::send(&plan, url) => sent,
+        };
+        match sent {
+            Ok(answer) => {
+                if answer.final_url != *url && self.plan.redirect.mode == crate::job::RedirectMode::AllowReport {
+                    self.report.remote_name_changed(self.index, answer.final_url.as_str());
+                }
+                Ok(answer)
+            }
+            Err(SendError::Failed(failure)) => Err(Stop::Failed(failure)),
+            Err(SendError::RedirectRefused { failure, target }) => {
+                self.report.remote_name_changed(self.index, target.as_str());
+                Err(Stop::Failed(failure))
+            }
+        }
+    }
+
+    /// Streams the body into `file`, publishing the file's byte count as it goes. Returns the
+    /// number of bytes written; stops early (keeping what arrived) on cancel or a broken stream.
+    async fn pump_from(&self, response: Response, file: &mut BufWriter<File>, start: u64, expected: Option<u64>) -> Result<u64, Stop> {
+        let mut stream = response.bytes_stream();
+        let mut written = 0u64;
+        loop {
+            let chunk = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => {
+                    flush(file).await?;
+                    return Err(Stop::Cancelled);
+                }
+                chunk = stream.next() => chunk,
+            };
+            match chunk {
+                None => break,
+                Some(Ok(bytes)) => {
+                    let room = expected.map_or(u64::MAX, |e| e - written);
+                    if bytes.len() as u64 > room {
+                        flush(file).await?;
+                        return Err(invalid_response("the server sent more bytes than it announced"));
+                    }
+                    file.write_all(&bytes).await.map_err(|e| Stop::Failed(Failure::local("cannot write the temporary file", &e)))?;
+                    written += bytes.len() as u64;
+                    self.report.bytes(self.index, start + written);
+                }
+                Some(Err(e)) => {
+                    flush(file).await?;
+                    return Err(Stop::Failed(Failure::transient(
+                        ErrorCode::ERROR_WINHTTP_CONNECTION_ERROR,
+                        ErrorContext::RemoteFile,
+                        format!("the connection broke after {} bytes: {e}", start + written),
+                    )));
+                }
+            }
+        }
+        flush(file).await?;
+        Ok(written)
+    }
+}
+
+fn header(value: &str) -> HeaderValue {
+    HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn invalid_response(what: &str) -> Stop {
+    Stop::Failed(Failure::fatal(
+        ErrorCode::BG_E_INVALID_SERVER_RESPONSE,
+        ErrorContext::RemoteFile,
+        format!("the server's answer is invalid: {what}"),
+    ))
+}
+
+fn short_body(got: u64, expected: u64) -> Failure {
+    Failure::transient(
+        ErrorCode::ERROR_WINHTTP_CONNECTION_ERROR,
+        ErrorContext::RemoteFile,
+        format!("the server sent {got} of {expected} bytes and closed the connection"),
+    )
+}
+
+async fn existing_length(path: &Path) -> u64 {
+    tokio::fs::metadata(path).await.map(|m| m.len()).unwrap_or(0)
+}
+
+/// Opens the temporary file for writing at `offset`, cutting anything after it.
+async fn open_at(path: &Path, offset: u64) -> Result<BufWriter<File>, Stop> {
+    let open_error = |e: std::io::Error| Stop::Failed(Failure::local(format!("cannot write {}", path.display()), &e));
+    let file = OpenOptions::new().create(true).write(true).truncate(false).open(path).await.map_err(open_error)?;
+    file.set_len(offset).await.map_err(open_error)?;
+    let mut file = BufWriter::with_capacity(WRITE_BUFFER, file);
+    tokio::io::AsyncSeekExt::seek(file.get_mut(), std::io::SeekFrom::Start(offset)).await.map_err(open_error)?;
+    Ok(file)
+}
+
+async fn flush(file: &mut BufWriter<File>) -> Result<(), Stop> {
+    file.flush().await.map_err(|e| Stop::Failed(Failure::local("cannot write the temporary file", &e)))
+}
+
+/// Makes the finished file durable before it is marked transferred.
+async fn finish(mut file: BufWriter<File>, path: &Path) -> Result<(), Stop> {
+    flush(&mut file).await?;
+    file.get_mut()
+        .sync_data()
+        .await
+        .map_err(|e| Stop::Failed(Failure::local(format!("cannot write {}", path.display()), &e)))
+}
+
+fn validators_of(response: &Response) -> Validators {
+    let text = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
+    Validators { etag: text(ETAG), last_modified: text(LAST_MODIFIED), length: None }
+}
+
+/// True when two sets of validators describe the same version of the remote file.
+fn same_version(known: &Validators, seen: &Validators, length: Option<u64>) -> bool {
+    let etag_ok = match (&known.etag, &seen.etag) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => true,
+        _ => false,
+    };
+    let date_ok = match (&known.last_modified, &seen.last_modified) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => true,
+        _ => false,
+    };
+    let length_ok = match (known.length, length) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    etag_ok && date_ok && length_ok
+}
+
+fn content_length(response: &Response) -> Option<u64> {
+    response.headers().get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// A parsed `Content-Range: bytes start-end/total` (total may be `*`).
+struct ContentRange {
+    start: u64,
+    end: u64,
+    total: Option<u64>,
+}
+
+fn content_range(headers: &HeaderMap) -> Option<ContentRange> {
+    let value = headers.get(CONTENT_RANGE)?.to_str().ok()?.trim();
+    let rest = value.strip_prefix("bytes ")?;
+    let (span, total) = rest.split_once('/')?;
+    let (start, end) = span.split_once('-')?;
+    let start: u64 = start.trim().parse().ok()?;
+    let end: u64 = end.trim().parse().ok()?;
+    let total = match total.trim() {
+        "*" => None,
+        n => Some(n.parse().ok()?),
+    };
+    (end >= start && total.is_none_or(|t| end < t)).then_some(ContentRange { start, end, total })
+}
+
+/// Total bytes the ranges cover in a remote file of `len` bytes, if every range fits.
+fn sum_ranges(ranges: &[ByteRange], len: u64) -> Option<u64> {
+    ranges.iter().try_fold(0u64, |sum, r| match r.length {
+        Some(length) => Some(sum + length),
+        None => len.checked_sub(r.offset).map(|rest| sum + rest),
+    })
+}
+
+fn parse_date(text: &str) -> Option<UnixMillis> {
+    let when = httpdate::parse_http_date(text).ok()?;
+    let since = when.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(since.as_millis() as UnixMillis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range_is_parsed_and_checked() {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_RANGE, HeaderValue::from_static("bytes 100-199/1000"));
+        let r = content_range(&h).unwrap();
+        assert_eq!((r.start, r.end, r.total), (100, 199, Some(1000)));
+        h.insert(CONTENT_RANGE, HeaderValue::from_static("bytes 100-1000/1000"));
+        assert!(content_range(&h).is_none(), "an end past the total is invalid");
+    }
+
+    #[test]
+    fn versions_differ_when_any_validator_differs() {
+        let v = |etag: &str, len| Validators { etag: Some(etag.into()), last_modified: None, length: Some(len) };
+        assert!(same_version(&v("\"a\"", 10), &v("\"a\"", 10), Some(10)));
+        assert!(!same_version(&v("\"a\"", 10), &v("\"b\"", 10), Some(10)));
+        assert!(!same_version(&v("\"a\"", 10), &v("\"a\"", 10), Some(11)));
+    }
+
+    #[test]
+    fn ranges_to_eof_use_the_remote_length() {
+        let ranges = [ByteRange { offset: 10, length: Some(5) }, ByteRange { offset: 90, length: None }];
+        assert_eq!(sum_ranges(&ranges, 100), Some(15));
+        assert_eq!(sum_ranges(&ranges, 50), None);
+    }
+}

@@ -1,0 +1,216 @@
+//! Transfers: the task that runs one job's files in order, and the protocols it speaks.
+//!
+//! A run is started by the scheduler and identified by a run id. It reports back to the engine
+//! through [`RunReport`]; a report for a run that is no longer current is ignored, so a job that
+//! was suspended, cancelled or pre-empted can never be moved by a stale task.
+
+pub mod download;
+pub mod http;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use self::download::{Download, FileDone};
+use self::http::{Failure, RequestPlan};
+use crate::core::Inner;
+use crate::error::{ErrorCode, ErrorContext};
+use crate::job::JobId;
+use crate::record::{FileRecord, Validators};
+
+/// Why a transfer stopped without finishing.
+pub enum Stop {
+    /// The job was told to stop (suspend, cancel, pre-emption, shutdown).
+    Cancelled,
+    /// The remote file changed: start it again from byte 0.
+    Restart,
+    /// The attempt failed.
+    Failed(Failure),
+}
+
+/// What is known when the bytes of a file start to flow: persisted before the first byte is
+/// written, so a restart never continues a file with bytes of another version.
+pub struct FileStart {
+    /// Byte the transfer starts at.
+    pub offset: u64,
+    /// Total bytes, when known.
+    pub total: Option<u64>,
+    /// Version of the remote file.
+    pub validators: Option<Validators>,
+}
+
+/// Where a running transfer reports to.
+pub trait RunReport: Send + Sync {
+    /// The server answered (CONNECTING → TRANSFERRING).
+    fn connected(&self);
+    /// A file's bytes start at `start.offset`; persisted before any byte is written.
+    fn file_started(&self, index: usize, start: &FileStart) -> Result<(), Failure>;
+    /// The file's remote name changed (redirect reported or refused).
+    fn remote_name_changed(&self, index: usize, url: &str);
+    /// The file now holds `bytes` bytes.
+    fn bytes(&self, index: usize, bytes: u64);
+}
+
+/// Live byte count of the file a job is transferring, written by the transfer task and read by
+/// the progress sampler. Atomics keep the hot path free of locks.
+#[derive(Debug, Default)]
+pub struct LiveProgress {
+    /// Index of the file in flight, plus one (0 = none).
+    pub file: AtomicU64,
+    /// Bytes of that file present in its temporary file.
+    pub bytes: AtomicU64,
+}
+
+impl LiveProgress {
+    /// The file in flight and its byte count.
+    pub fn read(&self) -> Option<(usize, u64)> {
+        let file = self.file.load(Ordering::Acquire);
+        (file > 0).then(|| ((file - 1) as usize, self.bytes.load(Ordering::Acquire)))
+    }
+
+    fn set(&self, index: usize, bytes: u64) {
+        self.bytes.store(bytes, Ordering::Release);
+        self.file.store(index as u64 + 1, Ordering::Release);
+    }
+}
+
+/// What the runner needs to transfer the next file of a job.
+pub struct FileTask {
+    /// Position of the file.
+    pub index: usize,
+    /// The file as persisted.
+    pub file: FileRecord,
+    /// The job's settings that shape requests.
+    pub settings: crate::job::JobSettings,
+    /// Decrypted credentials and headers.
+    pub secrets: crate::secrets::JobSecrets,
+}
+
+/// What comes next for a run.
+pub enum NextStep {
+    /// Transfer this file.
+    File(Box<FileTask>),
+    /// Every file is transferred.
+    AllDone,
+    /// The run is no longer current; stop.
+    Stale,
+}
+
+/// Runs a job's files one after another until they are all transferred, a failure stops the
+/// job, or `cancel` fires.
+pub async fn run_job(inner: Arc<Inner>, id: JobId, run_id: u64, cancel: CancellationToken, live: Arc<LiveProgress>) {
+    let span = tracing::info_span!("job", %id, run = run_id);
+    async move {
+        tracing::debug!("transfer started");
+        loop {
+            let task = match inner.next_step(id, run_id) {
+                NextStep::Stale => return,
+                NextStep::AllDone => {
+                    inner.report_all_transferred(id, run_id);
+                    return;
+                }
+                NextStep::File(task) => task,
+            };
+            let index = task.index;
+            let report = Reporter { inner: &inner, id, run_id, live: &live };
+            let outcome = transfer_file(&inner, &task, &report, &cancel).await;
+            match outcome {
+                Ok(done) => {
+                    if !inner.report_file_done(id, run_id, index, done) {
+                        return;
+                    }
+                }
+                Err(Stop::Cancelled) => {
+                    tracing::debug!("transfer stopped");
+                    return;
+                }
+                Err(Stop::Restart) => {
+                    inner.report_failure(id, run_id, Some(index), Failure::transient(
+                        ErrorCode::BG_E_INVALID_SERVER_RESPONSE,
+                        ErrorContext::RemoteFile,
+                        "the file changed on the server",
+                    ));
+                    return;
+                }
+                Err(Stop::Failed(failure)) => {
+                    tracing::info!(code = %failure.code, transient = failure.transient, "{}", failure.description);
+                    inner.report_failure(id, run_id, Some(index), failure);
+                    return;
+                }
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn transfer_file(inner: &Inner, task: &FileTask, report: &Reporter<'_>, cancel: &CancellationToken) -> Result<FileDone, Stop> {
+    let client = inner.http.client(&task.settings.proxy, &task.secrets.credentials).map_err(Stop::Failed)?;
+    let headers = custom_headers(&task.secrets.headers)?;
+    let plan = RequestPlan {
+        client: &client,
+        method: reqwest::Method::GET,
+        headers,
+        redirect: task.settings.redirect_policy,
+        credentials: &task.secrets.credentials,
+    };
+    Download {
+        index: task.index,
+        file: &task.file,
+        plan,
+        dynamic: task.settings.dynamic_content,
+        report,
+        cancel,
+    }
+    .run()
+    .await
+}
+
+fn custom_headers(pairs: &[(String, String)]) -> Result<HeaderMap, Stop> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in pairs {
+        let invalid = || {
+            Stop::Failed(Failure::fatal(ErrorCode::E_INVALIDARG, ErrorContext::GeneralTransport, format!("the custom header {name} is not valid")))
+        };
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
+/// Parses a stored URL (validated when it was set).
+pub fn parse_url(text: &str) -> Result<url::Url, Stop> {
+    url::Url::parse(text).map_err(|e| {
+        Stop::Failed(Failure::fatal(ErrorCode::E_INVALIDARG, ErrorContext::RemoteFile, format!("the URL {text} is not valid: {e}")))
+    })
+}
+
+struct Reporter<'a> {
+    inner: &'a Inner,
+    id: JobId,
+    run_id: u64,
+    live: &'a LiveProgress,
+}
+
+impl RunReport for Reporter<'_> {
+    fn connected(&self) {
+        self.inner.report_connected(self.id, self.run_id);
+    }
+
+    fn file_started(&self, index: usize, start: &FileStart) -> Result<(), Failure> {
+        self.live.set(index, start.offset);
+        self.inner.report_file_started(self.id, self.run_id, index, start)
+    }
+
+    fn remote_name_changed(&self, index: usize, url: &str) {
+        self.inner.report_remote_name(self.id, self.run_id, index, url);
+    }
+
+    fn bytes(&self, index: usize, bytes: u64) {
+        self.live.set(index, bytes);
+    }
+}

@@ -1,0 +1,220 @@
+//! Checks on everything callers hand the engine: URLs, local paths, names, ranges, credentials.
+//! Each check answers the BITS error the caller would get.
+
+use std::path::Path;
+
+use crate::error::{Error, ErrorCode, ErrorContext, Result};
+use crate::job::{
+    ByteRange, Credentials, NotifyCommand, MAX_DESCRIPTION_CHARS, MAX_DISPLAY_NAME_CHARS,
+    MAX_NOTIFY_COMMAND_CHARS, MAX_PASSWORD_CHARS, MAX_URL_CHARS, MAX_USER_NAME_CHARS,
+};
+
+/// A remote URL: http or https, absolute, with a host, at most 2,200 characters.
+pub fn remote_url(url: &str) -> Result<url::Url> {
+    let invalid = |why: &str| {
+        Error::new(ErrorCode::E_INVALIDARG, format!("{why}: {}", shorten(url)))
+            .in_context(ErrorContext::RemoteFile)
+    };
+    if url.chars().count() > MAX_URL_CHARS {
+        return Err(invalid("the URL is longer than 2,200 characters"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid("the URL contains spaces or control characters"));
+    }
+    let parsed = url::Url::parse(url).map_err(|e| invalid(&format!("the URL is not valid ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("only http and https URLs are supported"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("the URL has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid("put credentials in the job's credentials, not in the URL"));
+    }
+    Ok(parsed)
+}
+
+/// A download destination: absolute, a file name, an existing writable folder.
+pub fn download_path(path: &Path) -> Result<()> {
+    absolute_file_path(path)?;
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    match std::fs::metadata(parent) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(local(ErrorCode::ERROR_PATH_NOT_FOUND, format!("{} is not a folder", parent.display())))
+        }
+        Err(_) => {
+            return Err(local(ErrorCode::ERROR_PATH_NOT_FOUND, format!("the folder {} does not exist", parent.display())))
+        }
+    }
+    if path.is_dir() {
+        return Err(local(ErrorCode::E_INVALIDARG, format!("{} is a folder, not a file name", path.display())));
+    }
+    if !folder_is_writable(parent) {
+        return Err(local(ErrorCode::E_ACCESSDENIED, format!("the folder {} is not writable", parent.display())));
+    }
+    Ok(())
+}
+
+/// An upload source: absolute path of an existing readable regular file.
+pub fn upload_path(path: &Path) -> Result<()> {
+    absolute_file_path(path)?;
+    match std::fs::File::open(path) {
+        Ok(file) => match file.metadata() {
+            Ok(meta) if meta.is_file() => Ok(()),
+            _ => Err(local(ErrorCode::E_INVALIDARG, format!("{} is not a file", path.display()))),
+        },
+        Err(e) => Err(Error::local_io(format!("cannot read {}", path.display()), e)),
+    }
+}
+
+fn absolute_file_path(path: &Path) -> Result<()> {
+    if !path.is_absolute() {
+        return Err(local(ErrorCode::E_INVALIDARG, format!("the local path {} is not absolute", path.display())));
+    }
+    if path.file_name().is_none() {
+        return Err(local(ErrorCode::E_INVALIDARG, format!("the local path {} has no file name", path.display())));
+    }
+    let text = path.to_string_lossy();
+    if text.contains(['*', '?']) || text.contains('\0') {
+        return Err(local(ErrorCode::E_INVALIDARG, format!("the local path {} contains wildcards", path.display())));
+    }
+    if path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return Err(local(ErrorCode::E_INVALIDARG, format!("the local path {} contains '..'", path.display())));
+    }
+    Ok(())
+}
+
+/// True when a file can be created in `folder` (checked by creating and removing a probe file,
+/// which is the only answer that holds for every filesystem and permission model).
+pub fn folder_is_writable(folder: &Path) -> bool {
+    let probe = folder.join(format!(".ferry-probe-{}", uuid::Uuid::new_v4().simple()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// A display name: not empty, at most 256 characters.
+pub fn display_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::new(ErrorCode::E_INVALIDARG, "the display name is empty"));
+    }
+    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(Error::new(ErrorCode::E_INVALIDARG, "the display name is longer than 256 characters"));
+    }
+    Ok(())
+}
+
+/// A description: at most 1,024 characters.
+pub fn description(text: &str) -> Result<()> {
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(Error::new(ErrorCode::BG_E_STRING_TOO_LONG, "the description is longer than 1,024 characters"));
+    }
+    Ok(())
+}
+
+/// Credentials: user ≤ 300, password ≤ 65,535 characters, a non-empty user name.
+pub fn credentials(credentials: &Credentials) -> Result<()> {
+    if credentials.user_name.chars().count() > MAX_USER_NAME_CHARS {
+        return Err(Error::code(ErrorCode::BG_E_USERNAME_TOO_LARGE));
+    }
+    if credentials.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(Error::code(ErrorCode::BG_E_PASSWORD_TOO_LARGE));
+    }
+    if credentials.user_name.is_empty() {
+        return Err(Error::new(ErrorCode::E_INVALIDARG, "Basic and Digest need a user name"));
+    }
+    Ok(())
+}
+
+/// Ranges of `add_file_with_ranges`: at least one, no zero lengths, no open offsets, no overlaps
+/// (checked in offset order, as BITS does), at most `max` of them.
+pub fn ranges(ranges: &[ByteRange], max: u32) -> Result<()> {
+    if ranges.is_empty() {
+        return Err(Error::new(ErrorCode::E_INVALIDARG, "no byte ranges were given"));
+    }
+    if ranges.len() > max as usize {
+        return Err(Error::new(
+            ErrorCode::BG_E_TOO_MANY_RANGES_IN_FILE,
+            format!("{} ranges is more than MaxRangesPerFile ({max})", ranges.len()),
+        ));
+    }
+    for range in ranges {
+        if range.offset == u64::MAX {
+            return Err(Error::new(ErrorCode::BG_E_INVALID_RANGE, "a range cannot start at 'end of file'"));
+        }
+        if range.length == Some(0) {
+            return Err(Error::new(ErrorCode::BG_E_INVALID_RANGE, "a range has zero length"));
+        }
+    }
+    let mut sorted: Vec<&ByteRange> = ranges.iter().collect();
+    sorted.sort_by_key(|r| r.offset);
+    for pair in sorted.windows(2) {
+        let end = match pair[0].length {
+            Some(length) => pair[0].offset.saturating_add(length),
+            None => u64::MAX,
+        };
+        if pair[1].offset < end {
+            return Err(Error::new(
+                ErrorCode::BG_E_OVERLAPPING_RANGES,
+                format!("the ranges at offsets {} and {} overlap", pair[0].offset, pair[1].offset),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A notify command: absolute program path and a command line of at most 4,000 characters.
+pub fn notify_command(command: &NotifyCommand) -> Result<()> {
+    if !command.program.is_absolute() {
+        return Err(Error::new(ErrorCode::E_INVALIDARG, "the program must be given by its full path"));
+    }
+    let length = command.program.as_os_str().len() + command.args.iter().map(|a| a.len() + 1).sum::<usize>();
+    if length > MAX_NOTIFY_COMMAND_CHARS {
+        return Err(Error::new(ErrorCode::BG_E_STRING_TOO_LONG, "the command line is longer than 4,000 characters"));
+    }
+    Ok(())
+}
+
+fn local(code: ErrorCode, message: String) -> Error {
+    Error::new(code, message).in_context(ErrorContext::LocalFile)
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= 120 {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(120).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_http_or_https_and_short() {
+        assert!(remote_url("https://example.org/a").is_ok());
+        assert_eq!(remote_url("ftp://example.org/a").unwrap_err().code, ErrorCode::E_INVALIDARG);
+        assert_eq!(remote_url("file:///etc/passwd").unwrap_err().code, ErrorCode::E_INVALIDARG);
+        assert_eq!(remote_url("not a url").unwrap_err().code, ErrorCode::E_INVALIDARG);
+        let long = format!("http://h/{}", "a".repeat(2200));
+        assert_eq!(remote_url(&long).unwrap_err().code, ErrorCode::E_INVALIDARG);
+        let exact = format!("http://h/{}", "a".repeat(2200 - 9));
+        assert!(remote_url(&exact).is_ok(), "2,200 characters are allowed");
+    }
+
+    #[test]
+    fn overlapping_and_zero_ranges_are_refused() {
+        let r = |offset, length| ByteRange { offset, length: Some(length) };
+        assert!(ranges(&[r(100, 100), r(900, 100), r(400, 100)], 500).is_ok());
+        assert_eq!(ranges(&[r(0, 10), r(5, 10)], 500).unwrap_err().code, ErrorCode::BG_E_OVERLAPPING_RANGES);
+        assert_eq!(ranges(&[r(5, 10), r(5, 10)], 500).unwrap_err().code, ErrorCode::BG_E_OVERLAPPING_RANGES);
+        assert_eq!(ranges(&[r(0, 0)], 500).unwrap_err().code, ErrorCode::BG_E_INVALID_RANGE);
+        assert_eq!(ranges(&[], 500).unwrap_err().code, ErrorCode::E_INVALIDARG);
+    }
+}
