@@ -1,0 +1,218 @@
+#!/usr/bin/env -S python3 -B
+"""Ferry's transfer benchmark: the engine against curl and aria2c on the same local server.
+
+nginx (from Debian) serves random data on 127.0.0.1. Each round downloads it once with every
+tool, in rotating order, and every download is checked against the source's SHA-256:
+
+  1. one 1 GiB file: `ferry-transfer get` vs `curl` vs `aria2c -x1 -s1` (one connection each);
+  2. 1,000 files of 64 KiB in one job: `ferry-transfer get-list` vs `aria2c -i -j1`.
+
+Prints the medians and the engine's ratios as Markdown and writes them to tests/bench/results.md.
+Run it with `make bench`; `--help` lists the knobs (smaller sizes, fewer rounds, some tools).
+"""
+
+import argparse
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from measure import Sample, median_sample, run_measured, sha256_of
+from nginx_server import NginxServer
+from report import ScenarioResult, render
+
+REPO = Path(__file__).resolve().parents[2]
+BIG_NAME = "big.bin"
+CHUNK = 8 << 20
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One way of downloading a scenario's files: `command(out_dir, data_dir)`."""
+
+    key: str
+    label: str
+    command: Callable[[Path, Path], list[str]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Files served under one URL prefix and the tools that fetch them."""
+
+    title: str
+    expected: dict[str, str]  # file name -> SHA-256
+    total_bytes: int
+    tools: list[Tool]
+
+
+def main() -> int:
+    args = parse_args()
+    tools = set(args.tools.split(","))
+    os.environ.setdefault("CARGO_TARGET_DIR", str(Path.home() / ".cache/ferry/target"))
+    engine = Path(os.environ["CARGO_TARGET_DIR"]) / "release" / "ferry-transfer"
+    if "engine" in tools:
+        build_engine()
+
+    workdir = Path(tempfile.mkdtemp(prefix="ferry-bench-", dir=args.workdir))
+    try:
+        # nginx's worker runs as `nobody` when started by root: let it read the files.
+        workdir.chmod(0o755)
+        www = workdir / "www"
+        big = write_big_file(www, args.size_mib << 20)
+        small = write_small_files(www / "small", args.files, args.file_kib << 10)
+        with NginxServer(root=www, home=workdir / "nginx") as server:
+            list_file = workdir / "small-urls.txt"
+            list_file.write_text("".join(f"{server.base_url}small/{n}\n" for n in small))
+            scenarios = define_scenarios(server.base_url, big, small, list_file, engine, tools,
+                                         args.size_mib, args.file_kib)
+            results = [run_scenario(s, args.rounds, workdir / "run") for s in scenarios if s.tools]
+            preamble = describe_setup(args.rounds, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    page = render(preamble, results)
+    sys.stdout.write(page)
+    Path(args.output).write_text(page)
+    return 0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="downloads per tool (default 5)")
+    parser.add_argument("--size-mib", type=int, default=1024, help="big file size (default 1024)")
+    parser.add_argument("--files", type=int, default=1000, help="small files (default 1000)")
+    parser.add_argument("--file-kib", type=int, default=64, help="small file size (default 64)")
+    parser.add_argument("--tools", default="engine,curl,aria2c",
+                        help="comma-separated subset of engine,curl,aria2c")
+    parser.add_argument("--workdir", default=None,
+                        help="where the temporary files go (default: $TMPDIR)")
+    parser.add_argument("--output", default=str(REPO / "tests/bench/results.md"),
+                        help="Markdown file to write (default tests/bench/results.md)")
+    return parser.parse_args()
+
+
+def build_engine() -> None:
+    print("Building ferry-transfer (release)...", file=sys.stderr)
+    subprocess.run(
+        ["cargo", "build", "--release", "-p", "ferry-engine", "--bin", "ferry-transfer"],
+        cwd=REPO, check=True,
+    )
+
+
+def write_big_file(folder: Path, size: int) -> dict[str, str]:
+    """One file of `size` random bytes; returns {name: sha256}."""
+    folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with (folder / BIG_NAME).open("wb") as out:
+        remaining = size
+        while remaining:
+            chunk = os.urandom(min(CHUNK, remaining))
+            digest.update(chunk)
+            out.write(chunk)
+            remaining -= len(chunk)
+    (folder / BIG_NAME).chmod(0o644)
+    return {BIG_NAME: digest.hexdigest()}
+
+
+def write_small_files(folder: Path, count: int, size: int) -> dict[str, str]:
+    """`count` files of `size` random bytes; returns {name: sha256}."""
+    folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+    expected = {}
+    for index in range(count):
+        path = folder / f"f{index:04d}.bin"
+        path.write_bytes(os.urandom(size))
+        path.chmod(0o644)
+        expected[path.name] = sha256_of(path)
+    return expected
+
+
+def define_scenarios(base_url: str, big: dict[str, str], small: dict[str, str],
+                     list_file: Path, engine: Path, tools: set[str],
+                     size_mib: int, file_kib: int) -> list[Scenario]:
+    big_url = base_url + BIG_NAME
+    aria2_common = ["aria2c", "-q", "--allow-overwrite=true", "--file-allocation=none"]
+    one_file = [
+        Tool("engine", "`ferry-transfer get`", lambda out, data: [
+            str(engine), "get", "--data-dir", str(data), big_url, str(out / BIG_NAME)]),
+        Tool("curl", "`curl`", lambda out, data: [
+            "curl", "-s", "-o", str(out / BIG_NAME), big_url]),
+        Tool("aria2c", "`aria2c -x1 -s1`", lambda out, data: [
+            *aria2_common, "-x1", "-s1", "-d", str(out), "-o", BIG_NAME, big_url]),
+    ]
+    many_files = [
+        Tool("engine", "`ferry-transfer get-list`", lambda out, data: [
+            str(engine), "get-list", "--data-dir", str(data), str(list_file), str(out)]),
+        Tool("aria2c", "`aria2c -i -j1`", lambda out, data: [
+            *aria2_common, "-i", str(list_file), "-j1", "-d", str(out)]),
+    ]
+    return [
+        Scenario(f"One {_size_label(size_mib)} file", big, size_mib << 20,
+                 [t for t in one_file if t.key in tools]),
+        Scenario(f"{len(small):,} files × {file_kib} KiB in one job", small,
+                 len(small) * (file_kib << 10),
+                 [t for t in many_files if t.key in tools]),
+    ]
+
+
+def run_scenario(scenario: Scenario, rounds: int, scratch: Path) -> ScenarioResult:
+    samples: dict[str, list[Sample]] = {tool.label: [] for tool in scenario.tools}
+    for round_index in range(rounds):
+        shift = round_index % len(scenario.tools)
+        for tool in scenario.tools[shift:] + scenario.tools[:shift]:
+            sample = run_once(tool, scenario.expected, scratch)
+            samples[tool.label].append(sample)
+            print(f"{scenario.title}, round {round_index + 1}/{rounds}: {tool.label} "
+                  f"{sample.wall_s:.2f} s wall, {sample.cpu_s:.2f} s CPU, "
+                  f"{sample.peak_rss_kib / 1024:.1f} MiB", file=sys.stderr)
+    engine = next((t.label for t in scenario.tools if t.key == "engine"), None)
+    medians = {label: median_sample(runs) for label, runs in samples.items()}
+    return ScenarioResult(scenario.title, scenario.total_bytes, len(scenario.expected),
+                          medians, engine)
+
+
+def run_once(tool: Tool, expected: dict[str, str], scratch: Path) -> Sample:
+    """One measured download into an empty folder, checked file by file, then removed."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    out, data = scratch / "out", scratch / "data"
+    out.mkdir(parents=True)
+    data.mkdir()
+    sample = run_measured(tool.command(out, data), scratch)
+    found = sorted(p.name for p in out.iterdir())
+    if found != sorted(expected):
+        raise RuntimeError(f"{tool.label} left {found[:5]}... instead of the expected files")
+    for name, digest in expected.items():
+        if sha256_of(out / name) != digest:
+            raise RuntimeError(f"{tool.label}: {name} differs from the source (SHA-256)")
+    shutil.rmtree(scratch)
+    os.sync()  # write-back of this run must not land in the next one's measurement
+    return sample
+
+
+def describe_setup(rounds: int, workdir: Path) -> list[str]:
+    nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
+    curl = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout
+    aria2 = subprocess.run(["aria2c", "--version"], capture_output=True, text=True).stdout
+    filesystem = subprocess.run(["df", "--output=fstype", str(workdir)], capture_output=True,
+                                text=True).stdout.split()[-1]
+    return [
+        f"Median of {rounds} interleaved rounds per tool, each download checked by SHA-256. "
+        f"Server: {nginx.split(': ')[-1]} on 127.0.0.1; files written to {filesystem}; "
+        f"{os.cpu_count()} CPU cores, Linux {platform.release()}; "
+        f"{curl.split()[0]} {curl.split()[1]}, {aria2.splitlines()[0].replace(' version', '')}.",
+        "Wall and CPU (user + system) time and peak RSS are GNU time's figures for the tool's "
+        "process. Re-run with `make bench`.",
+    ]
+
+
+def _size_label(size_mib: int) -> str:
+    return f"{size_mib >> 10} GiB" if size_mib % 1024 == 0 else f"{size_mib} MiB"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
