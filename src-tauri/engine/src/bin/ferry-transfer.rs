@@ -1,2 +1,174 @@
-//! `ferry-transfer`: the engine from the command line.
-fn main() {}
+//! `ferry-transfer`: Ferry's engine from the command line, without a window.
+//!
+//! ```text
+//! ferry-transfer get      [--data-dir DIR] URL PATH        download one file, complete, exit
+//! ferry-transfer get-list [--data-dir DIR] LIST FOLDER     one job with every URL of LIST (one per line)
+//! ferry-transfer run      --data-dir DIR                   run the queue until every job is TRANSFERRED
+//! ```
+//! `get` and `get-list` behave like `bitsadmin /transfer`: the job is completed when it is
+//! transferred and cancelled on a fatal error. Exit status 0 on success, 1 on failure, 2 on
+//! wrong usage.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ferry_engine::{Config, Engine, EngineEvent, FileSpec, JobId, JobState, JobType, Priority};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = Command::parse(&args) else {
+        eprintln!("usage: ferry-transfer get [--data-dir DIR] URL PATH\n       ferry-transfer get-list [--data-dir DIR] LIST FOLDER\n       ferry-transfer run --data-dir DIR");
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("ferry-transfer: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command.execute()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ferry-transfer: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum Action {
+    Get { url: String, path: PathBuf },
+    GetList { list: PathBuf, folder: PathBuf },
+    Run,
+}
+
+struct Command {
+    data_dir: Option<PathBuf>,
+    action: Action,
+}
+
+impl Command {
+    fn parse(args: &[String]) -> Option<Command> {
+        let (verb, rest) = args.split_first()?;
+        let mut data_dir = None;
+        let mut positional = Vec::new();
+        let mut iter = rest.iter();
+        while let Some(arg) = iter.next() {
+            if arg == "--data-dir" {
+                data_dir = Some(PathBuf::from(iter.next()?));
+            } else {
+                positional.push(arg.clone());
+            }
+        }
+        let action = match (verb.as_str(), positional.as_slice()) {
+            ("get", [url, path]) => Action::Get { url: url.clone(), path: absolute(path) },
+            ("get-list", [list, folder]) => Action::GetList { list: PathBuf::from(list), folder: absolute(folder) },
+            ("run", []) if data_dir.is_some() => Action::Run,
+            _ => return None,
+        };
+        Some(Command { data_dir, action })
+    }
+
+    async fn execute(self) -> Result<(), String> {
+        let scratch = match &self.data_dir {
+            Some(_) => None,
+            None => Some(std::env::temp_dir().join(format!("ferry-transfer-{}", std::process::id()))),
+        };
+        let data_dir = self.data_dir.clone().or(scratch.clone()).unwrap_or_default();
+        let mut config = Config::default();
+        if let Action::GetList { list, .. } = &self.action {
+            let count = read_list(list)?.len() as u32;
+            config.policies.max_files_per_job = config.policies.max_files_per_job.max(count);
+        }
+        let engine = Engine::start(config, &data_dir).await.map_err(|e| e.to_string())?;
+        let outcome = self.action.perform(&engine).await;
+        engine.shutdown().await;
+        if let Some(scratch) = scratch {
+            let _ = std::fs::remove_dir_all(scratch);
+        }
+        outcome
+    }
+}
+
+impl Action {
+    async fn perform(&self, engine: &Engine) -> Result<(), String> {
+        match self {
+            Action::Get { url, path } => {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let mut events = engine.subscribe();
+                let id = engine.download(&name, url, path, Priority::Foreground).map_err(|e| e.to_string())?;
+                finish(engine, &mut events, id).await
+            }
+            Action::GetList { list, folder } => {
+                let urls = read_list(list)?;
+                let mut files = Vec::with_capacity(urls.len());
+                for url in urls {
+                    let name = url.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("index.html");
+                    files.push(FileSpec { remote_url: url.clone(), local_path: folder.join(name) });
+                }
+                let mut events = engine.subscribe();
+                let id = engine.create_job("list", JobType::Download).map_err(|e| e.to_string())?;
+                let made = engine
+                    .set_priority(id, Priority::Foreground)
+                    .and_then(|_| engine.add_files(id, files))
+                    .and_then(|_| engine.resume(id));
+                if let Err(error) = made {
+                    let _ = engine.cancel(id);
+                    return Err(error.to_string());
+                }
+                finish(engine, &mut events, id).await
+            }
+            Action::Run => {
+                let mut events = engine.subscribe();
+                loop {
+                    let jobs = engine.list();
+                    if jobs.iter().all(|j| j.state == JobState::Transferred) {
+                        return Ok(());
+                    }
+                    if let Some(job) = jobs.iter().find(|j| j.state == JobState::Error) {
+                        return Err(format!("job {} failed: {:?}", job.id, job.error));
+                    }
+                    let _ = events.recv().await;
+                }
+            }
+        }
+    }
+}
+
+/// Waits for TRANSFERRED (then completes) or ERROR (then cancels, like `bitsadmin /transfer`).
+async fn finish(engine: &Engine, events: &mut tokio::sync::broadcast::Receiver<EngineEvent>, id: JobId) -> Result<(), String> {
+    loop {
+        let job = engine.get(id).map_err(|e| e.to_string())?;
+        match job.state {
+            JobState::Transferred => {
+                let outcome = engine.complete(id).map_err(|e| e.to_string())?;
+                return if outcome.state == JobState::Acknowledged {
+                    Ok(())
+                } else {
+                    Err(format!("cannot put the files in place: {:?}", outcome.rename_failures))
+                };
+            }
+            JobState::Error => {
+                let error = job.error.map(|e| format!("{} ({})", e.description, e.code_name)).unwrap_or_default();
+                let _ = engine.cancel(id);
+                return Err(error);
+            }
+            _ => {}
+        }
+        let _ = events.recv().await;
+    }
+}
+
+fn read_list(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
+}
+
+fn absolute(path: &str) -> PathBuf {
+    let path = PathBuf::from(path);
+    if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir().map(|dir| dir.join(&path)).unwrap_or(path)
+    }
+}
