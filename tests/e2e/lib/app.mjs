@@ -1,0 +1,141 @@
+// The real Ferry binary, launched through its own tauri-driver with a fresh data directory.
+//
+// tauri-driver cannot pass environment variables to the app, so each Ferry gets its own
+// tauri-driver started with FERRY_DATA_DIR (and private XDG folders) in its environment; the
+// app inherits them through WebKitWebDriver. One Ferry per test file.
+
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { ARTIFACTS_DIR, FERRY_APP } from "./env.mjs";
+import { findDescendant, isAlive, processTree, signalAll } from "./processes.mjs";
+import { isReady, newSession } from "./webdriver.mjs";
+import { waitFor } from "./wait.mjs";
+
+/** How long the app gets to exit on its own before it is stopped. */
+const EXIT_GRACE_MS = 15_000;
+
+export class Ferry {
+  /** Starts tauri-driver for a new Ferry named `name` (used for folders and logs). */
+  static async start(name) {
+    if (!existsSync(FERRY_APP)) throw new Error(`the app is not built: ${FERRY_APP} is missing`);
+    const root = mkdtempSync(join(tmpdir(), `ferry-e2e-${name}-`));
+    const ferry = new Ferry(name, root);
+    await ferry.startDriver();
+    return ferry;
+  }
+
+  constructor(name, root) {
+    this.name = name;
+    this.root = root;
+    /** FERRY_DATA_DIR: the job store and settings.json. */
+    this.dataDir = join(root, "data");
+    /** A folder the tests download into. */
+    this.downloads = join(root, "downloads");
+    mkdirSync(this.dataDir);
+    mkdirSync(this.downloads);
+    this.session = null;
+    this.pid = null;
+  }
+
+  async startDriver() {
+    const [port, nativePort] = await freePorts(2);
+    this.driverUrl = `http://127.0.0.1:${port}`;
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const log = openSync(join(ARTIFACTS_DIR, `${this.name}.log`), "a");
+    const xdg = (folder) => join(this.root, folder);
+    this.driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+      env: {
+        ...process.env,
+        FERRY_DATA_DIR: this.dataDir,
+        XDG_CONFIG_HOME: xdg("config"),
+        XDG_DATA_HOME: xdg("share"),
+        XDG_CACHE_HOME: xdg("cache"),
+      },
+      stdio: ["ignore", log, log],
+    });
+    await waitFor("tauri-driver to answer /status", () => isReady(this.driverUrl));
+  }
+
+  /** Launches the app in a new WebDriver session and waits until its window shows the UI. */
+  async open() {
+    this.session = await newSession(this.driverUrl, FERRY_APP);
+    this.pid = (await waitFor("the ferry process", () => findDescendant(this.driver.pid, "ferry"))).pid;
+    await waitFor("the job list UI", () => this.session.find('[data-testid="add-job-button"]'));
+    return this.session;
+  }
+
+  /** Ends the session and waits for the app to exit (stopping it if it lingers). */
+  async quit() {
+    if (!this.session) return;
+    const pid = this.pid;
+    const tree = processTree(pid).map((p) => p.pid);
+    try {
+      await this.session.delete();
+    } finally {
+      this.session = null;
+      this.pid = null;
+    }
+    await stopProcesses(tree);
+  }
+
+  /** Quits the app, stops tauri-driver and removes the temporary folders. */
+  async stop() {
+    try {
+      await this.quit();
+    } finally {
+      const tree = processTree(this.driver.pid).map((p) => p.pid);
+      signalAll([this.driver.pid], "SIGTERM");
+      await stopProcesses(tree);
+      rmSync(this.root, { recursive: true, force: true });
+    }
+  }
+
+  /** Merges `patch` into settings.json in the data directory (while the app is not running). */
+  writeSettings(patch) {
+    const path = join(this.dataDir, "settings.json");
+    const current = existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : {};
+    const merged = { ...current, ...patch };
+    for (const [key, value] of Object.entries(patch)) {
+      if (isObject(value) && isObject(current[key])) merged[key] = { ...current[key], ...value };
+    }
+    writeFileSync(path, JSON.stringify(merged, null, 2));
+  }
+}
+
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Waits for `pids` to exit, then SIGTERMs and finally SIGKILLs any that remain. */
+async function stopProcesses(pids) {
+  const remaining = () => pids.filter(isAlive);
+  for (const signal of ["SIGTERM", "SIGKILL"]) {
+    try {
+      await waitFor("processes to exit", () => remaining().length === 0, { timeoutMs: EXIT_GRACE_MS });
+      return;
+    } catch {
+      signalAll(remaining(), signal);
+    }
+  }
+  await waitFor(`processes ${remaining().join(", ")} to exit`, () => remaining().length === 0);
+}
+
+/** `count` distinct TCP ports on 127.0.0.1 that were free a moment ago. */
+async function freePorts(count) {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise((resolve, reject) => {
+        const server = createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      }),
+    ),
+  );
+  const ports = servers.map((server) => server.address().port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}

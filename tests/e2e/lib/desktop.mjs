@@ -1,0 +1,100 @@
+// The X display as a person sees it: whole-screen screenshots, windows, the system tray, the
+// mouse and the keyboard (ImageMagick, xwininfo and xdotool on the Xvfb display).
+
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+import { ARTIFACTS_DIR, SCREENSHOTS_DIR } from "./env.mjs";
+
+function run(command, args) {
+  return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Captures the whole screen (windows, notification popups, tray) into artifacts/<name>.png. */
+export function screenshot(name) {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const path = join(ARTIFACTS_DIR, `${name}.png`);
+  run("import", ["-window", "root", path]);
+  return path;
+}
+
+/** Copies a screenshot the README shows into tests/e2e/screenshots/. */
+export function keepScreenshot(path, name) {
+  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+  copyFileSync(path, join(SCREENSHOTS_DIR, `${name}.png`));
+}
+
+/**
+ * Windows in `xwininfo -tree` output under `windowId` (default: the root), as
+ * { id, name, width, height, x, y } with absolute x/y.
+ */
+export function windowTree(windowId = "root") {
+  const target = windowId === "root" ? ["-root"] : ["-id", windowId];
+  const lines = run("xwininfo", [...target, "-tree"]).split("\n");
+  const pattern = /^\s+(0x[0-9a-f]+) (.*?): .*?\s(\d+)x(\d+)[+-]-?\d+[+-]-?\d+\s+\+?(-?\d+)\+?(-?\d+)$/;
+  return lines.flatMap((line) => {
+    const match = pattern.exec(line);
+    if (!match) return [];
+    const [, id, name, width, height, x, y] = match;
+    return [{ id, name, width: +width, height: +height, x: +x, y: +y }];
+  });
+}
+
+/** True when the window is mapped and viewable. */
+export function isViewable(windowId) {
+  try {
+    return /Map State: IsViewable/.test(run("xwininfo", ["-id", windowId]));
+  } catch {
+    return false; // the window is gone
+  }
+}
+
+/** Viewable top-level windows of process `pid` (by _NET_WM_PID), largest first. */
+export function windowsOf(pid) {
+  let ids;
+  try {
+    ids = run("xdotool", ["search", "--onlyvisible", "--pid", String(pid)]).split(/\s+/).filter(Boolean);
+  } catch {
+    return []; // xdotool exits 1 when nothing matches
+  }
+  const hex = new Set(ids.map((id) => "0x" + Number(id).toString(16)));
+  return windowTree()
+    .filter((w) => hex.has(w.id))
+    .sort((a, b) => b.width * b.height - a.width * a.height);
+}
+
+/** trayer's strip: the top-level window named "panel". */
+export function trayPanel() {
+  return windowTree().find((w) => w.name === '"panel"');
+}
+
+/**
+ * The icons docked in the tray: windows inside trayer's panel big enough to be an icon
+ * (trayer's own bookkeeping windows are 1x1).
+ */
+export function trayIcons() {
+  const panel = trayPanel();
+  if (!panel) return [];
+  return windowTree(panel.id).filter((w) => w.width >= 8 && w.height >= 8);
+}
+
+/** Clicks mouse `button` (1 left, 3 right) at the centre of `window`. */
+export function clickCentre(window, button = 1) {
+  const x = String(window.x + Math.floor(window.width / 2));
+  const y = String(window.y + Math.floor(window.height / 2));
+  run("xdotool", ["mousemove", "--sync", x, y, "click", String(button)]);
+}
+
+/** Presses keys on whatever has the keyboard (e.g. "Down", "Return"). */
+export function pressKeys(...keys) {
+  run("xdotool", ["key", "--delay", "80", ...keys]);
+}
+
+/** Top-level windows that are viewable right now (popup menus included). */
+export function viewableTopLevels() {
+  const children = run("xwininfo", ["-root", "-children"]).split("\n");
+  return children
+    .map((line) => /^\s+(0x[0-9a-f]+) /.exec(line)?.[1])
+    .filter((id) => id && isViewable(id));
+}

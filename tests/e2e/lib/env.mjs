@@ -1,0 +1,23 @@
+// Where things are: set by run.sh, with defaults for running one test file by hand inside a
+// desktop session that run.sh prepared.
+
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** tests/e2e */
+export const E2E_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/ferry/target");
+
+/** The real app binary the tests launch. */
+export const FERRY_APP = process.env.FERRY_APP ?? join(targetDir, "debug/ferry");
+
+/** Screenshots and logs of this run (git-ignored). */
+export const ARTIFACTS_DIR = process.env.FERRY_E2E_ARTIFACTS ?? join(E2E_DIR, "artifacts");
+
+/** The screenshots and figures the README shows (committed). */
+export const SCREENSHOTS_DIR = join(E2E_DIR, "screenshots");
+
+/** dbus-monitor's record of every Notify call on the session bus. */
+export const NOTIFY_LOG = process.env.FERRY_E2E_NOTIFY_LOG ?? join(ARTIFACTS_DIR, "notify.log");
