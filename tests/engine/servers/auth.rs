@@ -83,7 +83,7 @@ fn digest_matches(credentials: &str, login: &Login, request: &RequestHead<'_>) -
             .map(|(_, value)| value.as_str())
     };
     let requested = request.uri.path_and_query().map_or("/", |p| p.as_str());
-    let algorithm_is_md5 = get("algorithm").map_or(true, |a| a.eq_ignore_ascii_case("md5"));
+    let algorithm_is_md5 = get("algorithm").is_none_or(|a| a.eq_ignore_ascii_case("md5"));
     let (Some(uri), Some(nc), Some(cnonce), Some(response)) =
         (get("uri"), get("nc"), get("cnonce"), get("response"))
     else {

@@ -103,7 +103,7 @@ pub fn respond(behaviour: &Behaviour, n: usize, request: &RequestHead<'_>) -> Ou
             after,
             times,
         } => {
-            let cut = times.map_or(true, |times| n < times);
+            let cut = times.is_none_or(|times| n < times);
             let delivery = if cut {
                 Delivery::Cut(Cut::CloseAfter(*after))
             } else {
