@@ -31,7 +31,6 @@ use tokio::net::TcpListener;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub use behaviour::{body, AuthScheme, Behaviour, Login, Resource};
-pub use respond::Body;
 
 /// A request as the server received it, for assertions.
 #[derive(Clone, Debug)]
