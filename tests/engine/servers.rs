@@ -30,6 +30,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use respond::Body;
+
 pub use behaviour::{body, AuthScheme, Behaviour, Login, Resource};
 
 /// A request as the server received it, for assertions.
