@@ -1,0 +1,213 @@
+/**
+ * The Add-a-job form's model: what the user typed, the request it makes, and which field an
+ * engine error belongs to. The engine validates; the form shows its answer next to the field.
+ */
+import type { AuthScheme } from "./bindings/AuthScheme";
+import type { AuthTarget } from "./bindings/AuthTarget";
+import type { JobType } from "./bindings/JobType";
+import type { Priority } from "./bindings/Priority";
+import type { NewJobRequest } from "./shell-types";
+import {
+  BG_E_INVALID_AUTH_SCHEME,
+  BG_E_INVALID_AUTH_TARGET,
+  BG_E_INVALID_CREDENTIALS,
+  BG_E_PASSWORD_TOO_LARGE,
+  BG_E_STRING_TOO_LONG,
+  BG_E_TOO_MANY_FILES,
+  BG_E_TOO_MANY_FILES_IN_JOB,
+  BG_E_USERNAME_TOO_LARGE,
+  E_ACCESSDENIED,
+  E_INVALIDARG,
+  ERROR_FILE_NOT_FOUND,
+  ERROR_PATH_NOT_FOUND,
+} from "./codes";
+import { baseName } from "./format";
+import { fileNameFromUrl, joinPath, parseUrlList, uniqueNames } from "./paths";
+
+/** Fields of the form that can carry an error. `form` is the form as a whole. */
+export type AddJobField =
+  | "urls"
+  | "folder"
+  | "name"
+  | "uploadFile"
+  | "serverUrl"
+  | "replyFile"
+  | "user"
+  | "password"
+  | "form";
+
+/** Longest display name the engine accepts. */
+export const MAX_DISPLAY_NAME_CHARS = 256;
+/** Longest URL the engine accepts. */
+export const MAX_URL_CHARS = 2200;
+
+/** What the user entered. */
+export type AddJobForm = {
+  jobType: JobType;
+  /** Download URLs, one per line. */
+  urls: string;
+  /** Download destination folder. */
+  folder: string;
+  /** Upload source file. */
+  uploadFile: string;
+  /** Upload target URL. */
+  serverUrl: string;
+  /** Upload-reply: where the reply goes (empty: chosen by the engine). */
+  replyFile: string;
+  displayName: string;
+  priority: Priority;
+  useCredentials: boolean;
+  authTarget: AuthTarget;
+  authScheme: AuthScheme;
+  userName: string;
+  password: string;
+};
+
+/** A fresh form: download, FOREGROUND (a job started by hand), into the default folder. */
+export function emptyForm(defaultFolder: string): AddJobForm {
+  return {
+    jobType: "DOWNLOAD",
+    urls: "",
+    folder: defaultFolder,
+    uploadFile: "",
+    serverUrl: "",
+    replyFile: "",
+    displayName: "",
+    priority: "FOREGROUND",
+    useCredentials: false,
+    authTarget: "SERVER",
+    authScheme: "BASIC",
+    userName: "",
+    password: "",
+  };
+}
+
+/** Field errors; a field without an entry is fine. */
+export type FieldErrors = Partial<Record<AddJobField, string>>;
+
+/** What the form lacks before a request can even be built. */
+export function missingFields(form: AddJobForm): FieldErrors {
+  const errors: FieldErrors = {};
+  if (form.jobType === "DOWNLOAD") {
+    if (parseUrlList(form.urls).length === 0) errors.urls = "Enter at least one URL.";
+    if (form.folder.trim().length === 0) errors.folder = "Choose a destination folder.";
+  } else {
+    if (form.uploadFile.trim().length === 0) errors.uploadFile = "Choose the file to upload.";
+    if (form.serverUrl.trim().length === 0) errors.serverUrl = "Enter the server URL.";
+  }
+  if (form.useCredentials && form.userName.length === 0) errors.user = "Enter a user name.";
+  return errors;
+}
+
+/** The name a job gets when the user leaves it empty. */
+export function defaultDisplayName(form: AddJobForm): string {
+  if (form.jobType === "DOWNLOAD") {
+    const urls = parseUrlList(form.urls);
+    const first = urls[0];
+    if (!first) return "";
+    const name = fileNameFromUrl(first);
+    return urls.length > 1 ? `${name} and ${urls.length - 1} more` : name;
+  }
+  return form.uploadFile.length > 0 ? baseName(form.uploadFile) : "";
+}
+
+/** The request for `create_job`. Call only when [`missingFields`] is empty. */
+export function buildRequest(form: AddJobForm): NewJobRequest {
+  const display_name = form.displayName.trim() || defaultDisplayName(form);
+  const credentials = form.useCredentials
+    ? {
+        target: form.authTarget,
+        scheme: form.authScheme,
+        user_name: form.userName,
+        password: form.password,
+      }
+    : null;
+  if (form.jobType === "DOWNLOAD") {
+    const urls = parseUrlList(form.urls);
+    const names = uniqueNames(urls.map(fileNameFromUrl));
+    const folder = form.folder.trim();
+    return {
+      display_name,
+      job_type: "DOWNLOAD",
+      priority: form.priority,
+      files: urls.map((remote_url, i) => ({
+        remote_url,
+        local_path: joinPath(folder, names[i] ?? "download"),
+      })),
+      credentials,
+      reply_file_name: null,
+    };
+  }
+  const reply = form.replyFile.trim();
+  return {
+    display_name,
+    job_type: form.jobType,
+    priority: form.priority,
+    files: [{ remote_url: form.serverUrl.trim(), local_path: form.uploadFile.trim() }],
+    credentials,
+    reply_file_name: form.jobType === "UPLOAD_REPLY" && reply.length > 0 ? reply : null,
+  };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && text.length <= MAX_URL_CHARS;
+  } catch {
+    return false;
+  }
+}
+
+function isAbsolutePath(path: string): boolean {
+  return path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith("\\\\");
+}
+
+/**
+ * The field an engine error concerns. Codes name the field outright where they can; an
+ * E_INVALIDARG (which BITS returns for any bad argument) goes to the first field whose value
+ * the engine would reject.
+ */
+export function fieldForError(code: number, form: AddJobForm): AddJobField {
+  const download = form.jobType === "DOWNLOAD";
+  const localField: AddJobField = download ? "folder" : "uploadFile";
+  const remoteField: AddJobField = download ? "urls" : "serverUrl";
+  switch (code) {
+    case BG_E_TOO_MANY_FILES_IN_JOB:
+    case BG_E_TOO_MANY_FILES:
+      return remoteField;
+    case E_ACCESSDENIED:
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_FILE_NOT_FOUND:
+      return localField;
+    case BG_E_STRING_TOO_LONG:
+      return "name";
+    case BG_E_USERNAME_TOO_LARGE:
+    case BG_E_INVALID_CREDENTIALS:
+    case BG_E_INVALID_AUTH_SCHEME:
+    case BG_E_INVALID_AUTH_TARGET:
+      return "user";
+    case BG_E_PASSWORD_TOO_LARGE:
+      return "password";
+    case E_INVALIDARG:
+      return invalidArgumentField(form);
+    default:
+      return "form";
+  }
+}
+
+function invalidArgumentField(form: AddJobForm): AddJobField {
+  const name = form.displayName.trim() || defaultDisplayName(form);
+  if (name.length === 0 || name.length > MAX_DISPLAY_NAME_CHARS) return "name";
+  if (form.jobType === "DOWNLOAD") {
+    if (!parseUrlList(form.urls).every(isHttpUrl)) return "urls";
+    if (!isAbsolutePath(form.folder.trim())) return "folder";
+    return "urls";
+  }
+  if (!isHttpUrl(form.serverUrl.trim())) return "serverUrl";
+  if (!isAbsolutePath(form.uploadFile.trim())) return "uploadFile";
+  if (form.jobType === "UPLOAD_REPLY" && form.replyFile.trim().length > 0) {
+    if (!isAbsolutePath(form.replyFile.trim())) return "replyFile";
+  }
+  if (form.useCredentials) return "user";
+  return "serverUrl";
+}

@@ -1,0 +1,327 @@
+/**
+ * The window's shared state and the verbs its buttons call: selection, dialogs, confirmations
+ * and the messages that report what a verb did. Components read it; only the verbs change it.
+ */
+import type { Credentials } from "./bindings/Credentials";
+import type { JobId } from "./bindings/JobId";
+import type { JobInfo } from "./bindings/JobInfo";
+import type { Priority } from "./bindings/Priority";
+import type { CompleteOutcome, Settings } from "./shell-types";
+import * as ipc from "./ipc";
+import { CommandError } from "./ipc";
+import { JobStore } from "./jobs";
+import {
+  BG_S_PARTIAL_COMPLETE,
+  BG_S_UNABLE_TO_DELETE_FILES,
+  S_OK,
+} from "./codes";
+import { baseName } from "./format";
+import {
+  canCancel,
+  canComplete,
+  canResume,
+  canSuspend,
+  completeNeedsConfirmation,
+  completePlan,
+} from "./rules";
+import { applyTheme } from "./theme";
+
+/** The page the window shows. */
+export type Page = "transfers" | "history" | "settings";
+
+/** A question the user must answer before a verb runs. */
+export type Confirmation = {
+  title: string;
+  message: string;
+  /** Named lists of files, e.g. "Kept" and "Discarded". */
+  lists: Array<{ label: string; items: string[] }>;
+  confirmLabel: string;
+  danger: boolean;
+  run: () => Promise<void>;
+};
+
+/** A message about something that happened. */
+export type Notice = {
+  id: number;
+  tone: "success" | "warning" | "error" | "info";
+  title: string;
+  detail: string;
+  /** Set for the message that reports a Complete. */
+  outcome: CompleteOutcome | null;
+  /** Files the user may open or show in their folder. */
+  paths: string[];
+};
+
+/** What a Complete did, in words. */
+export function describeOutcome(name: string, outcome: CompleteOutcome): Omit<Notice, "id"> {
+  const paths = outcome.kept;
+  if (outcome.rename_failures.length > 0) {
+    const failed = outcome.rename_failures.map((f) => `${baseName(f.path)}: ${f.message}`);
+    return {
+      tone: "error",
+      title: `“${name}” is not complete: ${outcome.rename_failures.length} file(s) could not be renamed`,
+      detail: `${failed.join("; ")}. Fix the cause (close programs using the files, free the folder) and Complete again.`,
+      outcome,
+      paths,
+    };
+  }
+  if (outcome.code === BG_S_PARTIAL_COMPLETE) {
+    const kept = outcome.kept.map(baseName).join(", ") || "none";
+    const discarded = outcome.discarded.map(baseName).join(", ") || "none";
+    return {
+      tone: "warning",
+      title: `“${name}” completed partially`,
+      detail: `Kept: ${kept}. Discarded: ${discarded}.`,
+      outcome,
+      paths,
+    };
+  }
+  const count = outcome.kept.length;
+  const files = count === 1 ? "1 file is" : `${count} files are`;
+  const leftover =
+    outcome.code === BG_S_UNABLE_TO_DELETE_FILES
+      ? " Some temporary files could not be deleted."
+      : "";
+  return {
+    tone: outcome.code === S_OK ? "success" : "warning",
+    title: `“${name}” completed`,
+    detail: `${files} ready.${leftover}`,
+    outcome,
+    paths,
+  };
+}
+
+/** The window's state. */
+export class AppState {
+  page = $state<Page>("transfers");
+  selectedId = $state<JobId | null>(null);
+  detailsOpen = $state(false);
+  addOpen = $state(false);
+  /** URLs dropped on the window, handed to the Add dialog when it opens. */
+  addPrefill = $state("");
+  confirmation = $state<Confirmation | null>(null);
+  notices = $state<Notice[]>([]);
+  /** The last Complete of a job whose renames failed (the job stays TRANSFERRED). */
+  renameFailures = $state<Record<JobId, CompleteOutcome>>({});
+  settings = $state<Settings | null>(null);
+  /** Grows when a job leaves the queue, so the history page knows to reload. */
+  historyVersion = $state(0);
+  /** Set when the event stream could not be opened. */
+  connectionError = $state<string | null>(null);
+  private nextNoticeId = 1;
+
+  constructor(readonly jobs: JobStore) {}
+
+  /** Opens the event stream and loads the settings. */
+  async start(): Promise<void> {
+    try {
+      const snapshot = await ipc.subscribeJobs((event) => {
+        this.jobs.push(event);
+        if (event.kind === "job_removed" || event.kind === "job_auto_cancelled") {
+          this.historyVersion += 1;
+        }
+        if (event.kind === "job_auto_cancelled") {
+          this.notify({
+            tone: "info",
+            title: `“${event.display_name}” was cancelled`,
+            detail: `Nothing happened to it for ${event.idle_days} days (JobInactivityTimeout).`,
+            outcome: null,
+            paths: [],
+          });
+        }
+      });
+      this.jobs.load(snapshot);
+    } catch (reason) {
+      this.connectionError = ipc.toCommandError(reason).message;
+    }
+    try {
+      this.settings = await ipc.getSettings();
+      applyTheme(this.settings.theme);
+    } catch (reason) {
+      this.report("Settings could not be read", reason);
+    }
+  }
+
+  /** The selected job, if it still exists. */
+  selected(): JobInfo | undefined {
+    return this.selectedId === null ? undefined : this.jobs.get(this.selectedId);
+  }
+
+  /** Adds a message; returns its id. */
+  notify(notice: Omit<Notice, "id">): number {
+    const id = this.nextNoticeId++;
+    this.notices = [{ ...notice, id }, ...this.notices].slice(0, 5);
+    return id;
+  }
+
+  /** Removes a message. */
+  dismiss(id: number): void {
+    this.notices = this.notices.filter((notice) => notice.id !== id);
+  }
+
+  /** Reports a failed verb with the engine's code. */
+  report(title: string, reason: unknown): void {
+    const error = reason instanceof CommandError ? reason : ipc.toCommandError(reason);
+    this.notify({
+      tone: "error",
+      title,
+      detail: `${error.message} (${error.name})`,
+      outcome: null,
+      paths: [],
+    });
+  }
+
+  /** Runs a verb, reporting its failure. Answers whether it succeeded. */
+  async attempt(title: string, verb: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await verb();
+      return true;
+    } catch (reason) {
+      this.report(title, reason);
+      return false;
+    }
+  }
+
+  /** Opens the Add dialog, optionally with URLs to start from. */
+  openAdd(prefill = ""): void {
+    this.addPrefill = prefill;
+    this.addOpen = true;
+  }
+
+  /** Complete, after asking when it would discard files. */
+  requestComplete(job: JobInfo): void {
+    if (!canComplete(job.job_type, job.state)) return;
+    const name = job.settings.display_name;
+    if (!completeNeedsConfirmation(job.job_type, job.state)) {
+      void this.complete(job.id, name);
+      return;
+    }
+    const plan = completePlan(job);
+    this.confirmation = {
+      title: `Complete “${name}” now?`,
+      message:
+        plan.kept.length === 0
+          ? "No file has finished transferring, so nothing will be kept."
+          : "Only the files that finished transferring will be kept; the others are discarded.",
+      lists: [
+        { label: "Kept", items: plan.kept.map((f) => f.local_path) },
+        { label: "Discarded", items: plan.discarded.map((f) => f.local_path) },
+      ],
+      confirmLabel: "Complete",
+      danger: plan.discarded.length > 0,
+      run: () => this.complete(job.id, name),
+    };
+  }
+
+  /** Calls Complete and shows its outcome. */
+  async complete(id: JobId, name: string): Promise<void> {
+    try {
+      const outcome = await ipc.completeJob(id);
+      const failures = { ...this.renameFailures };
+      if (outcome.rename_failures.length > 0) failures[id] = outcome;
+      else delete failures[id];
+      this.renameFailures = failures;
+      this.notify(describeOutcome(name, outcome));
+    } catch (reason) {
+      this.report(`“${name}” could not be completed`, reason);
+    }
+  }
+
+  /** Cancel, after saying that temporary files will be deleted. */
+  requestCancel(job: JobInfo): void {
+    if (!canCancel(job.state)) return;
+    const name = job.settings.display_name;
+    const upload = job.job_type !== "DOWNLOAD";
+    this.confirmation = {
+      title: `Cancel “${name}”?`,
+      message: upload
+        ? "The upload stops and the server is asked to delete what it received of an unfinished upload. Temporary files will be deleted."
+        : "The transfer stops and its temporary files will be deleted, including files that finished but were not completed. Nothing is kept.",
+      lists: [],
+      confirmLabel: "Cancel job",
+      danger: true,
+      run: () => this.cancel(job.id, name),
+    };
+  }
+
+  /** Calls Cancel and reports leftovers. */
+  async cancel(id: JobId, name: string): Promise<void> {
+    try {
+      const code = await ipc.cancelJob(id);
+      if (this.selectedId === id) this.detailsOpen = false;
+      if (code === BG_S_UNABLE_TO_DELETE_FILES) {
+        this.notify({
+          tone: "warning",
+          title: `“${name}” was cancelled`,
+          detail: "Some temporary files could not be deleted.",
+          outcome: null,
+          paths: [],
+        });
+      }
+    } catch (reason) {
+      this.report(`“${name}” could not be cancelled`, reason);
+    }
+  }
+
+  /** Suspends a moving job or resumes a stopped one. */
+  async toggleSuspend(job: JobInfo): Promise<void> {
+    if (canSuspend(job.state)) await this.suspend(job);
+    else if (canResume(job.state, job.progress.files_total)) await this.resume(job);
+  }
+
+  /** Suspend. */
+  suspend(job: JobInfo): Promise<boolean> {
+    return this.attempt(`“${job.settings.display_name}” could not be suspended`, () =>
+      ipc.suspendJob(job.id),
+    );
+  }
+
+  /** Resume (also "Retry now"). */
+  resume(job: JobInfo): Promise<boolean> {
+    return this.attempt(`“${job.settings.display_name}” could not be resumed`, () =>
+      ipc.resumeJob(job.id),
+    );
+  }
+
+  /** Changes a job's priority. */
+  setPriority(job: JobInfo, priority: Priority): Promise<boolean> {
+    return this.attempt(`The priority of “${job.settings.display_name}” could not be changed`, () =>
+      ipc.setPriority(job.id, priority),
+    );
+  }
+
+  /** Sets credentials for every scheme asked for. */
+  async setCredentials(job: JobInfo, credentials: Credentials[]): Promise<void> {
+    for (const entry of credentials) await ipc.setCredentials(job.id, entry);
+  }
+
+  /** Opens a file with its application. */
+  open(path: string): Promise<boolean> {
+    return this.attempt("The file could not be opened", () => ipc.openPath(path));
+  }
+
+  /** Shows a file in its folder. */
+  reveal(path: string): Promise<boolean> {
+    return this.attempt("The folder could not be opened", () => ipc.revealPath(path));
+  }
+
+  /** Answers the open confirmation. */
+  async confirm(): Promise<void> {
+    const confirmation = this.confirmation;
+    this.confirmation = null;
+    if (confirmation) await confirmation.run();
+  }
+
+  /** Dismisses the open confirmation. */
+  dismissConfirmation(): void {
+    this.confirmation = null;
+  }
+
+  /** Saves settings and applies the theme. */
+  async saveSettings(settings: Settings): Promise<Settings> {
+    const saved = await ipc.setSettings(settings);
+    this.settings = saved;
+    applyTheme(saved.theme);
+    return saved;
+  }
+}

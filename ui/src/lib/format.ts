@@ -1,0 +1,163 @@
+/**
+ * Numbers for people: byte sizes, progress, speed, remaining time and dates.
+ * Sizes use decimal units (1 kB = 1,000 bytes), as desktop file managers do.
+ */
+import type { JobState } from "./bindings/JobState";
+import type { JobType } from "./bindings/JobType";
+import type { Priority } from "./bindings/Priority";
+
+const UNITS = ["B", "kB", "MB", "GB", "TB", "PB"] as const;
+
+/** The unit a size reads best in, as a power of 1,000. */
+function unitIndex(bytes: number): number {
+  let index = 0;
+  let value = Math.abs(bytes);
+  while (value >= 1000 && index < UNITS.length - 1) {
+    value /= 1000;
+    index += 1;
+  }
+  return index;
+}
+
+/** A number in a unit: one decimal below 100 (dropped when it is zero), none above. */
+function scaled(bytes: number, index: number): string {
+  const value = bytes / 1000 ** index;
+  if (index === 0) return String(Math.round(value));
+  const text = value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  return text.endsWith(".0") ? text.slice(0, -2) : text;
+}
+
+/** A size: `512 B`, `12.3 MB`, `1.5 GB`. */
+export function formatBytes(bytes: number): string {
+  const index = unitIndex(bytes);
+  return `${scaled(bytes, index)} ${UNITS[index]}`;
+}
+
+/**
+ * Transferred bytes against the total, in the total's unit: `12.3 of 80 MB`; with no known total
+ * `12.3 MB of unknown`.
+ */
+export function formatProgressBytes(transferred: number, total: number | null): string {
+  if (total === null) return `${formatBytes(transferred)} of unknown`;
+  const index = unitIndex(Math.max(total, transferred));
+  return `${scaled(transferred, index)} of ${scaled(total, index)} ${UNITS[index]}`;
+}
+
+/**
+ * The finished fraction (0..1), or null when it cannot be known. Never divides by an unknown
+ * or zero total: a zero-byte job is done when all its files are.
+ */
+export function progressFraction(
+  transferred: number,
+  total: number | null,
+  filesDone: boolean,
+): number | null {
+  if (total === null) return filesDone ? 1 : null;
+  if (total <= 0) return filesDone ? 1 : 0;
+  return Math.min(1, Math.max(0, transferred / total));
+}
+
+/** A transfer rate: `1.2 MB/s`. */
+export function formatSpeed(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** Seconds left at this speed, or null when the total or the speed is unknown or zero. */
+export function etaSeconds(
+  transferred: number,
+  total: number | null,
+  bytesPerSecond: number | null,
+): number | null {
+  if (total === null || bytesPerSecond === null || bytesPerSecond <= 0) return null;
+  const remaining = total - transferred;
+  if (remaining <= 0) return 0;
+  return remaining / bytesPerSecond;
+}
+
+/** A duration, rounded up to what matters: `45 s`, `7 min`, `1 h 20 min`, `3 d 4 h`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.ceil(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.ceil(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(s / 3600);
+  const restMinutes = Math.round((s - hours * 3600) / 60);
+  if (hours < 24) {
+    if (restMinutes === 60) return `${hours + 1} h`;
+    return restMinutes === 0 ? `${hours} h` : `${hours} h ${restMinutes} min`;
+  }
+  const days = Math.floor(s / 86_400);
+  const restHours = Math.round((s - days * 86_400) / 3600);
+  if (restHours === 24) return `${days + 1} d`;
+  return restHours === 0 ? `${days} d` : `${days} d ${restHours} h`;
+}
+
+/** The retry countdown of a job in TRANSIENT_ERROR: `retrying in 7 min`, or `retrying now`. */
+export function formatRetryIn(milliseconds: number): string {
+  if (milliseconds <= 0) return "retrying now";
+  return `retrying in ${formatDuration(milliseconds / 1000)}`;
+}
+
+/** A whole-second count as BITS settings show it: `600 s (10 min)`. */
+export function formatSettingSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  return `${seconds.toLocaleString("en-US")} s (${formatDuration(seconds)})`;
+}
+
+/** A wall-clock time (UTC milliseconds) in the user's locale. */
+export function formatTime(millis: number): string {
+  return new Date(millis).toLocaleString(undefined, {
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+}
+
+const STATE_LABELS: Record<JobState, string> = {
+  QUEUED: "Queued",
+  CONNECTING: "Connecting",
+  TRANSFERRING: "Transferring",
+  SUSPENDED: "Suspended",
+  ERROR: "Error",
+  TRANSIENT_ERROR: "Transient error",
+  TRANSFERRED: "Transferred",
+  ACKNOWLEDGED: "Completed",
+  CANCELLED: "Cancelled",
+};
+
+/** A state as people read it: `Transient error`. */
+export function stateLabel(state: JobState): string {
+  return STATE_LABELS[state];
+}
+
+const TYPE_LABELS: Record<JobType, string> = {
+  DOWNLOAD: "Download",
+  UPLOAD: "Upload",
+  UPLOAD_REPLY: "Upload-reply",
+};
+
+/** A job type as people read it. */
+export function typeLabel(jobType: JobType): string {
+  return TYPE_LABELS[jobType];
+}
+
+const PRIORITY_LABELS: Record<Priority, string> = {
+  FOREGROUND: "Foreground",
+  HIGH: "High",
+  NORMAL: "Normal",
+  LOW: "Low",
+};
+
+/** A priority as people read it. */
+export function priorityLabel(priority: Priority): string {
+  return PRIORITY_LABELS[priority];
+}
+
+/** Every priority, highest first. */
+export const PRIORITIES: readonly Priority[] = ["FOREGROUND", "HIGH", "NORMAL", "LOW"];
+
+/** The last part of a path or URL path: the file's name. */
+export function baseName(path: string): string {
+  const trimmed = path.replace(/[\\/]+$/, "");
+  const cut = Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"));
+  return cut >= 0 ? trimmed.slice(cut + 1) : trimmed;
+}

@@ -1,0 +1,205 @@
+/**
+ * The job store: the snapshot from `subscribe_jobs`, kept current by the engine's events.
+ *
+ * Events are queued as they arrive and applied together once per animation frame, so a burst of
+ * lifecycle events and progress batches costs one update of the window. Jobs are keyed by id;
+ * a removed job is gone, and progress for a job the store does not know is ignored. The store
+ * follows Svelte's store contract (`subscribe`), so components read it as `$jobs`.
+ */
+import type { EngineEvent } from "./bindings/EngineEvent";
+import type { FileInfo } from "./bindings/FileInfo";
+import type { JobId } from "./bindings/JobId";
+import type { JobInfo } from "./bindings/JobInfo";
+import type { ProgressEntry } from "./bindings/ProgressEntry";
+import { SpeedMeter } from "./speed";
+
+/** What subscribers see: every job by id, plus when each was last heard of. */
+export type JobsView = {
+  /** Jobs by id, in the order they were first seen. */
+  readonly byId: ReadonlyMap<JobId, JobInfo>;
+  /** Local clock reading (ms) when each job's snapshot arrived; for countdowns like retry_in_ms. */
+  readonly receivedAt: ReadonlyMap<JobId, number>;
+  /** Whether the first snapshot has arrived. */
+  readonly loaded: boolean;
+  /** Grows by one with every applied change. */
+  readonly version: number;
+};
+
+/** Schedules a callback before the next repaint; returns nothing. */
+export type FrameScheduler = (callback: () => void) => void;
+
+/** The default frame scheduler: the browser's animation frame, or a macrotask without one. */
+export const nextFrame: FrameScheduler = (callback) => {
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => callback());
+  else setTimeout(callback, 16);
+};
+
+/** A monotonic clock in milliseconds. */
+export type Clock = () => number;
+
+const monotonic: Clock = () => performance.now();
+
+/** Live jobs: snapshot + deltas keyed by job id, coalesced per animation frame. */
+export class JobStore {
+  private jobs = new Map<JobId, JobInfo>();
+  private received = new Map<JobId, number>();
+  private loaded = false;
+  private version = 0;
+  private pending: EngineEvent[] = [];
+  private frameRequested = false;
+  private readonly subscribers = new Set<(view: JobsView) => void>();
+  private view: JobsView;
+  /** Speed of each job over a sliding window, fed by progress events. */
+  readonly speed = new SpeedMeter();
+
+  constructor(
+    private readonly schedule: FrameScheduler = nextFrame,
+    private readonly clock: Clock = monotonic,
+  ) {
+    this.view = this.makeView();
+  }
+
+  /** Svelte store contract: calls `run` now and after every applied change. */
+  subscribe(run: (view: JobsView) => void): () => void {
+    this.subscribers.add(run);
+    run(this.view);
+    return () => {
+      this.subscribers.delete(run);
+    };
+  }
+
+  /** The current view. */
+  current(): JobsView {
+    return this.view;
+  }
+
+  /** One job, if the store knows it. */
+  get(id: JobId): JobInfo | undefined {
+    return this.jobs.get(id);
+  }
+
+  /**
+   * Replaces everything with a snapshot, then applies the events that arrived before it
+   * (they describe changes at least as new as the snapshot).
+   */
+  load(snapshot: readonly JobInfo[]): void {
+    const now = this.clock();
+    this.jobs = new Map(snapshot.map((job) => [job.id, job]));
+    this.received = new Map(snapshot.map((job) => [job.id, now]));
+    for (const job of snapshot) this.speed.record(job.id, job.progress.bytes_transferred, now);
+    this.loaded = true;
+    const queued = this.pending;
+    this.pending = [];
+    for (const event of queued) this.apply(event, now);
+    this.publish();
+  }
+
+  /** Queues an event; it is applied with the others at the next frame. */
+  push(event: EngineEvent): void {
+    this.pending.push(event);
+    if (!this.loaded || this.frameRequested) return;
+    this.frameRequested = true;
+    this.schedule(() => this.flush());
+  }
+
+  /** Applies every queued event now and tells subscribers once. */
+  flush(): void {
+    this.frameRequested = false;
+    if (!this.loaded || this.pending.length === 0) return;
+    const now = this.clock();
+    const queued = this.pending;
+    this.pending = [];
+    for (const event of queued) this.apply(event, now);
+    this.publish();
+  }
+
+  private apply(event: EngineEvent, now: number): void {
+    switch (event.kind) {
+      case "job_created":
+      case "state_changed":
+      case "job_modified":
+      case "job_transferred":
+        this.put(event.job, now);
+        break;
+      case "job_error":
+        this.put({ ...event.job, error: event.job.error ?? event.error }, now);
+        break;
+      case "file_transferred":
+        this.markFileTransferred(event.id, event.file_index);
+        break;
+      case "job_removed":
+      case "job_auto_cancelled":
+        this.remove(event.id);
+        break;
+      case "progress":
+        for (const entry of event.jobs) this.applyProgress(entry, now);
+        break;
+    }
+  }
+
+  private put(job: JobInfo, now: number): void {
+    const previous = this.jobs.get(job.id);
+    this.jobs.set(job.id, job);
+    this.received.set(job.id, now);
+    if (previous && previous.state !== job.state && job.state !== "TRANSFERRING") {
+      this.speed.forget(job.id);
+    }
+    this.speed.record(job.id, job.progress.bytes_transferred, now);
+  }
+
+  private remove(id: JobId): void {
+    this.jobs.delete(id);
+    this.received.delete(id);
+    this.speed.forget(id);
+  }
+
+  private markFileTransferred(id: JobId, index: number): void {
+    const job = this.jobs.get(id);
+    if (!job) return;
+    const files = job.files.map((file) =>
+      file.index === index
+        ? { ...file, transferred: true, bytes_transferred: file.bytes_total ?? file.bytes_transferred }
+        : file,
+    );
+    this.jobs.set(id, { ...job, files });
+  }
+
+  private applyProgress(entry: ProgressEntry, now: number): void {
+    const job = this.jobs.get(entry.id);
+    if (!job) return;
+    let files: FileInfo[] = job.files;
+    if (entry.current_file) {
+      const [index, bytes] = entry.current_file;
+      files = job.files.map((file) =>
+        file.index === index
+          ? { ...file, bytes_transferred: bytes.transferred, bytes_total: bytes.total }
+          : file,
+      );
+    }
+    this.jobs.set(entry.id, {
+      ...job,
+      progress: entry.progress,
+      reply_progress: entry.reply_progress ?? job.reply_progress,
+      files,
+    });
+    this.speed.record(entry.id, entry.progress.bytes_transferred, now);
+  }
+
+  private makeView(): JobsView {
+    return {
+      byId: this.jobs,
+      receivedAt: this.received,
+      loaded: this.loaded,
+      version: this.version,
+    };
+  }
+
+  private publish(): void {
+    this.version += 1;
+    this.view = this.makeView();
+    // Later changes go to copies, so a published view never changes under its readers.
+    this.jobs = new Map(this.jobs);
+    this.received = new Map(this.received);
+    for (const run of this.subscribers) run(this.view);
+  }
+}

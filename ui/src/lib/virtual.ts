@@ -1,0 +1,39 @@
+/**
+ * The arithmetic of a virtual list with fixed row height: which rows a viewport shows, plus a
+ * few above and below so fast scrolling never reveals blank space.
+ */
+
+/** Rows to render: `start` inclusive, `end` exclusive. */
+export type RowWindow = { start: number; end: number };
+
+/** The rows to render for a viewport at `scrollTop` of height `viewportHeight`. */
+export function rowWindow(
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+  rowCount: number,
+  overscan: number,
+): RowWindow {
+  if (rowCount <= 0 || rowHeight <= 0) return { start: 0, end: 0 };
+  const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
+  const visible = Math.ceil(Math.max(0, viewportHeight) / rowHeight) + 1;
+  const start = Math.max(0, Math.min(first, rowCount - 1) - overscan);
+  const end = Math.min(rowCount, first + visible + overscan);
+  return { start, end };
+}
+
+/**
+ * The scrollTop that brings row `index` fully into view, or null when it already is.
+ */
+export function scrollToReveal(
+  index: number,
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+): number | null {
+  const top = index * rowHeight;
+  const bottom = top + rowHeight;
+  if (top < scrollTop) return top;
+  if (bottom > scrollTop + viewportHeight) return bottom - viewportHeight;
+  return null;
+}
