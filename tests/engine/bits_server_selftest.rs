@@ -1,0 +1,1253 @@
+//! Self-tests of the BITS upload test server (`bits_server.rs`), driven with raw `BITS_POST`
+//! requests so that the server is known to follow bits-spec.md §8 before the engine's upload
+//! client is tested against it.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+
+use crate::bits_server::{
+    hresult_text, http_error_code, AppFailure, BitsServer, BitsServerConfig, Credentials,
+    DropFragments, HostId, HostIdTarget, Listener, Misbehaviour, PacketKind, SessionSnapshot,
+    BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH, BG_E_SESSION_NOT_FOUND, CONTEXT_REMOTE_APPLICATION,
+    CONTEXT_REMOTE_FILE, UPLOAD_PROTOCOL,
+};
+
+fn client() -> Client {
+    Client::builder()
+        .no_proxy()
+        .build()
+        .expect("a reqwest client")
+}
+
+fn packet(client: &Client, url: &str, packet_type: &str) -> RequestBuilder {
+    let method = Method::from_bytes(b"BITS_POST").expect("BITS_POST is a valid method token");
+    client
+        .request(method, url)
+        .header("BITS-Packet-Type", packet_type)
+}
+
+fn header(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|value| value.to_str().expect("an ASCII header value").to_owned())
+}
+
+/// Asserts the §8.1 framing every answer must have and returns the response for more checks.
+fn ack(response: Response) -> Response {
+    assert_eq!(
+        header(&response, "BITS-Packet-Type").as_deref(),
+        Some("Ack"),
+        "every answer is an Ack"
+    );
+    assert!(
+        header(&response, "Content-Length").is_some(),
+        "every Ack carries Content-Length"
+    );
+    response
+}
+
+fn assert_error(response: &Response, status: StatusCode, code: u32, context: &str) {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        header(response, "BITS-Error-Code"),
+        Some(hresult_text(code)),
+        "BITS-Error-Code"
+    );
+    assert_eq!(
+        header(response, "BITS-Error-Context").as_deref(),
+        Some(context),
+        "BITS-Error-Context"
+    );
+}
+
+async fn create_session(client: &Client, url: &str) -> String {
+    let response = ack(packet(client, url, "Create-Session")
+        .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
+        .send()
+        .await
+        .expect("Create-Session reaches the server"));
+    assert_eq!(response.status(), StatusCode::OK, "Create-Session succeeds");
+    header(&response, "BITS-Session-Id").expect("Create-Session Ack carries BITS-Session-Id")
+}
+
+/// One fragment holding `data`, placed at `start` of a `total`-byte file.
+fn fragment(
+    client: &Client,
+    url: &str,
+    session_id: &str,
+    start: u64,
+    data: &[u8],
+    total: u64,
+) -> RequestBuilder {
+    let end = start + data.len() as u64 - 1;
+    let request = packet(client, url, "Fragment")
+        .header("BITS-Session-Id", session_id)
+        .header("Content-Range", format!("bytes {start}-{end}/{total}"))
+        .body(data.to_vec());
+    if start == 0 {
+        request.header("Content-Name", "local.bin")
+    } else {
+        request
+    }
+}
+
+async fn send_fragment(
+    client: &Client,
+    url: &str,
+    session_id: &str,
+    start: u64,
+    data: &[u8],
+    total: u64,
+) -> Response {
+    ack(fragment(client, url, session_id, start, data, total)
+        .send()
+        .await
+        .expect("the fragment reaches the server"))
+}
+
+async fn end_session(client: &Client, url: &str, packet_type: &str, session_id: &str) -> Response {
+    ack(packet(client, url, packet_type)
+        .header("BITS-Session-Id", session_id)
+        .send()
+        .await
+        .expect("the packet reaches the server"))
+}
+
+/// Uploads `data` in one fragment and returns the final Ack.
+async fn upload(client: &Client, url: &str, data: &[u8]) -> (String, Response) {
+    let session_id = create_session(client, url).await;
+    let response = send_fragment(client, url, &session_id, 0, data, data.len() as u64).await;
+    (session_id, response)
+}
+
+fn content(length: usize) -> Vec<u8> {
+    (0..length).map(|index| (index % 251) as u8).collect()
+}
+
+fn with(misbehaviour: Misbehaviour) -> BitsServerConfig {
+    BitsServerConfig {
+        misbehaviour,
+        ..BitsServerConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn full_session_uploads_the_file_and_every_answer_is_an_ack() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("report.bin");
+    let data = content(300);
+
+    let ping = ack(packet(&client, &url, "Ping")
+        .send()
+        .await
+        .expect("Ping reaches the server"));
+    assert_eq!(ping.status(), StatusCode::OK);
+
+    let created = ack(packet(&client, &url, "Create-Session")
+        .header(
+            "BITS-Supported-Protocols",
+            format!("{{00000000-0000-0000-0000-000000000000}} {UPLOAD_PROTOCOL}"),
+        )
+        .send()
+        .await
+        .expect("Create-Session reaches the server"));
+    assert_eq!(created.status(), StatusCode::OK);
+    assert_eq!(
+        header(&created, "BITS-Protocol").as_deref(),
+        Some(UPLOAD_PROTOCOL)
+    );
+    assert_eq!(
+        header(&created, "Accept-Encoding").as_deref(),
+        Some("Identity")
+    );
+    assert_eq!(
+        header(&created, "BITS-Host-Id"),
+        None,
+        "no host id unless configured"
+    );
+    let session_id = header(&created, "BITS-Session-Id").expect("a session id");
+    assert!(
+        uuid::Uuid::parse_str(&session_id).is_ok() && session_id.starts_with('{'),
+        "default ids are GUIDs: {session_id}"
+    );
+
+    for (start, end) in [(0, 127), (128, 212), (213, 299)] {
+        let response = send_fragment(
+            &client,
+            &url,
+            &session_id,
+            start,
+            &data[start as usize..=end as usize],
+            300,
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            header(&response, "BITS-Session-Id").as_deref(),
+            Some(session_id.as_str())
+        );
+        assert_eq!(
+            header(&response, "BITS-Received-Content-Range"),
+            Some((end + 1).to_string()),
+            "next expected offset"
+        );
+        assert_eq!(
+            header(&response, "BITS-Reply-URL"),
+            None,
+            "no reply unless configured"
+        );
+    }
+    let uploaded = server
+        .uploaded_file("report.bin")
+        .expect("the upload moved into place on the last fragment");
+    assert_eq!(
+        tokio::fs::read(&uploaded).await.expect("the uploaded file"),
+        data
+    );
+    assert_eq!(
+        server.sessions(),
+        vec![SessionSnapshot {
+            id: session_id.clone(),
+            file_name: "report.bin".to_owned(),
+            received: 300,
+            total: Some(300),
+            delivered: true,
+        }],
+        "the session lives on until Close-Session"
+    );
+
+    let closed = end_session(&client, &url, "Close-Session", &session_id).await;
+    assert_eq!(closed.status(), StatusCode::OK);
+    assert!(
+        server.sessions().is_empty(),
+        "Close-Session frees the session"
+    );
+    assert!(server.partial_files().is_empty(), "no partial file remains");
+    assert!(
+        server.uploaded_file("report.bin").is_some(),
+        "closing keeps the upload"
+    );
+
+    let packets = server.packets();
+    let kinds: Vec<PacketKind> = packets.iter().map(|packet| packet.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            PacketKind::Ping,
+            PacketKind::CreateSession,
+            PacketKind::Fragment,
+            PacketKind::Fragment,
+            PacketKind::Fragment,
+            PacketKind::CloseSession
+        ]
+    );
+    let fragments: Vec<_> = packets
+        .iter()
+        .filter(|packet| packet.kind == PacketKind::Fragment)
+        .collect();
+    let ranges: Vec<_> = fragments
+        .iter()
+        .map(|packet| packet.content_range.clone())
+        .collect();
+    assert_eq!(
+        ranges,
+        [
+            Some("bytes 0-127/300".to_owned()),
+            Some("bytes 128-212/300".to_owned()),
+            Some("bytes 213-299/300".to_owned())
+        ]
+    );
+    let names: Vec<_> = fragments
+        .iter()
+        .map(|packet| packet.content_name.as_deref())
+        .collect();
+    assert_eq!(
+        names,
+        [Some("local.bin"), None, None],
+        "Content-Name comes with the first fragment"
+    );
+    let body_lengths: Vec<u64> = fragments.iter().map(|packet| packet.body_len).collect();
+    assert_eq!(body_lengths, [128, 85, 87]);
+    for packet in &packets {
+        assert_eq!(packet.method, "BITS_POST");
+        assert_eq!(packet.path, "/upload/report.bin");
+        assert_eq!(packet.listener, Listener::Main);
+        assert_eq!(packet.ack_status, Some(200));
+        assert!(
+            packet.header("bits-packet-type").is_some(),
+            "headers are recorded"
+        );
+        if packet.kind != PacketKind::Ping && packet.kind != PacketKind::CreateSession {
+            assert_eq!(
+                packet.session_id.as_deref(),
+                Some(session_id.as_str()),
+                "the session id is echoed"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn gap_is_refused_with_416_and_the_expected_offset() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("gap.bin");
+    let data = content(300);
+    let session_id = create_session(&client, &url).await;
+    send_fragment(&client, &url, &session_id, 0, &data[..100], 300).await;
+
+    let response = send_fragment(&client, &url, &session_id, 150, &data[150..200], 300).await;
+    assert_error(
+        &response,
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        http_error_code(416),
+        CONTEXT_REMOTE_FILE,
+    );
+    assert_eq!(
+        header(&response, "BITS-Received-Content-Range").as_deref(),
+        Some("100")
+    );
+    assert_eq!(
+        server.sessions()[0].received,
+        100,
+        "nothing beyond the contiguous prefix is kept"
+    );
+
+    let resumed = send_fragment(&client, &url, &session_id, 100, &data[100..], 300).await;
+    assert_eq!(
+        header(&resumed, "BITS-Received-Content-Range").as_deref(),
+        Some("300")
+    );
+    let uploaded = server
+        .uploaded_file("gap.bin")
+        .expect("the upload completed");
+    assert_eq!(
+        tokio::fs::read(uploaded).await.expect("the uploaded file"),
+        data
+    );
+}
+
+#[tokio::test]
+async fn overlap_keeps_held_bytes_and_writes_only_the_new_tail() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("overlap.bin");
+    let session_id = create_session(&client, &url).await;
+
+    let first = send_fragment(&client, &url, &session_id, 0, &[b'a'; 101], 151).await;
+    assert_eq!(
+        header(&first, "BITS-Received-Content-Range").as_deref(),
+        Some("101")
+    );
+    let second = send_fragment(&client, &url, &session_id, 50, &[b'b'; 101], 151).await;
+    assert_eq!(second.status(), StatusCode::OK);
+    assert_eq!(
+        header(&second, "BITS-Received-Content-Range").as_deref(),
+        Some("151")
+    );
+
+    let uploaded = server
+        .uploaded_file("overlap.bin")
+        .expect("the upload completed");
+    let mut expected = vec![b'a'; 101];
+    expected.extend_from_slice(&[b'b'; 50]);
+    assert_eq!(
+        tokio::fs::read(uploaded).await.expect("the uploaded file"),
+        expected,
+        "bytes 50-100 stay 'a'"
+    );
+}
+
+#[tokio::test]
+async fn create_session_without_the_upload_protocol_is_refused() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("protocol.bin");
+
+    let other = ack(packet(&client, &url, "Create-Session")
+        .header(
+            "BITS-Supported-Protocols",
+            "{00000000-0000-0000-0000-000000000000}",
+        )
+        .send()
+        .await
+        .expect("Create-Session reaches the server"));
+    assert_error(
+        &other,
+        StatusCode::BAD_REQUEST,
+        BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH,
+        CONTEXT_REMOTE_FILE,
+    );
+    let missing = ack(packet(&client, &url, "Create-Session")
+        .send()
+        .await
+        .expect("Create-Session reaches the server"));
+    assert_error(
+        &missing,
+        StatusCode::BAD_REQUEST,
+        BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH,
+        CONTEXT_REMOTE_FILE,
+    );
+    assert!(server.sessions().is_empty(), "no session was opened");
+
+    let upper_case = ack(packet(&client, &url, "create-session")
+        .header(
+            "bits-supported-protocols",
+            UPLOAD_PROTOCOL.to_ascii_uppercase(),
+        )
+        .send()
+        .await
+        .expect("Create-Session reaches the server"));
+    assert_eq!(
+        upper_case.status(),
+        StatusCode::OK,
+        "packet types and GUIDs compare case-insensitively"
+    );
+}
+
+#[tokio::test]
+async fn unknown_session_is_reported_as_session_not_found() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("unknown.bin");
+
+    let fragment = send_fragment(&client, &url, "{not-a-session}", 0, b"hello", 5).await;
+    assert_error(
+        &fragment,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        BG_E_SESSION_NOT_FOUND,
+        CONTEXT_REMOTE_FILE,
+    );
+    for packet_type in ["Close-Session", "Cancel-Session"] {
+        let response = end_session(&client, &url, packet_type, "{not-a-session}").await;
+        assert_error(
+            &response,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            BG_E_SESSION_NOT_FOUND,
+            CONTEXT_REMOTE_FILE,
+        );
+    }
+    assert!(server.partial_files().is_empty(), "nothing was written");
+}
+
+#[tokio::test]
+async fn existing_file_is_refused_with_409_unless_overwrite_is_allowed() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("taken.txt");
+    tokio::fs::write(server.upload_dir().join("taken.txt"), b"old")
+        .await
+        .expect("plant a file");
+
+    let refused = ack(packet(&client, &url, "Create-Session")
+        .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
+        .send()
+        .await
+        .expect("Create-Session reaches the server"));
+    assert_error(
+        &refused,
+        StatusCode::CONFLICT,
+        http_error_code(409),
+        CONTEXT_REMOTE_FILE,
+    );
+    assert_eq!(hresult_text(http_error_code(409)), "0x80190199");
+
+    server.set_misbehaviour(Misbehaviour {
+        allow_overwrite: true,
+        ..Misbehaviour::default()
+    });
+    let (_, response) = upload(&client, &url, b"new content").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let uploaded = server
+        .uploaded_file("taken.txt")
+        .expect("the upload is in place");
+    assert_eq!(
+        tokio::fs::read(uploaded).await.expect("the uploaded file"),
+        b"new content"
+    );
+}
+
+#[tokio::test]
+async fn create_session_can_be_refused_with_403_or_404() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    for (status, code) in [
+        (StatusCode::FORBIDDEN, "0x80190193"),
+        (StatusCode::NOT_FOUND, "0x80190194"),
+    ] {
+        server.set_misbehaviour(Misbehaviour {
+            refuse_create_session: Some(status.as_u16()),
+            ..Misbehaviour::default()
+        });
+        let response = ack(
+            packet(&client, &server.url("refused.bin"), "Create-Session")
+                .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
+                .send()
+                .await
+                .expect("Create-Session reaches the server"),
+        );
+        assert_error(
+            &response,
+            status,
+            http_error_code(status.as_u16()),
+            CONTEXT_REMOTE_FILE,
+        );
+        assert_eq!(header(&response, "BITS-Error-Code").as_deref(), Some(code));
+    }
+    assert!(server.sessions().is_empty());
+}
+
+#[tokio::test]
+async fn cancel_before_completion_deletes_the_partial_file() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("cancelled.bin");
+    let data = content(300);
+    let session_id = create_session(&client, &url).await;
+    send_fragment(&client, &url, &session_id, 0, &data[..100], 300).await;
+    assert_eq!(
+        server.partial_files().len(),
+        1,
+        "the first fragment reached the disk"
+    );
+
+    let cancelled = end_session(&client, &url, "Cancel-Session", &session_id).await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert_eq!(
+        header(&cancelled, "BITS-Session-Id").as_deref(),
+        Some(session_id.as_str())
+    );
+    assert!(
+        server.partial_files().is_empty(),
+        "the partial upload is deleted"
+    );
+    assert!(server.sessions().is_empty());
+    assert_eq!(server.uploaded_file("cancelled.bin"), None);
+
+    let late = send_fragment(&client, &url, &session_id, 100, &data[100..], 300).await;
+    assert_error(
+        &late,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        BG_E_SESSION_NOT_FOUND,
+        CONTEXT_REMOTE_FILE,
+    );
+}
+
+#[tokio::test]
+async fn close_before_completion_leaves_no_partial_upload() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("abandoned.bin");
+    let session_id = create_session(&client, &url).await;
+    send_fragment(&client, &url, &session_id, 0, &content(100), 300).await;
+
+    let closed = end_session(&client, &url, "Close-Session", &session_id).await;
+    assert_eq!(closed.status(), StatusCode::OK);
+    assert!(server.partial_files().is_empty(), "no partial uploads");
+    assert_eq!(server.uploaded_file("abandoned.bin"), None);
+}
+
+#[tokio::test]
+async fn cancel_after_completion_keeps_the_upload_and_withdraws_the_reply() {
+    let reply = Bytes::from(content(10 * 1024));
+    let server = BitsServer::start(with(Misbehaviour {
+        reply: Some(reply.clone()),
+        ..Misbehaviour::default()
+    }))
+    .await;
+    let client = client();
+    let url = server.url("done.bin");
+    let (session_id, finished) = upload(&client, &url, b"finished upload").await;
+    let reply_url =
+        header(&finished, "BITS-Reply-URL").expect("an upload-reply session gets a reply URL");
+    let fetched = client
+        .get(&reply_url)
+        .send()
+        .await
+        .expect("the reply is served");
+    assert_eq!(fetched.bytes().await.expect("the reply body"), reply);
+
+    let cancelled = end_session(&client, &url, "Cancel-Session", &session_id).await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    let uploaded = server
+        .uploaded_file("done.bin")
+        .expect("Cancel-Session after completion keeps the upload");
+    assert_eq!(
+        tokio::fs::read(uploaded).await.expect("the uploaded file"),
+        b"finished upload"
+    );
+    let withdrawn = client
+        .get(&reply_url)
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(
+        withdrawn.status(),
+        StatusCode::NOT_FOUND,
+        "the reply is cancelled"
+    );
+}
+
+#[tokio::test]
+async fn reply_url_is_served_whole_and_in_ranges_until_close() {
+    let reply = Bytes::from(content(2 * 1024 * 1024));
+    let server = BitsServer::start(with(Misbehaviour {
+        reply: Some(reply.clone()),
+        ..Misbehaviour::default()
+    }))
+    .await;
+    let client = client();
+    let url = server.url("with-reply.bin");
+    let (session_id, finished) = upload(&client, &url, &content(1000)).await;
+    let reply_url =
+        header(&finished, "BITS-Reply-URL").expect("the final Ack carries BITS-Reply-URL");
+    assert!(
+        reply_url.starts_with("http://127.0.0.1:"),
+        "an absolute URL: {reply_url}"
+    );
+
+    let head = client
+        .head(&reply_url)
+        .send()
+        .await
+        .expect("HEAD is served");
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(
+        header(&head, "Content-Length"),
+        Some(reply.len().to_string()),
+        "HEAD reports the size"
+    );
+    assert_eq!(header(&head, "Accept-Ranges").as_deref(), Some("bytes"));
+    let etag = header(&head, "ETag").expect("a validator");
+
+    let whole = client.get(&reply_url).send().await.expect("GET is served");
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.bytes().await.expect("the reply body"), reply);
+
+    let part = client
+        .get(&reply_url)
+        .header("Range", "bytes=100-199")
+        .header("If-Range", &etag)
+        .send()
+        .await
+        .expect("a range is served");
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        header(&part, "Content-Range"),
+        Some(format!("bytes 100-199/{}", reply.len()))
+    );
+    assert_eq!(
+        part.bytes().await.expect("the range body"),
+        reply.slice(100..200)
+    );
+
+    let suffix = client
+        .get(&reply_url)
+        .header("Range", "bytes=-10")
+        .send()
+        .await
+        .expect("a suffix is served");
+    assert_eq!(
+        suffix.bytes().await.expect("the suffix body"),
+        reply.slice(reply.len() - 10..)
+    );
+
+    let stale = client
+        .get(&reply_url)
+        .header("Range", "bytes=100-199")
+        .header("If-Range", "\"another-version\"")
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(
+        stale.status(),
+        StatusCode::OK,
+        "a stale If-Range gets the whole reply"
+    );
+
+    let beyond = client
+        .get(&reply_url)
+        .header("Range", format!("bytes={}-", reply.len()))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        header(&beyond, "Content-Range"),
+        Some(format!("bytes */{}", reply.len()))
+    );
+
+    let fetches: Vec<_> = server
+        .reply_fetches()
+        .into_iter()
+        .map(|fetch| (fetch.method, fetch.range, fetch.status))
+        .collect();
+    assert_eq!(
+        fetches,
+        [
+            ("HEAD".to_owned(), None, 200),
+            ("GET".to_owned(), None, 200),
+            ("GET".to_owned(), Some("bytes=100-199".to_owned()), 206),
+            ("GET".to_owned(), Some("bytes=-10".to_owned()), 206),
+            ("GET".to_owned(), Some("bytes=100-199".to_owned()), 200),
+            (
+                "GET".to_owned(),
+                Some(format!("bytes={}-", reply.len())),
+                416
+            ),
+        ]
+    );
+
+    end_session(&client, &url, "Close-Session", &session_id).await;
+    let lost = client
+        .get(&reply_url)
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(
+        lost.status(),
+        StatusCode::NOT_FOUND,
+        "the reply is lost after Close-Session"
+    );
+}
+
+#[tokio::test]
+async fn empty_reply_is_served_as_an_empty_body() {
+    let server = BitsServer::start(with(Misbehaviour {
+        reply: Some(Bytes::new()),
+        ..Misbehaviour::default()
+    }))
+    .await;
+    let client = client();
+    let (_, finished) = upload(&client, &server.url("empty-reply.bin"), b"data").await;
+    let reply_url =
+        header(&finished, "BITS-Reply-URL").expect("a reply URL even for an empty reply");
+    let reply = client
+        .get(&reply_url)
+        .send()
+        .await
+        .expect("the reply is served");
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert_eq!(header(&reply, "Content-Length").as_deref(), Some("0"));
+    assert!(reply.bytes().await.expect("the reply body").is_empty());
+}
+
+#[tokio::test]
+async fn configured_session_id_is_handed_out_and_echoed() {
+    let unusual = "ferry:session/42 (any HTTP-legal text)";
+    let server = BitsServer::start(BitsServerConfig {
+        session_ids: vec![unusual.to_owned()],
+        ..BitsServerConfig::default()
+    })
+    .await;
+    let client = client();
+    let url = server.url("echo.bin");
+
+    let session_id = create_session(&client, &url).await;
+    assert_eq!(session_id, unusual);
+    let response = send_fragment(&client, &url, &session_id, 0, b"payload", 7).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        header(&response, "BITS-Session-Id").as_deref(),
+        Some(unusual)
+    );
+    assert!(server.uploaded_file("echo.bin").is_some());
+
+    let next = create_session(&client, &server.url("echo-2.bin")).await;
+    assert!(
+        uuid::Uuid::parse_str(&next).is_ok(),
+        "configured ids used up: back to GUIDs, got {next}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_fragments_are_refused() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("strict.bin");
+    let session_id = create_session(&client, &url).await;
+
+    let encoded = ack(fragment(&client, &url, &session_id, 0, b"hello", 5)
+        .header("Content-Encoding", "gzip")
+        .send()
+        .await
+        .expect("the fragment reaches the server"));
+    assert_error(
+        &encoded,
+        StatusCode::BAD_REQUEST,
+        http_error_code(400),
+        CONTEXT_REMOTE_FILE,
+    );
+
+    let nameless = ack(packet(&client, &url, "Fragment")
+        .header("BITS-Session-Id", &session_id)
+        .header("Content-Range", "bytes 0-4/5")
+        .body("hello")
+        .send()
+        .await
+        .expect("the fragment reaches the server"));
+    assert_eq!(
+        nameless.status(),
+        StatusCode::BAD_REQUEST,
+        "the first fragment must carry Content-Name"
+    );
+
+    let short = ack(packet(&client, &url, "Fragment")
+        .header("BITS-Session-Id", &session_id)
+        .header("Content-Name", "local.bin")
+        .header("Content-Range", "bytes 0-9/10")
+        .body("hello")
+        .send()
+        .await
+        .expect("the fragment reaches the server"));
+    assert_eq!(
+        short.status(),
+        StatusCode::BAD_REQUEST,
+        "Content-Length must match Content-Range"
+    );
+    assert_eq!(server.sessions()[0].received, 0, "nothing was accepted");
+
+    let identity = ack(fragment(&client, &url, &session_id, 0, b"hello", 5)
+        .header("Content-Encoding", "identity")
+        .send()
+        .await
+        .expect("the fragment reaches the server"));
+    assert_eq!(
+        identity.status(),
+        StatusCode::OK,
+        "identity encoding is fine"
+    );
+}
+
+#[tokio::test]
+async fn unexpected_packets_get_a_400_ack() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("odd.bin");
+
+    let bogus = ack(packet(&client, &url, "Bogus")
+        .send()
+        .await
+        .expect("the packet reaches the server"));
+    assert_error(
+        &bogus,
+        StatusCode::BAD_REQUEST,
+        http_error_code(400),
+        CONTEXT_REMOTE_FILE,
+    );
+    let get = ack(client
+        .get(&url)
+        .send()
+        .await
+        .expect("GET reaches the server"));
+    assert_eq!(get.status(), StatusCode::BAD_REQUEST);
+
+    let packets = server.packets();
+    assert!(packets
+        .iter()
+        .all(|packet| packet.kind == PacketKind::Unexpected));
+    assert_eq!(packets[1].method, "GET");
+}
+
+#[tokio::test]
+async fn dropped_fragment_keeps_the_bytes_that_arrived() {
+    let server = BitsServer::start(with(Misbehaviour {
+        drop_fragments: Some(DropFragments {
+            after_bytes: 50,
+            times: 1,
+        }),
+        ..Misbehaviour::default()
+    }))
+    .await;
+    let client = client();
+    let url = server.url("dropped.bin");
+    let data = content(200);
+    let session_id = create_session(&client, &url).await;
+
+    let cut = fragment(&client, &url, &session_id, 0, &data, 200)
+        .send()
+        .await;
+    assert!(cut.is_err(), "the connection is cut instead of answering");
+    let packet = server.packets().pop().expect("the fragment was recorded");
+    assert_eq!(
+        (packet.kind, packet.body_len, packet.ack_status),
+        (PacketKind::Fragment, 50, None)
+    );
+    assert_eq!(
+        server.sessions()[0].received,
+        50,
+        "the bytes that arrived are kept"
+    );
+    assert!(
+        server.misbehaviour().drop_fragments.is_none(),
+        "the knob is used up"
+    );
+
+    let resent = send_fragment(&client, &url, &session_id, 0, &data, 200).await;
+    assert_eq!(
+        header(&resent, "BITS-Received-Content-Range").as_deref(),
+        Some("200")
+    );
+    let uploaded = server
+        .uploaded_file("dropped.bin")
+        .expect("the upload completed");
+    assert_eq!(
+        tokio::fs::read(uploaded).await.expect("the uploaded file"),
+        data
+    );
+}
+
+#[tokio::test]
+async fn close_session_answers_503_the_configured_number_of_times() {
+    let server = BitsServer::start(with(Misbehaviour {
+        close_session_unavailable: 2,
+        ..Misbehaviour::default()
+    }))
+    .await;
+    let client = client();
+    let url = server.url("busy.bin");
+    let (session_id, _) = upload(&client, &url, b"data").await;
+
+    for _ in 0..2 {
+        let busy = end_session(&client, &url, "Close-Session", &session_id).await;
+        assert_error(
+            &busy,
+            StatusCode::SERVICE_UNAVAILABLE,
+            http_error_code(503),
+            CONTEXT_REMOTE_FILE,
+        );
+        assert_eq!(server.sessions().len(), 1, "a 503 keeps the session");
+    }
+    let closed = end_session(&client, &url, "Close-Session", &session_id).await;
+    assert_eq!(closed.status(), StatusCode::OK);
+    assert!(server.sessions().is_empty());
+    assert_eq!(server.misbehaviour().close_session_unavailable, 0);
+}
+
+// The delay is measured on tokio's paused clock, which only jumps ahead to fire a pending timer
+// when every task is idle: no wall-clock timing is involved.
+#[tokio::test(start_paused = true)]
+async fn final_ack_is_held_back_by_the_configured_delay() {
+    let delay = Duration::from_secs(30);
+    let server = BitsServer::start(with(Misbehaviour {
+        final_ack_delay: Some(delay),
+        ..Misbehaviour::default()
+    }))
+    .await;
+    // Without a connection pool there is no idle timer, so the only timer the paused clock can
+    // jump to is the server's delay.
+    let client = Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("a reqwest client");
+    let url = server.url("slow-app.bin");
+    let session_id = create_session(&client, &url).await;
+
+    let not_final = tokio::time::Instant::now();
+    send_fragment(&client, &url, &session_id, 0, b"first", 10).await;
+    assert!(not_final.elapsed() < delay, "only the final Ack waits");
+
+    let started = tokio::time::Instant::now();
+    let last = send_fragment(&client, &url, &session_id, 5, b"final", 10).await;
+    assert_eq!(last.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() >= delay,
+        "the final Ack came after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn server_application_failure_has_context_7_and_a_resent_final_fragment_recovers() {
+    let server = BitsServer::start(with(Misbehaviour {
+        app_failure: Some(AppFailure {
+            status: 500,
+            times: 1,
+        }),
+        reply: Some(Bytes::from_static(b"receipt")),
+        ..Misbehaviour::default()
+    }))
+    .await;
+    let client = client();
+    let url = server.url("app.bin");
+    let (session_id, failed) = upload(&client, &url, b"order").await;
+    assert_error(
+        &failed,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        http_error_code(500),
+        CONTEXT_REMOTE_APPLICATION,
+    );
+    assert_eq!(
+        server.uploaded_file("app.bin"),
+        None,
+        "the application did not take the file"
+    );
+    assert_eq!(
+        server.sessions()[0].received,
+        5,
+        "the bytes stay on the server"
+    );
+    assert!(!server.sessions()[0].delivered);
+    assert!(
+        server.misbehaviour().app_failure.is_none(),
+        "the knob is used up"
+    );
+
+    let retried = send_fragment(&client, &url, &session_id, 0, b"order", 5).await;
+    assert_eq!(retried.status(), StatusCode::OK);
+    let reply_url = header(&retried, "BITS-Reply-URL").expect("the reply URL");
+    assert!(server.uploaded_file("app.bin").is_some());
+
+    let again = send_fragment(&client, &url, &session_id, 0, b"order", 5).await;
+    assert_eq!(
+        header(&again, "BITS-Reply-URL"),
+        Some(reply_url),
+        "a re-sent final fragment is idempotent"
+    );
+
+    server.set_misbehaviour(Misbehaviour {
+        app_failure: Some(AppFailure {
+            status: 403,
+            times: 1,
+        }),
+        ..Misbehaviour::default()
+    });
+    let (_, forbidden) = upload(&client, &server.url("app-2.bin"), b"order").await;
+    assert_error(
+        &forbidden,
+        StatusCode::FORBIDDEN,
+        http_error_code(403),
+        CONTEXT_REMOTE_APPLICATION,
+    );
+}
+
+#[tokio::test]
+async fn basic_auth_is_required_when_configured() {
+    let server = BitsServer::start(with(Misbehaviour {
+        basic_auth: Some(Credentials {
+            user: "uploader".to_owned(),
+            password: "s3cret:with colon".to_owned(),
+        }),
+        reply: Some(Bytes::from_static(b"ok")),
+        ..Misbehaviour::default()
+    }))
+    .await;
+    let client = client();
+    let url = server.url("private.bin");
+
+    let anonymous = ack(packet(&client, &url, "Ping")
+        .send()
+        .await
+        .expect("Ping reaches the server"));
+    assert_error(
+        &anonymous,
+        StatusCode::UNAUTHORIZED,
+        http_error_code(401),
+        CONTEXT_REMOTE_FILE,
+    );
+    assert!(header(&anonymous, "WWW-Authenticate").is_some_and(|value| value.starts_with("Basic")));
+    let wrong = ack(packet(&client, &url, "Ping")
+        .basic_auth("uploader", Some("guess"))
+        .send()
+        .await
+        .expect("Ping reaches the server"));
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    let created = ack(packet(&client, &url, "Create-Session")
+        .basic_auth("uploader", Some("s3cret:with colon"))
+        .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
+        .send()
+        .await
+        .expect("Create-Session reaches the server"));
+    assert_eq!(created.status(), StatusCode::OK);
+    let session_id = header(&created, "BITS-Session-Id").expect("a session id");
+    let finished = ack(fragment(&client, &url, &session_id, 0, b"secret", 6)
+        .basic_auth("uploader", Some("s3cret:with colon"))
+        .send()
+        .await
+        .expect("the fragment reaches the server"));
+    let reply_url = header(&finished, "BITS-Reply-URL").expect("the reply URL");
+
+    let anonymous_reply = client
+        .get(&reply_url)
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(
+        anonymous_reply.status(),
+        StatusCode::UNAUTHORIZED,
+        "the reply needs credentials too"
+    );
+    let reply = client
+        .get(&reply_url)
+        .basic_auth("uploader", Some("s3cret:with colon"))
+        .send()
+        .await
+        .expect("the reply is served");
+    assert_eq!(reply.bytes().await.expect("the reply body").as_ref(), b"ok");
+}
+
+#[tokio::test]
+async fn host_id_listener_shares_sessions_and_can_become_unreachable() {
+    let server = BitsServer::start(BitsServerConfig {
+        host_id: Some(HostId {
+            target: HostIdTarget::SecondListener,
+            fallback_timeout_secs: Some(60),
+        }),
+        ..BitsServerConfig::default()
+    })
+    .await;
+    let client = client();
+    let url = server.url("farm.bin");
+    let host_id_url = server.host_id_url("farm.bin").expect("a second listener");
+
+    let created = ack(packet(&client, &url, "Create-Session")
+        .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
+        .send()
+        .await
+        .expect("Create-Session reaches the server"));
+    let host = header(&created, "BITS-Host-Id").expect("BITS-Host-Id is advertised");
+    assert_eq!(
+        host_id_url,
+        format!("http://{host}/upload/farm.bin"),
+        "the host id names the second listener"
+    );
+    assert_eq!(
+        header(&created, "BITS-Host-Id-Fallback-Timeout").as_deref(),
+        Some("60")
+    );
+    let session_id = header(&created, "BITS-Session-Id").expect("a session id");
+
+    let data = content(20);
+    let first = send_fragment(&client, &host_id_url, &session_id, 0, &data[..10], 20).await;
+    assert_eq!(
+        first.status(),
+        StatusCode::OK,
+        "the host id listener knows the session"
+    );
+    let packet = server.packets().pop().expect("the fragment was recorded");
+    assert_eq!(packet.listener, Listener::HostId);
+
+    server.set_host_id_reachable(false).await;
+    let refused = fragment(&client, &host_id_url, &session_id, 10, &data[10..], 20)
+        .send()
+        .await;
+    assert!(refused.is_err(), "the host id is unreachable");
+    server.set_host_id_reachable(true).await;
+    let resumed = send_fragment(&client, &host_id_url, &session_id, 10, &data[10..], 20).await;
+    assert_eq!(
+        header(&resumed, "BITS-Received-Content-Range").as_deref(),
+        Some("20")
+    );
+}
+
+#[tokio::test]
+async fn named_host_id_is_advertised_as_configured() {
+    let server = BitsServer::start(BitsServerConfig {
+        host_id: Some(HostId {
+            target: HostIdTarget::Named("farm-node-7".to_owned()),
+            fallback_timeout_secs: None,
+        }),
+        ..BitsServerConfig::default()
+    })
+    .await;
+    let created = ack(
+        packet(&client(), &server.url("named.bin"), "Create-Session")
+            .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
+            .send()
+            .await
+            .expect("Create-Session reaches the server"),
+    );
+    assert_eq!(
+        header(&created, "BITS-Host-Id").as_deref(),
+        Some("farm-node-7")
+    );
+    assert_eq!(
+        header(&created, "BITS-Host-Id-Fallback-Timeout"),
+        None,
+        "absent: never fall back"
+    );
+    assert_eq!(server.host_id_url("named.bin"), None, "no second listener");
+}
+
+#[tokio::test]
+async fn sessions_survive_the_server_becoming_unreachable() {
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let client = client();
+    let url = server.url("outage.bin");
+    let data = content(64);
+    let session_id = create_session(&client, &url).await;
+    send_fragment(&client, &url, &session_id, 0, &data[..32], 64).await;
+
+    server.set_reachable(false).await;
+    let refused = packet(&client, &url, "Ping").send().await;
+    assert!(refused.is_err(), "the server refuses connections");
+    server.set_reachable(true).await;
+
+    let resumed = send_fragment(&client, &url, &session_id, 32, &data[32..], 64).await;
+    assert_eq!(
+        header(&resumed, "BITS-Received-Content-Range").as_deref(),
+        Some("64")
+    );
+    let uploaded = server
+        .uploaded_file("outage.bin")
+        .expect("the upload completed");
+    assert_eq!(
+        tokio::fs::read(uploaded).await.expect("the uploaded file"),
+        data
+    );
+}
+
+#[tokio::test]
+async fn stalled_reply_download_is_cut_when_the_session_is_cancelled() {
+    let reply = Bytes::from(content(10 * 1024));
+    let server = BitsServer::start(with(Misbehaviour {
+        reply: Some(reply.clone()),
+        stall_reply_after: Some(1000),
+        ..Misbehaviour::default()
+    }))
+    .await;
+    let client = client();
+    let url = server.url("stalled.bin");
+    let (session_id, finished) = upload(&client, &url, b"data").await;
+    let reply_url = header(&finished, "BITS-Reply-URL").expect("the reply URL");
+
+    let mut download = client
+        .get(&reply_url)
+        .send()
+        .await
+        .expect("the reply download starts");
+    assert_eq!(
+        header(&download, "Content-Length"),
+        Some(reply.len().to_string())
+    );
+    let mut received = Vec::new();
+    while received.len() < 1000 {
+        let chunk = download
+            .chunk()
+            .await
+            .expect("the first bytes flow")
+            .expect("more bytes");
+        received.extend_from_slice(&chunk);
+    }
+    assert_eq!(
+        received,
+        reply.slice(..1000),
+        "the download stalls after 1000 bytes"
+    );
+
+    end_session(&client, &url, "Cancel-Session", &session_id).await;
+    assert!(
+        download.chunk().await.is_err(),
+        "cancelling the session cuts the reply download"
+    );
+    assert!(
+        server.uploaded_file("stalled.bin").is_some(),
+        "the upload itself stays"
+    );
+}
