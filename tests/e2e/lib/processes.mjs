@@ -45,6 +45,16 @@ export function isAlive(pid) {
   }
 }
 
+/** The program a process runs, from its command line (names in /proc/<pid>/stat are cut at 15). */
+export function programName(pid) {
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0];
+    return argv0.slice(argv0.lastIndexOf("/") + 1);
+  } catch {
+    return "?";
+  }
+}
+
 /** Resident and proportional set size of one process in KiB (from smaps_rollup). */
 export function memoryOf(pid) {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");

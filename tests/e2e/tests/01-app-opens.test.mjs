@@ -1,0 +1,31 @@
+// The app starts under WebDriver and shows its window with the job list.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { Ferry } from "../lib/app.mjs";
+import { windowsOf } from "../lib/desktop.mjs";
+import { byTestId, jobRows } from "../lib/ui.mjs";
+
+let ferry;
+let session;
+
+before(async () => {
+  ferry = await Ferry.start("app-opens");
+  session = await ferry.open();
+});
+
+after(() => ferry?.stop());
+
+test("the main window is on screen", () => {
+  const [main] = windowsOf(ferry.pid);
+  assert.ok(main, "Ferry has a viewable window");
+  assert.ok(main.width >= 400 && main.height >= 300, `window is ${main.width}x${main.height}`);
+});
+
+test("a fresh data folder shows an empty job list and the Add button", async () => {
+  assert.deepEqual(await jobRows(session), []);
+  const add = await session.find(byTestId("add-job-button"));
+  assert.equal(await add.isDisplayed(), true);
+  assert.equal(await add.isEnabled(), true);
+});

@@ -1,0 +1,59 @@
+// Acceptance 1: add a download from a local server, watch it progress to TRANSFERRED, Complete
+// it, and find the file on disk with the right content.
+
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { Ferry } from "../lib/app.mjs";
+import { keepScreenshot, screenshot } from "../lib/desktop.mjs";
+import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
+import { addDownload, byTestId, clickRowButton, jobRow, waitForRowGone, waitForState } from "../lib/ui.mjs";
+import { waitFor } from "../lib/wait.mjs";
+
+let ferry;
+let server;
+let session;
+
+before(async () => {
+  server = await TestServer.start();
+  ferry = await Ferry.start("download-complete");
+  session = await ferry.open();
+});
+
+after(async () => {
+  await ferry?.stop();
+  await server?.close();
+});
+
+test("a download shows its progress, reaches TRANSFERRED and Complete keeps the file", async () => {
+  const file = randomFile(8 << 20);
+  const url = server.heldFile("/files/sample.bin", file.body);
+  const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name: "Sample download" });
+
+  // Half the file has been sent and the server holds the rest: the row shows a job under way.
+  await server.waitForHold("/files/sample.bin");
+  await waitForState(session, jobId, "TRANSFERRING");
+  const progress = await (await jobRow(session, jobId)).find('[role="progressbar"]');
+  const shown = await waitFor("progress between 0 and 100 %", async () => {
+    const now = Number(await progress.attribute("aria-valuenow"));
+    const max = Number((await progress.attribute("aria-valuemax")) ?? 100);
+    return now > 0 && now < max ? { now, max } : undefined;
+  });
+  assert.ok(shown.now < shown.max, "a job half-way is not shown as finished");
+  keepScreenshot(screenshot("main-window"), "main-window");
+
+  server.release("/files/sample.bin");
+  await waitForState(session, jobId, "TRANSFERRED");
+  assert.deepEqual(readdirSync(ferry.downloads).filter((n) => n === "sample.bin"), [],
+    "the file is not in place before Complete");
+
+  await clickRowButton(session, jobId, "complete-button");
+  await waitForRowGone(session, jobId);
+  const outcome = await waitFor("the Complete outcome", () => session.find(byTestId("complete-outcome")));
+  assert.match(await outcome.text(), /Sample download/);
+
+  assert.deepEqual(readdirSync(ferry.downloads), ["sample.bin"], "only the finished file is left");
+  assert.equal(sha256(readFileSync(join(ferry.downloads, "sample.bin"))), file.sha256);
+});

@@ -1,0 +1,53 @@
+// Acceptance 2: Complete a download job half-way (its second file is still coming, slowly) and
+// keep only the files that finished.
+
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { Ferry } from "../lib/app.mjs";
+import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
+import { addDownload, byTestId, clickRowButton, confirm, waitForRowGone, waitForState } from "../lib/ui.mjs";
+import { waitFor } from "../lib/wait.mjs";
+
+/** Complete's code when only some files were kept. */
+const BG_S_PARTIAL_COMPLETE = 0x00200017;
+
+let ferry;
+let server;
+let session;
+
+before(async () => {
+  server = await TestServer.start();
+  ferry = await Ferry.start("partial-complete");
+  session = await ferry.open();
+});
+
+after(async () => {
+  await ferry?.stop();
+  await server?.close();
+});
+
+test("Complete on a half-finished job keeps the finished file and discards the other", async () => {
+  const first = randomFile(1 << 20);
+  const second = randomFile(4 << 20);
+  const urls = [server.file("/set/first.bin", first.body), server.heldFile("/set/second.bin", second.body)];
+  const jobId = await addDownload(session, { urls, folder: ferry.downloads, name: "Two files" });
+
+  // Files go one after another: once the second is being sent, the first is done.
+  await server.waitForHold("/set/second.bin");
+  await waitForState(session, jobId, "TRANSFERRING");
+
+  await clickRowButton(session, jobId, "complete-button");
+  const kept = await waitFor("the list of kept files", () => session.find(byTestId("confirm-list-kept")));
+  assert.match(await kept.text(), /first\.bin/);
+  assert.doesNotMatch(await kept.text(), /second\.bin/);
+  await confirm(session);
+
+  await waitForRowGone(session, jobId);
+  const outcome = await waitFor("the Complete outcome", () => session.find(byTestId("complete-outcome")));
+  assert.equal(Number(await outcome.attribute("data-code")), BG_S_PARTIAL_COMPLETE);
+  assert.deepEqual(readdirSync(ferry.downloads), ["first.bin"], "only the finished file is left");
+  assert.equal(sha256(readFileSync(join(ferry.downloads, "first.bin"))), first.sha256);
+});

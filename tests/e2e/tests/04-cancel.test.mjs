@@ -1,0 +1,45 @@
+// Acceptance 3: Cancel a download under way and see its temporary files gone.
+
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { after, before, test } from "node:test";
+
+import { Ferry } from "../lib/app.mjs";
+import { TestServer, randomFile } from "../lib/servers.mjs";
+import { addDownload, clickRowButton, confirm, waitForRowGone, waitForState } from "../lib/ui.mjs";
+import { waitFor } from "../lib/wait.mjs";
+
+let ferry;
+let server;
+let session;
+
+before(async () => {
+  server = await TestServer.start();
+  ferry = await Ferry.start("cancel");
+  session = await ferry.open();
+});
+
+after(async () => {
+  await ferry?.stop();
+  await server?.close();
+});
+
+test("Cancel deletes the temporary files of a transfer under way", async () => {
+  const file = randomFile(4 << 20);
+  const url = server.heldFile("/big/cancel-me.bin", file.body);
+  const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name: "To be cancelled" });
+
+  await server.waitForHold("/big/cancel-me.bin");
+  await waitForState(session, jobId, "TRANSFERRING");
+  const temporaries = await waitFor("a temporary file in the destination folder", () => {
+    const names = readdirSync(ferry.downloads);
+    return names.length > 0 ? names : undefined;
+  });
+  assert.ok(!temporaries.includes("cancel-me.bin"), "the file is not in place before Complete");
+
+  await clickRowButton(session, jobId, "cancel-button");
+  await confirm(session);
+  await waitForRowGone(session, jobId);
+  await waitFor("the destination folder to be empty", () => readdirSync(ferry.downloads).length === 0);
+  assert.deepEqual(readdirSync(ferry.downloads), []);
+});

@@ -1,0 +1,56 @@
+// Acceptance 7: Ferry's icon sits in the system tray, and its menu's "Pause all" suspends
+// every job.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { Ferry } from "../lib/app.mjs";
+import { clickCentre, keepScreenshot, pressKeys, screenshot, trayIcons, viewableTopLevels } from "../lib/desktop.mjs";
+import { TestServer, randomFile } from "../lib/servers.mjs";
+import { addDownload, jobRows, waitForState } from "../lib/ui.mjs";
+import { waitFor } from "../lib/wait.mjs";
+
+let ferry;
+let server;
+let session;
+
+before(async () => {
+  server = await TestServer.start();
+  ferry = await Ferry.start("tray");
+  session = await ferry.open();
+});
+
+after(async () => {
+  await ferry?.stop();
+  await server?.close();
+});
+
+test("the tray shows Ferry's icon", async () => {
+  const icons = await waitFor("an icon in the tray", () => {
+    const found = trayIcons();
+    return found.length > 0 ? found : undefined;
+  });
+  assert.equal(icons.length, 1, "one icon: Ferry's");
+});
+
+test("Pause all in the tray menu suspends every job", async () => {
+  const jobIds = [];
+  for (const name of ["First running", "Second running"]) {
+    const path = `/tray/${jobIds.length}.bin`;
+    const url = server.heldFile(path, randomFile(2 << 20).body);
+    jobIds.push(await addDownload(session, { urls: [url], folder: ferry.downloads, name }));
+  }
+  for (const jobId of jobIds) await waitForState(session, jobId, "TRANSFERRING", "QUEUED");
+
+  const [icon] = trayIcons();
+  const before = new Set(viewableTopLevels());
+  clickCentre(icon);
+  await waitFor("the tray menu to open", () => viewableTopLevels().some((id) => !before.has(id)));
+  keepScreenshot(screenshot("tray"), "tray");
+
+  // The menu reads: Show Ferry, Pause all, Resume all, Quit.
+  pressKeys("Down", "Down", "Return");
+  for (const jobId of jobIds) await waitForState(session, jobId, "SUSPENDED");
+  const states = (await jobRows(session)).map((row) => row.state);
+  assert.deepEqual(states, ["SUSPENDED", "SUSPENDED"]);
+});
