@@ -6,6 +6,7 @@ import { readable, type Readable } from "svelte/store";
 
 /** Monotonic milliseconds, refreshed every second while someone is reading. */
 export const now: Readable<number> = readable(performance.now(), (set) => {
+  set(performance.now());
   const timer = setInterval(() => set(performance.now()), 1000);
   return () => clearInterval(timer);
 });

@@ -1,0 +1,95 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import App from "../src/App.svelte";
+import { BG_E_TOO_MANY_FILES_IN_JOB, E_ACCESSDENIED } from "../src/lib/codes";
+import { job, settings } from "./fixtures";
+import { fakeShell, ipcError, names } from "./ipc-backend";
+
+async function openDialog(answers: Record<string, unknown>) {
+  const sent = fakeShell({ subscribe_jobs: [], get_settings: settings(), ...answers });
+  render(App);
+  await screen.findByText("No transfers yet");
+  await fireEvent.click(screen.getByTestId("add-job-button"));
+  await screen.findByTestId("add-job-dialog");
+  return sent;
+}
+
+describe("Add a job", () => {
+  it("starts from the default folder and FOREGROUND priority", async () => {
+    await openDialog({});
+    expect((screen.getByTestId("add-folder") as HTMLInputElement).value).toBe("/home/user/Downloads");
+    expect((screen.getByTestId("add-priority") as HTMLSelectElement).value).toBe("FOREGROUND");
+  });
+
+  it("says what is missing without calling the engine", async () => {
+    const sent = await openDialog({});
+    await fireEvent.click(screen.getByTestId("add-submit"));
+    expect(await screen.findByText("Enter at least one URL.")).toBeTruthy();
+    expect(names(sent)).not.toContain("create_job");
+  });
+
+  it("shows the engine's error next to the field it concerns and creates nothing", async () => {
+    const sent = await openDialog({
+      create_job: () => ipcError(E_ACCESSDENIED, "E_ACCESSDENIED", "the folder is not writable"),
+    });
+    await fireEvent.input(screen.getByTestId("add-urls"), { target: { value: "http://127.0.0.1/a.bin" } });
+    await fireEvent.click(screen.getByTestId("add-submit"));
+    const message = await screen.findByText("the folder is not writable (E_ACCESSDENIED)");
+    const folder = screen.getByTestId("add-folder");
+    expect(folder.getAttribute("aria-invalid")).toBe("true");
+    expect(folder.getAttribute("aria-describedby")).toBe(message.id);
+    expect(screen.getByTestId("add-urls").getAttribute("aria-invalid")).toBe("false");
+    expect(names(sent)).not.toContain("resume_job");
+    expect(screen.getByTestId("add-job-dialog")).toBeTruthy();
+  });
+
+  it("puts too many files on the URL field", async () => {
+    await openDialog({
+      create_job: () => ipcError(BG_E_TOO_MANY_FILES_IN_JOB, "BG_E_TOO_MANY_FILES_IN_JOB", "too many files"),
+    });
+    await fireEvent.input(screen.getByTestId("add-urls"), { target: { value: "http://127.0.0.1/a\nhttp://127.0.0.1/b" } });
+    await fireEvent.click(screen.getByTestId("add-submit"));
+    await screen.findByText("too many files (BG_E_TOO_MANY_FILES_IN_JOB)");
+    expect(screen.getByTestId("add-urls").getAttribute("aria-invalid")).toBe("true");
+  });
+
+  it("creates the job from pasted URLs and starts it", async () => {
+    const created = job({ state: "SUSPENDED", settings: { display_name: "a.bin and 1 more" } });
+    const sent = await openDialog({ create_job: created, resume_job: null });
+    await fireEvent.input(screen.getByTestId("add-urls"), {
+      target: { value: "http://127.0.0.1/a.bin\nhttp://127.0.0.1/b.bin" },
+    });
+    await fireEvent.click(screen.getByTestId("add-submit"));
+    await waitFor(() => expect(screen.queryByTestId("add-job-dialog")).toBeNull());
+    const request = sent.find((s) => s.command === "create_job")?.args.request;
+    expect(request).toEqual({
+      display_name: "a.bin and 1 more",
+      job_type: "DOWNLOAD",
+      priority: "FOREGROUND",
+      files: [
+        { remote_url: "http://127.0.0.1/a.bin", local_path: "/home/user/Downloads/a.bin" },
+        { remote_url: "http://127.0.0.1/b.bin", local_path: "/home/user/Downloads/b.bin" },
+      ],
+      credentials: null,
+      reply_file_name: null,
+    });
+    expect(sent.find((s) => s.command === "resume_job")?.args).toEqual({ id: created.id });
+  });
+
+  it("fills the destination from the native folder picker", async () => {
+    await openDialog({ pick_folder: "/mnt/data" });
+    await fireEvent.click(screen.getByTestId("add-folder-browse"));
+    await waitFor(() => expect((screen.getByTestId("add-folder") as HTMLInputElement).value).toBe("/mnt/data"));
+  });
+
+  it("takes links dropped on the URL field", async () => {
+    await openDialog({});
+    const field = screen.getByTestId("add-urls") as HTMLTextAreaElement;
+    const data = {
+      types: ["text/uri-list"],
+      getData: (type: string) => (type === "text/uri-list" ? "# comment\nhttp://127.0.0.1/x.iso\r\n" : ""),
+    };
+    await fireEvent.drop(field, { dataTransfer: data });
+    expect(field.value).toBe("http://127.0.0.1/x.iso");
+  });
+});

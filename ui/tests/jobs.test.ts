@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import type { EngineEvent } from "../src/lib/bindings/EngineEvent";
+import { JobStore, type JobsView } from "../src/lib/jobs";
+import { file, job } from "./fixtures";
+
+/** A store whose frames run only when the test says so, on a clock the test moves. */
+function storeWithManualFrames() {
+  const frames: Array<() => void> = [];
+  let clock = 0;
+  const store = new JobStore(
+    (callback) => frames.push(callback),
+    () => clock,
+  );
+  const views: JobsView[] = [];
+  store.subscribe((view) => views.push(view));
+  return {
+    store,
+    views,
+    runFrame: () => frames.splice(0).forEach((callback) => callback()),
+    pendingFrames: () => frames.length,
+    advance: (ms: number) => (clock += ms),
+  };
+}
+
+describe("job store", () => {
+  it("loads the snapshot keyed by id", () => {
+    const { store, views } = storeWithManualFrames();
+    const a = job({ settings: { display_name: "a" } });
+    const b = job({ settings: { display_name: "b" } });
+    store.load([a, b]);
+    const view = views[views.length - 1]!;
+    expect(view.loaded).toBe(true);
+    expect([...view.byId.keys()]).toEqual([a.id, b.id]);
+    expect(view.byId.get(b.id)?.settings.display_name).toBe("b");
+  });
+
+  it("coalesces a burst of events into one update per frame", () => {
+    const { store, views, runFrame, pendingFrames } = storeWithManualFrames();
+    const a = job({ state: "QUEUED" });
+    store.load([a]);
+    const before = views.length;
+
+    store.push({ kind: "state_changed", job: { ...a, state: "CONNECTING" }, from: "QUEUED" });
+    store.push({ kind: "state_changed", job: { ...a, state: "TRANSFERRING" }, from: "CONNECTING" });
+    store.push({
+      kind: "progress",
+      jobs: [
+        {
+          id: a.id,
+          progress: { ...a.progress, bytes_transferred: 400 },
+          current_file: [0, { transferred: 400, total: 1000 }],
+          reply_progress: null,
+        },
+      ],
+    });
+
+    expect(pendingFrames()).toBe(1);
+    expect(views.length).toBe(before);
+    runFrame();
+    expect(views.length).toBe(before + 1);
+    const updated = views[views.length - 1]!.byId.get(a.id)!;
+    expect(updated.state).toBe("TRANSFERRING");
+    expect(updated.progress.bytes_transferred).toBe(400);
+    expect(updated.files[0]!.bytes_transferred).toBe(400);
+  });
+
+  it("never changes a view it already published", () => {
+    const { store, views, runFrame } = storeWithManualFrames();
+    const a = job({ state: "QUEUED" });
+    store.load([a]);
+    const published = views[views.length - 1]!;
+    store.push({ kind: "state_changed", job: { ...a, state: "SUSPENDED" }, from: "QUEUED" });
+    runFrame();
+    expect(published.byId.get(a.id)?.state).toBe("QUEUED");
+    expect(views[views.length - 1]!.byId.get(a.id)?.state).toBe("SUSPENDED");
+  });
+
+  it("removes a job that left the queue and ignores its late progress", () => {
+    const { store, views, runFrame } = storeWithManualFrames();
+    const a = job();
+    const b = job();
+    store.load([a, b]);
+    store.push({ kind: "job_removed", id: a.id, state: "ACKNOWLEDGED" });
+    store.push({
+      kind: "progress",
+      jobs: [{ id: a.id, progress: a.progress, current_file: null, reply_progress: null }],
+    });
+    runFrame();
+    const view = views[views.length - 1]!;
+    expect(view.byId.has(a.id)).toBe(false);
+    expect(view.byId.has(b.id)).toBe(true);
+  });
+
+  it("removes a job the inactivity policy cancelled", () => {
+    const { store, views, runFrame } = storeWithManualFrames();
+    const a = job();
+    store.load([a]);
+    store.push({ kind: "job_auto_cancelled", id: a.id, display_name: "job", idle_days: 90 });
+    runFrame();
+    expect(views[views.length - 1]!.byId.size).toBe(0);
+  });
+
+  it("adds created jobs and marks transferred files", () => {
+    const { store, views, runFrame } = storeWithManualFrames();
+    store.load([]);
+    const a = job({ files: [file(0), file(1)] });
+    store.push({ kind: "job_created", job: a });
+    store.push({ kind: "file_transferred", id: a.id, file_index: 1 });
+    runFrame();
+    const stored = views[views.length - 1]!.byId.get(a.id)!;
+    expect(stored.files[0]!.transferred).toBe(false);
+    expect(stored.files[1]!.transferred).toBe(true);
+    expect(stored.files[1]!.bytes_transferred).toBe(1000);
+  });
+
+  it("keeps the error that came with job_error", () => {
+    const { store, views, runFrame } = storeWithManualFrames();
+    const a = job({ state: "TRANSFERRING" });
+    store.load([a]);
+    const error = {
+      code: 0x80190194,
+      code_name: "BG_E_HTTP_ERROR_404",
+      context: "REMOTE_FILE" as const,
+      description: "the server answered HTTP 404",
+      file_index: 0,
+      protocol: "http",
+      retry_after_secs: null,
+    };
+    store.push({ kind: "job_error", job: { ...a, state: "ERROR" }, error });
+    runFrame();
+    expect(views[views.length - 1]!.byId.get(a.id)!.error).toEqual(error);
+  });
+
+  it("holds events that arrive before the snapshot and applies them after it", () => {
+    const { store, views, pendingFrames } = storeWithManualFrames();
+    const a = job({ state: "QUEUED" });
+    const early: EngineEvent = { kind: "state_changed", job: { ...a, state: "CONNECTING" }, from: "QUEUED" };
+    store.push(early);
+    expect(pendingFrames()).toBe(0);
+    store.load([a]);
+    expect(views[views.length - 1]!.byId.get(a.id)!.state).toBe("CONNECTING");
+  });
+
+  it("measures speed from progress over the sliding window", () => {
+    const { store, runFrame, advance } = storeWithManualFrames();
+    const a = job({ state: "TRANSFERRING", files: [file(0, { bytes_total: 1_000_000 })] });
+    store.load([a]);
+    for (let second = 1; second <= 4; second += 1) {
+      advance(1000);
+      store.push({
+        kind: "progress",
+        jobs: [
+          {
+            id: a.id,
+            progress: { ...a.progress, bytes_transferred: second * 100_000 },
+            current_file: [0, { transferred: second * 100_000, total: 1_000_000 }],
+            reply_progress: null,
+          },
+        ],
+      });
+      runFrame();
+    }
+    expect(store.speed.rate(a.id, 4000)).toBeCloseTo(100_000, 0);
+  });
+});

@@ -1,0 +1,48 @@
+import { render, screen, waitFor } from "@testing-library/svelte";
+import type { Channel } from "@tauri-apps/api/core";
+import { describe, expect, it } from "vitest";
+import App from "../src/App.svelte";
+import type { EngineEvent } from "../src/lib/bindings/EngineEvent";
+import { file, job, settings } from "./fixtures";
+import { fakeShell, names } from "./ipc-backend";
+
+describe("live updates", () => {
+  it("follow the one channel, with no polling", async () => {
+    const target = job({
+      state: "TRANSFERRING",
+      files: [file(0, { bytes_total: 80_000_000, bytes_transferred: 0 })],
+    });
+    let channel: Channel<EngineEvent> | undefined;
+    const sent = fakeShell({
+      subscribe_jobs: (args: Record<string, unknown>) => {
+        channel = args.channel as Channel<EngineEvent>;
+        return [target];
+      },
+      get_settings: settings(),
+    });
+    render(App);
+    const row = await screen.findByTestId("job-row");
+    expect(row.textContent).toContain("0 of 80 MB");
+
+    channel!.onmessage({
+      kind: "progress",
+      jobs: [
+        {
+          id: target.id,
+          progress: { ...target.progress, bytes_transferred: 12_300_000 },
+          current_file: [0, { transferred: 12_300_000, total: 80_000_000 }],
+          reply_progress: null,
+        },
+      ],
+    });
+    await waitFor(() => expect(screen.getByTestId("job-row").textContent).toContain("12.3 of 80 MB"));
+
+    channel!.onmessage({ kind: "state_changed", job: { ...target, state: "SUSPENDED" }, from: "TRANSFERRING" });
+    await waitFor(() => expect(screen.getByTestId("job-row").dataset.state).toBe("SUSPENDED"));
+
+    channel!.onmessage({ kind: "job_removed", id: target.id, state: "CANCELLED" });
+    await waitFor(() => expect(screen.queryByTestId("job-row")).toBeNull());
+
+    expect(names(sent)).toEqual(["subscribe_jobs", "get_settings"]);
+  });
+});

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import type { ErrorContext } from "../src/lib/bindings/ErrorContext";
+import type { JobState } from "../src/lib/bindings/JobState";
+import type { JobType } from "../src/lib/bindings/JobType";
+import * as codes from "../src/lib/codes";
+import { choosePrompt, type Prompt } from "../src/lib/prompts";
+import { file, job, jobError } from "./fixtures";
+
+function promptFor(
+  code: number,
+  options: { context?: ErrorContext; state?: JobState; jobType?: JobType; fileIndex?: number | null } = {},
+): Prompt | null {
+  const files = [file(0, { transferred: true, bytes_transferred: 1000 }), file(1, { bytes_total: 5000, bytes_transferred: 1000 })];
+  return choosePrompt(
+    job({
+      state: options.state ?? "ERROR",
+      job_type: options.jobType ?? "DOWNLOAD",
+      files,
+      error: jobError(code, "X", {
+        context: options.context ?? "REMOTE_FILE",
+        file_index: options.fileIndex === undefined ? 1 : options.fileIndex,
+      }),
+    }),
+    null,
+  );
+}
+
+describe("error prompt chosen by code and context", () => {
+  it("HTTP codes are 0x80190000 + status", () => {
+    expect(codes.httpErrorCode(404)).toBe(0x80190194);
+    expect(codes.httpStatusOf(0x80190197)).toBe(407);
+    expect(codes.httpStatusOf(codes.E_ACCESSDENIED)).toBeNull();
+  });
+
+  it("404 and 410 edit the failing file's URL, or Complete a download with what is done", () => {
+    expect(promptFor(codes.httpErrorCode(404))).toEqual({ kind: "edit-url", fileIndex: 1, allowComplete: true });
+    expect(promptFor(codes.httpErrorCode(410))?.kind).toBe("edit-url");
+    expect(promptFor(codes.httpErrorCode(404), { jobType: "UPLOAD" })).toMatchObject({ allowComplete: false });
+  });
+
+  it("401 asks for server credentials and 407 for proxy credentials", () => {
+    expect(promptFor(codes.httpErrorCode(401))).toEqual({ kind: "credentials", target: "SERVER" });
+    expect(promptFor(codes.httpErrorCode(407))).toEqual({ kind: "credentials", target: "PROXY" });
+  });
+
+  it("403 offers the URL or credentials", () => {
+    expect(promptFor(codes.httpErrorCode(403))?.kind).toBe("edit-url-or-credentials");
+  });
+
+  it("a missing or unwritable local folder asks for another folder", () => {
+    expect(promptFor(codes.ERROR_PATH_NOT_FOUND, { context: "LOCAL_FILE" })?.kind).toBe("choose-folder");
+    expect(promptFor(codes.E_ACCESSDENIED, { context: "LOCAL_FILE" })?.kind).toBe("choose-folder");
+    expect(promptFor(codes.E_ACCESSDENIED, { context: "REMOTE_FILE" })?.kind).toBe("generic");
+  });
+
+  it("a full disk shows the bytes the unfinished files still need", () => {
+    expect(promptFor(codes.ERROR_DISK_FULL, { context: "LOCAL_FILE" })).toEqual({
+      kind: "disk-full",
+      bytesNeeded: 4000,
+    });
+  });
+
+  it("missing range support restarts the file; a missing size allows dynamic content", () => {
+    expect(promptFor(codes.BG_E_INSUFFICIENT_RANGE_SUPPORT)).toEqual({ kind: "restart-file", fileIndex: 1 });
+    expect(promptFor(codes.BG_E_MISSING_FILE_SIZE)?.kind).toBe("dynamic-content");
+  });
+
+  it("a certificate failure is explained, never bypassed", () => {
+    expect(promptFor(codes.ERROR_WINHTTP_SECURE_FAILURE, { context: "GENERAL_TRANSPORT" })?.kind).toBe("certificate");
+  });
+
+  it("transient errors and timed-out retries offer Retry now", () => {
+    expect(promptFor(codes.httpErrorCode(503), { state: "TRANSIENT_ERROR" })?.kind).toBe("retry");
+    expect(promptFor(codes.ERROR_WINHTTP_CANNOT_CONNECT, { state: "ERROR" })?.kind).toBe("retry");
+    expect(promptFor(codes.httpErrorCode(500), { state: "ERROR" })?.kind).toBe("retry");
+    expect(promptFor(codes.httpErrorCode(501), { state: "ERROR" })?.kind).toBe("generic");
+  });
+
+  it("uses the first unfinished file when the error names none", () => {
+    expect(promptFor(codes.httpErrorCode(404), { fileIndex: null })).toMatchObject({ fileIndex: 1 });
+  });
+
+  it("shows nothing for a job without an error", () => {
+    expect(choosePrompt(job({ state: "TRANSFERRING" }), null)).toBeNull();
+  });
+
+  it("a Complete whose renames failed offers to complete again", () => {
+    const outcome = {
+      code: codes.S_OK,
+      state: "TRANSFERRED" as const,
+      kept: [],
+      discarded: [],
+      rename_failures: [{ path: "/d/a.bin", code: codes.E_ACCESSDENIED, message: "access denied" }],
+    };
+    expect(choosePrompt(job({ state: "TRANSFERRED" }), outcome)).toEqual({ kind: "retry-complete", outcome });
+  });
+});
