@@ -92,4 +92,17 @@ describe("Add a job", () => {
     await fireEvent.drop(field, { dataTransfer: data });
     expect(field.value).toBe("http://127.0.0.1/x.iso");
   });
+
+  it("opens with the links dropped on the window", async () => {
+    fakeShell({ subscribe_jobs: [], get_settings: settings() });
+    render(App);
+    await screen.findByText("No transfers yet");
+    const data = {
+      types: ["text/plain"],
+      getData: (type: string) => (type === "text/plain" ? "http://127.0.0.1/a.iso http://127.0.0.1/b.iso" : ""),
+    };
+    await fireEvent.drop(window, { dataTransfer: data });
+    const field = (await screen.findByTestId("add-urls")) as HTMLTextAreaElement;
+    expect(field.value).toBe("http://127.0.0.1/a.iso\nhttp://127.0.0.1/b.iso");
+  });
 });

@@ -57,6 +57,7 @@ describe("Complete", () => {
     await fireEvent.click(within(row).getByTestId("complete-button"));
     const message = await screen.findByTestId("complete-outcome");
     expect(screen.queryByTestId("confirm-dialog")).toBeNull();
+    expect(screen.queryByTestId("job-details"), "a row button does not open the details").toBeNull();
     expect(message.dataset.code).toBe(String(S_OK));
     expect(message.textContent).toContain("1 file is ready");
     await fireEvent.click(within(message).getByText("Show in folder"));
@@ -83,7 +84,7 @@ describe("Complete", () => {
     const message = await screen.findByTestId("complete-outcome");
     expect(message.textContent).toContain("could not be renamed");
 
-    await fireEvent.dblClick(row);
+    await fireEvent.click(row);
     const prompt = await screen.findByTestId("error-prompt");
     expect(prompt.dataset.kind).toBe("retry-complete");
     expect(prompt.textContent).toContain("/d/file-0.bin");

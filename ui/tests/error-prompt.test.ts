@@ -9,7 +9,7 @@ import { fakeShell, ipcError, type SentCommand } from "./ipc-backend";
 async function promptFor(target: JobInfo, answers: Record<string, unknown> = {}) {
   const sent = fakeShell({ subscribe_jobs: [target], get_settings: settings(), resume_job: null, ...answers });
   render(App);
-  await fireEvent.dblClick(await screen.findByTestId("job-row"));
+  await fireEvent.click(await screen.findByTestId("job-row"));
   const prompt = await screen.findByTestId("error-prompt");
   return { sent, prompt };
 }
