@@ -23,6 +23,7 @@ describe("live updates", () => {
     render(App);
     const row = await screen.findByTestId("job-row");
     expect(row.textContent).toContain("0 of 80 MB");
+    expect(screen.getByTestId("status-bar").textContent).toContain("1 transferring");
 
     channel!.onmessage({
       kind: "progress",
@@ -39,6 +40,7 @@ describe("live updates", () => {
 
     channel!.onmessage({ kind: "state_changed", job: { ...target, state: "SUSPENDED" }, from: "TRANSFERRING" });
     await waitFor(() => expect(screen.getByTestId("job-row").dataset.state).toBe("SUSPENDED"));
+    expect(screen.getByTestId("status-bar").textContent).toContain("0 transferring");
 
     channel!.onmessage({ kind: "job_removed", id: target.id, state: "CANCELLED" });
     await waitFor(() => expect(screen.queryByTestId("job-row")).toBeNull());

@@ -7,6 +7,7 @@ describe("sliding-window speed", () => {
     meter.record("a", 0, 0);
     expect(meter.rate("a", 100)).toBeNull();
     expect(meter.rate("unknown", 100)).toBeNull();
+    expect(meter.rate("a", 2000), "one sample is a start, not a speed").toBeNull();
   });
 
   it("averages over the window only", () => {

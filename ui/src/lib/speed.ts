@@ -42,6 +42,9 @@ export class SpeedMeter {
     const first = list[0];
     const last = list[list.length - 1];
     if (!first || !last) return null;
+    // One sample inside the window is a start, not a measurement; one older than the window
+    // means nothing moved since, so the speed is zero.
+    if (list.length === 1 && now - first.at < this.windowMs) return null;
     const span = now - first.at;
     if (span < MIN_SPAN_MS) return null;
     return ((last.bytes - first.bytes) * 1000) / span;
