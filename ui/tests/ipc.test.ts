@@ -1,6 +1,6 @@
 import { Channel } from "@tauri-apps/api/core";
 import { describe, expect, it } from "vitest";
-import type { EngineEvent } from "../src/lib/bindings/EngineEvent";
+import type { UiEvent } from "../src/lib/shell-types";
 import { CommandError, completeJob, setRemoteName, subscribeJobs } from "../src/lib/ipc";
 import { job } from "./fixtures";
 import { fakeShell, ipcError } from "./ipc-backend";
@@ -8,14 +8,14 @@ import { fakeShell, ipcError } from "./ipc-backend";
 describe("ipc", () => {
   it("subscribes with a channel and returns the snapshot", async () => {
     const snapshot = [job()];
-    let channel: Channel<EngineEvent> | undefined;
+    let channel: Channel<UiEvent> | undefined;
     fakeShell({
       subscribe_jobs: (args: Record<string, unknown>) => {
-        channel = args.channel as Channel<EngineEvent>;
+        channel = args.channel as Channel<UiEvent>;
         return snapshot;
       },
     });
-    const events: EngineEvent[] = [];
+    const events: UiEvent[] = [];
     const jobs = await subscribeJobs((event) => events.push(event));
     expect(jobs).toEqual(snapshot);
     expect(channel).toBeInstanceOf(Channel);

@@ -131,6 +131,20 @@ describe("job store", () => {
     expect(views[views.length - 1]!.byId.get(a.id)!.error).toEqual(error);
   });
 
+  it("replaces everything with a snapshot the shell resends", () => {
+    const { store, views, runFrame } = storeWithManualFrames();
+    const gone = job();
+    const kept = job({ state: "QUEUED" });
+    store.load([gone, kept]);
+    const fresh = { ...kept, state: "TRANSFERRING" as const };
+    const added = job();
+    store.push({ kind: "snapshot", jobs: [fresh, added] });
+    runFrame();
+    const view = views[views.length - 1]!;
+    expect([...view.byId.keys()]).toEqual([kept.id, added.id]);
+    expect(view.byId.get(kept.id)!.state).toBe("TRANSFERRING");
+  });
+
   it("holds events that arrive before the snapshot and applies them after it", () => {
     const { store, views, pendingFrames } = storeWithManualFrames();
     const a = job({ state: "QUEUED" });

@@ -2,7 +2,7 @@ import { render, screen, waitFor } from "@testing-library/svelte";
 import type { Channel } from "@tauri-apps/api/core";
 import { describe, expect, it } from "vitest";
 import App from "../src/App.svelte";
-import type { EngineEvent } from "../src/lib/bindings/EngineEvent";
+import type { UiEvent } from "../src/lib/shell-types";
 import { file, job, settings } from "./fixtures";
 import { fakeShell, names } from "./ipc-backend";
 
@@ -12,10 +12,10 @@ describe("live updates", () => {
       state: "TRANSFERRING",
       files: [file(0, { bytes_total: 80_000_000, bytes_transferred: 0 })],
     });
-    let channel: Channel<EngineEvent> | undefined;
+    let channel: Channel<UiEvent> | undefined;
     const sent = fakeShell({
       subscribe_jobs: (args: Record<string, unknown>) => {
-        channel = args.channel as Channel<EngineEvent>;
+        channel = args.channel as Channel<UiEvent>;
         return [target];
       },
       get_settings: settings(),

@@ -4,7 +4,6 @@
  */
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { Credentials } from "./bindings/Credentials";
-import type { EngineEvent } from "./bindings/EngineEvent";
 import type { JobId } from "./bindings/JobId";
 import type { JobInfo } from "./bindings/JobInfo";
 import type { Priority } from "./bindings/Priority";
@@ -14,6 +13,7 @@ import type {
   IpcError,
   NewJobRequest,
   Settings,
+  UiEvent,
 } from "./shell-types";
 import { E_FAIL } from "./codes";
 
@@ -58,8 +58,8 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
  * Opens the one event stream: returns the current jobs, then hands every later change
  * (lifecycle events at once, progress in batches) to `onEvent`.
  */
-export function subscribeJobs(onEvent: (event: EngineEvent) => void): Promise<JobInfo[]> {
-  const channel = new Channel<EngineEvent>();
+export function subscribeJobs(onEvent: (event: UiEvent) => void): Promise<JobInfo[]> {
+  const channel = new Channel<UiEvent>();
   channel.onmessage = onEvent;
   return call<JobInfo[]>("subscribe_jobs", { channel });
 }

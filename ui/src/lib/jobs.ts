@@ -3,14 +3,15 @@
  *
  * Events are queued as they arrive and applied together once per animation frame, so a burst of
  * lifecycle events and progress batches costs one update of the window. Jobs are keyed by id;
- * a removed job is gone, and progress for a job the store does not know is ignored. The store
+ * a removed job is gone, progress for a job the store does not know is ignored, and a resent
+ * snapshot (after the window fell behind) replaces everything. The store
  * follows Svelte's store contract (`subscribe`), so components read it as `$jobs`.
  */
-import type { EngineEvent } from "./bindings/EngineEvent";
 import type { FileInfo } from "./bindings/FileInfo";
 import type { JobId } from "./bindings/JobId";
 import type { JobInfo } from "./bindings/JobInfo";
 import type { ProgressEntry } from "./bindings/ProgressEntry";
+import type { UiEvent } from "./shell-types";
 import { SpeedMeter } from "./speed";
 
 /** What subscribers see: every job by id, plus when each was last heard of. */
@@ -45,7 +46,7 @@ export class JobStore {
   private received = new Map<JobId, number>();
   private loaded = false;
   private version = 0;
-  private pending: EngineEvent[] = [];
+  private pending: UiEvent[] = [];
   private frameRequested = false;
   private readonly subscribers = new Set<(view: JobsView) => void>();
   private view: JobsView;
@@ -95,7 +96,7 @@ export class JobStore {
   }
 
   /** Queues an event; it is applied with the others at the next frame. */
-  push(event: EngineEvent): void {
+  push(event: UiEvent): void {
     this.pending.push(event);
     if (!this.loaded || this.frameRequested) return;
     this.frameRequested = true;
@@ -113,8 +114,11 @@ export class JobStore {
     this.publish();
   }
 
-  private apply(event: EngineEvent, now: number): void {
+  private apply(event: UiEvent, now: number): void {
     switch (event.kind) {
+      case "snapshot":
+        this.replaceAll(event.jobs, now);
+        break;
       case "job_created":
       case "state_changed":
       case "job_modified":
@@ -135,6 +139,15 @@ export class JobStore {
         for (const entry of event.jobs) this.applyProgress(entry, now);
         break;
     }
+  }
+
+  /** The shell resent every job (the window fell behind): forget what is not in it. */
+  private replaceAll(jobs: readonly JobInfo[], now: number): void {
+    const present = new Set(jobs.map((job) => job.id));
+    for (const id of this.jobs.keys()) if (!present.has(id)) this.speed.forget(id);
+    this.jobs = new Map();
+    this.received = new Map();
+    for (const job of jobs) this.put(job, now);
   }
 
   private put(job: JobInfo, now: number): void {

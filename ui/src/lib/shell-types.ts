@@ -3,9 +3,11 @@
  * The engine's types come from `./bindings/`.
  */
 import type { Credentials } from "./bindings/Credentials";
+import type { EngineEvent } from "./bindings/EngineEvent";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { FileSpec } from "./bindings/FileSpec";
 import type { JobId } from "./bindings/JobId";
+import type { JobInfo } from "./bindings/JobInfo";
 import type { JobState } from "./bindings/JobState";
 import type { JobType } from "./bindings/JobType";
 import type { Policies } from "./bindings/Policies";
@@ -77,3 +79,16 @@ export type IpcError = {
   name: string;
   message: string;
 };
+
+/** Events the shell adds to the engine's on the window's channel. */
+export type ShellEvent = {
+  /**
+   * The stream skipped events because the window fell behind: these are all the jobs now,
+   * and they replace whatever the window held.
+   */
+  kind: "snapshot";
+  jobs: Array<JobInfo>;
+};
+
+/** What the window receives on its channel: every engine event, plus the shell's own. */
+export type UiEvent = EngineEvent | ShellEvent;
