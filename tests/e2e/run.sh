@@ -37,6 +37,8 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+    # The document portal, started on demand by the bus, mounts itself in the runtime folder.
+    fusermount -u -z "$RUNTIME_DIR/doc" 2>/dev/null || true
     rm -rf "$RUNTIME_DIR"
 }
 trap cleanup EXIT INT TERM
@@ -60,6 +62,8 @@ started+=($!)
 wait_for "Xvfb" test -s "$RUNTIME_DIR/display"
 export DISPLAY=":$(cat "$RUNTIME_DIR/display")"
 wait_for "the display $DISPLAY" xwininfo -root
+# Services the bus starts on demand (the desktop portal, the accessibility bus) join this display.
+dbus-update-activation-environment DISPLAY XDG_RUNTIME_DIR NO_AT_BRIDGE GDK_BACKEND
 
 dbus-monitor --session "interface='org.freedesktop.Notifications',member='Notify'" \
     >"$FERRY_E2E_NOTIFY_LOG" 2>"$FERRY_E2E_ARTIFACTS/dbus-monitor.log" &

@@ -34,6 +34,14 @@ export async function paste(session, element, text) {
   );
 }
 
+/**
+ * The text of `element` as the page renders it (innerText). WebKitWebDriver's own Get Element
+ * Text leaves out the text of some cells of the job list, so this asks the page instead.
+ */
+export function visibleText(session, element) {
+  return session.execute("return arguments[0].innerText;", [element]);
+}
+
 /** Every job row: { id, state, element }. */
 export async function jobRows(session) {
   const rows = await session.findAll(byTestId("job-row"));
@@ -80,7 +88,8 @@ export async function addDownload(session, { urls, folder, name }) {
   await (await session.find(byTestId("add-submit"))).click();
   const row = await waitFor(`a new job row named ${name}`, async () => {
     for (const candidate of await jobRows(session)) {
-      if (!before.has(candidate.id) && (await candidate.element.text()).includes(name)) return candidate;
+      if (before.has(candidate.id)) continue;
+      if ((await visibleText(session, candidate.element)).includes(name)) return candidate;
     }
     return undefined;
   });

@@ -2,7 +2,7 @@
 // all the end-to-end tests need from tauri-driver.
 
 /** The key under which W3C WebDriver returns an element reference. */
-const ELEMENT_KEY = "element-6066-11e4-a23c-163ecd2ea5ee";
+const ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf";
 
 /** An error answered by the remote end, with its W3C error code (e.g. "no such element"). */
 export class WebDriverError extends Error {

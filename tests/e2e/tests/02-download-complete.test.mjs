@@ -9,7 +9,15 @@ import { after, before, test } from "node:test";
 import { Ferry } from "../lib/app.mjs";
 import { keepScreenshot, screenshot } from "../lib/desktop.mjs";
 import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
-import { addDownload, byTestId, clickRowButton, jobRow, waitForRowGone, waitForState } from "../lib/ui.mjs";
+import {
+  addDownload,
+  byTestId,
+  clickRowButton,
+  jobRow,
+  visibleText,
+  waitForRowGone,
+  waitForState,
+} from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
 
 let ferry;
@@ -52,7 +60,7 @@ test("a download shows its progress, reaches TRANSFERRED and Complete keeps the 
   await clickRowButton(session, jobId, "complete-button");
   await waitForRowGone(session, jobId);
   const outcome = await waitFor("the Complete outcome", () => session.find(byTestId("complete-outcome")));
-  assert.match(await outcome.text(), /Sample download/);
+  assert.match(await visibleText(session, outcome), /Sample download/);
 
   assert.deepEqual(readdirSync(ferry.downloads), ["sample.bin"], "only the finished file is left");
   assert.equal(sha256(readFileSync(join(ferry.downloads, "sample.bin"))), file.sha256);
