@@ -1,0 +1,37 @@
+//! Generates the app's context and declares every command the window may call, so each one
+//! gets an `allow-<command>` permission for the main window's capability to list.
+
+/// Every `#[tauri::command]` in `src/commands.rs`.
+const COMMANDS: &[&str] = &[
+    "subscribe_jobs",
+    "list_jobs",
+    "create_job",
+    "resume_job",
+    "suspend_job",
+    "cancel_job",
+    "complete_job",
+    "set_priority",
+    "set_remote_name",
+    "set_local_folder",
+    "set_credentials",
+    "set_dynamic_content",
+    "restart_file",
+    "suspend_all",
+    "resume_all",
+    "get_settings",
+    "set_settings",
+    "history",
+    "open_path",
+    "reveal_path",
+    "pick_folder",
+    "pick_file",
+];
+
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
+    if let Err(error) =
+        tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+    {
+        panic!("tauri build step failed: {error:#}");
+    }
+}

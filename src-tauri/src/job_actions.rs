@@ -1,0 +1,74 @@
+//! What the window asks for that takes more than one engine verb: creating a job with its
+//! files and credentials in one step, and moving a job's remaining files to another folder.
+//!
+//! The engine validates every value; these functions only sequence the verbs.
+
+use std::path::{Path, PathBuf};
+
+use ferry_engine::{
+    Credentials, Engine, Error, ErrorCode, FileSpec, JobId, JobInfo, JobType, Priority, Result,
+};
+use serde::Deserialize;
+
+/// A job as the Add dialog describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct NewJobRequest {
+    /// Name shown in the list (may repeat across jobs).
+    pub display_name: String,
+    /// Download, upload or upload-reply.
+    pub job_type: JobType,
+    /// Scheduling priority.
+    pub priority: Priority,
+    /// The files, in transfer order.
+    pub files: Vec<FileSpec>,
+    /// Credentials for the server or the proxy, if the transfer needs them.
+    pub credentials: Option<Credentials>,
+    /// Where the reply of an upload-reply job goes.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub reply_file_name: Option<PathBuf>,
+}
+
+/// Creates a SUSPENDED job from `request`. All or nothing: if any file, the priority, the
+/// credentials or the reply file is refused, the half-made job is cancelled before the error
+/// is returned, so no trace of it stays in the queue.
+pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
+    let id = engine.create_job(&request.display_name, request.job_type)?;
+    match fill(engine, id, request).and_then(|()| engine.get(id)) {
+        Ok(job) => Ok(job),
+        Err(error) => {
+            if let Err(cancel) = engine.cancel(id) {
+                tracing::warn!(%id, "cannot cancel a job whose creation failed: {cancel}");
+            }
+            Err(error)
+        }
+    }
+}
+
+fn fill(engine: &Engine, id: JobId, request: NewJobRequest) -> Result<()> {
+    engine.set_priority(id, request.priority)?;
+    engine.add_files(id, request.files)?;
+    if let Some(credentials) = request.credentials {
+        engine.set_credentials(id, credentials)?;
+    }
+    if let Some(reply) = request.reply_file_name {
+        engine.set_reply_file_name(id, reply)?;
+    }
+    Ok(())
+}
+
+/// Points every file of the job that is not transferred yet at `folder`, keeping its file
+/// name (the "choose another folder" fix). Their partial bytes are dropped.
+pub fn set_local_folder(engine: &Engine, id: JobId, folder: &Path) -> Result<()> {
+    let job = engine.get(id)?;
+    for file in job.files.iter().filter(|file| !file.transferred) {
+        let name = file.local_path.file_name().ok_or_else(|| {
+            Error::new(
+                ErrorCode::E_INVALIDARG,
+                format!("{} has no file name", file.local_path.display()),
+            )
+        })?;
+        engine.set_local_path(id, file.index, folder.join(name))?;
+    }
+    Ok(())
+}

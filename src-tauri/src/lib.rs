@@ -1,0 +1,172 @@
+//! # ferry
+//!
+//! Ferry's desktop shell: a Tauri window, a tray icon and desktop notifications over the
+//! transfer engine ([`ferry_engine`]). The shell is thin: every command is a one-liner over
+//! the engine, which validates every value and owns every rule of the job model.
+//!
+//! ## Layout
+//! - [`run`]: the app as users start it (logging, engine, tray, notifications, single
+//!   instance). [`builder`] is the part any runtime can run, so tests drive it with tauri's
+//!   mock runtime.
+//! - `commands`: the `#[tauri::command]`s the window may call (and nothing else: see
+//!   `capabilities/main.json`, generated permissions in `build.rs`).
+//! - [`bridge`]: engine events to the window's channel and to notifications.
+//! - [`notify`]: which events deserve a notification, and showing them.
+//! - `tray`: the tray icon, its menu and its tooltip ([`queue_summary`]).
+//! - [`settings`]: the settings file and how it configures the engine.
+//! - [`job_actions`]: requests that take several engine verbs (create a job in one step).
+//! - [`ipc_error`]: how errors cross to the window.
+//! - `lifecycle`, `dialogs`, `open_path`, `logging`: window and process plumbing.
+
+pub mod bridge;
+mod commands;
+mod dialogs;
+pub mod ipc_error;
+pub mod job_actions;
+mod lifecycle;
+mod logging;
+pub mod notify;
+mod open_path;
+pub mod queue_summary;
+pub mod settings;
+mod tray;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ferry_engine::Engine;
+use tauri::{AppHandle, Manager, RunEvent, Runtime};
+
+pub use bridge::{ShellEvent, UiEvent};
+pub use ipc_error::IpcError;
+pub use job_actions::NewJobRequest;
+pub use lifecycle::MAIN_WINDOW;
+pub use settings::{Settings, SettingsFile, Theme};
+
+/// Environment variable naming the data directory (tests point it at a temporary folder).
+pub const DATA_DIR_VARIABLE: &str = "FERRY_DATA_DIR";
+
+/// What the shell holds for the app's lifetime: the running engine and the settings.
+pub struct Shell {
+    /// The transfer engine.
+    pub engine: Engine,
+    /// The settings file and the settings in force.
+    pub settings: Arc<SettingsFile>,
+}
+
+impl Shell {
+    /// Reads the settings in `data_dir` and starts the engine there with them. Blocks until
+    /// the engine has reloaded its jobs; call it outside any async runtime.
+    pub fn start(data_dir: &Path) -> ferry_engine::Result<Shell> {
+        let settings = Arc::new(SettingsFile::load(data_dir));
+        let config = settings.current().engine_config();
+        let engine = tauri::async_runtime::block_on(Engine::start(config, data_dir))?;
+        Ok(Shell { engine, settings })
+    }
+}
+
+/// Where Ferry keeps its jobs, settings and log: `$FERRY_DATA_DIR` when set, else `ferry` in
+/// the user's data directory (`~/.local/share/ferry` on Linux).
+pub fn data_dir() -> PathBuf {
+    match std::env::var_os(DATA_DIR_VARIABLE) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => dirs::data_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("ferry"),
+    }
+}
+
+/// The app's configuration: `tauri.conf.json`, the capability and the embedded UI.
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
+}
+
+/// Adds Ferry's state, commands and window behaviour to `builder`, for any runtime.
+pub fn builder<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Builder<R> {
+    builder
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .arg(lifecycle::HIDDEN_FLAG)
+                .build(),
+        )
+        .manage(shell.engine)
+        .manage(shell.settings)
+        .manage(bridge::Subscriptions::default())
+        .on_window_event(lifecycle::keep_running_on_close)
+        .invoke_handler(tauri::generate_handler![
+            commands::subscribe_jobs,
+            commands::list_jobs,
+            commands::create_job,
+            commands::resume_job,
+            commands::suspend_job,
+            commands::cancel_job,
+            commands::complete_job,
+            commands::set_priority,
+            commands::set_remote_name,
+            commands::set_local_folder,
+            commands::set_credentials,
+            commands::set_dynamic_content,
+            commands::restart_file,
+            commands::suspend_all,
+            commands::resume_all,
+            commands::get_settings,
+            commands::set_settings,
+            commands::history,
+            commands::open_path,
+            commands::reveal_path,
+            commands::pick_folder,
+            commands::pick_file,
+        ])
+}
+
+/// Runs Ferry until the user quits.
+pub fn run() {
+    let data_dir = data_dir();
+    if let Err(error) = std::fs::create_dir_all(&data_dir) {
+        eprintln!(
+            "ferry: cannot create the data directory {}: {error}",
+            data_dir.display()
+        );
+        std::process::exit(1);
+    }
+    logging::init(&data_dir);
+    let shell = match Shell::start(&data_dir) {
+        Ok(shell) => shell,
+        Err(error) => {
+            tracing::error!(code = %error.code, data_dir = %data_dir.display(), "cannot start the engine: {error}");
+            std::process::exit(1);
+        }
+    };
+    let engine = shell.engine.clone();
+    let settings = Arc::clone(&shell.settings);
+    let single_instance =
+        tauri_plugin_single_instance::init(|app, _args, _cwd| lifecycle::show_main_window(app));
+    let app = builder(tauri::Builder::default().plugin(single_instance), shell)
+        .setup(move |app| {
+            let handle = app.handle();
+            tray::install(handle, engine.clone())?;
+            bridge::spawn_notifications(handle.clone(), engine, settings);
+            tauri::async_runtime::spawn(lifecycle::quit_on_signals(handle.clone()));
+            if !std::env::args().any(|arg| arg == lifecycle::HIDDEN_FLAG) {
+                lifecycle::show_main_window(handle);
+            }
+            Ok(())
+        })
+        .build(context());
+    match app {
+        Ok(app) => app.run(on_run_event),
+        Err(error) => {
+            tracing::error!("cannot start the window: {error}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Stops the engine cleanly (transfers flush, progress is saved) whichever way the app ends.
+fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {
+    if let RunEvent::Exit = event {
+        if let Some(engine) = app.try_state::<Engine>() {
+            tauri::async_runtime::block_on(engine.shutdown());
+        }
+    }
+}

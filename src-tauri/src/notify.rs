@@ -1,0 +1,403 @@
+//! Desktop notifications (notify-rust): a job is TRANSFERRED and waits for Complete, a job
+//! stopped in ERROR, or the inactivity policy cancelled a job.
+//!
+//! [`notice_for`] decides, from one engine event, whether a notification is due and what it
+//! says; it honours the global switches in [`Settings`] and each job's BG_NOTIFY_* flags, and
+//! yields at most one notice per event. [`Notifier`] shows notices. Talking to the
+//! notification server blocks, and waiting for the user to click an action can take minutes,
+//! so each notice is delivered on its own short-lived thread, never on the async runtime.
+
+use ferry_engine::{
+    notify_flags, Engine, EngineEvent, ErrorCode, ErrorContext, JobError, JobId, JobInfo, JobType,
+};
+use tauri::{AppHandle, Runtime};
+
+use crate::settings::Settings;
+
+/// A notification to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// First line; always names the job.
+    pub summary: String,
+    /// What happened and what to do next.
+    pub body: String,
+    /// The job a "Complete" action on the notification completes, when it offers one.
+    pub complete: Option<JobId>,
+}
+
+/// The notification `event` calls for, if any.
+pub fn notice_for(event: &EngineEvent, settings: &Settings) -> Option<Notice> {
+    if !settings.notifications_enabled {
+        return None;
+    }
+    match event {
+        EngineEvent::JobTransferred { job }
+            if settings.notify_on_transferred
+                && job.settings.wants(notify_flags::JOB_TRANSFERRED) =>
+        {
+            Some(transferred(job))
+        }
+        EngineEvent::JobError { job, error }
+            if settings.notify_on_error && job.settings.wants(notify_flags::JOB_ERROR) =>
+        {
+            Some(failed(job, error))
+        }
+        EngineEvent::JobAutoCancelled {
+            display_name,
+            idle_days,
+            ..
+        } if settings.notify_on_auto_cancel => Some(auto_cancelled(display_name, *idle_days)),
+        _ => None,
+    }
+}
+
+fn transferred(job: &JobInfo) -> Notice {
+    let name = &job.settings.display_name;
+    let body = match job.job_type {
+        JobType::Download => format!("{name} is ready — click Complete to keep the files."),
+        JobType::Upload | JobType::UploadReply => {
+            format!("{name} is uploaded — click Complete to finish the job.")
+        }
+    };
+    Notice {
+        summary: format!("{name} is ready"),
+        body,
+        complete: Some(job.id),
+    }
+}
+
+fn failed(job: &JobInfo, error: &JobError) -> Notice {
+    let name = &job.settings.display_name;
+    Notice {
+        summary: format!("{name} stopped with an error"),
+        body: format!(
+            "{} ({}). {}",
+            sentence(&error.description),
+            error.code_name,
+            advice(error)
+        ),
+        complete: None,
+    }
+}
+
+fn auto_cancelled(display_name: &str, idle_days: u64) -> Notice {
+    let days = if idle_days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{idle_days} days")
+    };
+    Notice {
+        summary: format!("{display_name} was cancelled"),
+        body: format!(
+            "Nothing happened to {display_name} for {days}, so Ferry cancelled it and deleted its partial files. Add it again to start over."
+        ),
+        complete: None,
+    }
+}
+
+/// What the user can do about an error, in the words of the fixes the window offers.
+fn advice(error: &JobError) -> &'static str {
+    let code = error.code;
+    match code.http_status() {
+        Some(401 | 407) => {
+            return "Open Ferry, enter the user name and password, then resume the job."
+        }
+        Some(404 | 410) => {
+            return "Check the address: open Ferry to point the file at the right URL, then resume."
+        }
+        _ => {}
+    }
+    if code == ErrorCode::BG_E_INVALID_CREDENTIALS {
+        "Open Ferry, enter the user name and password, then resume the job."
+    } else if code == ErrorCode::BG_E_INSUFFICIENT_RANGE_SUPPORT {
+        "Open Ferry and restart the file from the beginning."
+    } else if code == ErrorCode::BG_E_MISSING_FILE_SIZE {
+        "Open Ferry and allow content without a known size for this job, then resume."
+    } else if code == ErrorCode::ERROR_DISK_FULL {
+        "Free some disk space or choose another folder in Ferry, then resume."
+    } else if error.context == ErrorContext::LocalFile {
+        "Open Ferry and choose another folder, then resume."
+    } else {
+        "Open Ferry to resume or cancel the job."
+    }
+}
+
+/// `text` with a capital first letter and no final full stop.
+fn sentence(text: &str) -> String {
+    let text = text.trim().trim_end_matches('.');
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::from("Something went wrong"),
+    }
+}
+
+/// Shows notices on the desktop and carries out the action the user picks on one.
+pub struct Notifier<R: Runtime> {
+    app: AppHandle<R>,
+    engine: Engine,
+}
+
+impl<R: Runtime> Notifier<R> {
+    /// A notifier whose actions act on `engine` and show `app`'s window.
+    pub fn new(app: AppHandle<R>, engine: Engine) -> Self {
+        Notifier { app, engine }
+    }
+
+    /// Shows `notice` without blocking the caller.
+    pub fn show(&self, notice: Notice) {
+        let app = self.app.clone();
+        let engine = self.engine.clone();
+        let spawned = std::thread::Builder::new()
+            .name("ferry-notification".into())
+            .spawn(move || deliver(&app, &engine, notice));
+        if let Err(error) = spawned {
+            tracing::warn!("cannot start a thread to show a notification: {error}");
+        }
+    }
+}
+
+/// Shows the notice and, where the server supports actions, waits for the user's choice.
+fn deliver<R: Runtime>(app: &AppHandle<R>, engine: &Engine, notice: Notice) {
+    let mut notification = notify_rust::Notification::new();
+    notification
+        .appname("Ferry")
+        .summary(&notice.summary)
+        .body(&notice.body);
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let actions = xdg::server_supports_actions();
+        if actions {
+            notification.action("default", "Show Ferry");
+            if notice.complete.is_some() {
+                notification.action("complete", "Complete");
+            }
+        }
+        match notification.show() {
+            Ok(handle) if actions => {
+                handle.wait_for_action(|action| act(app, engine, &notice, action))
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(summary = %notice.summary, "cannot show a notification: {error}")
+            }
+        }
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    {
+        let _ = (app, engine);
+        if let Err(error) = notification.show() {
+            tracing::warn!(summary = %notice.summary, "cannot show a notification: {error}");
+        }
+    }
+}
+
+/// Carries out the action the user picked on a notification.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn act<R: Runtime>(app: &AppHandle<R>, engine: &Engine, notice: &Notice, action: &str) {
+    match (action, notice.complete) {
+        ("complete", Some(id)) => match engine.complete(id) {
+            Ok(outcome) if outcome.rename_failures.is_empty() => {
+                tracing::info!(%id, kept = outcome.kept.len(), "completed from a notification");
+            }
+            Ok(outcome) => {
+                tracing::warn!(%id, failed = outcome.rename_failures.len(), "some files could not be put in place");
+                crate::lifecycle::show_main_window(app);
+            }
+            Err(error) => tracing::info!(%id, "cannot complete from a notification: {error}"),
+        },
+        ("default", _) => crate::lifecycle::show_main_window(app),
+        _ => {}
+    }
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+mod xdg {
+    use std::sync::OnceLock;
+
+    /// Whether the notification server shows action buttons (asked once).
+    pub fn server_supports_actions() -> bool {
+        static ACTIONS: OnceLock<bool> = OnceLock::new();
+        *ACTIONS.get_or_init(|| match notify_rust::get_capabilities() {
+            Ok(capabilities) => capabilities.iter().any(|c| c == "actions"),
+            Err(error) => {
+                tracing::warn!("cannot ask the notification server what it supports: {error}");
+                false
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_engine::{JobSettings, JobState, JobTimes, Progress};
+
+    fn job(name: &str, flags: u32) -> JobInfo {
+        let mut settings = JobSettings::new(name);
+        settings.notify_flags = flags;
+        JobInfo {
+            id: JobId::new(),
+            job_type: JobType::Download,
+            state: JobState::Transferred,
+            owner: "tester".into(),
+            settings,
+            files: Vec::new(),
+            progress: Progress::default(),
+            reply_progress: None,
+            times: JobTimes {
+                created: 0,
+                modified: 0,
+                transfer_completed: None,
+            },
+            error: None,
+            error_count: 0,
+            credentials_set: Vec::new(),
+            custom_header_names: Vec::new(),
+            retry_in_ms: None,
+        }
+    }
+
+    fn http_404() -> JobError {
+        JobError {
+            code: ErrorCode::http(404),
+            code_name: "BG_E_HTTP_ERROR_404".into(),
+            context: ErrorContext::RemoteFile,
+            description: "the server answered HTTP 404".into(),
+            file_index: Some(0),
+            protocol: Some("http".into()),
+            retry_after_secs: None,
+        }
+    }
+
+    #[test]
+    fn a_transferred_job_is_announced_by_name_with_a_complete_action() {
+        let job = job("Quarterly report", notify_flags::DEFAULT);
+        let notice = notice_for(
+            &EngineEvent::JobTransferred { job: job.clone() },
+            &Settings::default(),
+        )
+        .unwrap();
+        assert_eq!(notice.summary, "Quarterly report is ready");
+        assert!(
+            notice.body.contains("click Complete to keep the files"),
+            "{}",
+            notice.body
+        );
+        assert_eq!(notice.complete, Some(job.id));
+    }
+
+    #[test]
+    fn an_error_says_what_went_wrong_and_what_to_do() {
+        let job = job("Installer", notify_flags::DEFAULT);
+        let notice = notice_for(
+            &EngineEvent::JobError {
+                job,
+                error: http_404(),
+            },
+            &Settings::default(),
+        )
+        .unwrap();
+        assert!(notice.summary.contains("Installer"));
+        assert!(
+            notice
+                .body
+                .starts_with("The server answered HTTP 404 (BG_E_HTTP_ERROR_404)."),
+            "{}",
+            notice.body
+        );
+        assert!(
+            notice.body.contains("point the file at the right URL"),
+            "{}",
+            notice.body
+        );
+        assert_eq!(notice.complete, None);
+    }
+
+    #[test]
+    fn an_auto_cancelled_job_names_the_job_and_the_days() {
+        let event = EngineEvent::JobAutoCancelled {
+            id: JobId::new(),
+            display_name: "Old backup".into(),
+            idle_days: 90,
+        };
+        let notice = notice_for(&event, &Settings::default()).unwrap();
+        assert_eq!(notice.summary, "Old backup was cancelled");
+        assert!(notice.body.contains("for 90 days"), "{}", notice.body);
+    }
+
+    #[test]
+    fn per_job_flags_are_honoured() {
+        let settings = Settings::default();
+        let only_errors = job("Quiet", notify_flags::JOB_ERROR);
+        assert_eq!(
+            notice_for(
+                &EngineEvent::JobTransferred {
+                    job: only_errors.clone()
+                },
+                &settings
+            ),
+            None
+        );
+        assert!(notice_for(
+            &EngineEvent::JobError {
+                job: only_errors,
+                error: http_404()
+            },
+            &settings
+        )
+        .is_some());
+
+        let disabled = job("Muted", notify_flags::DEFAULT | notify_flags::DISABLE);
+        assert_eq!(
+            notice_for(&EngineEvent::JobTransferred { job: disabled }, &settings),
+            None,
+            "BG_NOTIFY_DISABLE wins"
+        );
+    }
+
+    #[test]
+    fn global_switches_are_honoured() {
+        let transferred = EngineEvent::JobTransferred {
+            job: job("Any", notify_flags::DEFAULT),
+        };
+        let off = Settings {
+            notifications_enabled: false,
+            ..Settings::default()
+        };
+        assert_eq!(notice_for(&transferred, &off), None);
+        let no_transferred = Settings {
+            notify_on_transferred: false,
+            ..Settings::default()
+        };
+        assert_eq!(notice_for(&transferred, &no_transferred), None);
+        let auto = EngineEvent::JobAutoCancelled {
+            id: JobId::new(),
+            display_name: "Any".into(),
+            idle_days: 1,
+        };
+        let no_auto = Settings {
+            notify_on_auto_cancel: false,
+            ..Settings::default()
+        };
+        assert_eq!(notice_for(&auto, &no_auto), None);
+    }
+
+    #[test]
+    fn other_events_never_notify() {
+        let job = job("Busy", notify_flags::ALL);
+        let state_changed = EngineEvent::StateChanged {
+            job: job.clone(),
+            from: JobState::Transferring,
+        };
+        assert_eq!(
+            notice_for(&state_changed, &Settings::default()),
+            None,
+            "the transition itself is announced once, by JobTransferred"
+        );
+        assert_eq!(
+            notice_for(&EngineEvent::JobModified { job }, &Settings::default()),
+            None
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! Opening a file Ferry delivered, or the folder holding it, with the desktop's own
+//! applications.
+//!
+//! Only paths Ferry knows are opened: a file of a job in the queue or in the history, or the
+//! default download folder. The window cannot use these commands to launch anything else.
+
+use std::path::{Path, PathBuf};
+
+use ferry_engine::{Engine, ErrorCode};
+
+use crate::ipc_error::IpcError;
+
+/// How many finished jobs are searched for a path.
+const HISTORY_SEARCHED: usize = 10_000;
+
+/// Opens `path`, a file Ferry transferred, with its default application.
+pub fn open_file(engine: &Engine, path: &Path) -> Result<(), IpcError> {
+    if !known_files(engine)?.iter().any(|known| known == path) {
+        return Err(unknown(path));
+    }
+    if !path.is_file() {
+        return Err(IpcError::new(
+            ErrorCode::ERROR_FILE_NOT_FOUND,
+            format!("{} is not there any more", path.display()),
+        ));
+    }
+    launch(path)
+}
+
+/// Opens the folder that holds `path` (a file Ferry knows), or `path` itself when it is the
+/// default folder or the folder of such a file.
+pub fn reveal(engine: &Engine, default_folder: &Path, path: &Path) -> Result<(), IpcError> {
+    let files = known_files(engine)?;
+    let folder = if files.iter().any(|known| known == path) {
+        path.parent().map(Path::to_path_buf)
+    } else if path == default_folder || files.iter().any(|known| known.parent() == Some(path)) {
+        Some(path.to_path_buf())
+    } else {
+        None
+    };
+    let folder = folder.ok_or_else(|| unknown(path))?;
+    if !folder.is_dir() {
+        return Err(IpcError::new(
+            ErrorCode::ERROR_PATH_NOT_FOUND,
+            format!("{} is not there any more", folder.display()),
+        ));
+    }
+    launch(&folder)
+}
+
+/// Every local file of the jobs in the queue and in the history.
+fn known_files(engine: &Engine) -> Result<Vec<PathBuf>, IpcError> {
+    let mut files: Vec<PathBuf> = engine
+        .list()
+        .into_iter()
+        .flat_map(|job| job.files.into_iter().map(|file| file.local_path))
+        .collect();
+    files.extend(
+        engine
+            .history(HISTORY_SEARCHED)?
+            .into_iter()
+            .flat_map(|entry| entry.files),
+    );
+    Ok(files)
+}
+
+fn unknown(path: &Path) -> IpcError {
+    IpcError::new(
+        ErrorCode::E_ACCESSDENIED,
+        format!("{} is not a file Ferry transferred", path.display()),
+    )
+}
+
+fn launch(path: &Path) -> Result<(), IpcError> {
+    open::that_detached(path)
+        .map_err(|error| IpcError::io(format!("cannot open {}", path.display()), &error))
+}

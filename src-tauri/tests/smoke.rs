@@ -1,0 +1,260 @@
+//! The shell on tauri's mock runtime, with the real engine on a temporary data directory and
+//! the app's real context (configuration and capability): commands answer through the same
+//! permission checks as in the window, and errors cross as `{ code, name, message }`.
+
+use ferry::Shell;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+use tempfile::TempDir;
+
+const E_INVALIDARG: u64 = 0x8007_0057;
+const E_ACCESSDENIED: u64 = 0x8007_0005;
+const BG_E_USERNAME_TOO_LARGE: u64 = 0x8020_0025;
+
+/// A running shell on the mock runtime; the engine stops when it is dropped.
+struct TestApp {
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    data_dir: TempDir,
+}
+
+impl TestApp {
+    fn start() -> TestApp {
+        let data_dir = tempfile::tempdir().expect("a temporary data directory");
+        let shell =
+            Shell::start(data_dir.path()).expect("the engine starts on an empty data directory");
+        let app = ferry::builder(mock_builder(), shell)
+            .build(ferry::context())
+            .expect("the app builds");
+        let config = app
+            .config()
+            .app
+            .windows
+            .iter()
+            .find(|w| w.label == ferry::MAIN_WINDOW)
+            .expect("tauri.conf.json declares the main window");
+        let window = WebviewWindowBuilder::from_config(&app, config)
+            .and_then(|w| w.build())
+            .expect("the main window opens");
+        TestApp {
+            app,
+            window,
+            data_dir,
+        }
+    }
+
+    /// Invokes `command` as the window's script would, from the app's own origin.
+    fn invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: command.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("a valid URL"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, request)
+            .map(|body| body.deserialize::<Value>().expect("a JSON answer"))
+    }
+
+    fn jobs(&self) -> Vec<Value> {
+        match self
+            .invoke("list_jobs", json!({}))
+            .expect("list_jobs answers")
+        {
+            Value::Array(jobs) => jobs,
+            other => panic!("list_jobs answered {other}"),
+        }
+    }
+
+    fn destination(&self, name: &str) -> String {
+        self.data_dir
+            .path()
+            .join(name)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let engine = self.app.state::<ferry_engine::Engine>();
+        tauri::async_runtime::block_on(engine.shutdown());
+    }
+}
+
+fn download_request(name: &str, url: &str, path: &str) -> Value {
+    json!({
+        "request": {
+            "display_name": name,
+            "job_type": "DOWNLOAD",
+            "priority": "FOREGROUND",
+            "files": [{ "remote_url": url, "local_path": path }],
+            "credentials": null,
+            "reply_file_name": null,
+        }
+    })
+}
+
+#[test]
+fn create_job_with_a_bad_url_fails_with_invalidarg_and_leaves_no_job() {
+    let app = TestApp::start();
+    let path = app.destination("file.bin");
+
+    let error = app
+        .invoke(
+            "create_job",
+            download_request("Bad", "ftp://127.0.0.1/file.bin", &path),
+        )
+        .unwrap_err();
+
+    assert_eq!(error["code"], E_INVALIDARG, "{error}");
+    assert_eq!(error["name"], "E_INVALIDARG");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "a message for people: {error}"
+    );
+    assert!(app.jobs().is_empty(), "the half-made job was cancelled");
+}
+
+#[test]
+fn create_job_is_all_or_nothing_when_the_credentials_are_refused() {
+    let app = TestApp::start();
+    let mut request = download_request(
+        "Locked",
+        "http://127.0.0.1:9/file.bin",
+        &app.destination("file.bin"),
+    );
+    request["request"]["credentials"] = json!({ "target": "SERVER", "scheme": "BASIC", "user_name": "u".repeat(301), "password": "secret" });
+
+    let error = app.invoke("create_job", request).unwrap_err();
+
+    assert_eq!(error["code"], BG_E_USERNAME_TOO_LARGE, "{error}");
+    assert_eq!(error["name"], "BG_E_USERNAME_TOO_LARGE");
+    assert!(
+        app.jobs().is_empty(),
+        "files were added before the credentials failed, yet no job is left"
+    );
+}
+
+#[test]
+fn a_created_job_is_suspended_listed_and_in_the_subscription_snapshot() {
+    let app = TestApp::start();
+    let path = app.destination("report.pdf");
+
+    let job = app
+        .invoke(
+            "create_job",
+            download_request("Report", "http://127.0.0.1:9/report.pdf", &path),
+        )
+        .unwrap();
+
+    assert_eq!(job["state"], "SUSPENDED");
+    assert_eq!(job["settings"]["display_name"], "Report");
+    assert_eq!(job["settings"]["priority"], "FOREGROUND");
+    assert_eq!(job["files"][0]["local_path"], path.as_str());
+    let listed = app.jobs();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], job["id"]);
+
+    let snapshot = app
+        .invoke("subscribe_jobs", json!({ "channel": "__CHANNEL__:7" }))
+        .unwrap();
+    assert_eq!(
+        snapshot,
+        Value::Array(listed),
+        "the snapshot is the queue as it is"
+    );
+
+    let code = app
+        .invoke("cancel_job", json!({ "id": job["id"] }))
+        .unwrap();
+    assert_eq!(code, 0, "S_OK");
+    assert!(app.jobs().is_empty());
+}
+
+#[test]
+fn verbs_the_state_machine_refuses_cross_with_their_bits_code() {
+    let app = TestApp::start();
+    let job = app
+        .invoke(
+            "create_job",
+            download_request(
+                "Twice",
+                "http://127.0.0.1:9/a.bin",
+                &app.destination("a.bin"),
+            ),
+        )
+        .unwrap();
+    app.invoke("cancel_job", json!({ "id": job["id"] }))
+        .unwrap();
+
+    let error = app
+        .invoke("resume_job", json!({ "id": job["id"] }))
+        .unwrap_err();
+
+    assert!(
+        error["name"] == "BG_E_NOT_FOUND" || error["name"] == "BG_E_INVALID_STATE",
+        "a cancelled job cannot be resumed: {error}"
+    );
+}
+
+#[test]
+fn settings_round_trip_and_invalid_values_are_refused() {
+    let app = TestApp::start();
+    let mut settings = app.invoke("get_settings", json!({})).unwrap();
+    settings["foreground_concurrency"] = json!(2);
+    settings["theme"] = json!("dark");
+
+    let saved = app
+        .invoke("set_settings", json!({ "settings": settings }))
+        .unwrap();
+    assert_eq!(saved, settings);
+    assert_eq!(app.invoke("get_settings", json!({})).unwrap(), settings);
+    let on_disk: Value =
+        serde_json::from_slice(&std::fs::read(app.data_dir.path().join("settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        on_disk, settings,
+        "the file beside the store holds what was saved"
+    );
+
+    settings["foreground_concurrency"] = json!(0);
+    let error = app
+        .invoke("set_settings", json!({ "settings": settings }))
+        .unwrap_err();
+    assert_eq!(error["code"], E_INVALIDARG, "{error}");
+    assert_eq!(
+        app.invoke("get_settings", json!({})).unwrap(),
+        saved,
+        "a refused change changes nothing"
+    );
+}
+
+#[test]
+fn paths_ferry_did_not_transfer_are_not_opened() {
+    let app = TestApp::start();
+
+    let error = app
+        .invoke("open_path", json!({ "path": "/bin/sh" }))
+        .unwrap_err();
+
+    assert_eq!(error["code"], E_ACCESSDENIED, "{error}");
+}
+
+#[test]
+fn the_window_cannot_call_plugin_commands() {
+    let app = TestApp::start();
+
+    let refused = app.invoke("plugin:autostart|enable", json!({}));
+
+    let error = refused.expect_err("the capability grants only Ferry's own commands");
+    assert!(
+        error.to_string().contains("not allowed"),
+        "refused by the permission check: {error}"
+    );
+}
