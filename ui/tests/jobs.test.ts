@@ -113,6 +113,27 @@ describe("job store", () => {
     expect(stored.files[1]!.bytes_transferred).toBe(1000);
   });
 
+  it("learns from progress that earlier files finished, without FILE_TRANSFERRED events", () => {
+    const { store, views, runFrame } = storeWithManualFrames();
+    const a = job({ state: "TRANSFERRING", files: [file(0, { bytes_transferred: 600 }), file(1), file(2)] });
+    store.load([a]);
+    store.push({
+      kind: "progress",
+      jobs: [
+        {
+          id: a.id,
+          progress: { bytes_total: 3000, bytes_transferred: 1200, files_total: 3, files_transferred: 1 },
+          current_file: [1, { transferred: 200, total: 1000 }],
+          reply_progress: null,
+        },
+      ],
+    });
+    runFrame();
+    const files = views[views.length - 1]!.byId.get(a.id)!.files;
+    expect(files.map((f) => f.transferred)).toEqual([true, false, false]);
+    expect(files.map((f) => f.bytes_transferred)).toEqual([1000, 200, 0]);
+  });
+
   it("keeps the error that came with job_error", () => {
     const { store, views, runFrame } = storeWithManualFrames();
     const a = job({ state: "TRANSFERRING" });

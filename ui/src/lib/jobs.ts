@@ -189,6 +189,17 @@ export class JobStore {
           : file,
       );
     }
+    // FILE_TRANSFERRED events follow the job's notify flags, so progress is what always tells
+    // that a file finished: files transfer one after another in order, so the first
+    // `files_transferred` files are the transferred ones.
+    const done = entry.progress.files_transferred;
+    if (files.some((file, position) => position < done && !file.transferred)) {
+      files = files.map((file, position) =>
+        position < done && !file.transferred
+          ? { ...file, transferred: true, bytes_transferred: file.bytes_total ?? file.bytes_transferred }
+          : file,
+      );
+    }
     this.jobs.set(entry.id, {
       ...job,
       progress: entry.progress,

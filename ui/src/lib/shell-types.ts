@@ -1,6 +1,6 @@
 /**
- * Types of the shell's own commands (crate `ferry`), matching the IPC contract field for field.
- * The engine's types come from `./bindings/`.
+ * Types of the shell's own commands and events (crate `ferry`), field for field as its `ts`
+ * feature exports them; the engine's types come from `./bindings/`.
  */
 import type { Credentials } from "./bindings/Credentials";
 import type { EngineEvent } from "./bindings/EngineEvent";
@@ -54,7 +54,7 @@ export type HistoryEntry = {
   files: Array<string>;
   bytes: number;
   /** Whether the inactivity policy cancelled it. */
-  auto_cancelled?: boolean;
+  auto_cancelled: boolean;
 };
 
 /** The colour theme: follow the system, or force one. */
