@@ -1163,9 +1163,8 @@ fn reply_answer(
 ) -> PlainAnswer {
     let total = reply.bytes.len() as u64;
     // If-Range that does not match the current version means "send everything" (RFC 9110).
-    let if_range_matches = header_text(request.headers(), "if-range").map_or(true, |validator| {
-        validator == reply.etag || validator == reply.last_modified
-    });
+    let if_range_matches = header_text(request.headers(), "if-range")
+        .is_none_or(|validator| validator == reply.etag || validator == reply.last_modified);
     let wanted = range
         .filter(|_| if_range_matches)
         .map(|range| ByteRange::parse(range, total));

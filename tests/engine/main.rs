@@ -1,2 +1,28 @@
-//! The engine's integration tests: one binary, one module per area of the acceptance cases,
-//! run against real HTTP servers on 127.0.0.1 and real SQLite files.
+//! The engine's integration tests: one binary, one module per area of the acceptance cases
+//! (`acceptance/`, named after the case numbers of acceptance.md), run against real HTTP
+//! servers on 127.0.0.1 (`servers`, and nginx from Debian) and real SQLite files.
+
+// A failing unwrap in a test helper is a failing test, which is what it should be.
+#![allow(clippy::unwrap_used)]
+
+mod bits_server;
+mod bits_server_selftest;
+mod harness;
+mod nginx;
+mod nginx_downloads;
+mod restart;
+mod servers;
+mod servers_selftest;
+mod util;
+
+mod acceptance {
+    mod a_states;
+    mod b_complete;
+    mod c_cancel;
+    mod d_files;
+    mod e_scheduling;
+    mod f_errors;
+    mod g_events;
+    mod h_times;
+    mod i_policies;
+}

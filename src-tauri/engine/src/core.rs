@@ -101,7 +101,10 @@ impl JobTable {
     /// The error for a job that is not in the queue.
     pub fn missing(&self, id: JobId) -> Error {
         match self.finished.get(&id) {
-            Some(state) => Error::new(ErrorCode::BG_E_INVALID_STATE, format!("the job is {state}; it can no longer change")),
+            Some(state) => Error::new(
+                ErrorCode::BG_E_INVALID_STATE,
+                format!("the job is {state}; it can no longer change"),
+            ),
             None => not_found(id),
         }
     }
@@ -170,11 +173,18 @@ impl Inner {
 
     /// The current configuration.
     pub fn config(&self) -> Config {
-        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Applies `change` to job `id` under a fresh lock of the table.
-    pub fn with_job<R>(&self, id: JobId, change: impl FnOnce(&mut JobEntry, &mut ChangeNotes) -> Result<R>) -> Result<R> {
+    pub fn with_job<R>(
+        &self,
+        id: JobId,
+        change: impl FnOnce(&mut JobEntry, &mut ChangeNotes) -> Result<R>,
+    ) -> Result<R> {
         let mut table = self.table();
         self.apply(&mut table, id, change)
     }
@@ -187,7 +197,9 @@ impl Inner {
         id: JobId,
         change: impl FnOnce(&mut JobEntry, &mut ChangeNotes) -> Result<R>,
     ) -> Result<R> {
-        let Some(entry) = table.entries.get_mut(&id) else { return Err(table.missing(id)) };
+        let Some(entry) = table.entries.get_mut(&id) else {
+            return Err(table.missing(id));
+        };
         let before = entry.record.clone();
         let mut notes = ChangeNotes::default();
         let result = change(entry, &mut notes);
@@ -197,7 +209,10 @@ impl Inner {
         }
         if entry.record != before {
             let committed = if entry.record.state.is_final() {
-                let history = notes.history.take().unwrap_or_else(|| history_of(&entry.record, false));
+                let history = notes
+                    .history
+                    .take()
+                    .unwrap_or_else(|| history_of(&entry.record, false));
                 self.store().finish_job(id, &history)
             } else {
                 self.store().save_job(&entry.record)
@@ -213,9 +228,16 @@ impl Inner {
         let mut events = std::mem::take(&mut notes.events_before);
         if after.state != before.state {
             let job = entry.info();
-            events.push(EngineEvent::StateChanged { job: job.clone(), from: before.state });
+            events.push(EngineEvent::StateChanged {
+                job: job.clone(),
+                from: before.state,
+            });
             match after.state {
-                JobState::Transferred if after.settings.wants(crate::job::notify_flags::JOB_TRANSFERRED) => {
+                JobState::Transferred
+                    if after
+                        .settings
+                        .wants(crate::job::notify_flags::JOB_TRANSFERRED) =>
+                {
                     events.push(EngineEvent::JobTransferred { job });
                 }
                 JobState::Error if after.settings.wants(crate::job::notify_flags::JOB_ERROR) => {
@@ -229,7 +251,10 @@ impl Inner {
             events.push(EngineEvent::JobModified { job: entry.info() });
         }
         if after.state.is_final() {
-            events.push(EngineEvent::JobRemoved { id, state: after.state });
+            events.push(EngineEvent::JobRemoved {
+                id,
+                state: after.state,
+            });
         }
         events.append(&mut notes.events_after);
         if entry.record.state.is_final() {
@@ -256,11 +281,20 @@ impl Inner {
             return Ok(to);
         }
         if from.is_active() && !to.is_active() {
+            // The record takes the bytes the transfer left on disk before the change is stored.
+            if let Some((index, bytes)) = entry.live.read() {
+                if let Some(file) = entry.record.files.get_mut(index).filter(|f| !f.transferred) {
+                    file.bytes_transferred = bytes;
+                }
+            }
             if let Some(run) = entry.run.take() {
                 run.cancel.cancel();
                 entry.record.active_millis += run.started.elapsed().as_millis() as u64;
             }
-            entry.live.file.store(0, std::sync::atomic::Ordering::Release);
+            entry
+                .live
+                .file
+                .store(0, std::sync::atomic::Ordering::Release);
         }
         let now = crate::job::now_millis();
         entry.record.state = to;
@@ -290,7 +324,12 @@ pub fn history_of(record: &JobRecord, auto_cancelled: bool) -> HistoryEntry {
         job_type: record.job_type,
         state: record.state,
         finished_at: crate::job::now_millis(),
-        files: record.files.iter().filter(|f| f.completed).map(|f| f.local_path.clone()).collect(),
+        files: record
+            .files
+            .iter()
+            .filter(|f| f.completed)
+            .map(|f| f.local_path.clone())
+            .collect(),
         bytes: record.progress().bytes_transferred,
         auto_cancelled,
     }

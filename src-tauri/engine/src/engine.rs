@@ -80,13 +80,20 @@ impl Engine {
             wake: Notify::new(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
-            conditions: Mutex::new(Conditions { network_up: true, owner_active: true }),
+            conditions: Mutex::new(Conditions {
+                network_up: true,
+                owner_active: true,
+            }),
             data_dir: data_dir.to_owned(),
         });
         reload(&inner, records)?;
         inner.tasks.spawn(crate::scheduler::run(inner.clone()));
-        inner.tasks.spawn(crate::scheduler::sample_progress(inner.clone()));
-        inner.tasks.spawn(crate::scheduler::sweep_inactive_jobs(inner.clone()));
+        inner
+            .tasks
+            .spawn(crate::scheduler::sample_progress(inner.clone()));
+        inner
+            .tasks
+            .spawn(crate::scheduler::sweep_inactive_jobs(inner.clone()));
         inner.tasks.spawn(crate::notify_cmd::run(inner.clone()));
         tracing::info!(data_dir = %data_dir.display(), "engine started");
         Ok(Engine { inner })
@@ -117,7 +124,11 @@ impl Engine {
     /// One job.
     pub fn get(&self, id: JobId) -> Result<JobInfo> {
         let table = self.inner.table();
-        table.entries.get(&id).map(JobEntry::info).ok_or_else(|| table.missing(id))
+        table
+            .entries
+            .get(&id)
+            .map(JobEntry::info)
+            .ok_or_else(|| table.missing(id))
     }
 
     /// The job's error (IBackgroundCopyJob::GetError): only in ERROR and TRANSIENT_ERROR.
@@ -140,7 +151,11 @@ impl Engine {
         let config = self.inner.config();
         let mut table = self.inner.table();
         let owner = config.owner.clone();
-        let owned = table.entries.values().filter(|e| e.record.owner == owner).count();
+        let owned = table
+            .entries
+            .values()
+            .filter(|e| e.record.owner == owner)
+            .count();
         if owned >= config.policies.max_jobs_per_user as usize {
             return Err(Error::new(
                 ErrorCode::BG_E_TOO_MANY_JOBS_PER_USER,
@@ -150,7 +165,10 @@ impl Engine {
         if table.entries.len() >= config.policies.max_jobs_per_machine as usize {
             return Err(Error::new(
                 ErrorCode::BG_E_TOO_MANY_JOBS_PER_MACHINE,
-                format!("there are already {} jobs, the most MaxJobsPerMachine allows", table.entries.len()),
+                format!(
+                    "there are already {} jobs, the most MaxJobsPerMachine allows",
+                    table.entries.len()
+                ),
             ));
         }
         let id = JobId::new();
@@ -178,14 +196,25 @@ impl Engine {
 
     /// Adds a file of which only `ranges` are downloaded, written back to back in the order
     /// given (AddFileWithRanges; downloads only).
-    pub fn add_file_with_ranges(&self, id: JobId, file: FileSpec, ranges: Vec<ByteRange>) -> Result<()> {
+    pub fn add_file_with_ranges(
+        &self,
+        id: JobId,
+        file: FileSpec,
+        ranges: Vec<ByteRange>,
+    ) -> Result<()> {
         let max = self.inner.config().policies.max_ranges_per_file;
         let job = self.get(id)?;
         if job.job_type != JobType::Download {
-            return Err(Error::new(ErrorCode::E_NOTIMPL, "byte ranges are for download jobs only"));
+            return Err(Error::new(
+                ErrorCode::E_NOTIMPL,
+                "byte ranges are for download jobs only",
+            ));
         }
         if job.settings.dynamic_content {
-            return Err(Error::new(ErrorCode::E_INVALIDARG, "dynamic-content jobs cannot use byte ranges"));
+            return Err(Error::new(
+                ErrorCode::E_INVALIDARG,
+                "dynamic-content jobs cannot use byte ranges",
+            ));
         }
         validate::ranges(&ranges, max)?;
         self.add(id, vec![(file, Some(ranges))])
@@ -197,7 +226,10 @@ impl Engine {
             self.inner.transition(entry, Trigger::AddFile)?;
             let record = &mut entry.record;
             if record.job_type.is_upload() && record.files.len() + files.len() > 1 {
-                return Err(Error::new(ErrorCode::BG_E_TOO_MANY_FILES, "upload jobs hold exactly one file"));
+                return Err(Error::new(
+                    ErrorCode::BG_E_TOO_MANY_FILES,
+                    "upload jobs hold exactly one file",
+                ));
             }
             if files.is_empty() {
                 return Err(Error::new(ErrorCode::E_INVALIDARG, "no files were given"));
@@ -234,7 +266,10 @@ impl Engine {
         self.inner.with_job(id, |entry, _| {
             self.inner.transition(entry, Trigger::SetProperty)?;
             if entry.record.job_type.is_upload() {
-                return Err(Error::new(ErrorCode::E_NOTIMPL, "upload jobs cannot change their remote name"));
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "upload jobs cannot change their remote name",
+                ));
             }
             let file = file_mut(&mut entry.record, file_index)?;
             file.remote_url = url.to_owned();
@@ -245,14 +280,25 @@ impl Engine {
 
     /// Replaces `old_prefix` (case-sensitive, from the first character) by `new_prefix` in every
     /// remote name (ReplaceRemotePrefix). Returns S_OK, or S_FALSE when nothing matched.
-    pub fn replace_remote_prefix(&self, id: JobId, old_prefix: &str, new_prefix: &str) -> Result<ErrorCode> {
+    pub fn replace_remote_prefix(
+        &self,
+        id: JobId,
+        old_prefix: &str,
+        new_prefix: &str,
+    ) -> Result<ErrorCode> {
         if old_prefix.is_empty() || new_prefix.is_empty() {
-            return Err(Error::new(ErrorCode::E_INVALIDARG, "the prefixes must not be empty"));
+            return Err(Error::new(
+                ErrorCode::E_INVALIDARG,
+                "the prefixes must not be empty",
+            ));
         }
         self.inner.with_job(id, |entry, _| {
             self.inner.transition(entry, Trigger::SetProperty)?;
             if entry.record.job_type.is_upload() {
-                return Err(Error::new(ErrorCode::E_NOTIMPL, "upload jobs cannot change their remote name"));
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "upload jobs cannot change their remote name",
+                ));
             }
             let mut matched = false;
             for file in &mut entry.record.files {
@@ -264,7 +310,11 @@ impl Engine {
                 }
             }
             entry.record.touch();
-            Ok(if matched { ErrorCode::S_OK } else { ErrorCode::S_FALSE })
+            Ok(if matched {
+                ErrorCode::S_OK
+            } else {
+                ErrorCode::S_FALSE
+            })
         })
     }
 
@@ -275,11 +325,17 @@ impl Engine {
         self.inner.with_job(id, |entry, _| {
             self.inner.transition(entry, Trigger::SetProperty)?;
             if entry.record.job_type.is_upload() {
-                return Err(Error::new(ErrorCode::E_NOTIMPL, "upload jobs cannot change their local file"));
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "upload jobs cannot change their local file",
+                ));
             }
             let file = file_mut(&mut entry.record, file_index)?;
             if file.transferred {
-                return Err(Error::new(ErrorCode::BG_E_INVALID_STATE, "that file is already transferred"));
+                return Err(Error::new(
+                    ErrorCode::BG_E_INVALID_STATE,
+                    "that file is already transferred",
+                ));
             }
             if let Some(old) = file.temp_path.take() {
                 let _ = std::fs::remove_file(old);
@@ -301,7 +357,10 @@ impl Engine {
             if let Some(temp) = &file.temp_path {
                 if let Err(e) = std::fs::remove_file(temp) {
                     if e.kind() != std::io::ErrorKind::NotFound {
-                        return Err(Error::local_io(format!("cannot delete {}", temp.display()), e));
+                        return Err(Error::local_io(
+                            format!("cannot delete {}", temp.display()),
+                            e,
+                        ));
                     }
                 }
             }
@@ -316,7 +375,12 @@ impl Engine {
         let turn = self.inner.table().take_turn();
         self.inner.with_job(id, |entry, _| {
             let from = entry.record.state;
-            let to = self.inner.transition(entry, Trigger::Resume { has_files: !entry.record.files.is_empty() })?;
+            let to = self.inner.transition(
+                entry,
+                Trigger::Resume {
+                    has_files: !entry.record.files.is_empty(),
+                },
+            )?;
             if from != to {
                 entry.turn = turn;
                 entry.record.active_millis = 0;
@@ -344,7 +408,8 @@ impl Engine {
     /// Returns S_OK or BG_S_UNABLE_TO_DELETE_FILES.
     pub fn cancel(&self, id: JobId) -> Result<ErrorCode> {
         self.inner.with_job(id, |entry, notes| {
-            state::next(entry.record.state, entry.record.job_type, Trigger::Cancel).map_err(Error::code)?;
+            state::next(entry.record.state, entry.record.job_type, Trigger::Cancel)
+                .map_err(Error::code)?;
             stop_run(entry);
             let code = cancel_files(entry);
             self.inner.transition(entry, Trigger::Cancel)?;
@@ -358,8 +423,14 @@ impl Engine {
     /// TRANSFERRED with the files already renamed in place.
     pub fn complete(&self, id: JobId) -> Result<CompleteOutcome> {
         self.inner.with_job(id, |entry, notes| {
-            state::next(entry.record.state, entry.record.job_type, Trigger::Complete { all_renamed: true })
-                .map_err(|code| Error::new(code, "upload jobs can be completed only once TRANSFERRED"))?;
+            state::next(
+                entry.record.state,
+                entry.record.job_type,
+                Trigger::Complete { all_renamed: true },
+            )
+            .map_err(|code| {
+                Error::new(code, "upload jobs can be completed only once TRANSFERRED")
+            })?;
             stop_run(entry);
             let mut outcome = CompleteOutcome {
                 code: ErrorCode::S_OK,
@@ -391,11 +462,22 @@ impl Engine {
                     }
                 }
             } else {
-                entry.record.files.iter_mut().for_each(|f| f.completed = true);
-                outcome.kept = entry.record.files.iter().map(|f| f.local_path.clone()).collect();
+                entry
+                    .record
+                    .files
+                    .iter_mut()
+                    .for_each(|f| f.completed = true);
+                outcome.kept = entry
+                    .record
+                    .files
+                    .iter()
+                    .map(|f| f.local_path.clone())
+                    .collect();
             }
             let all_renamed = outcome.rename_failures.is_empty();
-            outcome.state = self.inner.transition(entry, Trigger::Complete { all_renamed })?;
+            outcome.state = self
+                .inner
+                .transition(entry, Trigger::Complete { all_renamed })?;
             outcome.code = match outcome.rename_failures.first() {
                 Some(failure) => failure.code,
                 None if undeletable => ErrorCode::BG_S_UNABLE_TO_DELETE_FILES,
@@ -411,7 +493,12 @@ impl Engine {
 
     /// Suspends every job that is not already suspended (the tray's "Pause all").
     pub fn suspend_all(&self) -> Vec<(JobId, Result<()>)> {
-        let ids: Vec<JobId> = self.list().into_iter().filter(|j| j.state != JobState::Suspended).map(|j| j.id).collect();
+        let ids: Vec<JobId> = self
+            .list()
+            .into_iter()
+            .filter(|j| j.state != JobState::Suspended)
+            .map(|j| j.id)
+            .collect();
         ids.into_iter().map(|id| (id, self.suspend(id))).collect()
     }
 
@@ -464,7 +551,10 @@ impl Engine {
     /// Sets the BG_NOTIFY_* flags; unknown bits are `E_NOTIMPL`.
     pub fn set_notify_flags(&self, id: JobId, flags: u32) -> Result<()> {
         if flags & !notify_flags::ALL != 0 {
-            return Err(Error::new(ErrorCode::E_NOTIMPL, format!("notify flags 0x{flags:X} are not supported")));
+            return Err(Error::new(
+                ErrorCode::E_NOTIMPL,
+                format!("notify flags 0x{flags:X} are not supported"),
+            ));
         }
         self.set(id, |r| {
             r.settings.notify_flags = flags;
@@ -516,8 +606,12 @@ impl Engine {
             if bypass.len() > 32_768 {
                 return Err(Error::code(ErrorCode::BG_E_PROXY_BYPASS_LIST_TOO_LARGE));
             }
-            reqwest::Proxy::all(url.as_str())
-                .map_err(|e| Error::new(ErrorCode::E_INVALIDARG, format!("the proxy {url} is not valid: {e}")))?;
+            reqwest::Proxy::all(url.as_str()).map_err(|e| {
+                Error::new(
+                    ErrorCode::E_INVALIDARG,
+                    format!("the proxy {url} is not valid: {e}"),
+                )
+            })?;
         }
         self.set(id, |r| {
             r.settings.proxy = proxy;
@@ -529,7 +623,10 @@ impl Engine {
     pub fn set_redirect_policy(&self, id: JobId, policy: RedirectPolicy) -> Result<()> {
         self.set(id, |r| {
             if r.job_type.is_upload() {
-                return Err(Error::new(ErrorCode::E_NOTIMPL, "redirect policies apply to downloads only"));
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "redirect policies apply to downloads only",
+                ));
             }
             r.settings.redirect_policy = policy;
             Ok(())
@@ -540,10 +637,16 @@ impl Engine {
     pub fn set_dynamic_content(&self, id: JobId, enabled: bool) -> Result<()> {
         self.set(id, |r| {
             if r.job_type.is_upload() {
-                return Err(Error::new(ErrorCode::E_NOTIMPL, "dynamic content applies to downloads only"));
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "dynamic content applies to downloads only",
+                ));
             }
             if enabled && r.files.iter().any(|f| f.ranges.is_some()) {
-                return Err(Error::new(ErrorCode::E_INVALIDARG, "a job with byte ranges cannot use dynamic content"));
+                return Err(Error::new(
+                    ErrorCode::E_INVALIDARG,
+                    "a job with byte ranges cannot use dynamic content",
+                ));
             }
             r.settings.dynamic_content = enabled;
             Ok(())
@@ -555,10 +658,16 @@ impl Engine {
         validate::download_path(&path)?;
         self.set(id, |r| {
             if r.job_type != JobType::UploadReply {
-                return Err(Error::new(ErrorCode::E_NOTIMPL, "only upload-reply jobs have a reply file"));
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "only upload-reply jobs have a reply file",
+                ));
             }
             if r.reply_progress.is_some_and(|p| p.bytes_total.is_some()) {
-                return Err(Error::new(ErrorCode::BG_E_INVALID_STATE, "the reply has already started"));
+                return Err(Error::new(
+                    ErrorCode::BG_E_INVALID_STATE,
+                    "the reply has already started",
+                ));
             }
             r.settings.reply_file_name = Some(path);
             Ok(())
@@ -569,23 +678,42 @@ impl Engine {
     pub fn set_credentials(&self, id: JobId, credentials: Credentials) -> Result<()> {
         validate::credentials(&credentials)?;
         self.change_secrets(id, |secrets| {
-            secrets.credentials.retain(|c| (c.target, c.scheme) != (credentials.target, credentials.scheme));
+            secrets
+                .credentials
+                .retain(|c| (c.target, c.scheme) != (credentials.target, credentials.scheme));
             secrets.credentials.push(credentials);
         })
     }
 
     /// Removes the credentials of a target and scheme.
-    pub fn remove_credentials(&self, id: JobId, target: AuthTarget, scheme: AuthScheme) -> Result<()> {
-        self.change_secrets(id, |secrets| secrets.credentials.retain(|c| (c.target, c.scheme) != (target, scheme)))
+    pub fn remove_credentials(
+        &self,
+        id: JobId,
+        target: AuthTarget,
+        scheme: AuthScheme,
+    ) -> Result<()> {
+        self.change_secrets(id, |secrets| {
+            secrets
+                .credentials
+                .retain(|c| (c.target, c.scheme) != (target, scheme))
+        })
     }
 
     /// Sets the custom headers sent with every request (stored encrypted, never shown back).
     pub fn set_custom_headers(&self, id: JobId, headers: Vec<(String, String)>) -> Result<()> {
         for (name, value) in &headers {
-            reqwest::header::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::new(ErrorCode::E_INVALIDARG, format!("{name} is not a valid header name")))?;
-            reqwest::header::HeaderValue::from_str(value)
-                .map_err(|_| Error::new(ErrorCode::E_INVALIDARG, format!("the value of {name} is not valid")))?;
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                Error::new(
+                    ErrorCode::E_INVALIDARG,
+                    format!("{name} is not a valid header name"),
+                )
+            })?;
+            reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+                Error::new(
+                    ErrorCode::E_INVALIDARG,
+                    format!("the value of {name} is not valid"),
+                )
+            })?;
         }
         self.change_secrets(id, |secrets| secrets.headers = headers)
     }
@@ -598,7 +726,11 @@ impl Engine {
                 None => JobSecrets::default(),
             };
             change(&mut secrets);
-            r.credentials_set = secrets.credentials.iter().map(|c| (c.target, c.scheme)).collect();
+            r.credentials_set = secrets
+                .credentials
+                .iter()
+                .map(|c| (c.target, c.scheme))
+                .collect();
             r.custom_header_names = secrets.headers.iter().map(|(n, _)| n.clone()).collect();
             r.sealed_secrets = Some(inner.secrets.seal(&secrets)?);
             Ok(())
@@ -612,24 +744,47 @@ impl Engine {
 
     /// Changes the policies (limits apply to new jobs and files; the sweep uses the new timeout).
     pub fn set_policies(&self, policies: Policies) {
-        self.inner.config.write().unwrap_or_else(|e| e.into_inner()).policies = policies;
+        self.inner
+            .config
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .policies = policies;
         crate::scheduler::sweep_once(&self.inner);
     }
 
     /// Changes how many FOREGROUND jobs run at once.
     pub fn set_foreground_concurrency(&self, jobs: usize) {
-        self.inner.config.write().unwrap_or_else(|e| e.into_inner()).foreground_concurrency = jobs.max(1);
+        self.inner
+            .config
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .foreground_concurrency = jobs.max(1);
         self.inner.wake.notify_one();
     }
 
     /// Tells the engine whether a network connection exists (transfers wait in
     /// TRANSIENT_ERROR with BG_E_NETWORK_DISCONNECTED while it does not).
     pub fn set_network_available(&self, available: bool) {
-        let was = std::mem::replace(&mut self.inner.conditions.lock().unwrap_or_else(|e| e.into_inner()).network_up, available);
+        let was = std::mem::replace(
+            &mut self
+                .inner
+                .conditions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .network_up,
+            available,
+        );
         if available && !was {
-            let ids: Vec<JobId> = self.list().into_iter().filter(|j| j.state == JobState::TransientError).map(|j| j.id).collect();
+            let ids: Vec<JobId> = self
+                .list()
+                .into_iter()
+                .filter(|j| j.state == JobState::TransientError)
+                .map(|j| j.id)
+                .collect();
             for id in ids {
-                let _ = self.inner.with_job(id, |entry, _| self.inner.transition(entry, Trigger::Retry));
+                let _ = self
+                    .inner
+                    .with_job(id, |entry, _| self.inner.transition(entry, Trigger::Retry));
             }
         }
         self.inner.wake.notify_one();
@@ -638,16 +793,34 @@ impl Engine {
     /// Tells the engine whether the owner's session is active (transfers pause in QUEUED
     /// while it is not).
     pub fn set_owner_active(&self, active: bool) {
-        self.inner.conditions.lock().unwrap_or_else(|e| e.into_inner()).owner_active = active;
+        self.inner
+            .conditions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .owner_active = active;
         self.inner.wake.notify_one();
     }
 
     /// Creates a job for one file and resumes it (convenience for `download URL PATH`).
-    pub fn download(&self, display_name: &str, url: &str, path: &Path, priority: Priority) -> Result<JobId> {
+    pub fn download(
+        &self,
+        display_name: &str,
+        url: &str,
+        path: &Path,
+        priority: Priority,
+    ) -> Result<JobId> {
         let id = self.create_job(display_name, JobType::Download)?;
         let made = self
             .set_priority(id, priority)
-            .and_then(|_| self.add_file(id, FileSpec { remote_url: url.to_owned(), local_path: path.to_owned() }))
+            .and_then(|_| {
+                self.add_file(
+                    id,
+                    FileSpec {
+                        remote_url: url.to_owned(),
+                        local_path: path.to_owned(),
+                    },
+                )
+            })
             .and_then(|_| self.resume(id));
         if let Err(error) = made {
             let _ = self.cancel(id);
@@ -664,15 +837,20 @@ impl Engine {
 
 /// Where a file's bytes wait until Complete: a hidden file in the destination folder.
 fn temp_path(local: &Path, id: JobId, index: usize) -> PathBuf {
-    let name = local.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = local
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     local.with_file_name(format!(".{name}.ferry-{}-{index}.part", id.short()))
 }
 
 fn file_mut(record: &mut JobRecord, index: u32) -> Result<&mut FileRecord> {
-    record
-        .files
-        .get_mut(index as usize)
-        .ok_or_else(|| Error::new(ErrorCode::E_INVALIDARG, format!("the job has no file {index}")))
+    record.files.get_mut(index as usize).ok_or_else(|| {
+        Error::new(
+            ErrorCode::E_INVALIDARG,
+            format!("the job has no file {index}"),
+        )
+    })
 }
 
 fn stop_run(entry: &mut JobEntry) {
@@ -717,10 +895,13 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
         code: crate::error::io_error_code(&e),
         message: format!("cannot put {} in place: {e}", file.local_path.display()),
     };
-    let Some(temp) = &file.temp_path else { return Ok(()) };
+    let Some(temp) = &file.temp_path else {
+        return Ok(());
+    };
     if let Some(millis) = file.server_modified {
         if let Ok(handle) = std::fs::File::options().write(true).open(temp) {
-            let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis.max(0) as u64);
+            let when =
+                std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis.max(0) as u64);
             let _ = handle.set_modified(when);
         }
     }
@@ -728,7 +909,10 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
         return Err(RenameFailure {
             path: file.local_path.clone(),
             code: ErrorCode::E_ACCESSDENIED,
-            message: format!("{} is a folder; move it away and complete again", file.local_path.display()),
+            message: format!(
+                "{} is a folder; move it away and complete again",
+                file.local_path.display()
+            ),
         });
     }
     std::fs::rename(temp, &file.local_path).map_err(fail)
@@ -746,13 +930,23 @@ fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
             record.state = JobState::Queued;
         }
         for file in &mut record.files {
-            let Some(temp) = &file.temp_path else { continue };
+            let Some(temp) = &file.temp_path else {
+                continue;
+            };
             if file.completed {
                 continue;
             }
             let on_disk = std::fs::metadata(temp).map(|m| m.len()).ok();
             if file.transferred {
-                if on_disk != file.bytes_total {
+                let resumable = file.validators.is_some()
+                    && on_disk.zip(file.bytes_total).is_some_and(|(d, t)| d < t);
+                if on_disk == file.bytes_total {
+                    continue;
+                } else if resumable {
+                    tracing::warn!(path = %temp.display(), "a transferred file lost its tail; resuming it");
+                    file.transferred = false;
+                    file.bytes_transferred = on_disk.unwrap_or(0);
+                } else {
                     tracing::warn!(path = %temp.display(), "a transferred file's temporary copy is missing; downloading it again");
                     file.reset();
                 }
@@ -769,7 +963,9 @@ fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
         let turn = table.take_turn();
         let mut entry = JobEntry::new(record, turn);
         if entry.record.state == JobState::TransientError {
-            let delay = std::time::Duration::from_secs(u64::from(entry.record.settings.minimum_retry_delay_secs));
+            let delay = std::time::Duration::from_secs(u64::from(
+                entry.record.settings.minimum_retry_delay_secs,
+            ));
             entry.retry_at = Some(tokio::time::Instant::now() + delay);
             entry.stalled_since = Some(tokio::time::Instant::now());
         }

@@ -233,7 +233,12 @@ pub struct Error {
 impl Error {
     /// An error with a code and a message, in no particular context.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, context: ErrorContext::None, message: message.into(), source: None }
+        Error {
+            code,
+            context: ErrorContext::None,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// An error whose message is the code's own description.

@@ -36,7 +36,7 @@ pub mod validate;
 
 pub use engine::{CompleteOutcome, Engine, RenameFailure};
 pub use error::{Error, ErrorCode, ErrorContext, Result};
-pub use store::HistoryEntry;
 pub use event::{EngineEvent, ProgressEntry};
 pub use job::*;
 pub use policy::{Config, Policies};
+pub use store::HistoryEntry;

@@ -20,7 +20,10 @@ pub async fn run(inner: Arc<Inner>) {
         .table()
         .entries
         .values()
-        .filter(|e| e.record.notify_pending && matches!(e.record.state, JobState::Transferred | JobState::Error))
+        .filter(|e| {
+            e.record.notify_pending
+                && matches!(e.record.state, JobState::Transferred | JobState::Error)
+        })
         .map(|e| e.info())
         .collect();
     for job in pending {
@@ -32,7 +35,9 @@ pub async fn run(inner: Arc<Inner>) {
             event = events.recv() => event,
         };
         match event {
-            Ok(EngineEvent::StateChanged { job, .. }) if matches!(job.state, JobState::Transferred | JobState::Error) => {
+            Ok(EngineEvent::StateChanged { job, .. })
+                if matches!(job.state, JobState::Transferred | JobState::Error) =>
+            {
                 launch(&inner, job);
             }
             Ok(_) | Err(RecvError::Lagged(_)) => {}
@@ -42,7 +47,11 @@ pub async fn run(inner: Arc<Inner>) {
 }
 
 fn wanted(job: &JobInfo) -> bool {
-    let flag = if job.state == JobState::Transferred { notify_flags::JOB_TRANSFERRED } else { notify_flags::JOB_ERROR };
+    let flag = if job.state == JobState::Transferred {
+        notify_flags::JOB_TRANSFERRED
+    } else {
+        notify_flags::JOB_ERROR
+    };
     job.settings.notify_command.is_some() && job.settings.wants(flag)
 }
 

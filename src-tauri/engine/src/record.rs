@@ -139,7 +139,11 @@ impl JobRecord {
             owner,
             settings,
             files: Vec::new(),
-            times: JobTimes { created: now, modified: now, transfer_completed: None },
+            times: JobTimes {
+                created: now,
+                modified: now,
+                transfer_completed: None,
+            },
             error: None,
             error_count: 0,
             last_activity: now,

@@ -29,17 +29,30 @@ impl Inner {
     /// The next file for run `run_id` of job `id`.
     pub fn next_step(&self, id: JobId, run_id: u64) -> NextStep {
         let table = self.table();
-        let Some(entry) = table.entries.get(&id) else { return NextStep::Stale };
+        let Some(entry) = table.entries.get(&id) else {
+            return NextStep::Stale;
+        };
         if current(entry, run_id).is_err() {
             return NextStep::Stale;
         }
-        let Some(index) = entry.record.current_file() else { return NextStep::AllDone };
+        let Some(index) = entry.record.current_file() else {
+            return NextStep::AllDone;
+        };
         let secrets = match &entry.record.sealed_secrets {
             Some(sealed) => match self.secrets.open_sealed(sealed) {
                 Ok(secrets) => secrets,
                 Err(error) => {
                     drop(table);
-                    self.report_failure(id, run_id, None, Failure::fatal(error.code, ErrorContext::GeneralQueueManager, error.message));
+                    self.report_failure(
+                        id,
+                        run_id,
+                        None,
+                        Failure::fatal(
+                            error.code,
+                            ErrorContext::GeneralQueueManager,
+                            error.message,
+                        ),
+                    );
                     return NextStep::Stale;
                 }
             },
@@ -62,7 +75,13 @@ impl Inner {
     }
 
     /// A file's bytes start to flow; its size and version are committed first.
-    pub fn report_file_started(&self, id: JobId, run_id: u64, index: usize, start: &FileStart) -> Result<(), Failure> {
+    pub fn report_file_started(
+        &self,
+        id: JobId,
+        run_id: u64,
+        index: usize,
+        start: &FileStart,
+    ) -> Result<(), Failure> {
         self.with_job(id, |entry, notes| {
             current(entry, run_id)?;
             notes.quiet = true;
@@ -90,7 +109,11 @@ impl Inner {
             current(entry, run_id)?;
             let file = &mut entry.record.files[index];
             file.transferred = true;
-            file.bytes_total = Some(file.bytes_total.unwrap_or(file.bytes_transferred).max(file.bytes_transferred));
+            file.bytes_total = Some(
+                file.bytes_total
+                    .unwrap_or(file.bytes_transferred)
+                    .max(file.bytes_transferred),
+            );
             if let Some(total) = file.bytes_total {
                 file.bytes_transferred = total;
             }
@@ -104,8 +127,15 @@ impl Inner {
             entry.record.last_activity = crate::job::now_millis();
             entry.stalled_since = None;
             notes.quiet = true;
-            if entry.record.settings.wants(crate::job::notify_flags::FILE_TRANSFERRED) {
-                notes.events_after.push(EngineEvent::FileTransferred { id, file_index: index as u32 });
+            if entry
+                .record
+                .settings
+                .wants(crate::job::notify_flags::FILE_TRANSFERRED)
+            {
+                notes.events_after.push(EngineEvent::FileTransferred {
+                    id,
+                    file_index: index as u32,
+                });
             }
             Ok(())
         })
@@ -138,7 +168,9 @@ impl Inner {
         let no_progress = Duration::from_secs(u64::from(settings.no_progress_timeout_secs));
         let now = Instant::now();
         let stalled_since = *entry.stalled_since.get_or_insert(now);
-        let delay = failure.retry_after.map_or(retry_delay, |hint| hint.max(retry_delay));
+        let delay = failure
+            .retry_after
+            .map_or(retry_delay, |hint| hint.max(retry_delay));
         let retry_at = now + delay;
         let transient = failure.transient
             && !no_progress.is_zero()
@@ -158,7 +190,11 @@ impl Inner {
             retry_after_secs: failure.retry_after.map(|d| d.as_secs() as u32),
         });
         entry.record.error_count += 1;
-        let trigger = if transient { Trigger::TransientFailure } else { Trigger::FatalFailure };
+        let trigger = if transient {
+            Trigger::TransientFailure
+        } else {
+            Trigger::FatalFailure
+        };
         if self.transition(entry, trigger).is_ok() && transient {
             entry.retry_at = Some(retry_at);
         }
@@ -169,17 +205,22 @@ impl Inner {
     pub fn run_timers(&self, table: &mut crate::core::JobTable, now: Instant) {
         let ids: Vec<JobId> = table.entries.keys().copied().collect();
         for id in ids {
-            let Some(entry) = table.entries.get(&id) else { continue };
+            let Some(entry) = table.entries.get(&id) else {
+                continue;
+            };
             let settings = &entry.record.settings;
             let no_progress = Duration::from_secs(u64::from(settings.no_progress_timeout_secs));
             match entry.record.state {
                 JobState::TransientError => {
-                    let expired = entry.stalled_since.is_some_and(|since| now >= since + no_progress);
+                    let expired = entry
+                        .stalled_since
+                        .is_some_and(|since| now >= since + no_progress);
                     let due = entry.retry_at.is_some_and(|at| now >= at);
                     if expired {
                         let _ = self.apply(table, id, |entry, _| self.expire(entry));
                     } else if due {
-                        let _ = self.apply(table, id, |entry, _| self.transition(entry, Trigger::Retry));
+                        let _ = self
+                            .apply(table, id, |entry, _| self.transition(entry, Trigger::Retry));
                     }
                 }
                 state if state.is_active() => {
@@ -202,13 +243,20 @@ impl Inner {
 
     fn expire(&self, entry: &mut JobEntry) -> crate::error::Result<JobState> {
         if let Some(error) = &mut entry.record.error {
-            error.description = format!("{} (no progress for the job's no-progress timeout)", error.description);
+            error.description = format!(
+                "{} (no progress for the job's no-progress timeout)",
+                error.description
+            );
         }
         self.transition(entry, Trigger::FatalFailure)
     }
 
     /// Applies a change with no announcement beyond what the transition sends.
-    pub fn quiet_change(&self, id: JobId, change: impl FnOnce(&mut JobEntry) -> crate::error::Result<()>) -> crate::error::Result<()> {
+    pub fn quiet_change(
+        &self,
+        id: JobId,
+        change: impl FnOnce(&mut JobEntry) -> crate::error::Result<()>,
+    ) -> crate::error::Result<()> {
         self.with_job(id, |entry, notes: &mut ChangeNotes| {
             notes.quiet = true;
             change(entry)
@@ -218,6 +266,8 @@ impl Inner {
 
 /// Time a job has spent CONNECTING or TRANSFERRING since its last Resume.
 pub fn active_time(entry: &JobEntry, now: Instant) -> Duration {
-    let running = entry.run.as_ref().map_or(Duration::ZERO, |run| now.saturating_duration_since(run.started));
+    let running = entry.run.as_ref().map_or(Duration::ZERO, |run| {
+        now.saturating_duration_since(run.started)
+    });
     Duration::from_millis(entry.record.active_millis) + running
 }

@@ -57,7 +57,14 @@ fn waiting_or_running(table: &JobTable, foreground: bool) -> Vec<(JobId, Priorit
         .values()
         .filter(|e| matches!(e.record.state, JobState::Queued) || e.record.state.is_active())
         .filter(|e| (e.record.settings.priority == Priority::Foreground) == foreground)
-        .map(|e| (e.record.id, e.record.settings.priority, e.turn, e.run.is_some()))
+        .map(|e| {
+            (
+                e.record.id,
+                e.record.settings.priority,
+                e.turn,
+                e.run.is_some(),
+            )
+        })
         .collect();
     jobs.sort_by_key(|&(_, priority, turn, _)| (priority, turn));
     jobs
@@ -79,14 +86,22 @@ fn schedule_foreground(inner: &Arc<Inner>, table: &mut JobTable, cap: usize) {
 
 fn schedule_background(inner: &Arc<Inner>, table: &mut JobTable, slice: Duration, now: Instant) {
     let jobs = waiting_or_running(table, false);
-    let Some(&(_, best, _, _)) = jobs.first() else { return };
+    let Some(&(_, best, _, _)) = jobs.first() else {
+        return;
+    };
     let mut running: Option<(JobId, Priority)> = None;
     for &(id, priority, _, is_running) in &jobs {
         if !is_running {
             continue;
         }
-        let slice_over = table.entries.get(&id).and_then(|e| e.run.as_ref()).is_some_and(|run| now >= run.started + slice);
-        let rival_waiting = jobs.iter().any(|&(other, p, _, r)| other != id && p == priority && !r);
+        let slice_over = table
+            .entries
+            .get(&id)
+            .and_then(|e| e.run.as_ref())
+            .is_some_and(|run| now >= run.started + slice);
+        let rival_waiting = jobs
+            .iter()
+            .any(|&(other, p, _, r)| other != id && p == priority && !r);
         if priority > best || running.is_some() || (slice_over && rival_waiting) {
             deschedule(inner, table, id);
         } else {
@@ -108,12 +123,22 @@ fn start(inner: &Arc<Inner>, table: &mut JobTable, id: JobId) {
     let mut live = None;
     let started = inner.apply(table, id, |entry, _| {
         inner.transition(entry, Trigger::Scheduled)?;
-        entry.run = Some(Run { id: run_id, cancel: cancel.clone(), started: Instant::now() });
+        entry.run = Some(Run {
+            id: run_id,
+            cancel: cancel.clone(),
+            started: Instant::now(),
+        });
         live = Some(entry.live.clone());
         Ok(())
     });
     if let (Ok(()), Some(live)) = (started, live) {
-        inner.tasks.spawn(crate::transfer::run_job(inner.clone(), id, run_id, cancel, live));
+        inner.tasks.spawn(crate::transfer::run_job(
+            inner.clone(),
+            id,
+            run_id,
+            cancel,
+            live,
+        ));
     }
 }
 
@@ -127,7 +152,12 @@ fn deschedule(inner: &Arc<Inner>, table: &mut JobTable, id: JobId) {
 }
 
 fn stop_all(inner: &Arc<Inner>, table: &mut JobTable) {
-    let active: Vec<JobId> = table.entries.values().filter(|e| e.record.state.is_active()).map(|e| e.record.id).collect();
+    let active: Vec<JobId> = table
+        .entries
+        .values()
+        .filter(|e| e.record.state.is_active())
+        .map(|e| e.record.id)
+        .collect();
     for id in active {
         deschedule(inner, table, id);
     }
@@ -170,7 +200,9 @@ fn next_timer(table: &JobTable, config: &crate::policy::Config, now: Instant) ->
                     consider(at);
                 }
                 if let Some(since) = entry.stalled_since {
-                    consider(since + Duration::from_secs(u64::from(settings.no_progress_timeout_secs)));
+                    consider(
+                        since + Duration::from_secs(u64::from(settings.no_progress_timeout_secs)),
+                    );
                 }
             }
             state if state.is_active() => {
@@ -216,14 +248,21 @@ pub fn publish_progress(inner: &Inner) {
     let now = crate::job::now_millis();
     let mut batch = Vec::new();
     for entry in table.entries.values_mut() {
-        let Some((index, bytes)) = entry.live.read() else { continue };
-        let Some(file) = entry.record.files.get_mut(index) else { continue };
+        let Some((index, bytes)) = entry.live.read() else {
+            continue;
+        };
+        let Some(file) = entry.record.files.get_mut(index) else {
+            continue;
+        };
         if file.transferred || file.bytes_transferred == bytes {
             continue;
         }
         let moved_forward = bytes > file.bytes_transferred;
         file.bytes_transferred = bytes;
-        let file_bytes = FileBytes { transferred: bytes, total: file.bytes_total };
+        let file_bytes = FileBytes {
+            transferred: bytes,
+            total: file.bytes_total,
+        };
         if moved_forward {
             entry.record.last_activity = now;
             entry.record.times.modified = now;
@@ -246,7 +285,12 @@ pub fn publish_progress(inner: &Inner) {
 /// Writes the records whose bytes moved since their last write, in one transaction.
 pub fn persist_progress(inner: &Inner) {
     let mut table = inner.table();
-    let dirty: Vec<_> = table.entries.values().filter(|e| e.unsaved).map(|e| e.record.clone()).collect();
+    let dirty: Vec<_> = table
+        .entries
+        .values()
+        .filter(|e| e.unsaved)
+        .map(|e| e.record.clone())
+        .collect();
     if dirty.is_empty() {
         return;
     }
@@ -271,7 +315,11 @@ pub async fn sweep_inactive_jobs(inner: Arc<Inner>) {
 /// Cancels every job untouched for longer than JobInactivityTimeout (judged on the persisted
 /// wall-clock last activity, so it holds across restarts).
 pub fn sweep_once(inner: &Inner) {
-    let timeout_ms = inner.config().policies.job_inactivity_timeout_secs.saturating_mul(1000) as i64;
+    let timeout_ms = inner
+        .config()
+        .policies
+        .job_inactivity_timeout_secs
+        .saturating_mul(1000) as i64;
     let now = crate::job::now_millis();
     let mut table = inner.table();
     let idle: Vec<(JobId, i64)> = table

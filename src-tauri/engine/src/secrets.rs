@@ -38,7 +38,10 @@ impl SecretBox {
             Ok(_) => {
                 return Err(Error::new(
                     ErrorCode::E_FAIL,
-                    format!("the key file {} is damaged; saved credentials cannot be read", path.display()),
+                    format!(
+                        "the key file {} is damaged; saved credentials cannot be read",
+                        path.display()
+                    ),
                 )
                 .in_context(ErrorContext::GeneralQueueManager))
             }
@@ -48,9 +51,16 @@ impl SecretBox {
                     .map_err(|e| Error::local_io(format!("cannot write {}", path.display()), e))?;
                 key
             }
-            Err(e) => return Err(Error::local_io(format!("cannot read {}", path.display()), e)),
+            Err(e) => {
+                return Err(Error::local_io(
+                    format!("cannot read {}", path.display()),
+                    e,
+                ))
+            }
         };
-        Ok(SecretBox { cipher: ChaCha20Poly1305::new(&key) })
+        Ok(SecretBox {
+            cipher: ChaCha20Poly1305::new(&key),
+        })
     }
 
     /// Encrypts `secrets` into a printable string.
@@ -76,21 +86,30 @@ impl SecretBox {
             return Err(damaged());
         }
         let (nonce, sealed) = bytes.split_at(12);
-        let plain = self.cipher.decrypt(Nonce::from_slice(nonce), sealed).map_err(|_| damaged())?;
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), sealed)
+            .map_err(|_| damaged())?;
         serde_json::from_slice(&plain).map_err(|_| damaged())
     }
 }
 
 fn damaged() -> Error {
-    Error::new(ErrorCode::BG_E_INVALID_CREDENTIALS, "saved credentials cannot be decrypted; set them again")
-        .in_context(ErrorContext::GeneralQueueManager)
+    Error::new(
+        ErrorCode::BG_E_INVALID_CREDENTIALS,
+        "saved credentials cannot be decrypted; set them again",
+    )
+    .in_context(ErrorContext::GeneralQueueManager)
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 != 0 {
         return None;
     }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -131,8 +150,15 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join(KEY_FILE)).unwrap().permissions().mode();
-            assert_eq!(mode & 0o077, 0, "the key must be readable by its owner only");
+            let mode = std::fs::metadata(dir.join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "the key must be readable by its owner only"
+            );
         }
     }
 }

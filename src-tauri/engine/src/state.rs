@@ -117,7 +117,11 @@ mod tests {
     #[test]
     fn resume_of_an_empty_job_is_bg_e_empty() {
         assert_eq!(
-            next(Suspended, JobType::Download, Trigger::Resume { has_files: false }),
+            next(
+                Suspended,
+                JobType::Download,
+                Trigger::Resume { has_files: false }
+            ),
             Err(ErrorCode::BG_E_EMPTY)
         );
     }
@@ -125,14 +129,28 @@ mod tests {
     #[test]
     fn resume_is_a_no_op_while_active() {
         for state in [Queued, Connecting, Transferring] {
-            assert_eq!(next(state, JobType::Download, Trigger::Resume { has_files: true }), Ok(state));
+            assert_eq!(
+                next(
+                    state,
+                    JobType::Download,
+                    Trigger::Resume { has_files: true }
+                ),
+                Ok(state)
+            );
         }
     }
 
     #[test]
     fn resume_retries_errors_at_once() {
         for state in [Error, TransientError, Suspended] {
-            assert_eq!(next(state, JobType::Download, Trigger::Resume { has_files: true }), Ok(Queued));
+            assert_eq!(
+                next(
+                    state,
+                    JobType::Download,
+                    Trigger::Resume { has_files: true }
+                ),
+                Ok(Queued)
+            );
         }
     }
 
@@ -140,11 +158,19 @@ mod tests {
     fn downloads_complete_from_any_non_final_state() {
         for state in ALL.iter().copied().filter(|s| !s.is_final()) {
             assert_eq!(
-                next(state, JobType::Download, Trigger::Complete { all_renamed: true }),
+                next(
+                    state,
+                    JobType::Download,
+                    Trigger::Complete { all_renamed: true }
+                ),
                 Ok(Acknowledged)
             );
             assert_eq!(
-                next(state, JobType::Download, Trigger::Complete { all_renamed: false }),
+                next(
+                    state,
+                    JobType::Download,
+                    Trigger::Complete { all_renamed: false }
+                ),
                 Ok(Transferred)
             );
         }
@@ -154,9 +180,15 @@ mod tests {
     fn uploads_complete_only_when_transferred() {
         for job_type in [JobType::Upload, JobType::UploadReply] {
             for state in ALL.iter().copied().filter(|s| !s.is_final()) {
-                let expected =
-                    if state == Transferred { Ok(Acknowledged) } else { Err(ErrorCode::BG_E_INVALID_STATE) };
-                assert_eq!(next(state, job_type, Trigger::Complete { all_renamed: true }), expected);
+                let expected = if state == Transferred {
+                    Ok(Acknowledged)
+                } else {
+                    Err(ErrorCode::BG_E_INVALID_STATE)
+                };
+                assert_eq!(
+                    next(state, job_type, Trigger::Complete { all_renamed: true }),
+                    expected
+                );
             }
         }
     }
@@ -167,18 +199,33 @@ mod tests {
         assert_eq!(next(Queued, d, Trigger::Scheduled), Ok(Connecting));
         assert_eq!(next(Connecting, d, Trigger::Connected), Ok(Transferring));
         assert_eq!(next(Transferring, d, Trigger::Descheduled), Ok(Queued));
-        assert_eq!(next(Transferring, d, Trigger::AllTransferred), Ok(Transferred));
-        assert_eq!(next(Connecting, d, Trigger::TransientFailure), Ok(TransientError));
+        assert_eq!(
+            next(Transferring, d, Trigger::AllTransferred),
+            Ok(Transferred)
+        );
+        assert_eq!(
+            next(Connecting, d, Trigger::TransientFailure),
+            Ok(TransientError)
+        );
         assert_eq!(next(TransientError, d, Trigger::Retry), Ok(Queued));
         assert_eq!(next(TransientError, d, Trigger::FatalFailure), Ok(Error));
-        assert_eq!(next(Suspended, d, Trigger::Scheduled), Err(ErrorCode::BG_E_INVALID_STATE));
-        assert_eq!(next(Suspended, d, Trigger::Connected), Err(ErrorCode::BG_E_INVALID_STATE));
+        assert_eq!(
+            next(Suspended, d, Trigger::Scheduled),
+            Err(ErrorCode::BG_E_INVALID_STATE)
+        );
+        assert_eq!(
+            next(Suspended, d, Trigger::Connected),
+            Err(ErrorCode::BG_E_INVALID_STATE)
+        );
     }
 
     #[test]
     fn suspend_and_cancel_work_in_every_non_final_state() {
         for state in ALL.iter().copied().filter(|s| !s.is_final()) {
-            assert_eq!(next(state, JobType::Upload, Trigger::Suspend), Ok(Suspended));
+            assert_eq!(
+                next(state, JobType::Upload, Trigger::Suspend),
+                Ok(Suspended)
+            );
             assert_eq!(next(state, JobType::Upload, Trigger::Cancel), Ok(Cancelled));
         }
     }

@@ -83,13 +83,17 @@ impl Store {
             )
             .in_context(ErrorContext::GeneralQueueManager)),
             Err(OpenError::Unreadable(cause)) => {
-                let aside = path.with_extension(format!("db.unreadable-{}", crate::job::now_millis()));
+                let aside =
+                    path.with_extension(format!("db.unreadable-{}", crate::job::now_millis()));
                 for suffix in ["", "-wal", "-shm"] {
                     let from = PathBuf::from(format!("{}{suffix}", path.display()));
                     let to = PathBuf::from(format!("{}{suffix}", aside.display()));
                     if from.exists() {
                         std::fs::rename(&from, &to).map_err(|e| {
-                            Error::local_io(format!("cannot move the unreadable store {}", from.display()), e)
+                            Error::local_io(
+                                format!("cannot move the unreadable store {}", from.display()),
+                                e,
+                            )
                         })?;
                     }
                 }
@@ -110,11 +114,17 @@ impl Store {
     fn open_at(path: &Path) -> std::result::Result<Store, OpenError> {
         let unreadable = |e: rusqlite::Error| OpenError::Unreadable(e.to_string());
         let conn = Connection::open(path).map_err(unreadable)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(unreadable)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(unreadable)?;
-        conn.pragma_update(None, "foreign_keys", true).map_err(unreadable)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(unreadable)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(unreadable)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(unreadable)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(unreadable)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(unreadable)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(unreadable)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(unreadable)?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
             return Err(OpenError::Newer(version));
@@ -122,7 +132,9 @@ impl Store {
         let mut store = Store { conn };
         store.migrate(version as usize).map_err(unreadable)?;
         // Every row must parse; a store whose rows we cannot read is not ours.
-        store.load_jobs().map_err(|e| OpenError::Unreadable(e.message))?;
+        store
+            .load_jobs()
+            .map_err(|e| OpenError::Unreadable(e.message))?;
         Ok(store)
     }
 
@@ -143,14 +155,19 @@ impl Store {
             .prepare("SELECT id, record FROM jobs")
             .map_err(|e| Error::store("cannot read the job store", e))?;
         let rows = statement
-            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
             .map_err(|e| Error::store("cannot read the job store", e))?;
         let mut jobs = Vec::new();
         for row in rows {
             let (id, text) = row.map_err(|e| Error::store("cannot read the job store", e))?;
             let record: JobRecord = serde_json::from_str(&text).map_err(|e| {
-                Error::new(ErrorCode::E_FAIL, format!("job {id} in the store cannot be read: {e}"))
-                    .in_context(ErrorContext::GeneralQueueManager)
+                Error::new(
+                    ErrorCode::E_FAIL,
+                    format!("job {id} in the store cannot be read: {e}"),
+                )
+                .in_context(ErrorContext::GeneralQueueManager)
             })?;
             jobs.push(record);
         }
@@ -159,7 +176,10 @@ impl Store {
 
     /// Writes jobs in one durable transaction.
     pub fn save_jobs<'a>(&mut self, jobs: impl IntoIterator<Item = &'a JobRecord>) -> Result<()> {
-        let tx = self.conn.transaction().map_err(|e| Error::store("cannot write the job store", e))?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| Error::store("cannot write the job store", e))?;
         {
             let mut statement = tx
                 .prepare_cached(
@@ -169,14 +189,23 @@ impl Store {
                 .map_err(|e| Error::store("cannot write the job store", e))?;
             for job in jobs {
                 let text = serde_json::to_string(job).map_err(|e| {
-                    Error::new(ErrorCode::E_FAIL, format!("cannot serialise job {}: {e}", job.id))
+                    Error::new(
+                        ErrorCode::E_FAIL,
+                        format!("cannot serialise job {}: {e}", job.id),
+                    )
                 })?;
                 statement
-                    .execute(params![job.id.0.to_string(), job.owner, job.state.name(), text])
+                    .execute(params![
+                        job.id.0.to_string(),
+                        job.owner,
+                        job.state.name(),
+                        text
+                    ])
                     .map_err(|e| Error::store("cannot write the job store", e))?;
             }
         }
-        tx.commit().map_err(|e| Error::store("cannot commit to the job store", e))
+        tx.commit()
+            .map_err(|e| Error::store("cannot commit to the job store", e))
     }
 
     /// Writes one job durably.
@@ -186,7 +215,10 @@ impl Store {
 
     /// Removes a job that reached a final state and records it in the history, atomically.
     pub fn finish_job(&mut self, id: JobId, history: &HistoryEntry) -> Result<()> {
-        let tx = self.conn.transaction().map_err(|e| Error::store("cannot write the job store", e))?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| Error::store("cannot write the job store", e))?;
         let entry = serde_json::to_string(history)
             .map_err(|e| Error::new(ErrorCode::E_FAIL, format!("cannot serialise history: {e}")))?;
         tx.execute("DELETE FROM jobs WHERE id = ?1", params![id.0.to_string()])
@@ -196,7 +228,8 @@ impl Store {
             params![id.0.to_string(), history.finished_at, entry],
         )
         .map_err(|e| Error::store("cannot write the job store", e))?;
-        tx.commit().map_err(|e| Error::store("cannot commit to the job store", e))
+        tx.commit()
+            .map_err(|e| Error::store("cannot commit to the job store", e))
     }
 
     /// The most recent finished jobs, newest first.
@@ -221,7 +254,11 @@ impl Store {
     /// The stored state of one job, if it is in the store (used by tests and diagnostics).
     pub fn stored_state(&self, id: JobId) -> Result<Option<String>> {
         self.conn
-            .query_row("SELECT state FROM jobs WHERE id = ?1", params![id.0.to_string()], |r| r.get(0))
+            .query_row(
+                "SELECT state FROM jobs WHERE id = ?1",
+                params![id.0.to_string()],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| Error::store("cannot read the job store", e))
     }
@@ -246,7 +283,12 @@ mod tests {
     #[test]
     fn a_saved_job_is_loaded_back_identical() {
         let dir = temp_dir();
-        let record = JobRecord::new(JobId::new(), JobType::Download, "me".into(), JobSettings::new("x"));
+        let record = JobRecord::new(
+            JobId::new(),
+            JobType::Download,
+            "me".into(),
+            JobSettings::new("x"),
+        );
         Store::open(&dir).unwrap().save_job(&record).unwrap();
         let loaded = Store::open(&dir).unwrap().load_jobs().unwrap();
         assert_eq!(loaded, vec![record]);
@@ -255,16 +297,29 @@ mod tests {
     #[test]
     fn an_unreadable_store_is_moved_aside_not_replaced() {
         let dir = temp_dir();
-        std::fs::write(dir.join(STORE_FILE), b"this is not a database, it is a text file....").unwrap();
-        let err = Store::open(&dir).err().expect("a garbage file must not open as a store");
+        std::fs::write(
+            dir.join(STORE_FILE),
+            b"this is not a database, it is a text file....",
+        )
+        .unwrap();
+        let err = Store::open(&dir)
+            .err()
+            .expect("a garbage file must not open as a store");
         assert!(err.message.contains("moved to"), "{}", err.message);
         let moved: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().contains("unreadable"))
             .collect();
-        assert_eq!(moved.len(), 1, "the unreadable file must be kept beside the new store");
-        assert!(Store::open(&dir).is_ok(), "the next start gets a fresh store");
+        assert_eq!(
+            moved.len(),
+            1,
+            "the unreadable file must be kept beside the new store"
+        );
+        assert!(
+            Store::open(&dir).is_ok(),
+            "the next start gets a fresh store"
+        );
     }
 
     #[test]
@@ -274,7 +329,9 @@ mod tests {
             let conn = Connection::open(dir.join(STORE_FILE)).unwrap();
             conn.pragma_update(None, "user_version", 99).unwrap();
         }
-        let err = Store::open(&dir).err().expect("a newer schema must be refused");
+        let err = Store::open(&dir)
+            .err()
+            .expect("a newer schema must be refused");
         assert!(err.message.contains("newer"), "{}", err.message);
         assert!(dir.join(STORE_FILE).exists());
     }

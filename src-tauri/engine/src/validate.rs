@@ -21,7 +21,8 @@ pub fn remote_url(url: &str) -> Result<url::Url> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("the URL contains spaces or control characters"));
     }
-    let parsed = url::Url::parse(url).map_err(|e| invalid(&format!("the URL is not valid ({e})")))?;
+    let parsed =
+        url::Url::parse(url).map_err(|e| invalid(&format!("the URL is not valid ({e})")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(invalid("only http and https URLs are supported"));
     }
@@ -29,7 +30,9 @@ pub fn remote_url(url: &str) -> Result<url::Url> {
         return Err(invalid("the URL has no host"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(invalid("put credentials in the job's credentials, not in the URL"));
+        return Err(invalid(
+            "put credentials in the job's credentials, not in the URL",
+        ));
     }
     Ok(parsed)
 }
@@ -41,17 +44,29 @@ pub fn download_path(path: &Path) -> Result<()> {
     match std::fs::metadata(parent) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => {
-            return Err(local(ErrorCode::ERROR_PATH_NOT_FOUND, format!("{} is not a folder", parent.display())))
+            return Err(local(
+                ErrorCode::ERROR_PATH_NOT_FOUND,
+                format!("{} is not a folder", parent.display()),
+            ))
         }
         Err(_) => {
-            return Err(local(ErrorCode::ERROR_PATH_NOT_FOUND, format!("the folder {} does not exist", parent.display())))
+            return Err(local(
+                ErrorCode::ERROR_PATH_NOT_FOUND,
+                format!("the folder {} does not exist", parent.display()),
+            ))
         }
     }
     if path.is_dir() {
-        return Err(local(ErrorCode::E_INVALIDARG, format!("{} is a folder, not a file name", path.display())));
+        return Err(local(
+            ErrorCode::E_INVALIDARG,
+            format!("{} is a folder, not a file name", path.display()),
+        ));
     }
     if !folder_is_writable(parent) {
-        return Err(local(ErrorCode::E_ACCESSDENIED, format!("the folder {} is not writable", parent.display())));
+        return Err(local(
+            ErrorCode::E_ACCESSDENIED,
+            format!("the folder {} is not writable", parent.display()),
+        ));
     }
     Ok(())
 }
@@ -62,25 +77,46 @@ pub fn upload_path(path: &Path) -> Result<()> {
     match std::fs::File::open(path) {
         Ok(file) => match file.metadata() {
             Ok(meta) if meta.is_file() => Ok(()),
-            _ => Err(local(ErrorCode::E_INVALIDARG, format!("{} is not a file", path.display()))),
+            _ => Err(local(
+                ErrorCode::E_INVALIDARG,
+                format!("{} is not a file", path.display()),
+            )),
         },
-        Err(e) => Err(Error::local_io(format!("cannot read {}", path.display()), e)),
+        Err(e) => Err(Error::local_io(
+            format!("cannot read {}", path.display()),
+            e,
+        )),
     }
 }
 
 fn absolute_file_path(path: &Path) -> Result<()> {
     if !path.is_absolute() {
-        return Err(local(ErrorCode::E_INVALIDARG, format!("the local path {} is not absolute", path.display())));
+        return Err(local(
+            ErrorCode::E_INVALIDARG,
+            format!("the local path {} is not absolute", path.display()),
+        ));
     }
     if path.file_name().is_none() {
-        return Err(local(ErrorCode::E_INVALIDARG, format!("the local path {} has no file name", path.display())));
+        return Err(local(
+            ErrorCode::E_INVALIDARG,
+            format!("the local path {} has no file name", path.display()),
+        ));
     }
     let text = path.to_string_lossy();
     if text.contains(['*', '?']) || text.contains('\0') {
-        return Err(local(ErrorCode::E_INVALIDARG, format!("the local path {} contains wildcards", path.display())));
+        return Err(local(
+            ErrorCode::E_INVALIDARG,
+            format!("the local path {} contains wildcards", path.display()),
+        ));
     }
-    if path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
-        return Err(local(ErrorCode::E_INVALIDARG, format!("the local path {} contains '..'", path.display())));
+    if path
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(local(
+            ErrorCode::E_INVALIDARG,
+            format!("the local path {} contains '..'", path.display()),
+        ));
     }
     Ok(())
 }
@@ -89,7 +125,11 @@ fn absolute_file_path(path: &Path) -> Result<()> {
 /// which is the only answer that holds for every filesystem and permission model).
 pub fn folder_is_writable(folder: &Path) -> bool {
     let probe = folder.join(format!(".ferry-probe-{}", uuid::Uuid::new_v4().simple()));
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
         Ok(_) => {
             let _ = std::fs::remove_file(&probe);
             true
@@ -101,10 +141,16 @@ pub fn folder_is_writable(folder: &Path) -> bool {
 /// A display name: not empty, at most 256 characters.
 pub fn display_name(name: &str) -> Result<()> {
     if name.trim().is_empty() {
-        return Err(Error::new(ErrorCode::E_INVALIDARG, "the display name is empty"));
+        return Err(Error::new(
+            ErrorCode::E_INVALIDARG,
+            "the display name is empty",
+        ));
     }
     if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-        return Err(Error::new(ErrorCode::E_INVALIDARG, "the display name is longer than 256 characters"));
+        return Err(Error::new(
+            ErrorCode::E_INVALIDARG,
+            "the display name is longer than 256 characters",
+        ));
     }
     Ok(())
 }
@@ -112,7 +158,10 @@ pub fn display_name(name: &str) -> Result<()> {
 /// A description: at most 1,024 characters.
 pub fn description(text: &str) -> Result<()> {
     if text.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(Error::new(ErrorCode::BG_E_STRING_TOO_LONG, "the description is longer than 1,024 characters"));
+        return Err(Error::new(
+            ErrorCode::BG_E_STRING_TOO_LONG,
+            "the description is longer than 1,024 characters",
+        ));
     }
     Ok(())
 }
@@ -126,7 +175,10 @@ pub fn credentials(credentials: &Credentials) -> Result<()> {
         return Err(Error::code(ErrorCode::BG_E_PASSWORD_TOO_LARGE));
     }
     if credentials.user_name.is_empty() {
-        return Err(Error::new(ErrorCode::E_INVALIDARG, "Basic and Digest need a user name"));
+        return Err(Error::new(
+            ErrorCode::E_INVALIDARG,
+            "Basic and Digest need a user name",
+        ));
     }
     Ok(())
 }
@@ -135,20 +187,32 @@ pub fn credentials(credentials: &Credentials) -> Result<()> {
 /// (checked in offset order, as BITS does), at most `max` of them.
 pub fn ranges(ranges: &[ByteRange], max: u32) -> Result<()> {
     if ranges.is_empty() {
-        return Err(Error::new(ErrorCode::E_INVALIDARG, "no byte ranges were given"));
+        return Err(Error::new(
+            ErrorCode::E_INVALIDARG,
+            "no byte ranges were given",
+        ));
     }
     if ranges.len() > max as usize {
         return Err(Error::new(
             ErrorCode::BG_E_TOO_MANY_RANGES_IN_FILE,
-            format!("{} ranges is more than MaxRangesPerFile ({max})", ranges.len()),
+            format!(
+                "{} ranges is more than MaxRangesPerFile ({max})",
+                ranges.len()
+            ),
         ));
     }
     for range in ranges {
         if range.offset == u64::MAX {
-            return Err(Error::new(ErrorCode::BG_E_INVALID_RANGE, "a range cannot start at 'end of file'"));
+            return Err(Error::new(
+                ErrorCode::BG_E_INVALID_RANGE,
+                "a range cannot start at 'end of file'",
+            ));
         }
         if range.length == Some(0) {
-            return Err(Error::new(ErrorCode::BG_E_INVALID_RANGE, "a range has zero length"));
+            return Err(Error::new(
+                ErrorCode::BG_E_INVALID_RANGE,
+                "a range has zero length",
+            ));
         }
     }
     let mut sorted: Vec<&ByteRange> = ranges.iter().collect();
@@ -161,7 +225,10 @@ pub fn ranges(ranges: &[ByteRange], max: u32) -> Result<()> {
         if pair[1].offset < end {
             return Err(Error::new(
                 ErrorCode::BG_E_OVERLAPPING_RANGES,
-                format!("the ranges at offsets {} and {} overlap", pair[0].offset, pair[1].offset),
+                format!(
+                    "the ranges at offsets {} and {} overlap",
+                    pair[0].offset, pair[1].offset
+                ),
             ));
         }
     }
@@ -171,11 +238,18 @@ pub fn ranges(ranges: &[ByteRange], max: u32) -> Result<()> {
 /// A notify command: absolute program path and a command line of at most 4,000 characters.
 pub fn notify_command(command: &NotifyCommand) -> Result<()> {
     if !command.program.is_absolute() {
-        return Err(Error::new(ErrorCode::E_INVALIDARG, "the program must be given by its full path"));
+        return Err(Error::new(
+            ErrorCode::E_INVALIDARG,
+            "the program must be given by its full path",
+        ));
     }
-    let length = command.program.as_os_str().len() + command.args.iter().map(|a| a.len() + 1).sum::<usize>();
+    let length =
+        command.program.as_os_str().len() + command.args.iter().map(|a| a.len() + 1).sum::<usize>();
     if length > MAX_NOTIFY_COMMAND_CHARS {
-        return Err(Error::new(ErrorCode::BG_E_STRING_TOO_LONG, "the command line is longer than 4,000 characters"));
+        return Err(Error::new(
+            ErrorCode::BG_E_STRING_TOO_LONG,
+            "the command line is longer than 4,000 characters",
+        ));
     }
     Ok(())
 }
@@ -199,9 +273,18 @@ mod tests {
     #[test]
     fn urls_must_be_http_or_https_and_short() {
         assert!(remote_url("https://example.org/a").is_ok());
-        assert_eq!(remote_url("ftp://example.org/a").unwrap_err().code, ErrorCode::E_INVALIDARG);
-        assert_eq!(remote_url("file:///etc/passwd").unwrap_err().code, ErrorCode::E_INVALIDARG);
-        assert_eq!(remote_url("not a url").unwrap_err().code, ErrorCode::E_INVALIDARG);
+        assert_eq!(
+            remote_url("ftp://example.org/a").unwrap_err().code,
+            ErrorCode::E_INVALIDARG
+        );
+        assert_eq!(
+            remote_url("file:///etc/passwd").unwrap_err().code,
+            ErrorCode::E_INVALIDARG
+        );
+        assert_eq!(
+            remote_url("not a url").unwrap_err().code,
+            ErrorCode::E_INVALIDARG
+        );
         let long = format!("http://h/{}", "a".repeat(2200));
         assert_eq!(remote_url(&long).unwrap_err().code, ErrorCode::E_INVALIDARG);
         let exact = format!("http://h/{}", "a".repeat(2200 - 9));
@@ -210,11 +293,23 @@ mod tests {
 
     #[test]
     fn overlapping_and_zero_ranges_are_refused() {
-        let r = |offset, length| ByteRange { offset, length: Some(length) };
+        let r = |offset, length| ByteRange {
+            offset,
+            length: Some(length),
+        };
         assert!(ranges(&[r(100, 100), r(900, 100), r(400, 100)], 500).is_ok());
-        assert_eq!(ranges(&[r(0, 10), r(5, 10)], 500).unwrap_err().code, ErrorCode::BG_E_OVERLAPPING_RANGES);
-        assert_eq!(ranges(&[r(5, 10), r(5, 10)], 500).unwrap_err().code, ErrorCode::BG_E_OVERLAPPING_RANGES);
-        assert_eq!(ranges(&[r(0, 0)], 500).unwrap_err().code, ErrorCode::BG_E_INVALID_RANGE);
+        assert_eq!(
+            ranges(&[r(0, 10), r(5, 10)], 500).unwrap_err().code,
+            ErrorCode::BG_E_OVERLAPPING_RANGES
+        );
+        assert_eq!(
+            ranges(&[r(5, 10), r(5, 10)], 500).unwrap_err().code,
+            ErrorCode::BG_E_OVERLAPPING_RANGES
+        );
+        assert_eq!(
+            ranges(&[r(0, 0)], 500).unwrap_err().code,
+            ErrorCode::BG_E_INVALID_RANGE
+        );
         assert_eq!(ranges(&[], 500).unwrap_err().code, ErrorCode::E_INVALIDARG);
     }
 }

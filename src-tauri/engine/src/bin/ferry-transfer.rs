@@ -15,12 +15,22 @@ use std::process::ExitCode;
 use ferry_engine::{Config, Engine, EngineEvent, FileSpec, JobId, JobState, JobType, Priority};
 
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = Command::parse(&args) else {
         eprintln!("usage: ferry-transfer get [--data-dir DIR] URL PATH\n       ferry-transfer get-list [--data-dir DIR] LIST FOLDER\n       ferry-transfer run --data-dir DIR");
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("ferry-transfer: cannot start: {error}");
@@ -61,8 +71,14 @@ impl Command {
             }
         }
         let action = match (verb.as_str(), positional.as_slice()) {
-            ("get", [url, path]) => Action::Get { url: url.clone(), path: absolute(path) },
-            ("get-list", [list, folder]) => Action::GetList { list: PathBuf::from(list), folder: absolute(folder) },
+            ("get", [url, path]) => Action::Get {
+                url: url.clone(),
+                path: absolute(path),
+            },
+            ("get-list", [list, folder]) => Action::GetList {
+                list: PathBuf::from(list),
+                folder: absolute(folder),
+            },
             ("run", []) if data_dir.is_some() => Action::Run,
             _ => return None,
         };
@@ -72,15 +88,23 @@ impl Command {
     async fn execute(self) -> Result<(), String> {
         let scratch = match &self.data_dir {
             Some(_) => None,
-            None => Some(std::env::temp_dir().join(format!("ferry-transfer-{}", std::process::id()))),
+            None => {
+                Some(std::env::temp_dir().join(format!("ferry-transfer-{}", std::process::id())))
+            }
         };
-        let data_dir = self.data_dir.clone().or(scratch.clone()).unwrap_or_default();
+        let data_dir = self
+            .data_dir
+            .clone()
+            .or(scratch.clone())
+            .unwrap_or_default();
         let mut config = Config::default();
         if let Action::GetList { list, .. } = &self.action {
             let count = read_list(list)?.len() as u32;
             config.policies.max_files_per_job = config.policies.max_files_per_job.max(count);
         }
-        let engine = Engine::start(config, &data_dir).await.map_err(|e| e.to_string())?;
+        let engine = Engine::start(config, &data_dir)
+            .await
+            .map_err(|e| e.to_string())?;
         let outcome = self.action.perform(&engine).await;
         engine.shutdown().await;
         if let Some(scratch) = scratch {
@@ -94,20 +118,34 @@ impl Action {
     async fn perform(&self, engine: &Engine) -> Result<(), String> {
         match self {
             Action::Get { url, path } => {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let mut events = engine.subscribe();
-                let id = engine.download(&name, url, path, Priority::Foreground).map_err(|e| e.to_string())?;
+                let id = engine
+                    .download(&name, url, path, Priority::Foreground)
+                    .map_err(|e| e.to_string())?;
                 finish(engine, &mut events, id).await
             }
             Action::GetList { list, folder } => {
                 let urls = read_list(list)?;
                 let mut files = Vec::with_capacity(urls.len());
                 for url in urls {
-                    let name = url.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("index.html");
-                    files.push(FileSpec { remote_url: url.clone(), local_path: folder.join(name) });
+                    let name = url
+                        .rsplit('/')
+                        .next()
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or("index.html");
+                    files.push(FileSpec {
+                        remote_url: url.clone(),
+                        local_path: folder.join(name),
+                    });
                 }
                 let mut events = engine.subscribe();
-                let id = engine.create_job("list", JobType::Download).map_err(|e| e.to_string())?;
+                let id = engine
+                    .create_job("list", JobType::Download)
+                    .map_err(|e| e.to_string())?;
                 let made = engine
                     .set_priority(id, Priority::Foreground)
                     .and_then(|_| engine.add_files(id, files))
@@ -136,7 +174,11 @@ impl Action {
 }
 
 /// Waits for TRANSFERRED (then completes) or ERROR (then cancels, like `bitsadmin /transfer`).
-async fn finish(engine: &Engine, events: &mut tokio::sync::broadcast::Receiver<EngineEvent>, id: JobId) -> Result<(), String> {
+async fn finish(
+    engine: &Engine,
+    events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+    id: JobId,
+) -> Result<(), String> {
     loop {
         let job = engine.get(id).map_err(|e| e.to_string())?;
         match job.state {
@@ -145,11 +187,17 @@ async fn finish(engine: &Engine, events: &mut tokio::sync::broadcast::Receiver<E
                 return if outcome.state == JobState::Acknowledged {
                     Ok(())
                 } else {
-                    Err(format!("cannot put the files in place: {:?}", outcome.rename_failures))
+                    Err(format!(
+                        "cannot put the files in place: {:?}",
+                        outcome.rename_failures
+                    ))
                 };
             }
             JobState::Error => {
-                let error = job.error.map(|e| format!("{} ({})", e.description, e.code_name)).unwrap_or_default();
+                let error = job
+                    .error
+                    .map(|e| format!("{} ({})", e.description, e.code_name))
+                    .unwrap_or_default();
                 let _ = engine.cancel(id);
                 return Err(error);
             }
@@ -160,8 +208,14 @@ async fn finish(engine: &Engine, events: &mut tokio::sync::broadcast::Receiver<E
 }
 
 fn read_list(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 fn absolute(path: &str) -> PathBuf {
@@ -169,6 +223,8 @@ fn absolute(path: &str) -> PathBuf {
     if path.is_absolute() {
         path
     } else {
-        std::env::current_dir().map(|dir| dir.join(&path)).unwrap_or(path)
+        std::env::current_dir()
+            .map(|dir| dir.join(&path))
+            .unwrap_or(path)
     }
 }

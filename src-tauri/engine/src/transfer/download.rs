@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use futures_util::StreamExt;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
+};
 use reqwest::{Method, Response, StatusCode};
 use tokio::fs::{File, OpenOptions};
 use tokio::io::{AsyncWriteExt, BufWriter};
@@ -19,6 +21,9 @@ use crate::record::{FileRecord, Validators};
 
 /// Size of the write buffer in front of the temporary file.
 const WRITE_BUFFER: usize = 1 << 20;
+/// Longest time received bytes wait in the buffer: a crash loses at most this much of a slow
+/// transfer, and a restart resumes from what reached the file.
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How a finished file ends.
 pub struct FileDone {
@@ -47,7 +52,11 @@ impl Download<'_> {
     pub async fn run(&self) -> Result<FileDone, Stop> {
         let url = super::parse_url(&self.file.remote_url)?;
         let temp = self.file.temp_path.as_deref().ok_or_else(|| {
-            Stop::Failed(Failure::fatal(ErrorCode::E_FAIL, ErrorContext::GeneralQueueManager, "no temporary file"))
+            Stop::Failed(Failure::fatal(
+                ErrorCode::E_FAIL,
+                ErrorContext::GeneralQueueManager,
+                "no temporary file",
+            ))
         })?;
         // A changed version restarts the file once from byte 0 within the same attempt.
         for fresh in [false, true] {
@@ -68,8 +77,16 @@ impl Download<'_> {
     }
 
     async fn whole(&self, url: &url::Url, temp: &Path, fresh: bool) -> Result<FileDone, Stop> {
-        let mut offset = if self.dynamic || fresh { 0 } else { existing_length(temp).await };
-        let known = if fresh { None } else { self.file.validators.clone() };
+        let mut offset = if self.dynamic || fresh {
+            0
+        } else {
+            existing_length(temp).await
+        };
+        let known = if fresh {
+            None
+        } else {
+            self.file.validators.clone()
+        };
         if offset > 0 && known.as_ref().and_then(Validators::if_range).is_none() {
             offset = 0; // the version of the partial bytes cannot be checked: start over
         }
@@ -87,21 +104,33 @@ impl Download<'_> {
         let validators = validators_of(&response);
         let (start, total) = match status {
             StatusCode::PARTIAL_CONTENT if offset > 0 => {
-                let range = content_range(response.headers()).ok_or_else(|| invalid_response("a partial answer without a valid Content-Range"))?;
+                let range = content_range(response.headers()).ok_or_else(|| {
+                    invalid_response("a partial answer without a valid Content-Range")
+                })?;
                 if range.start != offset {
-                    return Err(invalid_response(&format!("asked for bytes from {offset}, got bytes from {}", range.start)));
+                    return Err(invalid_response(&format!(
+                        "asked for bytes from {offset}, got bytes from {}",
+                        range.start
+                    )));
                 }
-                let same_version = known.as_ref().is_some_and(|k| same_version(k, &validators, range.total));
+                let same_version = known
+                    .as_ref()
+                    .is_some_and(|k| same_version(k, &validators, range.total));
                 if !same_version {
                     // If-Range should have prevented this; never append bytes of another version.
                     return self.restart(temp).await;
                 }
-                (offset, range.total.or(known.as_ref().and_then(|k| k.length)))
+                (
+                    offset,
+                    range.total.or(known.as_ref().and_then(|k| k.length)),
+                )
             }
             StatusCode::OK => {
                 let length = content_length(&response);
                 if offset > 0 {
-                    let changed = known.as_ref().is_none_or(|k| !same_version(k, &validators, length));
+                    let changed = known
+                        .as_ref()
+                        .is_none_or(|k| !same_version(k, &validators, length));
                     if !changed && !self.dynamic {
                         return Err(Stop::Failed(Failure::fatal(
                             ErrorCode::BG_E_INSUFFICIENT_RANGE_SUPPORT,
@@ -120,14 +149,32 @@ impl Download<'_> {
                 (0, length)
             }
             StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => return self.restart(temp).await,
-            _ => return Err(Stop::Failed(Failure::http_status(status, response.headers(), ErrorContext::RemoteFile))),
+            _ => {
+                return Err(Stop::Failed(Failure::http_status(
+                    status,
+                    response.headers(),
+                    ErrorContext::RemoteFile,
+                )))
+            }
         };
-        let versioned = Validators { length: total, ..validators };
+        let versioned = Validators {
+            length: total,
+            ..validators
+        };
         self.report
-            .file_started(self.index, &FileStart { offset: start, total, validators: Some(versioned.clone()) })
+            .file_started(
+                self.index,
+                &FileStart {
+                    offset: start,
+                    total,
+                    validators: Some(versioned.clone()),
+                },
+            )
             .map_err(Stop::Failed)?;
         let mut file = open_at(temp, start).await?;
-        let written = self.pump_from(response, &mut file, start, total.map(|t| t - start)).await?;
+        let written = self
+            .pump_from(response, &mut file, start, total.map(|t| t - start))
+            .await?;
         let end = start + written;
         if let Some(total) = total {
             if end != total {
@@ -135,33 +182,69 @@ impl Download<'_> {
             }
         }
         finish(file, temp).await?;
-        Ok(FileDone { server_modified: versioned.last_modified.as_deref().and_then(parse_date) })
+        Ok(FileDone {
+            server_modified: versioned.last_modified.as_deref().and_then(parse_date),
+        })
     }
 
     async fn restart(&self, temp: &Path) -> Result<FileDone, Stop> {
         self.report
-            .file_started(self.index, &FileStart { offset: 0, total: None, validators: None })
+            .file_started(
+                self.index,
+                &FileStart {
+                    offset: 0,
+                    total: None,
+                    validators: None,
+                },
+            )
             .map_err(Stop::Failed)?;
         if let Err(e) = tokio::fs::remove_file(temp).await {
             if e.kind() != std::io::ErrorKind::NotFound {
-                return Err(Stop::Failed(Failure::local(format!("cannot reset {}", temp.display()), &e)));
+                return Err(Stop::Failed(Failure::local(
+                    format!("cannot reset {}", temp.display()),
+                    &e,
+                )));
             }
         }
         Err(Stop::Restart)
     }
 
     /// Downloads the requested ranges one after another, written back to back in the order given.
-    async fn ranged(&self, url: &url::Url, temp: &Path, ranges: &[ByteRange], fresh: bool) -> Result<FileDone, Stop> {
-        let mut written_total = if fresh { 0 } else { existing_length(temp).await };
-        let mut known = if fresh { None } else { self.file.validators.clone() };
+    async fn ranged(
+        &self,
+        url: &url::Url,
+        temp: &Path,
+        ranges: &[ByteRange],
+        fresh: bool,
+    ) -> Result<FileDone, Stop> {
+        let mut written_total = if fresh {
+            0
+        } else {
+            existing_length(temp).await
+        };
+        let mut known = if fresh {
+            None
+        } else {
+            self.file.validators.clone()
+        };
         if written_total > 0 && known.as_ref().and_then(Validators::if_range).is_none() {
             written_total = 0;
         }
         let mut file = open_at(temp, written_total).await?;
         let mut skip = written_total;
-        let mut total_bytes = known.as_ref().and_then(|k| k.length).and_then(|len| sum_ranges(ranges, len));
+        let mut total_bytes = known
+            .as_ref()
+            .and_then(|k| k.length)
+            .and_then(|len| sum_ranges(ranges, len));
         self.report
-            .file_started(self.index, &FileStart { offset: written_total, total: total_bytes, validators: known.clone() })
+            .file_started(
+                self.index,
+                &FileStart {
+                    offset: written_total,
+                    total: total_bytes,
+                    validators: known.clone(),
+                },
+            )
             .map_err(Stop::Failed)?;
         let mut connected = false;
         for range in ranges {
@@ -201,14 +284,28 @@ impl Download<'_> {
                     return Err(Stop::Failed(Failure::fatal(
                         ErrorCode::BG_E_INVALID_RANGE,
                         ErrorContext::RemoteFile,
-                        format!("the range from byte {} lies beyond the end of the remote file", range.offset),
+                        format!(
+                            "the range from byte {} lies beyond the end of the remote file",
+                            range.offset
+                        ),
                     )))
                 }
-                status => return Err(Stop::Failed(Failure::http_status(status, response.headers(), ErrorContext::RemoteFile))),
+                status => {
+                    return Err(Stop::Failed(Failure::http_status(
+                        status,
+                        response.headers(),
+                        ErrorContext::RemoteFile,
+                    )))
+                }
             }
-            let got = content_range(response.headers()).ok_or_else(|| invalid_response("a partial answer without a valid Content-Range"))?;
+            let got = content_range(response.headers()).ok_or_else(|| {
+                invalid_response("a partial answer without a valid Content-Range")
+            })?;
             let remote_len = got.total;
-            let validators = Validators { length: remote_len, ..validators_of(&response) };
+            let validators = Validators {
+                length: remote_len,
+                ..validators_of(&response)
+            };
             if let Some(old) = &known {
                 if !same_version(old, &validators, remote_len) {
                     drop(file);
@@ -216,7 +313,10 @@ impl Download<'_> {
                 }
             }
             if got.start != first {
-                return Err(invalid_response(&format!("asked for bytes from {first}, got bytes from {}", got.start)));
+                return Err(invalid_response(&format!(
+                    "asked for bytes from {first}, got bytes from {}",
+                    got.start
+                )));
             }
             if let (Some(length), Some(len)) = (length, remote_len) {
                 if range.offset + length > len {
@@ -231,11 +331,20 @@ impl Download<'_> {
                 total_bytes = remote_len.and_then(|len| sum_ranges(ranges, len));
                 known = Some(validators.clone());
                 self.report
-                    .file_started(self.index, &FileStart { offset: written_total, total: total_bytes, validators: known.clone() })
+                    .file_started(
+                        self.index,
+                        &FileStart {
+                            offset: written_total,
+                            total: total_bytes,
+                            validators: known.clone(),
+                        },
+                    )
                     .map_err(Stop::Failed)?;
             }
             let expected = got.end + 1 - got.start;
-            let written = self.pump_from(response, &mut file, written_total, Some(expected)).await?;
+            let written = self
+                .pump_from(response, &mut file, written_total, Some(expected))
+                .await?;
             written_total += written;
             if written != expected {
                 return Err(Stop::Failed(short_body(written, expected)));
@@ -243,7 +352,12 @@ impl Download<'_> {
             skip = 0;
         }
         finish(file, temp).await?;
-        Ok(FileDone { server_modified: known.and_then(|k| k.last_modified).as_deref().and_then(parse_date) })
+        Ok(FileDone {
+            server_modified: known
+                .and_then(|k| k.last_modified)
+                .as_deref()
+                .and_then(parse_date),
+        })
     }
 
     async fn send(&self, url: &url::Url, headers: HeaderMap) -> Result<Answer, Stop> {
@@ -262,8 +376,11 @@ impl Download<'_> {
         };
         match sent {
             Ok(answer) => {
-                if answer.final_url != *url && self.plan.redirect.mode == crate::job::RedirectMode::AllowReport {
-                    self.report.remote_name_changed(self.index, answer.final_url.as_str());
+                if answer.final_url != *url
+                    && self.plan.redirect.mode == crate::job::RedirectMode::AllowReport
+                {
+                    self.report
+                        .remote_name_changed(self.index, answer.final_url.as_str());
                 }
                 Ok(answer)
             }
@@ -277,9 +394,16 @@ impl Download<'_> {
 
     /// Streams the body into `file`, publishing the file's byte count as it goes. Returns the
     /// number of bytes written; stops early (keeping what arrived) on cancel or a broken stream.
-    async fn pump_from(&self, response: Response, file: &mut BufWriter<File>, start: u64, expected: Option<u64>) -> Result<u64, Stop> {
+    async fn pump_from(
+        &self,
+        response: Response,
+        file: &mut BufWriter<File>,
+        start: u64,
+        expected: Option<u64>,
+    ) -> Result<u64, Stop> {
         let mut stream = response.bytes_stream();
         let mut written = 0u64;
+        let mut flushed_at = tokio::time::Instant::now();
         loop {
             let chunk = tokio::select! {
                 biased;
@@ -295,10 +419,18 @@ impl Download<'_> {
                     let room = expected.map_or(u64::MAX, |e| e - written);
                     if bytes.len() as u64 > room {
                         flush(file).await?;
-                        return Err(invalid_response("the server sent more bytes than it announced"));
+                        return Err(invalid_response(
+                            "the server sent more bytes than it announced",
+                        ));
                     }
-                    file.write_all(&bytes).await.map_err(|e| Stop::Failed(Failure::local("cannot write the temporary file", &e)))?;
+                    file.write_all(&bytes).await.map_err(|e| {
+                        Stop::Failed(Failure::local("cannot write the temporary file", &e))
+                    })?;
                     written += bytes.len() as u64;
+                    if flushed_at.elapsed() >= FLUSH_EVERY {
+                        flush(file).await?;
+                        flushed_at = tokio::time::Instant::now();
+                    }
                     self.report.bytes(self.index, start + written);
                 }
                 Some(Err(e)) => {
@@ -337,35 +469,65 @@ fn short_body(got: u64, expected: u64) -> Failure {
 }
 
 async fn existing_length(path: &Path) -> u64 {
-    tokio::fs::metadata(path).await.map(|m| m.len()).unwrap_or(0)
+    tokio::fs::metadata(path)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0)
 }
 
 /// Opens the temporary file for writing at `offset`, cutting anything after it.
 async fn open_at(path: &Path, offset: u64) -> Result<BufWriter<File>, Stop> {
-    let open_error = |e: std::io::Error| Stop::Failed(Failure::local(format!("cannot write {}", path.display()), &e));
-    let file = OpenOptions::new().create(true).write(true).truncate(false).open(path).await.map_err(open_error)?;
+    let open_error = |e: std::io::Error| {
+        Stop::Failed(Failure::local(
+            format!("cannot write {}", path.display()),
+            &e,
+        ))
+    };
+    let file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(path)
+        .await
+        .map_err(open_error)?;
     file.set_len(offset).await.map_err(open_error)?;
     let mut file = BufWriter::with_capacity(WRITE_BUFFER, file);
-    tokio::io::AsyncSeekExt::seek(file.get_mut(), std::io::SeekFrom::Start(offset)).await.map_err(open_error)?;
+    tokio::io::AsyncSeekExt::seek(file.get_mut(), std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(open_error)?;
     Ok(file)
 }
 
 async fn flush(file: &mut BufWriter<File>) -> Result<(), Stop> {
-    file.flush().await.map_err(|e| Stop::Failed(Failure::local("cannot write the temporary file", &e)))
+    file.flush()
+        .await
+        .map_err(|e| Stop::Failed(Failure::local("cannot write the temporary file", &e)))
 }
 
 /// Makes the finished file durable before it is marked transferred.
 async fn finish(mut file: BufWriter<File>, path: &Path) -> Result<(), Stop> {
     flush(&mut file).await?;
-    file.get_mut()
-        .sync_data()
-        .await
-        .map_err(|e| Stop::Failed(Failure::local(format!("cannot write {}", path.display()), &e)))
+    file.get_mut().sync_data().await.map_err(|e| {
+        Stop::Failed(Failure::local(
+            format!("cannot write {}", path.display()),
+            &e,
+        ))
+    })
 }
 
 fn validators_of(response: &Response) -> Validators {
-    let text = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
-    Validators { etag: text(ETAG), last_modified: text(LAST_MODIFIED), length: None }
+    let text = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    Validators {
+        etag: text(ETAG),
+        last_modified: text(LAST_MODIFIED),
+        length: None,
+    }
 }
 
 /// True when two sets of validators describe the same version of the remote file.
@@ -388,7 +550,14 @@ fn same_version(known: &Validators, seen: &Validators, length: Option<u64>) -> b
 }
 
 fn content_length(response: &Response) -> Option<u64> {
-    response.headers().get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+    response
+        .headers()
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A parsed `Content-Range: bytes start-end/total` (total may be `*`).
@@ -433,16 +602,29 @@ mod tests {
     #[test]
     fn content_range_is_parsed_and_checked() {
         let mut h = HeaderMap::new();
-        h.insert(CONTENT_RANGE, HeaderValue::from_static("bytes 100-199/1000"));
+        h.insert(
+            CONTENT_RANGE,
+            HeaderValue::from_static("bytes 100-199/1000"),
+        );
         let r = content_range(&h).unwrap();
         assert_eq!((r.start, r.end, r.total), (100, 199, Some(1000)));
-        h.insert(CONTENT_RANGE, HeaderValue::from_static("bytes 100-1000/1000"));
-        assert!(content_range(&h).is_none(), "an end past the total is invalid");
+        h.insert(
+            CONTENT_RANGE,
+            HeaderValue::from_static("bytes 100-1000/1000"),
+        );
+        assert!(
+            content_range(&h).is_none(),
+            "an end past the total is invalid"
+        );
     }
 
     #[test]
     fn versions_differ_when_any_validator_differs() {
-        let v = |etag: &str, len| Validators { etag: Some(etag.into()), last_modified: None, length: Some(len) };
+        let v = |etag: &str, len| Validators {
+            etag: Some(etag.into()),
+            last_modified: None,
+            length: Some(len),
+        };
         assert!(same_version(&v("\"a\"", 10), &v("\"a\"", 10), Some(10)));
         assert!(!same_version(&v("\"a\"", 10), &v("\"b\"", 10), Some(10)));
         assert!(!same_version(&v("\"a\"", 10), &v("\"a\"", 10), Some(11)));
@@ -450,7 +632,16 @@ mod tests {
 
     #[test]
     fn ranges_to_eof_use_the_remote_length() {
-        let ranges = [ByteRange { offset: 10, length: Some(5) }, ByteRange { offset: 90, length: None }];
+        let ranges = [
+            ByteRange {
+                offset: 10,
+                length: Some(5),
+            },
+            ByteRange {
+                offset: 90,
+                length: None,
+            },
+        ];
         assert_eq!(sum_ranges(&ranges, 100), Some(15));
         assert_eq!(sum_ranges(&ranges, 50), None);
     }

@@ -5,11 +5,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 
 use crate::error::{ErrorCode, ErrorContext};
-use crate::job::{AuthScheme, AuthTarget, Credentials, ProxySettings, RedirectMode, RedirectPolicy};
+use crate::job::{
+    AuthScheme, AuthTarget, Credentials, ProxySettings, RedirectMode, RedirectPolicy,
+};
 use crate::policy::Config;
 
 /// Most redirects followed for one request.
@@ -33,12 +37,28 @@ pub struct Failure {
 impl Failure {
     /// A failure needing the user (ERROR).
     pub fn fatal(code: ErrorCode, context: ErrorContext, description: impl Into<String>) -> Self {
-        Failure { code, context, description: description.into(), transient: false, retry_after: None }
+        Failure {
+            code,
+            context,
+            description: description.into(),
+            transient: false,
+            retry_after: None,
+        }
     }
 
     /// A failure retried by itself (TRANSIENT_ERROR).
-    pub fn transient(code: ErrorCode, context: ErrorContext, description: impl Into<String>) -> Self {
-        Failure { code, context, description: description.into(), transient: true, retry_after: None }
+    pub fn transient(
+        code: ErrorCode,
+        context: ErrorContext,
+        description: impl Into<String>,
+    ) -> Self {
+        Failure {
+            code,
+            context,
+            description: description.into(),
+            transient: true,
+            retry_after: None,
+        }
     }
 
     /// A local file failure (always fatal: the user has to free space or fix permissions).
@@ -63,7 +83,9 @@ impl Failure {
         Failure {
             code: ErrorCode::http(code),
             context,
-            description: format!("the server answered HTTP {code} {reason}").trim_end().to_owned(),
+            description: format!("the server answered HTTP {code} {reason}")
+                .trim_end()
+                .to_owned(),
             transient,
             retry_after: retry_after(headers),
         }
@@ -82,7 +104,11 @@ impl Failure {
             );
         }
         if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
-            return Failure::transient(ErrorCode::ERROR_WINHTTP_NAME_NOT_RESOLVED, transport, chain);
+            return Failure::transient(
+                ErrorCode::ERROR_WINHTTP_NAME_NOT_RESOLVED,
+                transport,
+                chain,
+            );
         }
         if error.is_timeout() {
             return Failure::transient(ErrorCode::ERROR_WINHTTP_TIMEOUT, transport, chain);
@@ -112,7 +138,10 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         return Some(Duration::from_secs(seconds));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// The engine's HTTP clients: one per distinct proxy setup, created on first use and shared by
@@ -141,11 +170,18 @@ impl Clients {
     }
 
     /// The client for a job's proxy settings and proxy credentials.
-    pub fn client(&self, proxy: &ProxySettings, credentials: &[Credentials]) -> Result<Client, Failure> {
+    pub fn client(
+        &self,
+        proxy: &ProxySettings,
+        credentials: &[Credentials],
+    ) -> Result<Client, Failure> {
         let proxy_login = credentials
             .iter()
             .find(|c| c.target == AuthTarget::Proxy && c.scheme == AuthScheme::Basic);
-        let key = format!("{proxy:?}|{:?}", proxy_login.map(|c| (&c.user_name, &c.password)));
+        let key = format!(
+            "{proxy:?}|{:?}",
+            proxy_login.map(|c| (&c.user_name, &c.password))
+        );
         let mut cache = self.by_proxy.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(client) = cache.get(&key) {
             return Ok(client.clone());
@@ -164,7 +200,11 @@ impl Clients {
             ProxySettings::NoProxy => builder.no_proxy(),
             ProxySettings::Override { proxy: url, bypass } => {
                 let invalid = |why: String| {
-                    Failure::fatal(ErrorCode::BG_E_INVALID_PROXY_INFO, ErrorContext::GeneralTransport, why)
+                    Failure::fatal(
+                        ErrorCode::BG_E_INVALID_PROXY_INFO,
+                        ErrorContext::GeneralTransport,
+                        why,
+                    )
                 };
                 let mut proxy = reqwest::Proxy::all(url.as_str())
                     .map_err(|e| invalid(format!("the proxy {url} is not valid: {e}")))?
@@ -176,7 +216,11 @@ impl Clients {
             }
         };
         let client = builder.build().map_err(|e| {
-            Failure::fatal(ErrorCode::E_FAIL, ErrorContext::GeneralTransport, format!("cannot set up HTTP: {e}"))
+            Failure::fatal(
+                ErrorCode::E_FAIL,
+                ErrorContext::GeneralTransport,
+                format!("cannot set up HTTP: {e}"),
+            )
         })?;
         cache.insert(key, client.clone());
         Ok(client)
@@ -211,18 +255,26 @@ pub async fn send(plan: &RequestPlan<'_>, url: &url::Url) -> Result<Answer, Send
     let mut current = url.clone();
     let mut seen = vec![current.clone()];
     for _ in 0..=MAX_REDIRECTS {
-        let same_host = current.host_str() == url.host_str() && current.port_or_known_default() == url.port_or_known_default();
-        let response = request(plan, &current, None).await.map_err(SendError::Failed)?;
+        let same_host = current.host_str() == url.host_str()
+            && current.port_or_known_default() == url.port_or_known_default();
+        let response = request(plan, &current, None)
+            .await
+            .map_err(SendError::Failed)?;
         let response = if response.status() == StatusCode::UNAUTHORIZED && same_host {
             match authorization(plan, &current, response.headers()) {
-                Some(value) => request(plan, &current, Some(value)).await.map_err(SendError::Failed)?,
+                Some(value) => request(plan, &current, Some(value))
+                    .await
+                    .map_err(SendError::Failed)?,
                 None => response,
             }
         } else {
             response
         };
         if !response.status().is_redirection() || response.status() == StatusCode::NOT_MODIFIED {
-            return Ok(Answer { response, final_url: current });
+            return Ok(Answer {
+                response,
+                final_url: current,
+            });
         }
         let Some(target) = response
             .headers()
@@ -230,14 +282,19 @@ pub async fn send(plan: &RequestPlan<'_>, url: &url::Url) -> Result<Answer, Send
             .and_then(|v| v.to_str().ok())
             .and_then(|location| current.join(location).ok())
         else {
-            return Ok(Answer { response, final_url: current });
+            return Ok(Answer {
+                response,
+                final_url: current,
+            });
         };
         if plan.redirect.mode == RedirectMode::Disallow {
             return Err(SendError::RedirectRefused {
                 failure: Failure::fatal(
                     ErrorCode::http(response.status().as_u16()),
                     ErrorContext::RemoteFile,
-                    format!("the server redirected to {target}, and this job does not allow redirects"),
+                    format!(
+                        "the server redirected to {target}, and this job does not allow redirects"
+                    ),
                 ),
                 target,
             });
@@ -249,7 +306,10 @@ pub async fn send(plan: &RequestPlan<'_>, url: &url::Url) -> Result<Answer, Send
                 format!("the server redirected to an unsupported address {target}"),
             )));
         }
-        if current.scheme() == "https" && target.scheme() == "http" && !plan.redirect.allow_https_to_http {
+        if current.scheme() == "https"
+            && target.scheme() == "http"
+            && !plan.redirect.allow_https_to_http
+        {
             return Err(SendError::Failed(Failure::fatal(
                 ErrorCode::ERROR_WINHTTP_REDIRECT_FAILED,
                 ErrorContext::RemoteFile,
@@ -286,8 +346,15 @@ pub enum SendError {
     },
 }
 
-async fn request(plan: &RequestPlan<'_>, url: &url::Url, auth: Option<HeaderValue>) -> Result<Response, Failure> {
-    let mut builder: RequestBuilder = plan.client.request(plan.method.clone(), url.clone()).headers(plan.headers.clone());
+async fn request(
+    plan: &RequestPlan<'_>,
+    url: &url::Url,
+    auth: Option<HeaderValue>,
+) -> Result<Response, Failure> {
+    let mut builder: RequestBuilder = plan
+        .client
+        .request(plan.method.clone(), url.clone())
+        .headers(plan.headers.clone());
     if let Some(value) = auth {
         builder = builder.header(AUTHORIZATION, value);
     }
@@ -295,8 +362,16 @@ async fn request(plan: &RequestPlan<'_>, url: &url::Url, auth: Option<HeaderValu
 }
 
 /// The Authorization header answering a 401 challenge, if the job has matching credentials.
-fn authorization(plan: &RequestPlan<'_>, url: &url::Url, headers: &HeaderMap) -> Option<HeaderValue> {
-    let server = |scheme| plan.credentials.iter().find(|c| c.target == AuthTarget::Server && c.scheme == scheme);
+fn authorization(
+    plan: &RequestPlan<'_>,
+    url: &url::Url,
+    headers: &HeaderMap,
+) -> Option<HeaderValue> {
+    let server = |scheme| {
+        plan.credentials
+            .iter()
+            .find(|c| c.target == AuthTarget::Server && c.scheme == scheme)
+    };
     for challenge in headers.get_all(WWW_AUTHENTICATE) {
         let text = challenge.to_str().ok()?;
         let lower = text.to_ascii_lowercase();
@@ -307,14 +382,19 @@ fn authorization(plan: &RequestPlan<'_>, url: &url::Url, headers: &HeaderMap) ->
                     Some(query) => format!("{}?{query}", url.path()),
                     None => url.path().to_owned(),
                 };
-                let mut context = digest_auth::AuthContext::new(login.user_name.as_str(), login.password.as_str(), path);
+                let mut context = digest_auth::AuthContext::new(
+                    login.user_name.as_str(),
+                    login.password.as_str(),
+                    path,
+                );
                 context.method = digest_auth::HttpMethod::from(plan.method.as_str());
                 let answer = prompt.respond(&context).ok()?;
                 return HeaderValue::from_str(&answer.to_header_string()).ok();
             }
         } else if lower.starts_with("basic") {
             if let Some(login) = server(AuthScheme::Basic) {
-                let token = base64_encode(format!("{}:{}", login.user_name, login.password).as_bytes());
+                let token =
+                    base64_encode(format!("{}:{}", login.user_name, login.password).as_bytes());
                 return HeaderValue::from_str(&format!("Basic {token}")).ok();
             }
         }
@@ -347,7 +427,10 @@ mod tests {
 
     #[test]
     fn base64_matches_the_rfc_examples() {
-        assert_eq!(base64_encode(b"Aladdin:open sesame"), "QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            base64_encode(b"Aladdin:open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
         assert_eq!(base64_encode(b"f"), "Zg==");
         assert_eq!(base64_encode(b"fo"), "Zm8=");
         assert_eq!(base64_encode(b"foo"), "Zm9v");
@@ -356,7 +439,14 @@ mod tests {
     #[test]
     fn http_statuses_are_classified_as_the_spec_says() {
         let h = HeaderMap::new();
-        let transient = |code: u16| Failure::http_status(StatusCode::from_u16(code).unwrap(), &h, ErrorContext::RemoteFile).transient;
+        let transient = |code: u16| {
+            Failure::http_status(
+                StatusCode::from_u16(code).unwrap(),
+                &h,
+                ErrorContext::RemoteFile,
+            )
+            .transient
+        };
         assert!(!transient(404));
         assert!(!transient(410));
         assert!(!transient(401));
@@ -369,7 +459,12 @@ mod tests {
         assert!(!transient(505));
         assert!(!transient(301));
         assert!(transient(308));
-        assert_eq!(Failure::http_status(StatusCode::NOT_FOUND, &h, ErrorContext::RemoteFile).code.0, 0x8019_0194);
+        assert_eq!(
+            Failure::http_status(StatusCode::NOT_FOUND, &h, ErrorContext::RemoteFile)
+                .code
+                .0,
+            0x8019_0194
+        );
     }
 
     #[test]

@@ -101,7 +101,13 @@ pub enum NextStep {
 
 /// Runs a job's files one after another until they are all transferred, a failure stops the
 /// job, or `cancel` fires.
-pub async fn run_job(inner: Arc<Inner>, id: JobId, run_id: u64, cancel: CancellationToken, live: Arc<LiveProgress>) {
+pub async fn run_job(
+    inner: Arc<Inner>,
+    id: JobId,
+    run_id: u64,
+    cancel: CancellationToken,
+    live: Arc<LiveProgress>,
+) {
     let span = tracing::info_span!("job", %id, run = run_id);
     async move {
         tracing::debug!("transfer started");
@@ -147,8 +153,16 @@ pub async fn run_job(inner: Arc<Inner>, id: JobId, run_id: u64, cancel: Cancella
     .await
 }
 
-async fn transfer_file(inner: &Inner, task: &FileTask, report: &Reporter<'_>, cancel: &CancellationToken) -> Result<FileDone, Stop> {
-    let client = inner.http.client(&task.settings.proxy, &task.secrets.credentials).map_err(Stop::Failed)?;
+async fn transfer_file(
+    inner: &Inner,
+    task: &FileTask,
+    report: &Reporter<'_>,
+    cancel: &CancellationToken,
+) -> Result<FileDone, Stop> {
+    let client = inner
+        .http
+        .client(&task.settings.proxy, &task.secrets.credentials)
+        .map_err(Stop::Failed)?;
     let headers = custom_headers(&task.secrets.headers)?;
     let plan = RequestPlan {
         client: &client,
@@ -173,7 +187,11 @@ fn custom_headers(pairs: &[(String, String)]) -> Result<HeaderMap, Stop> {
     let mut headers = HeaderMap::new();
     for (name, value) in pairs {
         let invalid = || {
-            Stop::Failed(Failure::fatal(ErrorCode::E_INVALIDARG, ErrorContext::GeneralTransport, format!("the custom header {name} is not valid")))
+            Stop::Failed(Failure::fatal(
+                ErrorCode::E_INVALIDARG,
+                ErrorContext::GeneralTransport,
+                format!("the custom header {name} is not valid"),
+            ))
         };
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
         let value = HeaderValue::from_str(value).map_err(|_| invalid())?;
@@ -185,7 +203,11 @@ fn custom_headers(pairs: &[(String, String)]) -> Result<HeaderMap, Stop> {
 /// Parses a stored URL (validated when it was set).
 pub fn parse_url(text: &str) -> Result<url::Url, Stop> {
     url::Url::parse(text).map_err(|e| {
-        Stop::Failed(Failure::fatal(ErrorCode::E_INVALIDARG, ErrorContext::RemoteFile, format!("the URL {text} is not valid: {e}")))
+        Stop::Failed(Failure::fatal(
+            ErrorCode::E_INVALIDARG,
+            ErrorContext::RemoteFile,
+            format!("the URL {text} is not valid: {e}"),
+        ))
     })
 }
 
@@ -203,11 +225,13 @@ impl RunReport for Reporter<'_> {
 
     fn file_started(&self, index: usize, start: &FileStart) -> Result<(), Failure> {
         self.live.set(index, start.offset);
-        self.inner.report_file_started(self.id, self.run_id, index, start)
+        self.inner
+            .report_file_started(self.id, self.run_id, index, start)
     }
 
     fn remote_name_changed(&self, index: usize, url: &str) {
-        self.inner.report_remote_name(self.id, self.run_id, index, url);
+        self.inner
+            .report_remote_name(self.id, self.run_id, index, url);
     }
 
     fn bytes(&self, index: usize, bytes: u64) {

@@ -1,0 +1,42 @@
+//! Section H: progress and times.
+
+use ferry_engine::{JobState, JobType};
+
+use crate::harness::TestEngine;
+use crate::servers::{body, Behaviour, TestServer};
+
+#[tokio::test]
+async fn h96_transfer_completion_time_is_stamped_and_creation_time_never_changes() {
+    let server = TestServer::start(Behaviour::full(body(1000, 1))).await;
+    let t = TestEngine::start("h96").await;
+    let id = t.job(&[(&server.url("/f"), "f")]);
+    let created = t.engine.get(id).unwrap().times;
+    assert_eq!(created.transfer_completed, None);
+    t.engine.resume(id).unwrap();
+    let job = t.wait_state(id, JobState::Transferred).await;
+    let done = job
+        .times
+        .transfer_completed
+        .expect("TransferCompletionTime is set");
+    assert!(done >= created.created);
+    assert!(job.times.modified >= done);
+    assert_eq!(job.times.created, created.created);
+}
+
+#[tokio::test]
+async fn h_unknown_sizes_are_reported_as_unknown_never_zero() {
+    let t = TestEngine::start("h-unknown").await;
+    let id = t.engine.create_job("x", JobType::Download).unwrap();
+    t.engine
+        .add_file(
+            id,
+            ferry_engine::FileSpec {
+                remote_url: "http://127.0.0.1:9/f".into(),
+                local_path: t.path("f"),
+            },
+        )
+        .unwrap();
+    let progress = t.engine.get(id).unwrap().progress;
+    assert_eq!(progress.bytes_total, None);
+    assert_eq!((progress.files_total, progress.files_transferred), (1, 0));
+}
