@@ -4,7 +4,7 @@
 // tauri-driver started with FERRY_DATA_DIR (and private XDG folders) in its environment; the
 // app inherits them through WebKitWebDriver. One Ferry per test file.
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -22,6 +22,8 @@ export class Ferry {
   /** Starts tauri-driver for a new Ferry named `name` (used for folders and logs). */
   static async start(name) {
     if (!existsSync(FERRY_APP)) throw new Error(`the app is not built: ${FERRY_APP} is missing`);
+    // Popups left by an earlier test file would show in this one's screenshots.
+    execFileSync("dunstctl", ["close-all"], { stdio: "ignore" });
     const root = mkdtempSync(join(tmpdir(), `ferry-e2e-${name}-`));
     const ferry = new Ferry(name, root);
     await ferry.startDriver();

@@ -2,7 +2,8 @@
 // mouse and the keyboard (ImageMagick, xwininfo and xdotool on the Xvfb display).
 
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { ARTIFACTS_DIR, SCREENSHOTS_DIR } from "./env.mjs";
@@ -19,6 +20,24 @@ export function screenshot(name) {
   return path;
 }
 
+/**
+ * Captures the screen once what the page changed has reached it: the X display is painted a
+ * few frames after the DOM changes, so this waits until two captures in a row are the same
+ * (or gives the last of a bounded number of tries, e.g. while a speed figure keeps moving).
+ */
+export async function screenshotWhenStill(name, { tries = 20, everyMs = 250 } = {}) {
+  let previous;
+  let path;
+  for (let i = 0; i < tries; i++) {
+    path = screenshot(name);
+    const digest = createHash("sha256").update(readFileSync(path)).digest("hex");
+    if (digest === previous) break;
+    previous = digest;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return path;
+}
+
 /** Copies a screenshot the README shows into tests/e2e/screenshots/. */
 export function keepScreenshot(path, name) {
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
@@ -26,12 +45,12 @@ export function keepScreenshot(path, name) {
 }
 
 /**
- * Windows in `xwininfo -tree` output under `windowId` (default: the root), as
- * { id, name, width, height, x, y } with absolute x/y.
+ * Windows below `windowId` (default: the root) as { id, name, width, height, x, y } with
+ * absolute x/y: all of them, or with `childrenOnly` just the direct children.
  */
-export function windowTree(windowId = "root") {
+export function windowTree(windowId = "root", { childrenOnly = false } = {}) {
   const target = windowId === "root" ? ["-root"] : ["-id", windowId];
-  const lines = run("xwininfo", [...target, "-tree"]).split("\n");
+  const lines = run("xwininfo", [...target, childrenOnly ? "-children" : "-tree"]).split("\n");
   const pattern = /^\s+(0x[0-9a-f]+) (.*?): .*?\s(\d+)x(\d+)[+-]-?\d+[+-]-?\d+\s+\+?(-?\d+)\+?(-?\d+)$/;
   return lines.flatMap((line) => {
     const match = pattern.exec(line);
@@ -70,13 +89,16 @@ export function trayPanel() {
 }
 
 /**
- * The icons docked in the tray: windows inside trayer's panel big enough to be an icon
- * (trayer's own bookkeeping windows are 1x1).
+ * The icons docked in the tray: trayer's sockets, the panel's children big enough to hold an
+ * icon (its own bookkeeping windows are 1 pixel wide). Each has `owner`: the names of the
+ * windows embedded in it (the docked client's, e.g. '"ferry"').
  */
 export function trayIcons() {
   const panel = trayPanel();
   if (!panel) return [];
-  return windowTree(panel.id).filter((w) => w.width >= 8 && w.height >= 8);
+  return windowTree(panel.id, { childrenOnly: true })
+    .filter((w) => w.width >= 8 && w.height >= 8)
+    .map((socket) => ({ ...socket, owner: windowTree(socket.id).map((w) => w.name) }));
 }
 
 /** Clicks mouse `button` (1 left, 3 right) at the centre of `window`. */

@@ -1,5 +1,9 @@
 // Waiting for something a person would see, with a generous bound instead of a fixed sleep.
 
+import { screenshot } from "./desktop.mjs";
+
+let failures = 0;
+
 /** How long a wait may take before the test fails: long enough for a slow CI machine. */
 export const PATIENCE_MS = Number(process.env.FERRY_E2E_PATIENCE_MS ?? 60_000);
 
@@ -20,7 +24,8 @@ export async function waitFor(description, probe, { timeoutMs = PATIENCE_MS, eve
     }
     if (Date.now() >= deadline) {
       const why = lastError ? ` (last error: ${lastError.message})` : "";
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${why}`);
+      const shot = screenOnTimeout();
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${why}${shot}`);
     }
     await sleep(everyMs);
   }
@@ -28,4 +33,15 @@ export async function waitFor(description, probe, { timeoutMs = PATIENCE_MS, eve
 
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A screenshot of what the screen showed when a wait gave up, named in the error message. */
+function screenOnTimeout() {
+  if (!process.env.DISPLAY) return "";
+  try {
+    failures += 1;
+    return `; screen: ${screenshot(`timeout-${process.pid}-${failures}`)}`;
+  } catch {
+    return "";
+  }
 }

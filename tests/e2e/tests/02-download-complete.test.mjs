@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { Ferry } from "../lib/app.mjs";
-import { keepScreenshot, screenshot } from "../lib/desktop.mjs";
+import { keepScreenshot, screenshotWhenStill } from "../lib/desktop.mjs";
 import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
 import {
   addDownload,
@@ -50,7 +50,7 @@ test("a download shows its progress, reaches TRANSFERRED and Complete keeps the 
     return now > 0 && now < max ? { now, max } : undefined;
   });
   assert.ok(shown.now < shown.max, "a job half-way is not shown as finished");
-  keepScreenshot(screenshot("main-window"), "main-window");
+  keepScreenshot(await screenshotWhenStill("main-window"), "main-window");
 
   server.release("/files/sample.bin");
   await waitForState(session, jobId, "TRANSFERRED");

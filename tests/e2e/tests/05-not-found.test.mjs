@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { Ferry } from "../lib/app.mjs";
-import { keepScreenshot, screenshot } from "../lib/desktop.mjs";
+import { keepScreenshot, screenshotWhenStill } from "../lib/desktop.mjs";
 import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
 import {
   addDownload,
@@ -44,7 +44,7 @@ test("a 404 prompts for another URL, and the corrected job finishes", async () =
   await waitForState(session, jobId, "ERROR");
   const prompt = await openErrorPrompt(session, jobId);
   assert.equal(await promptCode(prompt), httpErrorCode(404));
-  keepScreenshot(screenshot("error-prompt"), "error-prompt");
+  keepScreenshot(await screenshotWhenStill("error-prompt"), "error-prompt");
 
   const urlField = await prompt.find(byTestId("error-prompt-url"));
   await fill(session, urlField, rightUrl);

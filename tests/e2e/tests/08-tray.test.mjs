@@ -5,7 +5,14 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { Ferry } from "../lib/app.mjs";
-import { clickCentre, keepScreenshot, pressKeys, screenshot, trayIcons, viewableTopLevels } from "../lib/desktop.mjs";
+import {
+  clickCentre,
+  keepScreenshot,
+  pressKeys,
+  screenshotWhenStill,
+  trayIcons,
+  viewableTopLevels,
+} from "../lib/desktop.mjs";
 import { TestServer, randomFile } from "../lib/servers.mjs";
 import { addDownload, jobRows, waitForState } from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
@@ -31,6 +38,7 @@ test("the tray shows Ferry's icon", async () => {
     return found.length > 0 ? found : undefined;
   });
   assert.equal(icons.length, 1, "one icon: Ferry's");
+  assert.ok(icons[0].owner.includes('"ferry"'), `the docked window is Ferry's: ${icons[0].owner}`);
 });
 
 test("Pause all in the tray menu suspends every job", async () => {
@@ -46,7 +54,7 @@ test("Pause all in the tray menu suspends every job", async () => {
   const before = new Set(viewableTopLevels());
   clickCentre(icon);
   await waitFor("the tray menu to open", () => viewableTopLevels().some((id) => !before.has(id)));
-  keepScreenshot(screenshot("tray"), "tray");
+  keepScreenshot(await screenshotWhenStill("tray"), "tray");
 
   // The menu reads: Show Ferry, Pause all, Resume all, Quit.
   pressKeys("Down", "Down", "Return");
