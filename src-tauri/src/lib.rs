@@ -63,6 +63,12 @@ impl Shell {
         let engine = tauri::async_runtime::block_on(Engine::start(config, data_dir))?;
         Ok(Shell { engine, settings })
     }
+
+    /// Hands the engine and the settings to the app, for the commands to use.
+    pub fn manage<R: Runtime>(self, app: &impl Manager<R>) {
+        app.manage(self.engine);
+        app.manage(self.settings);
+    }
 }
 
 /// Where Ferry keeps its jobs, settings and log: `$FERRY_DATA_DIR` when set, else `ferry` in
@@ -81,16 +87,15 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!()
 }
 
-/// Adds Ferry's state, commands and window behaviour to `builder`, for any runtime.
-pub fn builder<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Builder<R> {
+/// Adds Ferry's commands and window behaviour to `builder`, for any runtime. The commands
+/// need a [`Shell`] managed by the app (see [`Shell::manage`]) before the window calls them.
+pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(
             tauri_plugin_autostart::Builder::new()
                 .arg(lifecycle::HIDDEN_FLAG)
                 .build(),
         )
-        .manage(shell.engine)
-        .manage(shell.settings)
         .manage(bridge::Subscriptions::default())
         .on_window_event(lifecycle::keep_running_on_close)
         .invoke_handler(tauri::generate_handler![
@@ -130,22 +135,26 @@ pub fn run() {
         std::process::exit(1);
     }
     logging::init(&data_dir);
-    let shell = match Shell::start(&data_dir) {
-        Ok(shell) => shell,
-        Err(error) => {
-            tracing::error!(code = %error.code, data_dir = %data_dir.display(), "cannot start the engine: {error}");
-            std::process::exit(1);
-        }
-    };
-    let engine = shell.engine.clone();
-    let settings = Arc::clone(&shell.settings);
+    // A second launch hands over to the running instance (which shows its window) and exits
+    // while the app is built, before this instance ever opens the job store.
     let single_instance =
         tauri_plugin_single_instance::init(|app, _args, _cwd| lifecycle::show_main_window(app));
-    let app = builder(tauri::Builder::default().plugin(single_instance), shell)
+    let app = builder(tauri::Builder::default().plugin(single_instance))
         .setup(move |app| {
+            let shell = match Shell::start(&data_dir) {
+                Ok(shell) => shell,
+                Err(error) => {
+                    tracing::error!(code = %error.code, data_dir = %data_dir.display(), "cannot start the engine: {error}");
+                    std::process::exit(1);
+                }
+            };
             let handle = app.handle();
-            tray::install(handle, engine.clone())?;
-            bridge::spawn_notifications(handle.clone(), engine, settings);
+            if let Err(error) = tray::install(handle, shell.engine.clone()) {
+                // Without a tray, a launch of Ferry still brings the hidden window back.
+                tracing::warn!("cannot put Ferry in the system tray: {error}");
+            }
+            bridge::spawn_notifications(handle.clone(), shell.engine.clone(), Arc::clone(&shell.settings));
+            shell.manage(handle);
             tauri::async_runtime::spawn(lifecycle::quit_on_signals(handle.clone()));
             if !std::env::args().any(|arg| arg == lifecycle::HIDDEN_FLAG) {
                 lifecycle::show_main_window(handle);

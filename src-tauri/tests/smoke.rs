@@ -26,9 +26,10 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("a temporary data directory");
         let shell =
             Shell::start(data_dir.path()).expect("the engine starts on an empty data directory");
-        let app = ferry::builder(mock_builder(), shell)
+        let app = ferry::builder(mock_builder())
             .build(ferry::context())
             .expect("the app builds");
+        shell.manage(&app);
         let config = app
             .config()
             .app
