@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from "@testing-library/svelte";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import type { Channel } from "@tauri-apps/api/core";
 import { describe, expect, it } from "vitest";
 import App from "../src/App.svelte";
@@ -42,8 +42,11 @@ describe("live updates", () => {
     await waitFor(() => expect(screen.getByTestId("job-row").dataset.state).toBe("SUSPENDED"));
     expect(screen.getByTestId("status-bar").textContent).toContain("0 transferring");
 
+    await fireEvent.click(screen.getByTestId("job-row"));
+    expect(screen.getByTestId("job-details")).toBeTruthy();
     channel!.onmessage({ kind: "job_removed", id: target.id, state: "CANCELLED" });
     await waitFor(() => expect(screen.queryByTestId("job-row")).toBeNull());
+    expect(screen.queryByTestId("job-details"), "the details of a removed job close").toBeNull();
 
     expect(names(sent)).toEqual(["subscribe_jobs", "get_settings"]);
   });

@@ -119,6 +119,7 @@ export class AppState {
         this.jobs.push(event);
         if (event.kind === "job_removed" || event.kind === "job_auto_cancelled") {
           this.historyVersion += 1;
+          this.forget(event.id);
         }
         if (event.kind === "job_auto_cancelled") {
           this.notify({
@@ -139,6 +140,19 @@ export class AppState {
       applyTheme(this.settings.theme);
     } catch (reason) {
       this.report("Settings could not be read", reason);
+    }
+  }
+
+  /** Drops what the window held about a job that left the queue. */
+  private forget(id: JobId): void {
+    if (this.selectedId === id) {
+      this.selectedId = null;
+      this.detailsOpen = false;
+    }
+    if (id in this.renameFailures) {
+      const failures = { ...this.renameFailures };
+      delete failures[id];
+      this.renameFailures = failures;
     }
   }
 
