@@ -36,6 +36,8 @@ export type Confirmation = {
   /** Named lists of files, e.g. "Kept" and "Discarded". */
   lists: Array<{ label: string; items: string[] }>;
   confirmLabel: string;
+  /** The button that answers "no". */
+  dismissLabel: string;
   danger: boolean;
   run: () => Promise<void>;
 };
@@ -222,6 +224,7 @@ export class AppState {
         { label: "Discarded", items: plan.discarded.map((f) => f.local_path) },
       ],
       confirmLabel: "Complete",
+      dismissLabel: "Not now",
       danger: plan.discarded.length > 0,
       run: () => this.complete(job.id, name),
     };
@@ -253,6 +256,7 @@ export class AppState {
         : "The transfer stops and its temporary files will be deleted, including files that finished but were not completed. Nothing is kept.",
       lists: [],
       confirmLabel: "Cancel job",
+      dismissLabel: "Keep job",
       danger: true,
       run: () => this.cancel(job.id, name),
     };
