@@ -55,8 +55,10 @@ deps-apt:
 	apt-get update && apt-get install -y $$missing
 
 deps-toolchain:
-	@command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain (rustup.rs)"; exit 1; }
-	@command -v node >/dev/null && command -v npm >/dev/null || { echo "node/npm not found: install Node.js 20 or newer"; exit 1; }
+	@command -v cargo >/dev/null || \
+		{ echo "cargo not found: install a Rust toolchain (rustup.rs)"; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		{ echo "node/npm not found: install Node.js 20 or newer"; exit 1; }
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || \
 		{ echo "Node.js 20 or newer is required (found $$(node --version))"; exit 1; }
 
@@ -74,7 +76,8 @@ deps-tauri-driver:
 bindings:
 	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && \
 	TS_RS_EXPORT_DIR=$$fresh cargo test -q -p ferry-engine --features ts export_bindings && \
-	$(if $(SHELL_HAS_TS),TS_RS_EXPORT_DIR=$$fresh cargo test -q -p ferry --features ts export_bindings &&) \
+	$(if $(SHELL_HAS_TS),TS_RS_EXPORT_DIR=$$fresh \
+		cargo test -q -p ferry --features ts export_bindings &&) \
 	mkdir -p $(BINDINGS_DIR) && \
 	find $(BINDINGS_DIR) -mindepth 1 -delete && \
 	cp -R "$$fresh"/. $(BINDINGS_DIR)/

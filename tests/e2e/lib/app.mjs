@@ -5,7 +5,16 @@
 // app inherits them through WebKitWebDriver. One Ferry per test file.
 
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +35,12 @@ export class Ferry {
     execFileSync("dunstctl", ["close-all"], { stdio: "ignore" });
     const root = mkdtempSync(join(tmpdir(), `ferry-e2e-${name}-`));
     const ferry = new Ferry(name, root);
-    await ferry.startDriver();
+    try {
+      await ferry.startDriver();
+    } catch (error) {
+      await ferry.stop();
+      throw error;
+    }
     return ferry;
   }
 
@@ -41,6 +55,7 @@ export class Ferry {
     mkdirSync(this.downloads);
     this.session = null;
     this.pid = null;
+    this.driver = null;
   }
 
   async startDriver() {
@@ -49,7 +64,8 @@ export class Ferry {
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     const log = openSync(join(ARTIFACTS_DIR, `${this.name}.log`), "a");
     const xdg = (folder) => join(this.root, folder);
-    this.driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    const ports = ["--port", String(port), "--native-port", String(nativePort)];
+    this.driver = spawn("tauri-driver", ports, {
       env: {
         ...process.env,
         FERRY_DATA_DIR: this.dataDir,
@@ -59,13 +75,15 @@ export class Ferry {
       },
       stdio: ["ignore", log, log],
     });
+    closeSync(log); // the driver holds its own copy
     await waitFor("tauri-driver to answer /status", () => isReady(this.driverUrl));
   }
 
   /** Launches the app in a new WebDriver session and waits until its window shows the UI. */
   async open() {
     this.session = await newSession(this.driverUrl, FERRY_APP);
-    this.pid = (await waitFor("the ferry process", () => findDescendant(this.driver.pid, "ferry"))).pid;
+    const app = await waitFor("the ferry process", () => findDescendant(this.driver.pid, "ferry"));
+    this.pid = app.pid;
     await waitFor("the job list UI", () => this.session.find('[data-testid="add-job-button"]'));
     return this.session;
   }
@@ -89,9 +107,11 @@ export class Ferry {
     try {
       await this.quit();
     } finally {
-      const tree = processTree(this.driver.pid).map((p) => p.pid);
-      signalAll([this.driver.pid], "SIGTERM");
-      await stopProcesses(tree);
+      if (this.driver) {
+        const tree = processTree(this.driver.pid).map((p) => p.pid);
+        signalAll([this.driver.pid], "SIGTERM");
+        await stopProcesses(tree);
+      }
       rmSync(this.root, { recursive: true, force: true });
     }
   }
@@ -117,7 +137,8 @@ async function stopProcesses(pids) {
   const remaining = () => pids.filter(isAlive);
   for (const signal of ["SIGTERM", "SIGKILL"]) {
     try {
-      await waitFor("processes to exit", () => remaining().length === 0, { timeoutMs: EXIT_GRACE_MS });
+      const gone = () => remaining().length === 0;
+      await waitFor("processes to exit", gone, { timeoutMs: EXIT_GRACE_MS });
       return;
     } catch {
       signalAll(remaining(), signal);

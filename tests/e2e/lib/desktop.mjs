@@ -51,7 +51,9 @@ export function keepScreenshot(path, name) {
 export function windowTree(windowId = "root", { childrenOnly = false } = {}) {
   const target = windowId === "root" ? ["-root"] : ["-id", windowId];
   const lines = run("xwininfo", [...target, childrenOnly ? "-children" : "-tree"]).split("\n");
-  const pattern = /^\s+(0x[0-9a-f]+) (.*?): .*?\s(\d+)x(\d+)[+-]-?\d+[+-]-?\d+\s+\+?(-?\d+)\+?(-?\d+)$/;
+  // e.g. `     0x400003 "panel": ("panel" "trayer")  120x32+1160+0  +1160+0`
+  const pattern =
+    /^\s+(0x[0-9a-f]+) (.*?): .*?\s(\d+)x(\d+)[+-]-?\d+[+-]-?\d+\s+\+?(-?\d+)\+?(-?\d+)$/;
   return lines.flatMap((line) => {
     const match = pattern.exec(line);
     if (!match) return [];
@@ -73,7 +75,8 @@ export function isViewable(windowId) {
 export function windowsOf(pid) {
   let ids;
   try {
-    ids = run("xdotool", ["search", "--onlyvisible", "--pid", String(pid)]).split(/\s+/).filter(Boolean);
+    const found = run("xdotool", ["search", "--onlyvisible", "--pid", String(pid)]);
+    ids = found.split(/\s+/).filter(Boolean);
   } catch {
     return []; // xdotool exits 1 when nothing matches
   }

@@ -105,7 +105,9 @@ export async function clickRowButton(session, jobId, testId) {
 
 /** Clicks the confirmation dialog's confirm button once it shows. */
 export async function confirm(session) {
-  const button = await waitFor("the confirmation dialog", () => session.find(byTestId("confirm-button")));
+  const button = await waitFor("the confirmation dialog", () =>
+    session.find(byTestId("confirm-button")),
+  );
   await button.click();
 }
 

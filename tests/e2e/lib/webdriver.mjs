@@ -23,7 +23,8 @@ async function call(baseUrl, method, path, body) {
   const payload = text ? JSON.parse(text) : {};
   if (!response.ok) {
     const value = payload.value ?? {};
-    throw new WebDriverError(response.status, value.error ?? "unknown error", value.message ?? text);
+    const error = value.error ?? "unknown error";
+    throw new WebDriverError(response.status, error, value.message ?? text);
   }
   return payload.value;
 }

@@ -7,7 +7,9 @@ import { connect } from "node:net";
 /** Asks the client owning `windowId` (e.g. "0x1e00007") to close that window. */
 export async function requestClose(windowId) {
   const display = /^:(\d+)/.exec(process.env.DISPLAY ?? "")?.[1];
-  if (display === undefined) throw new Error(`DISPLAY is not a local display: ${process.env.DISPLAY}`);
+  if (display === undefined) {
+    throw new Error(`DISPLAY is not a local display: ${process.env.DISPLAY}`);
+  }
   const socket = connect(`/tmp/.X11-unix/X${display}`);
   const replies = replyReader(socket);
   try {

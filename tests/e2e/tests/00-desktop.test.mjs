@@ -34,16 +34,17 @@ test("the system tray is on screen", () => {
 
 test("tauri-driver starts, answers and stops with its native driver", async () => {
   const port = 4600 + Math.floor(Math.random() * 1000);
-  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(port + 1)], {
-    stdio: "ignore",
-  });
+  const ports = ["--port", String(port), "--native-port", String(port + 1)];
+  const driver = spawn("tauri-driver", ports, { stdio: "ignore" });
   try {
     await waitFor("tauri-driver /status", () => isReady(`http://127.0.0.1:${port}`));
     const native = await waitFor("WebKitWebDriver", () =>
       processTree(driver.pid).find((p) => p.name === "WebKitWebDriver"),
     );
     driver.kill("SIGTERM");
-    await waitFor("tauri-driver and WebKitWebDriver to exit", () => !isAlive(driver.pid) && !isAlive(native.pid));
+    await waitFor("tauri-driver and WebKitWebDriver to exit", () =>
+      [driver.pid, native.pid].every((pid) => !isAlive(pid)),
+    );
   } finally {
     signalAll(processTree(driver.pid).map((p) => p.pid), "SIGKILL");
   }

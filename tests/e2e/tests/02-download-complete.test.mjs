@@ -38,7 +38,8 @@ after(async () => {
 test("a download shows its progress, reaches TRANSFERRED and Complete keeps the file", async () => {
   const file = randomFile(8 << 20);
   const url = server.heldFile("/files/sample.bin", file.body);
-  const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name: "Sample download" });
+  const folder = ferry.downloads;
+  const jobId = await addDownload(session, { urls: [url], folder, name: "Sample download" });
 
   // Half the file has been sent and the server holds the rest: the row shows a job under way.
   await server.waitForHold("/files/sample.bin");
@@ -59,7 +60,9 @@ test("a download shows its progress, reaches TRANSFERRED and Complete keeps the 
 
   await clickRowButton(session, jobId, "complete-button");
   await waitForRowGone(session, jobId);
-  const outcome = await waitFor("the Complete outcome", () => session.find(byTestId("complete-outcome")));
+  const outcome = await waitFor("the Complete outcome", () =>
+    session.find(byTestId("complete-outcome")),
+  );
   assert.match(await visibleText(session, outcome), /Sample download/);
 
   assert.deepEqual(readdirSync(ferry.downloads), ["sample.bin"], "only the finished file is left");

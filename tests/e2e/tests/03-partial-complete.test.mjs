@@ -40,7 +40,10 @@ after(async () => {
 test("Complete on a half-finished job keeps the finished file and discards the other", async () => {
   const first = randomFile(1 << 20);
   const second = randomFile(4 << 20);
-  const urls = [server.file("/set/first.bin", first.body), server.heldFile("/set/second.bin", second.body)];
+  const urls = [
+    server.file("/set/first.bin", first.body),
+    server.heldFile("/set/second.bin", second.body),
+  ];
   const jobId = await addDownload(session, { urls, folder: ferry.downloads, name: "Two files" });
 
   // Files go one after another: once the second is being sent, the first is done.
@@ -48,14 +51,18 @@ test("Complete on a half-finished job keeps the finished file and discards the o
   await waitForState(session, jobId, "TRANSFERRING");
 
   await clickRowButton(session, jobId, "complete-button");
-  const kept = await waitFor("the list of kept files", () => session.find(byTestId("confirm-list-kept")));
+  const kept = await waitFor("the list of kept files", () =>
+    session.find(byTestId("confirm-list-kept")),
+  );
   const keptText = await visibleText(session, kept);
   assert.match(keptText, /first\.bin/);
   assert.doesNotMatch(keptText, /second\.bin/);
   await confirm(session);
 
   await waitForRowGone(session, jobId);
-  const outcome = await waitFor("the Complete outcome", () => session.find(byTestId("complete-outcome")));
+  const outcome = await waitFor("the Complete outcome", () =>
+    session.find(byTestId("complete-outcome")),
+  );
   assert.equal(Number(await outcome.attribute("data-code")), BG_S_PARTIAL_COMPLETE);
   assert.deepEqual(readdirSync(ferry.downloads), ["first.bin"], "only the finished file is left");
   assert.equal(sha256(readFileSync(join(ferry.downloads, "first.bin"))), first.sha256);

@@ -27,7 +27,8 @@ after(async () => {
 test("Cancel deletes the temporary files of a transfer under way", async () => {
   const file = randomFile(4 << 20);
   const url = server.heldFile("/big/cancel-me.bin", file.body);
-  const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name: "To be cancelled" });
+  const folder = ferry.downloads;
+  const jobId = await addDownload(session, { urls: [url], folder, name: "To be cancelled" });
 
   await server.waitForHold("/big/cancel-me.bin");
   await waitForState(session, jobId, "TRANSFERRING");
@@ -40,6 +41,8 @@ test("Cancel deletes the temporary files of a transfer under way", async () => {
   await clickRowButton(session, jobId, "cancel-button");
   await confirm(session);
   await waitForRowGone(session, jobId);
-  await waitFor("the destination folder to be empty", () => readdirSync(ferry.downloads).length === 0);
+  await waitFor("the destination folder to be empty", () =>
+    readdirSync(ferry.downloads).length === 0,
+  );
   assert.deepEqual(readdirSync(ferry.downloads), []);
 });

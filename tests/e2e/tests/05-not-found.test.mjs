@@ -39,7 +39,8 @@ test("a 404 prompts for another URL, and the corrected job finishes", async () =
   const file = randomFile(256 << 10);
   const wrongUrl = server.missing("/old/report.pdf");
   const rightUrl = server.file("/new/report.pdf", file.body);
-  const jobId = await addDownload(session, { urls: [wrongUrl], folder: ferry.downloads, name: "Moved report" });
+  const folder = ferry.downloads;
+  const jobId = await addDownload(session, { urls: [wrongUrl], folder, name: "Moved report" });
 
   await waitForState(session, jobId, "ERROR");
   const prompt = await openErrorPrompt(session, jobId);

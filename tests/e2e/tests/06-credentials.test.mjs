@@ -37,7 +37,8 @@ after(async () => {
 test("a 401 prompts for credentials, and with them the job finishes", async () => {
   const file = randomFile(256 << 10);
   const url = server.protectedFile("/private/payroll.csv", file.body, "alice", "s3cret word");
-  const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name: "Payroll" });
+  const folder = ferry.downloads;
+  const jobId = await addDownload(session, { urls: [url], folder, name: "Payroll" });
 
   await waitForState(session, jobId, "ERROR");
   const prompt = await openErrorPrompt(session, jobId);
@@ -48,7 +49,9 @@ test("a 401 prompts for credentials, and with them the job finishes", async () =
   await (await prompt.find(byTestId("credentials-submit"))).click();
 
   await waitForState(session, jobId, "TRANSFERRED");
-  const authorised = server.requests.filter((r) => r.path === "/private/payroll.csv" && r.authorization);
+  const authorised = server.requests.filter(
+    (r) => r.path === "/private/payroll.csv" && r.authorization,
+  );
   assert.ok(authorised.length > 0, "the file was fetched with credentials");
   await clickRowButton(session, jobId, "complete-button");
   await waitForRowGone(session, jobId);

@@ -6,7 +6,14 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { Ferry } from "../lib/app.mjs";
-import { clickCentre, isViewable, pressKeys, trayIcons, viewableTopLevels, windowsOf } from "../lib/desktop.mjs";
+import {
+  clickCentre,
+  isViewable,
+  pressKeys,
+  trayIcons,
+  viewableTopLevels,
+  windowsOf,
+} from "../lib/desktop.mjs";
 import { isAlive } from "../lib/processes.mjs";
 import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
 import { addDownload, clickRowButton, waitForRowGone, waitForState } from "../lib/ui.mjs";
@@ -28,10 +35,11 @@ after(async () => {
   await server?.close();
 });
 
-test("a download finishes while the window is closed, and shows as TRANSFERRED when reopened", async () => {
+test("a download finishes with the window closed and shows TRANSFERRED when reopened", async () => {
   const file = randomFile(4 << 20);
   const url = server.heldFile("/bg/night.iso", file.body);
-  const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name: "Overnight" });
+  const folder = ferry.downloads;
+  const jobId = await addDownload(session, { urls: [url], folder, name: "Overnight" });
   await server.waitForHold("/bg/night.iso");
 
   const [main] = windowsOf(ferry.pid);

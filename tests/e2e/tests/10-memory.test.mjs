@@ -33,10 +33,13 @@ function measure() {
 const mib = (kib) => (kib / 1024).toFixed(1);
 
 function rows(label, processes) {
-  const lines = processes.map((p) => `| ${label} | ${p.name} | ${mib(p.rssKib)} | ${mib(p.pssKib)} |`);
+  const lines = processes.map(
+    (p) => `| ${label} | ${p.name} | ${mib(p.rssKib)} | ${mib(p.pssKib)} |`,
+  );
   const rss = processes.reduce((sum, p) => sum + p.rssKib, 0);
   const pss = processes.reduce((sum, p) => sum + p.pssKib, 0);
-  return [...lines, `| ${label} | **all ${processes.length} processes** | **${mib(rss)}** | **${mib(pss)}** |`];
+  const total = `**all ${processes.length} processes** | **${mib(rss)}** | **${mib(pss)}**`;
+  return [...lines, `| ${label} | ${total} |`];
 }
 
 test("idle memory with the window open and hidden", async () => {
