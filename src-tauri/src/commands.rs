@@ -225,7 +225,7 @@ pub async fn pick_folder<R: Runtime>(
     window: WebviewWindow<R>,
     settings: State<'_, Arc<SettingsFile>>,
 ) -> CommandResult<Option<PathBuf>> {
-    dialogs::pick(window, Pick::Folder, settings.current().default_folder).await
+    Ok(dialogs::pick(&window, Pick::Folder, settings.current().default_folder).await)
 }
 
 /// Native file picker (the file to upload), starting in the default folder; `null` when dismissed.
@@ -234,5 +234,5 @@ pub async fn pick_file<R: Runtime>(
     window: WebviewWindow<R>,
     settings: State<'_, Arc<SettingsFile>>,
 ) -> CommandResult<Option<PathBuf>> {
-    dialogs::pick(window, Pick::File, settings.current().default_folder).await
+    Ok(dialogs::pick(&window, Pick::File, settings.current().default_folder).await)
 }

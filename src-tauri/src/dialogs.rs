@@ -1,13 +1,11 @@
 //! Native file and folder pickers, run from Rust so the window needs no dialog permission.
 //!
-//! GTK dialogs must run on the main (event loop) thread; the command waits for the answer
-//! without blocking the async runtime.
+//! The pickers are asynchronous: the dialog is built and run by the desktop toolkit's own
+//! event loop, and the command awaits the user's answer without blocking any thread.
 
 use std::path::PathBuf;
 
 use tauri::{Runtime, WebviewWindow};
-
-use crate::ipc_error::IpcError;
 
 /// What to pick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,25 +18,16 @@ pub enum Pick {
 
 /// Opens a picker in front of `window`, starting in `start`. `None` when the user dismisses it.
 pub async fn pick<R: Runtime>(
-    window: WebviewWindow<R>,
+    window: &WebviewWindow<R>,
     pick: Pick,
     start: PathBuf,
-) -> Result<Option<PathBuf>, IpcError> {
-    let (answer, picked) = tokio::sync::oneshot::channel();
-    let parent = window.clone();
-    window
-        .run_on_main_thread(move || {
-            let dialog = rfd::FileDialog::new()
-                .set_directory(start)
-                .set_parent(&parent);
-            let path = match pick {
-                Pick::Folder => dialog.set_title("Choose a folder").pick_folder(),
-                Pick::File => dialog.set_title("Choose a file").pick_file(),
-            };
-            let _ = answer.send(path);
-        })
-        .map_err(|error| IpcError::internal(format!("cannot open the picker: {error}")))?;
-    picked
-        .await
-        .map_err(|_| IpcError::internal("the picker closed without an answer"))
+) -> Option<PathBuf> {
+    let dialog = rfd::AsyncFileDialog::new()
+        .set_directory(start)
+        .set_parent(window);
+    let picked = match pick {
+        Pick::Folder => dialog.set_title("Choose a folder").pick_folder().await,
+        Pick::File => dialog.set_title("Choose a file").pick_file().await,
+    };
+    picked.map(|handle| handle.path().to_path_buf())
 }
