@@ -259,3 +259,67 @@ fn the_window_cannot_call_plugin_commands() {
         "refused by the permission check: {error}"
     );
 }
+
+#[test]
+fn saved_policies_reach_the_engine() {
+    let app = TestApp::start();
+    let mut settings = app.invoke("get_settings", json!({})).unwrap();
+    settings["policies"]["MaxJobsPerUser"] = json!(1);
+    app.invoke("set_settings", json!({ "settings": settings }))
+        .unwrap();
+    app.invoke(
+        "create_job",
+        download_request(
+            "First",
+            "http://127.0.0.1:9/1.bin",
+            &app.destination("1.bin"),
+        ),
+    )
+    .unwrap();
+
+    let error = app
+        .invoke(
+            "create_job",
+            download_request(
+                "Second",
+                "http://127.0.0.1:9/2.bin",
+                &app.destination("2.bin"),
+            ),
+        )
+        .unwrap_err();
+
+    assert_eq!(error["name"], "BG_E_TOO_MANY_JOBS_PER_USER", "{error}");
+    assert_eq!(app.jobs().len(), 1);
+}
+
+#[test]
+fn set_local_folder_moves_every_file_not_yet_transferred() {
+    let app = TestApp::start();
+    let mut request = download_request(
+        "Two files",
+        "http://127.0.0.1:9/a.bin",
+        &app.destination("a.bin"),
+    );
+    request["request"]["files"].as_array_mut().unwrap().push(
+        json!({ "remote_url": "http://127.0.0.1:9/b.bin", "local_path": app.destination("b.bin") }),
+    );
+    let job = app.invoke("create_job", request).unwrap();
+    let elsewhere = app.data_dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+
+    app.invoke(
+        "set_local_folder",
+        json!({ "id": job["id"], "folder": elsewhere }),
+    )
+    .unwrap();
+
+    let moved = &app.jobs()[0]["files"];
+    assert_eq!(
+        moved[0]["local_path"],
+        elsewhere.join("a.bin").to_string_lossy().as_ref()
+    );
+    assert_eq!(
+        moved[1]["local_path"],
+        elsewhere.join("b.bin").to_string_lossy().as_ref()
+    );
+}
