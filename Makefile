@@ -31,8 +31,9 @@ header = @printf '\n==> %s\n' '$(1)'
 run: deps ui-build
 	cargo run -p ferry
 
-## Every check CI runs, in order, stopping at the first failure.
-test: deps fmt-check clippy bindings-check rust-test ui-check ui-test ui-build app-build e2e
+## Every check CI runs, in order, stopping at the first failure. The UI is built first: the
+## shell crate embeds ui/dist, so clippy and the Rust tests need it.
+test: deps ui-build fmt-check clippy bindings-check rust-test ui-check ui-test app-build e2e
 	$(call header,All checks passed)
 
 ## Throughput, CPU and memory of the engine against curl and aria2c (writes tests/bench/results.md).
