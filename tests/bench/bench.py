@@ -59,6 +59,7 @@ def main() -> int:
     if "engine" in tools:
         build_engine()
 
+    load_before = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="ferry-bench-", dir=args.workdir))
     try:
         # nginx's worker runs as `nobody` when started by root: let it read the files.
@@ -72,7 +73,7 @@ def main() -> int:
             scenarios = define_scenarios(server.base_url, big, small, list_file, engine, tools,
                                          args.size_mib, args.file_kib)
             results = [run_scenario(s, args.rounds, workdir / "run") for s in scenarios if s.tools]
-            preamble = describe_setup(args.rounds, workdir)
+            preamble = describe_setup(args.rounds, workdir, load_before)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -194,7 +195,7 @@ def run_once(tool: Tool, expected: dict[str, str], scratch: Path) -> Sample:
     return sample
 
 
-def describe_setup(rounds: int, workdir: Path) -> list[str]:
+def describe_setup(rounds: int, workdir: Path, load_before: float) -> list[str]:
     nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
     curl = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout
     aria2 = subprocess.run(["aria2c", "--version"], capture_output=True, text=True).stdout
@@ -206,7 +207,8 @@ def describe_setup(rounds: int, workdir: Path) -> list[str]:
         f"{os.cpu_count()} CPU cores, Linux {platform.release()}; "
         f"{curl.split()[0]} {curl.split()[1]}, {aria2.splitlines()[0].replace(' version', '')}.",
         "Wall and CPU (user + system) time and peak RSS are GNU time's figures for the tool's "
-        "process. Re-run with `make bench`.",
+        f"process. 1-minute load average when the run started: {load_before:.1f} (other work on "
+        "the machine slows every tool alike, but widens the spread). Re-run with `make bench`.",
     ]
 
 
