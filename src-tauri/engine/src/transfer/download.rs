@@ -9,18 +9,15 @@ use reqwest::header::{
     HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
 };
 use reqwest::{Method, Response, StatusCode};
-use tokio::fs::{File, OpenOptions};
-use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio_util::sync::CancellationToken;
 
 use super::http::{self, Answer, Failure, RequestPlan, SendError};
+use super::temp_file::TempFile;
 use super::{FileStart, RunReport, Stop};
 use crate::error::{ErrorCode, ErrorContext};
 use crate::job::{ByteRange, UnixMillis};
 use crate::record::{FileRecord, Validators};
 
-/// Size of the write buffer in front of the temporary file.
-const WRITE_BUFFER: usize = 1 << 20;
 /// Longest time received bytes wait in the buffer: a crash loses at most this much of a slow
 /// transfer, and a restart resumes from what reached the file.
 const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
@@ -397,7 +394,7 @@ impl Download<'_> {
     async fn pump_from(
         &self,
         response: Response,
-        file: &mut BufWriter<File>,
+        file: &mut TempFile,
         start: u64,
         expected: Option<u64>,
     ) -> Result<u64, Stop> {
@@ -423,10 +420,11 @@ impl Download<'_> {
                             "the server sent more bytes than it announced",
                         ));
                     }
-                    file.write_all(&bytes).await.map_err(|e| {
+                    let size = bytes.len() as u64;
+                    file.write(bytes).await.map_err(|e| {
                         Stop::Failed(Failure::local("cannot write the temporary file", &e))
                     })?;
-                    written += bytes.len() as u64;
+                    written += size;
                     if flushed_at.elapsed() >= FLUSH_EVERY {
                         flush(file).await?;
                         flushed_at = tokio::time::Instant::now();
@@ -476,38 +474,24 @@ async fn existing_length(path: &Path) -> u64 {
 }
 
 /// Opens the temporary file for writing at `offset`, cutting anything after it.
-async fn open_at(path: &Path, offset: u64) -> Result<BufWriter<File>, Stop> {
-    let open_error = |e: std::io::Error| {
+async fn open_at(path: &Path, offset: u64) -> Result<TempFile, Stop> {
+    TempFile::open_at(path, offset).await.map_err(|e| {
         Stop::Failed(Failure::local(
             format!("cannot write {}", path.display()),
             &e,
         ))
-    };
-    let file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(path)
-        .await
-        .map_err(open_error)?;
-    file.set_len(offset).await.map_err(open_error)?;
-    let mut file = BufWriter::with_capacity(WRITE_BUFFER, file);
-    tokio::io::AsyncSeekExt::seek(file.get_mut(), std::io::SeekFrom::Start(offset))
-        .await
-        .map_err(open_error)?;
-    Ok(file)
+    })
 }
 
-async fn flush(file: &mut BufWriter<File>) -> Result<(), Stop> {
+async fn flush(file: &mut TempFile) -> Result<(), Stop> {
     file.flush()
         .await
         .map_err(|e| Stop::Failed(Failure::local("cannot write the temporary file", &e)))
 }
 
 /// Makes the finished file durable before it is marked transferred.
-async fn finish(mut file: BufWriter<File>, path: &Path) -> Result<(), Stop> {
-    flush(&mut file).await?;
-    file.get_mut().sync_data().await.map_err(|e| {
+async fn finish(mut file: TempFile, path: &Path) -> Result<(), Stop> {
+    file.sync().await.map_err(|e| {
         Stop::Failed(Failure::local(
             format!("cannot write {}", path.display()),
             &e,

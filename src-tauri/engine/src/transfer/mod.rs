@@ -6,6 +6,7 @@
 
 pub mod download;
 pub mod http;
+pub mod temp_file;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
