@@ -81,10 +81,10 @@ fn failed(job: &JobInfo, error: &JobError) -> Notice {
 }
 
 fn auto_cancelled(display_name: &str, idle_days: u64) -> Notice {
-    let days = if idle_days == 1 {
-        "1 day".to_owned()
-    } else {
-        format!("{idle_days} days")
+    let days = match idle_days {
+        0 => "less than a day".to_owned(),
+        1 => "1 day".to_owned(),
+        _ => format!("{idle_days} days"),
     };
     Notice {
         summary: format!("{display_name} was cancelled"),
