@@ -25,4 +25,10 @@ mod acceptance {
     mod g_events;
     mod h_times;
     mod i_policies;
+    mod uploads_cancel;
+    mod uploads_complete;
+    mod uploads_errors;
+    mod uploads_protocol;
+    mod uploads_restart;
+    mod uploads_support;
 }

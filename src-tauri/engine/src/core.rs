@@ -20,6 +20,7 @@ use crate::secrets::SecretBox;
 use crate::state::{self, Trigger};
 use crate::store::{HistoryEntry, Store};
 use crate::transfer::http::Clients;
+use crate::transfer::upload::SessionCleanup;
 use crate::transfer::LiveProgress;
 
 /// A transfer task in flight for a job.
@@ -89,6 +90,9 @@ pub struct JobTable {
     /// Jobs that reached a final state while the engine ran, so calls on them answer
     /// BG_E_INVALID_STATE rather than BG_E_NOT_FOUND.
     pub finished: HashMap<JobId, JobState>,
+    /// Reply files of upload-reply jobs completed while the engine ran, so their reply data
+    /// stays readable after Complete (bits-spec.md §10.14).
+    pub replies: HashMap<JobId, PathBuf>,
 }
 
 impl JobTable {
@@ -134,6 +138,8 @@ pub struct Inner {
     pub events: broadcast::Sender<EngineEvent>,
     /// Wakes the scheduler after any change that may start, stop or time a job.
     pub wake: Notify,
+    /// Wakes the task that cancels the upload sessions of cancelled jobs.
+    pub cleanups: Notify,
     /// HTTP clients.
     pub http: Clients,
     /// Fires on shutdown.
@@ -157,6 +163,10 @@ pub struct ChangeNotes {
     pub quiet: bool,
     /// History entry to write when the job becomes final.
     pub history: Option<HistoryEntry>,
+    /// An upload session the server should drop, stored with the job's final state.
+    pub cleanup: Option<SessionCleanup>,
+    /// The reply file an upload-reply job handed over on Complete.
+    pub reply_file: Option<PathBuf>,
 }
 
 impl Inner {
@@ -213,7 +223,8 @@ impl Inner {
                     .history
                     .take()
                     .unwrap_or_else(|| history_of(&entry.record, false));
-                self.store().finish_job(id, &history)
+                self.store()
+                    .finish_job(id, &history, notes.cleanup.as_ref())
             } else {
                 self.store().save_job(&entry.record)
             };
@@ -262,7 +273,13 @@ impl Inner {
                 run.cancel.cancel();
             }
             table.finished.insert(id, entry.record.state);
+            if let Some(reply) = notes.reply_file.take() {
+                table.replies.insert(id, reply);
+            }
             table.entries.remove(&id);
+        }
+        if notes.cleanup.is_some() {
+            self.cleanups.notify_one();
         }
         for event in events {
             let _ = self.events.send(event);

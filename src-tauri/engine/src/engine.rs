@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::core::{history_of, Conditions, Inner, JobEntry, JobTable};
+use crate::core::{history_of, ChangeNotes, Conditions, Inner, JobEntry, JobTable};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::EngineEvent;
 use crate::job::*;
@@ -78,6 +78,7 @@ impl Engine {
             secrets,
             events,
             wake: Notify::new(),
+            cleanups: Notify::new(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             conditions: Mutex::new(Conditions {
@@ -95,6 +96,9 @@ impl Engine {
             .tasks
             .spawn(crate::scheduler::sweep_inactive_jobs(inner.clone()));
         inner.tasks.spawn(crate::notify_cmd::run(inner.clone()));
+        inner
+            .tasks
+            .spawn(crate::transfer::upload::cleanup::run(inner.clone()));
         tracing::info!(data_dir = %data_dir.display(), "engine started");
         Ok(Engine { inner })
     }
@@ -137,6 +141,41 @@ impl Engine {
         match (job.state, job.error) {
             (JobState::Error | JobState::TransientError, Some(error)) => Ok(error),
             _ => Err(Error::code(ErrorCode::BG_E_ERROR_INFORMATION_UNAVAILABLE)),
+        }
+    }
+
+    /// The reply of an upload-reply job (GetReplyData): at most 1 MiB, else BG_E_TOO_LARGE with
+    /// the size in the message. Readable in TRANSFERRED and, for jobs completed while the engine
+    /// runs, after Complete; BG_E_INVALID_STATE otherwise, E_NOTIMPL for other job types.
+    pub fn get_reply_data(&self, id: JobId) -> Result<Vec<u8>> {
+        let path = {
+            let table = self.inner.table();
+            match table.entries.get(&id) {
+                Some(entry) => crate::transfer::upload::reply_data_path(&entry.record)?,
+                None => table
+                    .replies
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| table.missing(id))?,
+            }
+        };
+        crate::transfer::upload::read_reply_data(&path)
+    }
+
+    /// Where the reply of an upload-reply job goes (GetReplyFileName); `None` until it is set or,
+    /// at the first Resume, chosen. E_NOTIMPL for other job types.
+    pub fn get_reply_file_name(&self, id: JobId) -> Result<Option<PathBuf>> {
+        let table = self.inner.table();
+        match table.entries.get(&id) {
+            Some(entry) if entry.record.job_type != JobType::UploadReply => Err(Error::new(
+                ErrorCode::E_NOTIMPL,
+                "only upload-reply jobs have a reply file",
+            )),
+            Some(entry) => Ok(entry.record.settings.reply_file_name.clone()),
+            None => match table.replies.get(&id) {
+                Some(path) => Ok(Some(path.clone())),
+                None => Err(table.missing(id)),
+            },
         }
     }
 
@@ -381,6 +420,7 @@ impl Engine {
                     has_files: !entry.record.files.is_empty(),
                 },
             )?;
+            crate::transfer::upload::name_reply_file(&mut entry.record);
             if from != to {
                 entry.turn = turn;
                 entry.record.active_millis = 0;
@@ -411,7 +451,7 @@ impl Engine {
             state::next(entry.record.state, entry.record.job_type, Trigger::Cancel)
                 .map_err(Error::code)?;
             stop_run(entry);
-            let code = cancel_files(entry);
+            let code = cancel_files(entry, notes);
             self.inner.transition(entry, Trigger::Cancel)?;
             notes.history = Some(history_of(&entry.record, false));
             Ok(code)
@@ -473,6 +513,15 @@ impl Engine {
                     .iter()
                     .map(|f| f.local_path.clone())
                     .collect();
+                if entry.record.job_type == JobType::UploadReply {
+                    match crate::transfer::upload::hand_over_reply(&entry.record) {
+                        Ok(reply) => {
+                            outcome.kept.push(reply.clone());
+                            notes.reply_file = Some(reply);
+                        }
+                        Err(failure) => outcome.rename_failures.push(failure),
+                    }
+                }
             }
             let all_renamed = outcome.rename_failures.is_empty();
             outcome.state = self
@@ -859,14 +908,16 @@ fn stop_run(entry: &mut JobEntry) {
     }
 }
 
-/// Deletes every temporary file of a job that is being cancelled. Returns S_OK, or
-/// BG_S_UNABLE_TO_DELETE_FILES when one could not be deleted.
-pub fn cancel_files(entry: &mut JobEntry) -> ErrorCode {
+/// Deletes every temporary file of a job that is being cancelled, and leaves the cancel of an
+/// open upload session to the cleanup task. Returns S_OK, or BG_S_UNABLE_TO_DELETE_FILES when
+/// one could not be deleted.
+pub fn cancel_files(entry: &mut JobEntry, notes: &mut ChangeNotes) -> ErrorCode {
     stop_run(entry);
     let mut all = true;
     for file in entry.record.files.iter().filter(|f| !f.completed) {
         all &= delete_temp(file);
     }
+    all &= crate::transfer::upload::cancel(&entry.record, notes);
     if all {
         ErrorCode::S_OK
     } else {

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 /// Default JobInactivityTimeout: 90 days.
 pub const DEFAULT_JOB_INACTIVITY_TIMEOUT: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 
+/// Default size of one upload fragment: 1 MiB.
+pub const DEFAULT_UPLOAD_FRAGMENT_SIZE: u64 = 1 << 20;
+
 /// The BITS group policies, as Ferry settings with their names and defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -56,6 +59,8 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// A response body that sends nothing for this long is treated as a dropped connection.
     pub read_timeout: Duration,
+    /// Largest body of one upload fragment, in bytes (at least 1).
+    pub upload_fragment_size: u64,
     /// Extra PEM root certificates to trust besides the system's (corporate CAs, tests).
     pub extra_root_certificates: Vec<Vec<u8>>,
     /// Name of the OS user who owns the jobs this engine creates.
@@ -73,6 +78,7 @@ impl Default for Config {
             inactivity_sweep_interval: Duration::from_secs(60 * 60),
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(60),
+            upload_fragment_size: DEFAULT_UPLOAD_FRAGMENT_SIZE,
             extra_root_certificates: Vec::new(),
             owner: current_user(),
         }

@@ -33,6 +33,28 @@ impl Validators {
     }
 }
 
+/// The host an upload session moved to (`BITS-Host-Id`), and how long it may stay unreachable
+/// before the upload starts over at the original URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadHost {
+    /// The host (and port, if the server named one) that replaces the URL's.
+    pub host: String,
+    /// `BITS-Host-Id-Fallback-Timeout` in seconds; `None` never falls back.
+    pub fallback_timeout_secs: Option<u64>,
+    /// Wall-clock time of the first failure to reach the host since it last answered.
+    pub failing_since: Option<UnixMillis>,
+}
+
+/// What identifies one version of a local file being uploaded: if either changes during the
+/// upload, the job fails with BG_E_LOCAL_FILE_CHANGED.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalVersion {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time in nanoseconds since the Unix epoch (0 when the system has none).
+    pub modified_nanos: u64,
+}
+
 /// One file of a job, as persisted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -58,6 +80,19 @@ pub struct FileRecord {
     pub server_modified: Option<UnixMillis>,
     /// Upload session id, kept so a restart resumes the same session.
     pub upload_session: Option<String>,
+    /// The host the upload session's packets go to, when the server named one (BITS-Host-Id).
+    #[serde(default)]
+    pub upload_host: Option<UploadHost>,
+    /// Size and modification time of the local file when its upload session began.
+    #[serde(default)]
+    pub local_version: Option<LocalVersion>,
+    /// Upload-reply: `BITS-Reply-URL` of the final fragment's Ack (`None` with the file
+    /// transferred: the server sent no reply).
+    #[serde(default)]
+    pub reply_url: Option<String>,
+    /// Upload-reply: the whole reply is in its temporary file.
+    #[serde(default)]
+    pub reply_done: bool,
 }
 
 impl FileRecord {
@@ -75,6 +110,10 @@ impl FileRecord {
             validators: None,
             server_modified: None,
             upload_session: None,
+            upload_host: None,
+            local_version: None,
+            reply_url: None,
+            reply_done: false,
         }
     }
 

@@ -35,7 +35,11 @@ impl Inner {
         if current(entry, run_id).is_err() {
             return NextStep::Stale;
         }
-        let Some(index) = entry.record.current_file() else {
+        let Some(index) = entry
+            .record
+            .current_file()
+            .or_else(|| crate::transfer::upload::unfinished(&entry.record))
+        else {
             return NextStep::AllDone;
         };
         let secrets = match &entry.record.sealed_secrets {
@@ -59,6 +63,7 @@ impl Inner {
             None => Default::default(),
         };
         NextStep::File(Box::new(FileTask {
+            job_type: entry.record.job_type,
             index,
             file: entry.record.files[index].clone(),
             settings: entry.record.settings.clone(),

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::core::{history_of, Inner, JobTable, Run};
+use crate::core::{history_of, Inner, JobEntry, JobTable, Run};
 use crate::event::{EngineEvent, FileBytes, ProgressEntry};
-use crate::job::{JobId, JobState, Priority};
+use crate::job::{JobId, JobState, Priority, UnixMillis};
 use crate::runs::active_time;
 use crate::state::Trigger;
 
@@ -248,31 +248,16 @@ pub fn publish_progress(inner: &Inner) {
     let now = crate::job::now_millis();
     let mut batch = Vec::new();
     for entry in table.entries.values_mut() {
-        let Some((index, bytes)) = entry.live.read() else {
+        let reply_moved = crate::transfer::upload::sample_reply(entry, now);
+        let current_file = sample_file(entry, now);
+        if current_file.is_none() && !reply_moved {
             continue;
-        };
-        let Some(file) = entry.record.files.get_mut(index) else {
-            continue;
-        };
-        if file.transferred || file.bytes_transferred == bytes {
-            continue;
-        }
-        let moved_forward = bytes > file.bytes_transferred;
-        file.bytes_transferred = bytes;
-        let file_bytes = FileBytes {
-            transferred: bytes,
-            total: file.bytes_total,
-        };
-        if moved_forward {
-            entry.record.last_activity = now;
-            entry.record.times.modified = now;
-            entry.stalled_since = None;
         }
         entry.unsaved = true;
         batch.push(ProgressEntry {
             id: entry.record.id,
             progress: entry.record.progress(),
-            current_file: Some((index as u32, file_bytes)),
+            current_file,
             reply_progress: entry.record.reply_progress,
         });
     }
@@ -280,6 +265,28 @@ pub fn publish_progress(inner: &Inner) {
     if !batch.is_empty() {
         let _ = inner.events.send(EngineEvent::Progress { jobs: batch });
     }
+}
+
+/// Copies the live byte count of the file in flight into the record; the file and its bytes
+/// when they changed.
+fn sample_file(entry: &mut JobEntry, now: UnixMillis) -> Option<(u32, FileBytes)> {
+    let (index, bytes) = entry.live.read()?;
+    let file = entry.record.files.get_mut(index)?;
+    if file.transferred || file.bytes_transferred == bytes {
+        return None;
+    }
+    let moved_forward = bytes > file.bytes_transferred;
+    file.bytes_transferred = bytes;
+    let file_bytes = FileBytes {
+        transferred: bytes,
+        total: file.bytes_total,
+    };
+    if moved_forward {
+        entry.record.last_activity = now;
+        entry.record.times.modified = now;
+        entry.stalled_since = None;
+    }
+    Some((index as u32, file_bytes))
 }
 
 /// Writes the records whose bytes moved since their last write, in one transaction.
@@ -330,7 +337,7 @@ pub fn sweep_once(inner: &Inner) {
         .collect();
     for (id, idle_ms) in idle {
         let cancelled = inner.apply(&mut table, id, |entry, notes| {
-            let outcome = crate::engine::cancel_files(entry);
+            let outcome = crate::engine::cancel_files(entry, notes);
             inner.transition(entry, Trigger::Cancel)?;
             notes.history = Some(history_of(&entry.record, true));
             notes.events_after.push(EngineEvent::JobAutoCancelled {

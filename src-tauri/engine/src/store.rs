@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorCode, ErrorContext, Result};
 use crate::job::{JobId, JobState, JobType, UnixMillis};
 use crate::record::JobRecord;
+use crate::transfer::upload::SessionCleanup;
 
 /// File name of the store inside the data directory.
 pub const STORE_FILE: &str = "ferry.db";
@@ -31,6 +32,11 @@ const MIGRATIONS: &[&str] = &[
          entry TEXT NOT NULL
      );
      CREATE INDEX history_by_time ON history (finished_at DESC);",
+    // 2: upload sessions of cancelled jobs that the server still has to drop.
+    "CREATE TABLE cleanup (
+         job_id TEXT PRIMARY KEY,
+         record TEXT NOT NULL
+     );",
 ];
 
 /// A finished job, kept for the history view after it left the queue.
@@ -213,8 +219,14 @@ impl Store {
         self.save_jobs(std::iter::once(job))
     }
 
-    /// Removes a job that reached a final state and records it in the history, atomically.
-    pub fn finish_job(&mut self, id: JobId, history: &HistoryEntry) -> Result<()> {
+    /// Removes a job that reached a final state and records it in the history, atomically; with
+    /// the upload session the server still has to drop, if there is one.
+    pub fn finish_job(
+        &mut self,
+        id: JobId,
+        history: &HistoryEntry,
+        cleanup: Option<&SessionCleanup>,
+    ) -> Result<()> {
         let tx = self
             .conn
             .transaction()
@@ -228,6 +240,19 @@ impl Store {
             params![id.0.to_string(), history.finished_at, entry],
         )
         .map_err(|e| Error::store("cannot write the job store", e))?;
+        if let Some(cleanup) = cleanup {
+            let record = serde_json::to_string(cleanup).map_err(|e| {
+                Error::new(
+                    ErrorCode::E_FAIL,
+                    format!("cannot serialise a cleanup: {e}"),
+                )
+            })?;
+            tx.execute(
+                "INSERT OR REPLACE INTO cleanup (job_id, record) VALUES (?1, ?2)",
+                params![id.0.to_string(), record],
+            )
+            .map_err(|e| Error::store("cannot write the job store", e))?;
+        }
         tx.commit()
             .map_err(|e| Error::store("cannot commit to the job store", e))
     }
@@ -249,6 +274,37 @@ impl Store {
             }
         }
         Ok(entries)
+    }
+
+    /// The upload sessions of cancelled jobs still waiting for their Cancel-Session.
+    pub fn cleanups(&self) -> Result<Vec<SessionCleanup>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT record FROM cleanup")
+            .map_err(|e| Error::store("cannot read the job store", e))?;
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(|e| Error::store("cannot read the job store", e))?;
+        let mut cleanups = Vec::new();
+        for row in rows {
+            let text = row.map_err(|e| Error::store("cannot read the job store", e))?;
+            match serde_json::from_str(&text) {
+                Ok(cleanup) => cleanups.push(cleanup),
+                Err(e) => tracing::warn!("skipping an unreadable upload cleanup: {e}"),
+            }
+        }
+        Ok(cleanups)
+    }
+
+    /// Forgets the upload session cleanup of job `id` (done, or given up).
+    pub fn delete_cleanup(&mut self, id: JobId) -> Result<()> {
+        self.conn
+            .execute(
+                "DELETE FROM cleanup WHERE job_id = ?1",
+                params![id.0.to_string()],
+            )
+            .map(|_| ())
+            .map_err(|e| Error::store("cannot write the job store", e))
     }
 
     /// The stored state of one job, if it is in the store (used by tests and diagnostics).

@@ -366,6 +366,7 @@ impl Download<'_> {
             headers: plan_headers,
             redirect: self.plan.redirect,
             credentials: self.plan.credentials,
+            body: None,
         };
         let sent = tokio::select! {
             _ = self.cancel.cancelled() => return Err(Stop::Cancelled),

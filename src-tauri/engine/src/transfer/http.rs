@@ -239,6 +239,8 @@ pub struct RequestPlan<'a> {
     pub redirect: RedirectPolicy,
     /// Credentials of the job (server ones are answered to 401 challenges of the first host).
     pub credentials: &'a [Credentials],
+    /// Request body, sent again on every hop (upload packets).
+    pub body: Option<Vec<u8>>,
 }
 
 /// A response after redirects and authentication, with the URL it finally came from.
@@ -358,11 +360,14 @@ async fn request(
     if let Some(value) = auth {
         builder = builder.header(AUTHORIZATION, value);
     }
+    if let Some(body) = &plan.body {
+        builder = builder.body(body.clone());
+    }
     builder.send().await.map_err(|e| Failure::request(&e))
 }
 
 /// The Authorization header answering a 401 challenge, if the job has matching credentials.
-fn authorization(
+pub fn authorization(
     plan: &RequestPlan<'_>,
     url: &url::Url,
     headers: &HeaderMap,

@@ -7,6 +7,7 @@
 pub mod download;
 pub mod http;
 pub mod temp_file;
+pub mod upload;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use self::download::{Download, FileDone};
 use self::http::{Failure, RequestPlan};
 use crate::core::Inner;
 use crate::error::{ErrorCode, ErrorContext};
-use crate::job::JobId;
+use crate::job::{JobId, JobType};
 use crate::record::{FileRecord, Validators};
 
 /// Why a transfer stopped without finishing.
@@ -61,8 +62,11 @@ pub trait RunReport: Send + Sync {
 pub struct LiveProgress {
     /// Index of the file in flight, plus one (0 = none).
     pub file: AtomicU64,
-    /// Bytes of that file present in its temporary file.
+    /// Bytes of that file present in its temporary file (downloads) or accepted by the server
+    /// (uploads).
     pub bytes: AtomicU64,
+    /// Bytes of an upload-reply's reply received so far, plus one (0 = no reply in flight).
+    pub reply: AtomicU64,
 }
 
 impl LiveProgress {
@@ -76,10 +80,22 @@ impl LiveProgress {
         self.bytes.store(bytes, Ordering::Release);
         self.file.store(index as u64 + 1, Ordering::Release);
     }
+
+    /// The reply bytes received, while a reply download is in flight.
+    pub fn read_reply(&self) -> Option<u64> {
+        self.reply.load(Ordering::Acquire).checked_sub(1)
+    }
+
+    fn set_reply(&self, bytes: Option<u64>) {
+        self.reply
+            .store(bytes.map_or(0, |b| b + 1), Ordering::Release);
+    }
 }
 
 /// What the runner needs to transfer the next file of a job.
 pub struct FileTask {
+    /// Download, upload or upload-reply.
+    pub job_type: JobType,
     /// Position of the file.
     pub index: usize,
     /// The file as persisted.
@@ -165,12 +181,27 @@ async fn transfer_file(
         .client(&task.settings.proxy, &task.secrets.credentials)
         .map_err(Stop::Failed)?;
     let headers = custom_headers(&task.secrets.headers)?;
+    if task.job_type.is_upload() {
+        return upload::Upload {
+            inner,
+            id: report.id,
+            run_id: report.run_id,
+            live: report.live,
+            task,
+            client: &client,
+            headers,
+            cancel,
+        }
+        .run()
+        .await;
+    }
     let plan = RequestPlan {
         client: &client,
         method: reqwest::Method::GET,
         headers,
         redirect: task.settings.redirect_policy,
         credentials: &task.secrets.credentials,
+        body: None,
     };
     Download {
         index: task.index,
