@@ -31,7 +31,11 @@ impl TempFile {
     pub async fn open_at(path: &Path, offset: u64) -> std::io::Result<TempFile> {
         let owned = path.to_owned();
         let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
-            let mut file = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(&owned)?;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(false)
+                .open(&owned)?;
             file.set_len(offset)?;
             file.seek(SeekFrom::Start(offset))?;
             Ok(file)
@@ -54,7 +58,11 @@ impl TempFile {
             }
             out.flush()
         });
-        Ok(TempFile { ops, worker, path: path.to_owned() })
+        Ok(TempFile {
+            ops,
+            worker,
+            path: path.to_owned(),
+        })
     }
 
     /// Queues a chunk for writing.
@@ -75,7 +83,10 @@ impl TempFile {
         self.round_trip(Op::Sync).await
     }
 
-    async fn round_trip(&mut self, op: fn(oneshot::Sender<std::io::Result<()>>) -> Op) -> std::io::Result<()> {
+    async fn round_trip(
+        &mut self,
+        op: fn(oneshot::Sender<std::io::Result<()>>) -> Op,
+    ) -> std::io::Result<()> {
         let (done, answer) = oneshot::channel();
         if self.ops.send(op(done)).await.is_err() {
             return Err(self.failure().await);
@@ -90,7 +101,9 @@ impl TempFile {
     async fn failure(&mut self) -> std::io::Error {
         match (&mut self.worker).await {
             Ok(Err(error)) => error,
-            Ok(Ok(())) => std::io::Error::other(format!("the writer of {} stopped", self.path.display())),
+            Ok(Ok(())) => {
+                std::io::Error::other(format!("the writer of {} stopped", self.path.display()))
+            }
             Err(join) => std::io::Error::other(join),
         }
     }
