@@ -351,6 +351,38 @@ mod tests {
     }
 
     #[test]
+    fn a_cleanup_is_stored_with_the_final_state_until_deleted() {
+        let dir = temp_dir();
+        let id = JobId::new();
+        let history = HistoryEntry {
+            id,
+            display_name: "up".into(),
+            job_type: JobType::Upload,
+            state: JobState::Cancelled,
+            finished_at: 1,
+            files: Vec::new(),
+            bytes: 0,
+            auto_cancelled: false,
+        };
+        let cleanup = SessionCleanup {
+            job: id,
+            url: "http://127.0.0.1:9/up".into(),
+            session_id: "{session}".into(),
+            proxy: crate::job::ProxySettings::NoProxy,
+            sealed_secrets: None,
+            retry_delay_secs: 600,
+            give_up_at: 86_400_000,
+        };
+        let mut store = Store::open(&dir).unwrap();
+        store.finish_job(id, &history, Some(&cleanup)).unwrap();
+        drop(store);
+        let mut store = Store::open(&dir).unwrap();
+        assert_eq!(store.cleanups().unwrap(), vec![cleanup]);
+        store.delete_cleanup(id).unwrap();
+        assert!(store.cleanups().unwrap().is_empty());
+    }
+
+    #[test]
     fn an_unreadable_store_is_moved_aside_not_replaced() {
         let dir = temp_dir();
         std::fs::write(

@@ -133,6 +133,7 @@ async fn sigkill_mid_upload_resumes_the_same_session_and_uploads_an_identical_fi
         );
         mid_upload_kills += usize::from(mid_upload);
     }
+    println!("{mid_upload_kills} of {ROUNDS} kills hit the upload in flight");
     assert!(
         mid_upload_kills >= 3,
         "only {mid_upload_kills} of {ROUNDS} kills hit the upload in flight"

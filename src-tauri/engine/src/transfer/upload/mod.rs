@@ -50,6 +50,8 @@ const CLOSE_ATTEMPTS: u32 = 4;
 const CLOSE_RETRY_PAUSE: Duration = Duration::from_millis(250);
 /// Acks in a row that do not move the upload forward before the run gives up.
 const MAX_STALLED_ACKS: u32 = 4;
+/// How long a stopped run waits for the server to drop a session it opened but could not keep.
+const ABANDON_PATIENCE: Duration = Duration::from_secs(5);
 
 /// The index of an upload file whose session is still open after its last fragment (the reply
 /// or Close-Session is missing), so the job has work left although every file is transferred.
@@ -351,6 +353,16 @@ impl Link<'_> {
             Err(failure) => Err(Stop::Failed(failure).into()),
         }
     }
+
+    /// Best effort for a session no run will resume (the run was stopped as the session
+    /// opened): asks the server to drop it, without waiting long for the answer.
+    async fn abandon(&mut self, session: &str) {
+        let packet = Packet::CancelSession {
+            session: session.to_owned(),
+        };
+        let url = self.route.url();
+        let _ = tokio::time::timeout(ABANDON_PATIENCE, self.channel.send(&url, packet)).await;
+    }
 }
 
 async fn ping(link: &mut Link<'_>) -> Result<(), Detour> {
@@ -401,7 +413,10 @@ async fn create_session(
             failing_since: None,
         });
     link.route.move_to(host);
-    report.session_opened(&id, link.route.host(), version)?;
+    if let Err(stop) = report.session_opened(&id, link.route.host(), version) {
+        link.abandon(&id).await;
+        return Err(stop.into());
+    }
     Ok(id)
 }
 
