@@ -7,6 +7,14 @@
 //! first fragment, so a restart continues the same session. The job is TRANSFERRED only once the
 //! session is closed.
 //!
+//! Choices where the protocol leaves room: fragments are at most `Config::upload_fragment_size`
+//! bytes (1 MiB by default); an Ack that names a byte other than the next one moves the upload
+//! there, backwards too; a lost session (BG_E_SESSION_NOT_FOUND) starts a new one from byte 0;
+//! Close-Session answered 5xx is sent again up to four times in a run, after which the job
+//! retries like any transient failure, while 1xx–4xx answers leave the session to expire on the
+//! server; an empty file is refused (the protocol has no range for zero bytes); a reply is
+//! always fetched from its first byte.
+//!
 //! - [`packet`]: requests over `BITS_POST` and their Acks, failures classified.
 //! - [`route`]: the host packets go to (`BITS-Host-Id`) and the fall-back to the original URL.
 //! - [`source`]: the local file's version and the bytes of each fragment.
