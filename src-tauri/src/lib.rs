@@ -55,13 +55,19 @@ pub struct Shell {
 }
 
 impl Shell {
-    /// Reads the settings in `data_dir` and starts the engine there with them. Blocks until
-    /// the engine has reloaded its jobs; call it outside any async runtime.
+    /// Reads the settings in `data_dir` and opens the engine there with them. Blocks until
+    /// the engine has reloaded its jobs; call it outside any async runtime. Nothing runs until
+    /// [`Shell::run`], so subscribers set up in between miss no event.
     pub fn start(data_dir: &Path) -> ferry_engine::Result<Shell> {
         let settings = Arc::new(SettingsFile::load(data_dir));
         let config = settings.current().engine_config();
-        let engine = tauri::async_runtime::block_on(Engine::start(config, data_dir))?;
+        let engine = tauri::async_runtime::block_on(Engine::open(config, data_dir))?;
         Ok(Shell { engine, settings })
+    }
+
+    /// Starts the engine's transfers, timers and sweeps.
+    pub fn run(&self) {
+        tauri::async_runtime::block_on(async { self.engine.run() });
     }
 
     /// Hands the engine and the settings to the app, for the commands to use.
@@ -154,6 +160,7 @@ pub fn run() {
                 tracing::warn!("cannot put Ferry in the system tray: {error}");
             }
             bridge::spawn_notifications(handle.clone(), shell.engine.clone(), Arc::clone(&shell.settings));
+            shell.run();
             shell.manage(handle);
             tauri::async_runtime::spawn(lifecycle::quit_on_signals(handle.clone()));
             if !std::env::args().any(|arg| arg == lifecycle::HIDDEN_FLAG) {

@@ -26,6 +26,7 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("a temporary data directory");
         let shell =
             Shell::start(data_dir.path()).expect("the engine starts on an empty data directory");
+        shell.run();
         let app = ferry::builder(mock_builder())
             .build(ferry::context())
             .expect("the app builds");

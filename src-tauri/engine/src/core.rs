@@ -150,6 +150,8 @@ pub struct Inner {
     pub conditions: Mutex<Conditions>,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// Whether the background tasks were started (see `Engine::run`).
+    pub running: std::sync::atomic::AtomicBool,
 }
 
 /// What a change wants besides the record edit.

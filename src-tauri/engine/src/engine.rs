@@ -64,8 +64,18 @@ pub struct Engine {
 
 impl Engine {
     /// Opens the store in `data_dir`, reloads every job, resumes what was queued or running
-    /// (from the temporary files' real length), runs the inactivity sweep and starts scheduling.
+    /// (from the temporary files' real length), runs the inactivity sweep and starts scheduling:
+    /// [`Engine::open`] then [`Engine::run`].
     pub async fn start(config: Config, data_dir: &Path) -> Result<Engine> {
+        let engine = Engine::open(config, data_dir).await?;
+        engine.run();
+        Ok(engine)
+    }
+
+    /// Opens the store and reloads every job, but starts nothing yet: subscribe first, then
+    /// call [`Engine::run`], and no event of the start (such as a job the inactivity sweep
+    /// cancels) can be missed.
+    pub async fn open(config: Config, data_dir: &Path) -> Result<Engine> {
         let store = Store::open(data_dir)?;
         let secrets = SecretBox::open(data_dir)?;
         let records = store.load_jobs()?;
@@ -86,8 +96,24 @@ impl Engine {
                 owner_active: true,
             }),
             data_dir: data_dir.to_owned(),
+            running: std::sync::atomic::AtomicBool::new(false),
         });
         reload(&inner, records)?;
+        tracing::info!(data_dir = %data_dir.display(), "engine opened");
+        Ok(Engine { inner })
+    }
+
+    /// Starts scheduling, progress sampling, the inactivity sweep, notify commands and upload
+    /// clean-ups. Must be called inside a tokio runtime; later calls do nothing.
+    pub fn run(&self) {
+        if self
+            .inner
+            .running
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
+        let inner = &self.inner;
         inner.tasks.spawn(crate::scheduler::run(inner.clone()));
         inner
             .tasks
@@ -99,8 +125,7 @@ impl Engine {
         inner
             .tasks
             .spawn(crate::transfer::upload::cleanup::run(inner.clone()));
-        tracing::info!(data_dir = %data_dir.display(), "engine started");
-        Ok(Engine { inner })
+        tracing::info!("engine started");
     }
 
     /// Stops every task, lets transfers flush what they received, and saves progress.

@@ -115,19 +115,29 @@ async fn i101_an_untouched_transferred_job_is_cancelled_after_the_inactivity_tim
 }
 
 #[tokio::test]
-async fn i_inactivity_survives_a_restart() {
+async fn i_inactivity_survives_a_restart_and_its_event_reaches_early_subscribers() {
     let t = TestEngine::start("i-restart").await;
     let id = t.engine.create_job("idle", JobType::Download).unwrap();
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let mut t = t.restart().await;
-    assert!(t.engine.get(id).is_ok());
+    assert!(
+        t.engine.get(id).is_ok(),
+        "the default timeout keeps the job"
+    );
     t.engine.shutdown().await;
     t.config.policies.job_inactivity_timeout_secs = 1;
-    let t = TestEngine {
-        engine: ferry_engine::Engine::start(t.config.clone(), t.data.path())
-            .await
-            .unwrap(),
-        ..t
-    };
+    let engine = ferry_engine::Engine::open(t.config.clone(), t.data.path())
+        .await
+        .unwrap();
+    let mut events = engine.subscribe();
+    engine.run();
+    let t = TestEngine { engine, ..t };
     crate::util::wait_until("the sweep at start", || async { t.engine.get(id).is_err() }).await;
+    let announced = drain(&mut events)
+        .iter()
+        .any(|e| matches!(e, EngineEvent::JobAutoCancelled { id: job, .. } if *job == id));
+    assert!(
+        announced,
+        "a subscriber set up before run() hears of the cancel at start"
+    );
 }
