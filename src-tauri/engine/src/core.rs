@@ -163,6 +163,9 @@ pub struct ChangeNotes {
     pub events_after: Vec<EngineEvent>,
     /// Do not announce a JobModified for this change (progress bookkeeping).
     pub quiet: bool,
+    /// Bookkeeping that may wait for the next progress write instead of its own commit (a
+    /// crash before then costs a re-download, never a wrong byte). Ignored for transitions.
+    pub deferred: bool,
     /// History entry to write when the job becomes final.
     pub history: Option<HistoryEntry>,
     /// An upload session the server should drop, stored with the job's final state.
@@ -219,7 +222,9 @@ impl Inner {
             entry.record = before;
             return result;
         }
-        if entry.record != before {
+        if entry.record != before && notes.deferred && entry.record.state == before.state {
+            entry.unsaved = true;
+        } else if entry.record != before {
             let committed = if entry.record.state.is_final() {
                 let history = notes
                     .history

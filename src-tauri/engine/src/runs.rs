@@ -90,6 +90,9 @@ impl Inner {
         self.with_job(id, |entry, notes| {
             current(entry, run_id)?;
             notes.quiet = true;
+            // Safe to defer: resumes are guarded by If-Range, so stale or missing validators
+            // after a crash only make the file start over.
+            notes.deferred = true;
             let file = &mut entry.record.files[index];
             file.bytes_transferred = start.offset;
             file.bytes_total = start.total;
@@ -132,6 +135,8 @@ impl Inner {
             entry.record.last_activity = crate::job::now_millis();
             entry.stalled_since = None;
             notes.quiet = true;
+            // A crash before the next write only makes this file download again.
+            notes.deferred = true;
             if entry
                 .record
                 .settings
