@@ -52,6 +52,7 @@ export function job(overrides: JobOverrides = {}): JobInfo {
       redirect_policy: { mode: "ALLOW_SILENT", allow_https_to_http: false },
       dynamic_content: false,
       reply_file_name: null,
+      http_method: null,
     },
     files,
     progress: {

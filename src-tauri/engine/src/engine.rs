@@ -614,10 +614,92 @@ impl Engine {
         })
     }
 
-    /// Sets the priority.
+    /// Sets the priority; a job with a custom HTTP method stays FOREGROUND.
     pub fn set_priority(&self, id: JobId, priority: Priority) -> Result<()> {
         self.set(id, |r| {
-            r.settings.priority = priority;
+            if r.settings.http_method.is_none() {
+                r.settings.priority = priority;
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets the HTTP method of a download job before its first Resume. A method other than
+    /// GET forces FOREGROUND priority and keeps it there.
+    pub fn set_http_method(&self, id: JobId, method: &str) -> Result<()> {
+        let valid_token = !method.is_empty()
+            && method
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !valid_token {
+            return Err(Error::new(
+                ErrorCode::E_INVALIDARG,
+                format!("{method:?} is not a valid HTTP method"),
+            ));
+        }
+        self.set(id, |r| {
+            if r.job_type != JobType::Download {
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "only download jobs have an HTTP method",
+                ));
+            }
+            if r.ever_resumed {
+                return Err(Error::new(
+                    ErrorCode::BG_E_INVALID_STATE,
+                    "the HTTP method can only be set before the first Resume",
+                ));
+            }
+            if method == "GET" {
+                r.settings.http_method = None;
+            } else {
+                r.settings.http_method = Some(method.to_owned());
+                r.settings.priority = Priority::Foreground;
+            }
+            Ok(())
+        })
+    }
+
+    /// Marks a transferred file of a download job valid or invalid. An invalid file puts the
+    /// job in ERROR with `BG_E_VALIDATION_FAILED` and is downloaded again on Resume.
+    pub fn set_validation_state(&self, id: JobId, file_index: u32, valid: bool) -> Result<()> {
+        self.inner.with_job(id, |entry, _| {
+            if entry.record.job_type != JobType::Download {
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "only download files can be validated",
+                ));
+            }
+            let job_type = entry.record.job_type;
+            let can_fail = state::next(entry.record.state, job_type, Trigger::FatalFailure).is_ok();
+            let file = file_mut(&mut entry.record, file_index)?;
+            if !file.transferred || file.completed || !can_fail {
+                return Err(Error::new(
+                    ErrorCode::BG_E_INVALID_STATE,
+                    "only a transferred file that is not yet completed can be validated",
+                ));
+            }
+            if valid {
+                return Ok(());
+            }
+            if let Some(temp) = &file.temp_path {
+                if let Err(e) = std::fs::remove_file(temp) {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        return Err(Error::local_io(
+                            format!("cannot delete {}", temp.display()),
+                            e,
+                        ));
+                    }
+                }
+            }
+            file.reset();
+            let failure = crate::transfer::http::Failure::fatal(
+                ErrorCode::BG_E_VALIDATION_FAILED,
+                crate::error::ErrorContext::RemoteFile,
+                format!("file {file_index} failed validation"),
+            );
+            self.inner.fail(entry, Some(file_index as usize), failure);
+            entry.record.touch();
             Ok(())
         })
     }

@@ -436,6 +436,10 @@ pub struct JobSettings {
     /// Upload-reply: where the reply goes (set before the first Resume).
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub reply_file_name: Option<PathBuf>,
+    /// Download HTTP method other than GET (set before the first Resume). A custom method
+    /// forces FOREGROUND priority, makes every error fatal and restarts files from byte 0.
+    #[serde(default)]
+    pub http_method: Option<String>,
 }
 
 /// Default minimum retry delay (BITS: 600 s).
@@ -475,6 +479,7 @@ impl JobSettings {
             redirect_policy: RedirectPolicy::default(),
             dynamic_content: false,
             reply_file_name: None,
+            http_method: None,
         }
     }
 

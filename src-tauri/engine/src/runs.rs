@@ -182,7 +182,9 @@ impl Inner {
             .retry_after
             .map_or(retry_delay, |hint| hint.max(retry_delay));
         let retry_at = now + delay;
+        let custom_method = settings.http_method.is_some();
         let transient = failure.transient
+            && !custom_method
             && !no_progress.is_zero()
             && retry_delay <= no_progress
             && retry_at <= stalled_since + no_progress;

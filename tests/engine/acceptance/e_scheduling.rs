@@ -157,3 +157,80 @@ async fn e54_new_jobs_are_normal_and_undefined_priorities_are_e_notimpl() {
     assert_eq!(Priority::from_number(7).unwrap_err(), ErrorCode::E_NOTIMPL);
     assert_eq!(Priority::from_number(1), Ok(Priority::High));
 }
+
+#[tokio::test]
+async fn e55_a_custom_http_method_locks_foreground_and_makes_errors_fatal() {
+    let payload = body(3000, 55);
+    let server = TestServer::builder()
+        .route("/ok", Behaviour::full(payload.clone()))
+        .route(
+            "/busy",
+            Behaviour::status_then(503, None, 1, Behaviour::full(payload.clone())),
+        )
+        .start()
+        .await;
+    let t = TestEngine::start("e55").await;
+
+    let upload = t.engine.create_job("up", JobType::Upload).unwrap();
+    assert_eq!(
+        t.engine.set_http_method(upload, "POST").unwrap_err().code,
+        ErrorCode::E_NOTIMPL
+    );
+
+    let id = t.job(&[(&server.url("/ok"), "ok")]);
+    assert_eq!(
+        t.engine.set_http_method(id, "BAD METHOD").unwrap_err().code,
+        ErrorCode::E_INVALIDARG
+    );
+    t.engine.set_http_method(id, "POST").unwrap();
+    let job = t.engine.get(id).unwrap();
+    assert_eq!(job.settings.priority, Priority::Foreground);
+    assert_eq!(job.settings.http_method.as_deref(), Some("POST"));
+    t.engine.set_priority(id, Priority::Low).unwrap();
+    assert_eq!(
+        t.engine.get(id).unwrap().settings.priority,
+        Priority::Foreground,
+        "the priority stays FOREGROUND"
+    );
+    t.engine.resume(id).unwrap();
+    assert_eq!(
+        t.engine.set_http_method(id, "PUT").unwrap_err().code,
+        ErrorCode::BG_E_INVALID_STATE,
+        "the method is fixed after the first Resume"
+    );
+    t.wait_state(id, JobState::Transferred).await;
+    t.engine.complete(id).unwrap();
+    assert_eq!(std::fs::read(t.path("ok")).unwrap(), payload);
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.method.as_str() == "POST"));
+
+    let plain = t.job(&[(&server.url("/ok"), "plain")]);
+    t.engine.set_http_method(plain, "GET").unwrap();
+    let settings = t.engine.get(plain).unwrap().settings;
+    assert_eq!(
+        settings.priority,
+        Priority::Normal,
+        "GET leaves the priority"
+    );
+    assert_eq!(settings.http_method, None);
+
+    let busy = t.job(&[(&server.url("/busy"), "busy")]);
+    t.engine.set_http_method(busy, "POST").unwrap();
+    t.engine.resume(busy).unwrap();
+    let failed = t.wait_state(busy, JobState::Error).await;
+    assert_eq!(
+        failed.error.unwrap().code,
+        ErrorCode::http(503),
+        "a 503 is fatal with a custom method"
+    );
+    t.engine.resume(busy).unwrap();
+    t.wait_state(busy, JobState::Transferred).await;
+    t.engine.complete(busy).unwrap();
+    assert_eq!(std::fs::read(t.path("busy")).unwrap(), payload);
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.header("range").is_none()));
+}

@@ -566,3 +566,59 @@ async fn f_a_missing_destination_folder_is_a_local_file_error() {
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::Transferred).await;
 }
+
+#[tokio::test]
+async fn f80_an_invalid_file_fails_the_job_and_is_downloaded_again_on_resume() {
+    let first = body(4000, 80);
+    let second = body(6000, 81);
+    let server = TestServer::builder()
+        .route("/first", Behaviour::full(first.clone()))
+        .route(
+            "/second",
+            Behaviour::Stall {
+                resource: Resource::new(second.clone()),
+                after: 100,
+            },
+        )
+        .start()
+        .await;
+    let t = TestEngine::start("f80").await;
+    let id = t.start_job(&[
+        (&server.url("/first"), "first"),
+        (&server.url("/second"), "second"),
+    ]);
+    t.wait(id, "file 0 transferred", |j| j.files[0].transferred)
+        .await;
+    assert_eq!(
+        t.engine
+            .set_validation_state(id, 1, false)
+            .unwrap_err()
+            .code,
+        ErrorCode::BG_E_INVALID_STATE,
+        "a file still downloading cannot be validated"
+    );
+    t.engine.set_validation_state(id, 0, true).unwrap();
+    assert_eq!(t.engine.get(id).unwrap().state, JobState::Transferring);
+
+    t.engine.set_validation_state(id, 0, false).unwrap();
+    let failed = t.wait_state(id, JobState::Error).await;
+    let error = failed.error.unwrap();
+    assert_eq!(error.code, ErrorCode::BG_E_VALIDATION_FAILED);
+    assert_eq!(error.context, ErrorContext::RemoteFile);
+    assert_eq!(error.file_index, Some(0));
+    assert_eq!(failed.files[0].bytes_transferred, 0);
+    assert!(!failed.files[0].transferred);
+
+    server.set_route("/second", Behaviour::full(second.clone()));
+    t.engine.resume(id).unwrap();
+    t.wait_state(id, JobState::Transferred).await;
+    t.engine.complete(id).unwrap();
+    assert_eq!(std::fs::read(t.path("first")).unwrap(), first);
+    assert_eq!(std::fs::read(t.path("second")).unwrap(), second);
+    let first_requests = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/first")
+        .count();
+    assert_eq!(first_requests, 2, "the invalid file is downloaded again");
+}

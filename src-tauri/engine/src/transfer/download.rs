@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use reqwest::header::{
     HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
 };
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Response, StatusCode};
 use tokio_util::sync::CancellationToken;
 
 use super::http::{self, Answer, Failure, RequestPlan, SendError};
@@ -362,7 +362,7 @@ impl Download<'_> {
         plan_headers.extend(headers);
         let plan = RequestPlan {
             client: self.plan.client,
-            method: Method::GET,
+            method: self.plan.method.clone(),
             headers: plan_headers,
             redirect: self.plan.redirect,
             credentials: self.plan.credentials,

@@ -195,9 +195,16 @@ async fn transfer_file(
         .run()
         .await;
     }
+    let method = task
+        .settings
+        .http_method
+        .as_deref()
+        .and_then(|m| reqwest::Method::from_bytes(m.as_bytes()).ok())
+        .unwrap_or(reqwest::Method::GET);
+    let custom_method = method != reqwest::Method::GET;
     let plan = RequestPlan {
         client: &client,
-        method: reqwest::Method::GET,
+        method,
         headers,
         redirect: task.settings.redirect_policy,
         credentials: &task.secrets.credentials,
@@ -207,7 +214,7 @@ async fn transfer_file(
         index: task.index,
         file: &task.file,
         plan,
-        dynamic: task.settings.dynamic_content,
+        dynamic: task.settings.dynamic_content || custom_method,
         report,
         cancel,
     }

@@ -57,4 +57,9 @@ dynamic_content: boolean,
 /**
  * Upload-reply: where the reply goes (set before the first Resume).
  */
-reply_file_name: string | null, };
+reply_file_name: string | null, 
+/**
+ * Download HTTP method other than GET (set before the first Resume). A custom method
+ * forces FOREGROUND priority, makes every error fatal and restarts files from byte 0.
+ */
+http_method: string | null, };
