@@ -984,11 +984,6 @@ impl Engine {
         }
         Ok(id)
     }
-
-    /// The data directory.
-    pub fn data_dir(&self) -> &Path {
-        &self.inner.data_dir
-    }
 }
 
 /// Where a file's bytes wait until Complete: a hidden file in the destination folder.

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, ErrorContext, Result};
@@ -305,18 +305,6 @@ impl Store {
             )
             .map(|_| ())
             .map_err(|e| Error::store("cannot write the job store", e))
-    }
-
-    /// The stored state of one job, if it is in the store (used by tests and diagnostics).
-    pub fn stored_state(&self, id: JobId) -> Result<Option<String>> {
-        self.conn
-            .query_row(
-                "SELECT state FROM jobs WHERE id = ?1",
-                params![id.0.to_string()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| Error::store("cannot read the job store", e))
     }
 }
 

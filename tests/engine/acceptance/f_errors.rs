@@ -231,11 +231,13 @@ async fn f69_a_401_is_an_error_until_credentials_are_set() {
         t.engine.set_credentials(id, login).unwrap();
         t.engine.resume(id).unwrap();
         t.wait_state(id, JobState::Transferred).await;
-        let stored = std::fs::read(t.data.path().join("ferry.db")).unwrap();
-        assert!(
-            !stored.windows(6).any(|w| w == b"s3cret"),
-            "the password must not sit in the store in plain text"
-        );
+        for store_file in ["ferry.db", "ferry.db-wal"] {
+            let stored = std::fs::read(t.data.path().join(store_file)).unwrap_or_default();
+            assert!(
+                !stored.windows(6).any(|w| w == b"s3cret"),
+                "the password must not sit in {store_file} in plain text"
+            );
+        }
     }
 }
 
@@ -621,4 +623,34 @@ async fn f80_an_invalid_file_fails_the_job_and_is_downloaded_again_on_resume() {
         .filter(|r| r.path == "/first")
         .count();
     assert_eq!(first_requests, 2, "the invalid file is downloaded again");
+}
+
+#[tokio::test]
+async fn f_custom_headers_are_sent_and_never_stored_in_plain_text() {
+    let server = TestServer::start(Behaviour::full(body(100, 11))).await;
+    let t = TestEngine::start("f-headers").await;
+    let id = t.job(&[(&server.url("/f"), "f")]);
+    t.engine
+        .set_custom_headers(id, vec![("X-Ferry-Token".into(), "tok-4f9c-secret".into())])
+        .unwrap();
+    assert_eq!(
+        t.engine.get(id).unwrap().custom_header_names,
+        ["X-Ferry-Token"]
+    );
+    t.engine.resume(id).unwrap();
+    t.wait_state(id, JobState::Transferred).await;
+    let sent = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("x-ferry-token").map(str::to_owned))
+        .collect::<Vec<_>>();
+    assert_eq!(sent, ["tok-4f9c-secret"]);
+    let stored = std::fs::read(t.data.path().join("ferry.db")).unwrap();
+    let wal = std::fs::read(t.data.path().join("ferry.db-wal")).unwrap_or_default();
+    for bytes in [stored, wal] {
+        assert!(
+            !bytes.windows(15).any(|w| w == b"tok-4f9c-secret"),
+            "a header value sits in the store in plain text"
+        );
+    }
 }
