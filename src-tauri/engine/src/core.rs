@@ -152,6 +152,10 @@ pub struct Inner {
     pub data_dir: PathBuf,
     /// Whether the background tasks were started (see `Engine::run`).
     pub running: std::sync::atomic::AtomicBool,
+    /// The local time of day, for the bandwidth window.
+    pub day_clock: crate::bandwidth::DayClock,
+    /// Holds background transfers to the bandwidth cap.
+    pub throttle: crate::transfer::throttle::Throttle,
 }
 
 /// What a change wants besides the record edit.
@@ -184,6 +188,17 @@ impl Inner {
     /// Locks the store.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the bandwidth policy allows background jobs at `now`.
+    pub fn background_limit(&self, now: tokio::time::Instant) -> crate::bandwidth::Limit {
+        let second_of_day = self.day_clock.second_of_day(now);
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .policies
+            .max_internet_bandwidth
+            .limit_at(second_of_day)
     }
 
     /// The current configuration.

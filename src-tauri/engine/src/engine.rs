@@ -97,6 +97,8 @@ impl Engine {
             }),
             data_dir: data_dir.to_owned(),
             running: std::sync::atomic::AtomicBool::new(false),
+            day_clock: crate::bandwidth::DayClock::local(),
+            throttle: Default::default(),
         });
         reload(&inner, records)?;
         tracing::info!(data_dir = %data_dir.display(), "engine opened");
@@ -898,7 +900,8 @@ impl Engine {
         self.inner.config().policies
     }
 
-    /// Changes the policies (limits apply to new jobs and files; the sweep uses the new timeout).
+    /// Changes the policies (limits apply to new jobs and files; the sweep uses the new timeout;
+    /// a new bandwidth policy applies at once).
     pub fn set_policies(&self, policies: Policies) {
         self.inner
             .config
@@ -906,6 +909,7 @@ impl Engine {
             .unwrap_or_else(|e| e.into_inner())
             .policies = policies;
         crate::scheduler::sweep_once(&self.inner);
+        self.inner.wake.notify_one();
     }
 
     /// Changes how many FOREGROUND jobs run at once.
@@ -1115,7 +1119,7 @@ fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
         }
         let turn = table.take_turn();
         let mut entry = JobEntry::new(record, turn);
-        if entry.record.state == JobState::TransientError {
+        if entry.record.state == JobState::TransientError && !entry.record.blocked_by_policy() {
             let delay = std::time::Duration::from_secs(u64::from(
                 entry.record.settings.minimum_retry_delay_secs,
             ));

@@ -15,9 +15,11 @@
 //! - [`store`]: the SQLite job store (WAL, migrations, durable transitions).
 //! - [`secrets`]: credentials and custom headers, encrypted at rest.
 //! - [`policy`]: the BITS policies (limits, inactivity) and engine tunables.
+//! - [`bandwidth`]: the MaxInternetBandwidth window and caps for background jobs.
 //! - [`event`]: lifecycle events and batched progress.
 //! - [`error`]: stable error codes (BG_E_*), contexts and the error type.
 
+pub mod bandwidth;
 mod core;
 pub mod engine;
 pub mod error;
@@ -34,6 +36,7 @@ pub mod store;
 pub mod transfer;
 pub mod validate;
 
+pub use bandwidth::BandwidthPolicy;
 pub use engine::{CompleteOutcome, Engine, RenameFailure};
 pub use error::{Error, ErrorCode, ErrorContext, Result};
 pub use event::{EngineEvent, ProgressEntry};

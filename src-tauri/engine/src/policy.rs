@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bandwidth::BandwidthPolicy;
+
 /// Default JobInactivityTimeout: 90 days.
 pub const DEFAULT_JOB_INACTIVITY_TIMEOUT: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 
@@ -13,7 +15,7 @@ pub const DEFAULT_UPLOAD_FRAGMENT_SIZE: u64 = 1 << 20;
 /// The BITS group policies, as Ferry settings with their names and defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct Policies {
     /// A job untouched this long (no setter, no file added, no byte moved) is cancelled.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
@@ -26,6 +28,9 @@ pub struct Policies {
     pub max_files_per_job: u32,
     /// Ranges one file may have (BG_E_TOO_MANY_RANGES_IN_FILE).
     pub max_ranges_per_file: u32,
+    /// Caps for background jobs inside and outside a daily window (FOREGROUND jobs are never
+    /// capped).
+    pub max_internet_bandwidth: BandwidthPolicy,
 }
 
 impl Default for Policies {
@@ -36,6 +41,7 @@ impl Default for Policies {
             max_jobs_per_machine: 300,
             max_files_per_job: 200,
             max_ranges_per_file: 500,
+            max_internet_bandwidth: BandwidthPolicy::default(),
         }
     }
 }

@@ -196,6 +196,13 @@ impl JobRecord {
         }
     }
 
+    /// Whether the job's last error is the bandwidth policy holding it back.
+    pub fn blocked_by_policy(&self) -> bool {
+        self.error
+            .as_ref()
+            .is_some_and(|e| e.code == crate::error::ErrorCode::BG_E_BLOCKED_BY_POLICY)
+    }
+
     /// Marks a change made by the user (bumps modification time and resets inactivity).
     pub fn touch(&mut self) {
         let now = crate::job::now_millis();

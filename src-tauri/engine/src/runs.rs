@@ -212,6 +212,27 @@ impl Inner {
         }
     }
 
+    /// Holds a background job back while the bandwidth policy allows background jobs no bytes:
+    /// TRANSIENT_ERROR with BG_E_BLOCKED_BY_POLICY, with neither a retry timer nor a no-progress
+    /// clock; the scheduler lets it go when the policy does (T16).
+    pub fn block_by_policy(&self, entry: &mut JobEntry) -> crate::error::Result<()> {
+        let code = ErrorCode::BG_E_BLOCKED_BY_POLICY;
+        entry.record.error = Some(JobError {
+            code,
+            code_name: code.name().into_owned(),
+            context: ErrorContext::GeneralQueueManager,
+            description: "the bandwidth policy allows background jobs no bytes at this time of day"
+                .to_owned(),
+            file_index: None,
+            protocol: None,
+            retry_after_secs: None,
+        });
+        self.transition(entry, Trigger::TransientFailure)?;
+        entry.retry_at = None;
+        entry.stalled_since = None;
+        Ok(())
+    }
+
     /// Moves TRANSIENT_ERROR jobs whose delay passed back to QUEUED, and those whose no-progress
     /// timeout passed to ERROR; stops jobs over their maximum download time.
     pub fn run_timers(&self, table: &mut crate::core::JobTable, now: Instant) {

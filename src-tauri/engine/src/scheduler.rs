@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::bandwidth::Limit;
 use crate::core::{history_of, Inner, JobEntry, JobTable, Run};
 use crate::event::{EngineEvent, FileBytes, ProgressEntry};
 use crate::job::{JobId, JobState, Priority, UnixMillis};
@@ -46,9 +47,51 @@ pub fn pass(inner: &Arc<Inner>) -> Option<Instant> {
         stop_all(inner, &mut table);
         return next_timer(&table, &config, now);
     }
+    apply_bandwidth_policy(inner, &mut table, now);
     schedule_foreground(inner, &mut table, config.foreground_concurrency);
     schedule_background(inner, &mut table, config.time_slice, now);
-    next_timer(&table, &config, now)
+    let window_edge = config
+        .policies
+        .max_internet_bandwidth
+        .next_edge(inner.day_clock.second_of_day(now))
+        .map(|wait| now + wait);
+    [next_timer(&table, &config, now), window_edge]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// The bandwidth policy: while it allows background jobs no bytes, those waiting or running
+/// wait in TRANSIENT_ERROR with BG_E_BLOCKED_BY_POLICY; once it allows bytes again, or a job
+/// becomes FOREGROUND, they go back to QUEUED (T16).
+fn apply_bandwidth_policy(inner: &Arc<Inner>, table: &mut JobTable, now: Instant) {
+    let blocked = inner.background_limit(now) == Limit::Blocked;
+    let changes: Vec<(JobId, bool)> = table
+        .entries
+        .values()
+        .filter_map(|e| {
+            let record = &e.record;
+            let held = blocked && record.settings.priority != Priority::Foreground;
+            let may_run = record.state == JobState::Queued || record.state.is_active();
+            let waiting = record.state == JobState::TransientError && record.blocked_by_policy();
+            if held && may_run {
+                Some((record.id, true))
+            } else if waiting && !held {
+                Some((record.id, false))
+            } else {
+                None
+            }
+        })
+        .collect();
+    for (id, block) in changes {
+        let _ = inner.apply(table, id, |entry, _| {
+            if block {
+                inner.block_by_policy(entry)
+            } else {
+                inner.transition(entry, Trigger::Retry).map(|_| ())
+            }
+        });
+    }
 }
 
 fn waiting_or_running(table: &JobTable, foreground: bool) -> Vec<(JobId, Priority, u64, bool)> {

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::http::{self, Answer, Failure, RequestPlan, SendError};
 use super::temp_file::TempFile;
+use super::throttle::Pacer;
 use super::{FileStart, RunReport, Stop};
 use crate::error::{ErrorCode, ErrorContext};
 use crate::job::{ByteRange, UnixMillis};
@@ -42,6 +43,8 @@ pub struct Download<'a> {
     pub report: &'a dyn RunReport,
     /// Fires when the job must stop at once (suspend, cancel, pre-emption, shutdown).
     pub cancel: &'a CancellationToken,
+    /// Holds a background job to the bandwidth policy's cap.
+    pub pacer: &'a Pacer<'a>,
 }
 
 impl Download<'_> {
@@ -421,16 +424,25 @@ impl Download<'_> {
                             "the server sent more bytes than it announced",
                         ));
                     }
-                    let size = bytes.len() as u64;
-                    file.write(bytes).await.map_err(|e| {
-                        Stop::Failed(Failure::local("cannot write the temporary file", &e))
-                    })?;
-                    written += size;
+                    let mut rest = bytes;
+                    while !rest.is_empty() {
+                        let piece = self.pacer.piece().unwrap_or(u64::MAX);
+                        let part = rest.split_to(piece.min(rest.len() as u64) as usize);
+                        let size = part.len() as u64;
+                        if let Err(stop) = self.pacer.admit(size).await {
+                            flush(file).await?;
+                            return Err(stop);
+                        }
+                        file.write(part).await.map_err(|e| {
+                            Stop::Failed(Failure::local("cannot write the temporary file", &e))
+                        })?;
+                        written += size;
+                        self.report.bytes(self.index, start + written);
+                    }
                     if flushed_at.elapsed() >= FLUSH_EVERY {
                         flush(file).await?;
                         flushed_at = tokio::time::Instant::now();
                     }
-                    self.report.bytes(self.index, start + written);
                 }
                 Some(Err(e)) => {
                     flush(file).await?;

@@ -7,6 +7,7 @@
 pub mod download;
 pub mod http;
 pub mod temp_file;
+pub mod throttle;
 pub mod upload;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -210,6 +211,7 @@ async fn transfer_file(
         credentials: &task.secrets.credentials,
         body: None,
     };
+    let background = task.settings.priority != crate::job::Priority::Foreground;
     Download {
         index: task.index,
         file: &task.file,
@@ -217,6 +219,7 @@ async fn transfer_file(
         dynamic: task.settings.dynamic_content || custom_method,
         report,
         cancel,
+        pacer: &throttle::Pacer::new(inner, background, cancel),
     }
     .run()
     .await

@@ -40,6 +40,7 @@ use self::route::Route;
 use self::source::Source;
 use super::download::FileDone;
 use super::http::Failure;
+use super::throttle::Pacer;
 use super::{FileTask, LiveProgress, Stop};
 use crate::core::{ChangeNotes, Inner, JobEntry};
 use crate::error::{ErrorCode, ErrorContext};
@@ -139,6 +140,12 @@ pub struct Upload<'a> {
 }
 
 impl Upload<'_> {
+    /// The throttle as this job sees it (background jobs follow the bandwidth policy).
+    pub fn pacer(&self) -> Pacer<'_> {
+        let background = self.task.settings.priority != crate::job::Priority::Foreground;
+        Pacer::new(self.inner, background, self.cancel)
+    }
+
     /// Uploads what the server still lacks, fetches the reply, closes the session.
     pub async fn run(&self) -> Result<FileDone, Stop> {
         let file = &self.task.file;
@@ -256,7 +263,8 @@ impl Upload<'_> {
         version: LocalVersion,
     ) -> Result<Option<String>, Detour> {
         let total = version.size;
-        let step = self.inner.config().upload_fragment_size.max(1);
+        let largest = self.inner.config().upload_fragment_size.max(1);
+        let pacer = self.pacer();
         let name = self
             .task
             .file
@@ -266,8 +274,13 @@ impl Upload<'_> {
         let mut stalled = 0;
         loop {
             source.check(&version).await?;
+            // Under a bandwidth cap a fragment carries about a second's worth of bytes.
+            let step = pacer
+                .piece()
+                .map_or(largest, |piece| largest.min(piece * 8));
             let end = offset.saturating_add(step).min(total) - 1;
             let body = source.read(offset, end + 1 - offset).await?;
+            pacer.admit(end + 1 - offset).await?;
             let packet = Packet::Fragment {
                 session: session.to_owned(),
                 start: offset,

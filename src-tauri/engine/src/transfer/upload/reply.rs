@@ -188,6 +188,7 @@ pub async fn fetch(
                 dynamic: true,
                 report: &ReplyReport { report },
                 cancel: upload.cancel,
+                pacer: &upload.pacer(),
             }
             .run()
             .await?;
