@@ -24,6 +24,7 @@ mod acceptance {
     mod f_errors;
     mod g_events;
     mod h_times;
+    mod i_bandwidth;
     mod i_policies;
     mod uploads_cancel;
     mod uploads_complete;
