@@ -116,6 +116,9 @@ impl Settings {
         if let Some((name, _)) = limits.iter().find(|(_, value)| *value == 0) {
             return invalid(format!("{name} must be greater than 0"));
         }
+        if let Some(problem) = policies.max_internet_bandwidth.problem() {
+            return invalid(format!("MaxInternetBandwidth: {problem}"));
+        }
         Ok(())
     }
 }
@@ -248,6 +251,8 @@ fn set_aside(path: &Path, error: &serde_json::Error) {
 
 #[cfg(test)]
 mod tests {
+    use ferry_engine::BandwidthPolicy;
+
     use super::*;
 
     #[test]
@@ -320,9 +325,94 @@ mod tests {
     }
 
     #[test]
+    fn a_file_saved_before_the_bandwidth_policy_loads_with_the_default_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(SETTINGS_FILE),
+            br#"{
+                "foreground_concurrency": 4,
+                "policies": {
+                    "JobInactivityTimeoutSecs": 86400,
+                    "MaxJobsPerUser": 20,
+                    "MaxJobsPerMachine": 300,
+                    "MaxFilesPerJob": 200,
+                    "MaxRangesPerFile": 500
+                }
+            }"#,
+        )
+        .unwrap();
+
+        let settings = SettingsFile::load(dir.path()).current();
+
+        assert_eq!(settings.foreground_concurrency, 4);
+        assert_eq!(
+            settings.policies.max_jobs_per_user, 20,
+            "older values are kept"
+        );
+        assert_eq!(
+            settings.policies.max_internet_bandwidth,
+            BandwidthPolicy::default(),
+            "the policy the file does not have takes its default"
+        );
+        assert!(
+            !dir.path().join("settings.json.unreadable").exists(),
+            "the older file is read, not set aside"
+        );
+    }
+
+    #[test]
+    fn the_bandwidth_policy_round_trips_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SettingsFile::load(dir.path());
+        let mut changed = file.current();
+        changed.policies.max_internet_bandwidth = BandwidthPolicy {
+            enabled: true,
+            start_hour: 22,
+            end_hour: 6,
+            in_window_kbps: Some(0),
+            outside_kbps: None,
+        };
+
+        file.save(changed.clone()).unwrap();
+
+        assert_eq!(SettingsFile::load(dir.path()).current(), changed);
+    }
+
+    #[test]
+    fn bandwidth_hours_past_23_are_refused_with_invalidarg_and_not_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SettingsFile::load(dir.path());
+        let mut bad = file.current();
+        bad.policies.max_internet_bandwidth.enabled = true;
+        bad.policies.max_internet_bandwidth.end_hour = 24;
+
+        let error = file.save(bad).unwrap_err();
+
+        assert_eq!(error.code, ErrorCode::E_INVALIDARG);
+        assert!(
+            error.message.contains("MaxInternetBandwidth") && error.message.contains("0 and 23"),
+            "the message names the policy and the allowed hours: {}",
+            error.message
+        );
+        assert!(
+            !dir.path().join(SETTINGS_FILE).exists(),
+            "nothing was written"
+        );
+        assert_eq!(
+            file.current(),
+            Settings::default(),
+            "the settings in force are unchanged"
+        );
+    }
+
+    #[test]
     fn the_engine_config_carries_policies_and_concurrency() {
         let policies = Policies {
             job_inactivity_timeout_secs: 86_400,
+            max_internet_bandwidth: BandwidthPolicy {
+                enabled: true,
+                ..BandwidthPolicy::default()
+            },
             ..Policies::default()
         };
         let settings = Settings {
@@ -333,5 +423,6 @@ mod tests {
         let config = settings.engine_config();
         assert_eq!(config.foreground_concurrency, 3);
         assert_eq!(config.policies.job_inactivity_timeout_secs, 86_400);
+        assert!(config.policies.max_internet_bandwidth.enabled);
     }
 }
