@@ -7,6 +7,7 @@
 
 mod bits_server;
 mod bits_server_selftest;
+mod clock;
 mod harness;
 mod nginx;
 mod nginx_downloads;

@@ -1,18 +1,24 @@
 //! `ferry-transfer`: Ferry's engine from the command line, without a window.
 //!
 //! ```text
-//! ferry-transfer get      [--data-dir DIR] URL PATH        download one file, complete, exit
-//! ferry-transfer get-list [--data-dir DIR] LIST FOLDER     one job with every URL of LIST (one per line)
-//! ferry-transfer run      --data-dir DIR                   run the queue until every job is TRANSFERRED
+//! ferry-transfer get      [OPTIONS] URL PATH        download one file, complete, exit
+//! ferry-transfer get-list [OPTIONS] LIST FOLDER     one job with every URL of LIST (one per line)
+//! ferry-transfer run      OPTIONS                   run the queue until every job is TRANSFERRED
+//!
+//! OPTIONS: --data-dir DIR     where the job store lives (required for `run`)
+//!          --policies FILE    BITS policies as JSON, e.g. {"MaxInternetBandwidth": {...}}
 //! ```
 //! `get` and `get-list` behave like `bitsadmin /transfer`: the job is completed when it is
-//! transferred and cancelled on a fatal error. Exit status 0 on success, 1 on failure, 2 on
+//! transferred and cancelled on a fatal error. `run` prints one line per state change:
+//! `TIME JOB STATE [ERROR]`, the time in UTC. Exit status 0 on success, 1 on failure, 2 on
 //! wrong usage.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ferry_engine::{Config, Engine, EngineEvent, FileSpec, JobId, JobState, JobType, Priority};
+use ferry_engine::{
+    Config, Engine, EngineEvent, FileSpec, JobId, JobInfo, JobState, JobType, Policies, Priority,
+};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -23,7 +29,7 @@ fn main() -> ExitCode {
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = Command::parse(&args) else {
-        eprintln!("usage: ferry-transfer get [--data-dir DIR] URL PATH\n       ferry-transfer get-list [--data-dir DIR] LIST FOLDER\n       ferry-transfer run --data-dir DIR");
+        eprintln!("usage: ferry-transfer get [--data-dir DIR] [--policies FILE] URL PATH\n       ferry-transfer get-list [--data-dir DIR] [--policies FILE] LIST FOLDER\n       ferry-transfer run --data-dir DIR [--policies FILE]");
         return ExitCode::from(2);
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -54,6 +60,7 @@ enum Action {
 
 struct Command {
     data_dir: Option<PathBuf>,
+    policies: Option<PathBuf>,
     action: Action,
 }
 
@@ -61,11 +68,14 @@ impl Command {
     fn parse(args: &[String]) -> Option<Command> {
         let (verb, rest) = args.split_first()?;
         let mut data_dir = None;
+        let mut policies = None;
         let mut positional = Vec::new();
         let mut iter = rest.iter();
         while let Some(arg) = iter.next() {
             if arg == "--data-dir" {
                 data_dir = Some(PathBuf::from(iter.next()?));
+            } else if arg == "--policies" {
+                policies = Some(PathBuf::from(iter.next()?));
             } else {
                 positional.push(arg.clone());
             }
@@ -82,7 +92,11 @@ impl Command {
             ("run", []) if data_dir.is_some() => Action::Run,
             _ => return None,
         };
-        Some(Command { data_dir, action })
+        Some(Command {
+            data_dir,
+            policies,
+            action,
+        })
     }
 
     async fn execute(self) -> Result<(), String> {
@@ -98,11 +112,14 @@ impl Command {
             .or(scratch.clone())
             .unwrap_or_default();
         let mut config = Config::default();
+        if let Some(path) = &self.policies {
+            config.policies = read_policies(path)?;
+        }
         if let Action::GetList { list, .. } = &self.action {
             let count = read_list(list)?.len() as u32;
             config.policies.max_files_per_job = config.policies.max_files_per_job.max(count);
         }
-        let engine = Engine::start(config, &data_dir)
+        let engine = Engine::open(config, &data_dir)
             .await
             .map_err(|e| e.to_string())?;
         let outcome = self.action.perform(&engine).await;
@@ -123,6 +140,7 @@ impl Action {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let mut events = engine.subscribe();
+                engine.run();
                 let id = engine
                     .download(&name, url, path, Priority::Foreground)
                     .map_err(|e| e.to_string())?;
@@ -143,6 +161,7 @@ impl Action {
                     });
                 }
                 let mut events = engine.subscribe();
+                engine.run();
                 let id = engine
                     .create_job("list", JobType::Download)
                     .map_err(|e| e.to_string())?;
@@ -158,6 +177,10 @@ impl Action {
             }
             Action::Run => {
                 let mut events = engine.subscribe();
+                for job in engine.list() {
+                    print_state(&job);
+                }
+                engine.run();
                 loop {
                     let jobs = engine.list();
                     if jobs.iter().all(|j| j.state == JobState::Transferred) {
@@ -166,7 +189,9 @@ impl Action {
                     if let Some(job) = jobs.iter().find(|j| j.state == JobState::Error) {
                         return Err(format!("job {} failed: {:?}", job.id, job.error));
                     }
-                    let _ = events.recv().await;
+                    if let Ok(EngineEvent::StateChanged { job, .. }) = events.recv().await {
+                        print_state(&job);
+                    }
                 }
             }
         }
@@ -204,6 +229,29 @@ async fn finish(
             _ => {}
         }
         let _ = events.recv().await;
+    }
+}
+
+/// One line for a job's state: `TIME JOB STATE [ERROR]`.
+fn print_state(job: &JobInfo) {
+    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let error = match (&job.error, job.state) {
+        (Some(error), JobState::Error | JobState::TransientError) => {
+            format!(" {}", error.code_name)
+        }
+        _ => String::new(),
+    };
+    println!("{time} {} {}{error}", job.id, job.state);
+}
+
+fn read_policies(path: &Path) -> Result<Policies, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let policies: Policies = serde_json::from_str(&text)
+        .map_err(|e| format!("{} does not hold valid policies: {e}", path.display()))?;
+    match policies.max_internet_bandwidth.problem() {
+        Some(problem) => Err(format!("{}: {problem}", path.display())),
+        None => Ok(policies),
     }
 }
 
