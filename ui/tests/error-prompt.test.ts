@@ -96,6 +96,36 @@ describe("error prompts", () => {
     await waitFor(() => expect(after(sent, "resume_job")[0]!.args).toEqual({ id: target.id }));
   });
 
+  it("a job held by the bandwidth policy runs as FOREGROUND without a Resume", async () => {
+    const target = job({
+      state: "TRANSIENT_ERROR",
+      error: jobError(codes.BG_E_BLOCKED_BY_POLICY, "BG_E_BLOCKED_BY_POLICY", {
+        context: "GENERAL_QUEUE_MANAGER",
+        file_index: null,
+      }),
+    });
+    const { sent, prompt } = await promptFor(target, { set_priority: null });
+    expect(prompt.dataset.kind).toBe("blocked-by-policy");
+    expect(prompt.textContent).toContain("resumes by itself when the window ends");
+    expect(within(prompt).queryByText(/Retry now/)).toBeNull();
+    await fireEvent.click(within(prompt).getByRole("button", { name: "Run as Foreground now" }));
+    await waitFor(() => expect(after(sent, "set_priority")).toHaveLength(1));
+    expect(after(sent, "set_priority")[0]!.args).toEqual({ id: target.id, priority: "FOREGROUND" });
+    expect(after(sent, "resume_job")).toHaveLength(0);
+  });
+
+  it("a job held by the bandwidth policy leads to the policy in the settings", async () => {
+    const target = job({
+      state: "TRANSIENT_ERROR",
+      error: jobError(codes.BG_E_BLOCKED_BY_POLICY, "BG_E_BLOCKED_BY_POLICY", { context: "GENERAL_QUEUE_MANAGER" }),
+    });
+    const { prompt } = await promptFor(target);
+    await fireEvent.click(within(prompt).getByTestId("error-prompt-open-settings"));
+    const enabled = await screen.findByTestId("bandwidth-enabled");
+    expect(screen.getByTestId("settings-page")).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(enabled));
+  });
+
   it("shows the engine's answer when the fix itself fails", async () => {
     const target = job({ state: "ERROR", error: jobError(codes.BG_E_MISSING_FILE_SIZE, "BG_E_MISSING_FILE_SIZE") });
     const { sent, prompt } = await promptFor(target, {

@@ -102,6 +102,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
       MaxJobsPerMachine: 300,
       MaxFilesPerJob: 200,
       MaxRangesPerFile: 500,
+      MaxInternetBandwidth: { Enabled: false, StartHour: 8, EndHour: 17, InWindowKbps: 1000, OutsideKbps: null },
     },
     start_at_login: false,
     theme: "system",

@@ -76,6 +76,11 @@ describe("error prompt chosen by code and context", () => {
     expect(promptFor(codes.httpErrorCode(501), { state: "ERROR" })?.kind).toBe("generic");
   });
 
+  it("a job held by the bandwidth policy gets its own prompt, not Retry now", () => {
+    const held = { state: "TRANSIENT_ERROR" as const, context: "GENERAL_QUEUE_MANAGER" as const, fileIndex: null };
+    expect(promptFor(codes.BG_E_BLOCKED_BY_POLICY, held)).toEqual({ kind: "blocked-by-policy" });
+  });
+
   it("uses the first unfinished file when the error names none", () => {
     expect(promptFor(codes.httpErrorCode(404), { fileIndex: null })).toMatchObject({ fileIndex: 1 });
   });

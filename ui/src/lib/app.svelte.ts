@@ -29,6 +29,9 @@ import { applyTheme } from "./theme";
 /** The page the window shows. */
 export type Page = "transfers" | "history" | "settings";
 
+/** A part of the settings page another page can send the user to. */
+export type SettingsPart = "bandwidth";
+
 /** A question the user must answer before a verb runs. */
 export type Confirmation = {
   title: string;
@@ -106,6 +109,8 @@ export class AppState {
   /** The last Complete of a job whose renames failed (the job stays TRANSFERRED). */
   renameFailures = $state<Record<JobId, CompleteOutcome>>({});
   settings = $state<Settings | null>(null);
+  /** The part of the settings page to bring into view when it next opens. */
+  settingsFocus = $state<SettingsPart | null>(null);
   /** Grows when a job leaves the queue, so the history page knows to reload. */
   historyVersion = $state(0);
   /** Set when the event stream could not be opened. */
@@ -299,6 +304,12 @@ export class AppState {
     return this.attempt(`“${job.settings.display_name}” could not be resumed`, () =>
       ipc.resumeJob(job.id),
     );
+  }
+
+  /** Shows the settings page, with `part` in view when given. */
+  openSettings(part: SettingsPart | null = null): void {
+    this.settingsFocus = part;
+    this.page = "settings";
   }
 
   /** Changes a job's priority. */

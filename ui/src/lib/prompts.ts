@@ -1,6 +1,7 @@
 /**
  * Which error-resolution prompt a job needs, chosen by the error's code and context (never by
- * its text). Each prompt offers the fix, then Resume.
+ * its text). Each prompt offers the fix, then Resume; a job held by the bandwidth policy needs
+ * no Resume, since the engine releases it as soon as it runs as FOREGROUND.
  */
 import type { JobError } from "./bindings/JobError";
 import type { JobInfo } from "./bindings/JobInfo";
@@ -40,6 +41,8 @@ export type Prompt =
   | { kind: "dynamic-content" }
   /** The server's certificate failed: explain, no bypass. */
   | { kind: "certificate" }
+  /** The bandwidth policy gives background jobs nothing now: wait, or run it as FOREGROUND. */
+  | { kind: "blocked-by-policy" }
   /** A network hiccup, or retries ran out (no-progress timeout): retry now. */
   | { kind: "retry" }
   /** Complete could not rename some files into place: fix the cause, Complete again. */
@@ -50,7 +53,6 @@ export type Prompt =
 /** Codes of failures that go away by themselves (network, server busy). */
 const TRANSIENT_CODES: ReadonlySet<number> = new Set([
   BG_E_NETWORK_DISCONNECTED,
-  BG_E_BLOCKED_BY_POLICY,
   ERROR_WINHTTP_TIMEOUT,
   ERROR_WINHTTP_NAME_NOT_RESOLVED,
   ERROR_WINHTTP_CANNOT_CONNECT,
@@ -115,6 +117,7 @@ export function choosePrompt(job: JobInfo, renameFailure: CompleteOutcome | null
     return { kind: "dynamic-content" };
   }
   if (code === ERROR_WINHTTP_SECURE_FAILURE) return { kind: "certificate" };
+  if (code === BG_E_BLOCKED_BY_POLICY) return { kind: "blocked-by-policy" };
   if (
     job.state === "TRANSIENT_ERROR" ||
     TRANSIENT_CODES.has(code) ||

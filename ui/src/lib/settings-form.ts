@@ -1,11 +1,22 @@
 /**
- * The settings page's model: BITS policy names, their defaults, and the conversions between
- * what the page shows (days) and what is stored (seconds).
+ * The settings page's model: BITS policy names, their defaults, the conversions between what
+ * the page shows (days) and what is stored (seconds), and the MaxInternetBandwidth form (what
+ * the user typed, checked and turned into the policy the shell stores).
  */
+import type { BandwidthPolicy } from "./bindings/BandwidthPolicy";
 import type { Policies } from "./bindings/Policies";
 
 /** Seconds in a day. */
 const DAY = 86_400;
+
+/** The MaxInternetBandwidth default: off; when turned on, 1000 Kbps from 8:00 to 17:00. */
+export const DEFAULT_BANDWIDTH_POLICY: BandwidthPolicy = {
+  Enabled: false,
+  StartHour: 8,
+  EndHour: 17,
+  InWindowKbps: 1000,
+  OutsideKbps: null,
+};
 
 /** The BITS defaults (group-policy defaults of Windows). */
 export const DEFAULT_POLICIES: Policies = {
@@ -14,11 +25,17 @@ export const DEFAULT_POLICIES: Policies = {
   MaxJobsPerMachine: 300,
   MaxFilesPerJob: 200,
   MaxRangesPerFile: 500,
+  MaxInternetBandwidth: DEFAULT_BANDWIDTH_POLICY,
 };
+
+/** The policies that are one number each (all but MaxInternetBandwidth). */
+export type NumericPolicy = {
+  [K in keyof Policies]: Policies[K] extends number ? K : never;
+}[keyof Policies];
 
 /** One policy as the page lists it. */
 export type PolicyField = {
-  key: keyof Policies;
+  key: NumericPolicy;
   /** The BITS name. */
   name: string;
   /** What it limits. */
@@ -61,4 +78,115 @@ export function storedValue(field: PolicyField, shown: number): number {
 export function shownDefault(field: PolicyField): string {
   const value = shownValue(field, DEFAULT_POLICIES);
   return field.unit === "days" ? `${value} days` : String(value);
+}
+
+/** Largest cap the policy can hold, in Kbps. */
+export const MAX_KBPS = 4_294_967_295;
+
+/** Cap offered when the user switches a cap from "No limit" to a number (the BITS default). */
+const SUGGESTED_KBPS = DEFAULT_BANDWIDTH_POLICY.InWindowKbps ?? 1000;
+
+/** One cap as the form holds it: no limit, or the number of Kbps as typed. */
+export type CapForm = { limited: boolean; kbps: string };
+
+/** The MaxInternetBandwidth section as the form holds it (numbers as typed). */
+export type BandwidthForm = {
+  enabled: boolean;
+  startHour: string;
+  endHour: string;
+  inWindow: CapForm;
+  outside: CapForm;
+};
+
+/** Fields of the bandwidth form that can carry an error. */
+export type BandwidthField = "startHour" | "endHour" | "inWindow" | "outside";
+
+/** Field errors; a field without an entry is fine. */
+export type BandwidthErrors = Partial<Record<BandwidthField, string>>;
+
+/** What the form makes of the user's input: the policy, or what is wrong with it. */
+export type BandwidthParse = { ok: true; policy: BandwidthPolicy } | { ok: false; errors: BandwidthErrors };
+
+/** The form of one cap; "No limit" keeps a suggested number ready for when it is switched. */
+function capForm(kbps: number | null): CapForm {
+  return kbps === null ? { limited: false, kbps: String(SUGGESTED_KBPS) } : { limited: true, kbps: String(kbps) };
+}
+
+/** The form showing `policy`. */
+export function bandwidthForm(policy: BandwidthPolicy): BandwidthForm {
+  return {
+    enabled: policy.Enabled,
+    startHour: String(policy.StartHour),
+    endHour: String(policy.EndHour),
+    inWindow: capForm(policy.InWindowKbps),
+    outside: capForm(policy.OutsideKbps),
+  };
+}
+
+/** A value read from the form, or why it cannot be read. */
+type Read<T> = { value: T } | { error: string };
+
+/** A whole number from `text` within `max`, or null when it is not one. */
+function wholeNumber(text: string, max: number): number | null {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed)) return null;
+  const value = Number(trimmed);
+  return value <= max ? value : null;
+}
+
+function readHour(text: string): Read<number> {
+  const hour = wholeNumber(text, 23);
+  return hour === null ? { error: "Enter an hour from 0 to 23." } : { value: hour };
+}
+
+function readCap(cap: CapForm): Read<number | null> {
+  if (!cap.limited) return { value: null };
+  const kbps = wholeNumber(cap.kbps, MAX_KBPS);
+  return kbps === null ? { error: "Enter a whole number of Kbps, 0 or more." } : { value: kbps };
+}
+
+/** Checks the form and builds the policy it describes: hours 0–23, caps whole Kbps or none. */
+export function parseBandwidthForm(form: BandwidthForm): BandwidthParse {
+  const read = {
+    startHour: readHour(form.startHour),
+    endHour: readHour(form.endHour),
+    inWindow: readCap(form.inWindow),
+    outside: readCap(form.outside),
+  };
+  const { startHour, endHour, inWindow, outside } = read;
+  if ("error" in startHour || "error" in endHour || "error" in inWindow || "error" in outside) {
+    const errors: BandwidthErrors = {};
+    for (const [field, value] of Object.entries(read) as Array<[BandwidthField, Read<unknown>]>) {
+      if ("error" in value) errors[field] = value.error;
+    }
+    return { ok: false, errors };
+  }
+  return {
+    ok: true,
+    policy: {
+      Enabled: form.enabled,
+      StartHour: startHour.value,
+      EndHour: endHour.value,
+      InWindowKbps: inWindow.value,
+      OutsideKbps: outside.value,
+    },
+  };
+}
+
+const clock = (hour: number) => `${String(hour).padStart(2, "0")}:00`;
+
+/** The window in words: `Every day from 08:00 to 17:00`, or the whole day when the hours match. */
+export function describeWindow(policy: BandwidthPolicy): string {
+  const { StartHour: start, EndHour: end } = policy;
+  if (start === end) return "All day: the start and end hours are the same.";
+  const overnight = end < start ? " the next day" : "";
+  return `Every day from ${clock(start)} to ${clock(end)}${overnight} (local time).`;
+}
+
+/** What a cap does to background jobs. */
+export function describeCap(kbps: number | null): string {
+  if (kbps === null) return "Background jobs use all the bandwidth.";
+  if (kbps === 0) return "Background jobs are held until the cap changes.";
+  if (kbps < 2) return "Background jobs share 2 Kbps (the smallest cap).";
+  return `Background jobs share ${kbps} Kbps.`;
 }

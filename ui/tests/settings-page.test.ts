@@ -1,0 +1,90 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import App from "../src/App.svelte";
+import type { Settings } from "../src/lib/shell-types";
+import { settings } from "./fixtures";
+import { fakeShell, type SentCommand } from "./ipc-backend";
+
+async function settingsPage(stored: Settings = settings()) {
+  const sent = fakeShell({
+    subscribe_jobs: [],
+    get_settings: stored,
+    set_settings: (args: Record<string, unknown>) => args.settings,
+  });
+  render(App);
+  await fireEvent.click(await screen.findByTestId("nav-settings"));
+  await screen.findByTestId("settings-page");
+  return sent;
+}
+
+const field = (testId: string) => screen.getByTestId(testId) as HTMLInputElement;
+const saved = (sent: SentCommand[]) =>
+  sent.filter((s) => s.command === "set_settings").map((s) => (s.args.settings as Settings).policies);
+
+describe("the MaxInternetBandwidth settings", () => {
+  it("saves a whole-day window that holds background jobs", async () => {
+    const sent = await settingsPage();
+    expect(field("bandwidth-startHour").disabled).toBe(true);
+
+    await fireEvent.click(field("bandwidth-enabled"));
+    await fireEvent.input(field("bandwidth-startHour"), { target: { value: "10" } });
+    await fireEvent.input(field("bandwidth-endHour"), { target: { value: "10" } });
+    await fireEvent.input(field("bandwidth-inWindow-kbps"), { target: { value: "0" } });
+    expect(screen.getByTestId("bandwidth-window").textContent).toMatch(/All day/);
+    await fireEvent.click(screen.getByTestId("settings-save"));
+
+    await screen.findByText("Settings saved.");
+    expect(saved(sent)).toEqual([
+      {
+        ...settings().policies,
+        MaxInternetBandwidth: { Enabled: true, StartHour: 10, EndHour: 10, InWindowKbps: 0, OutsideKbps: null },
+      },
+    ]);
+  });
+
+  it("switches a cap between no limit and a number of Kbps", async () => {
+    const sent = await settingsPage();
+    await fireEvent.click(field("bandwidth-enabled"));
+    await fireEvent.click(field("bandwidth-outside-limited"));
+    await fireEvent.input(field("bandwidth-outside-kbps"), { target: { value: "64" } });
+    await fireEvent.click(field("bandwidth-inWindow-unlimited"));
+    expect(field("bandwidth-inWindow-kbps").disabled).toBe(true);
+    await fireEvent.click(screen.getByTestId("settings-save"));
+
+    await screen.findByText("Settings saved.");
+    expect(saved(sent)[0]!.MaxInternetBandwidth).toMatchObject({ InWindowKbps: null, OutsideKbps: 64 });
+  });
+
+  it("names a bad hour next to its field and saves nothing until it is fixed", async () => {
+    const sent = await settingsPage();
+    await fireEvent.click(field("bandwidth-enabled"));
+    await fireEvent.input(field("bandwidth-endHour"), { target: { value: "24" } });
+
+    expect(screen.getByRole("alert").textContent).toBe("Enter an hour from 0 to 23.");
+    expect(field("bandwidth-endHour").getAttribute("aria-invalid")).toBe("true");
+    expect((screen.getByTestId("settings-save") as HTMLButtonElement).disabled).toBe(true);
+
+    await fireEvent.input(field("bandwidth-endHour"), { target: { value: "23" } });
+    expect(screen.queryByRole("alert")).toBeNull();
+    await fireEvent.click(screen.getByTestId("settings-save"));
+    await screen.findByText("Settings saved.");
+    expect(saved(sent)[0]!.MaxInternetBandwidth.EndHour).toBe(23);
+  });
+
+  it("Revert and Restore defaults bring the policy back", async () => {
+    const stored = settings();
+    stored.policies.MaxInternetBandwidth = { Enabled: true, StartHour: 1, EndHour: 2, InWindowKbps: 5, OutsideKbps: 6 };
+    await settingsPage(stored);
+
+    await fireEvent.input(field("bandwidth-startHour"), { target: { value: "x" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Revert" }));
+    expect(field("bandwidth-startHour").value).toBe("1");
+
+    await fireEvent.click(screen.getByRole("button", { name: "Restore defaults" }));
+    expect(field("bandwidth-enabled").checked).toBe(false);
+    expect(field("bandwidth-startHour").value).toBe("8");
+    expect(field("bandwidth-endHour").value).toBe("17");
+    expect(field("bandwidth-inWindow-kbps").value).toBe("1000");
+    expect(field("bandwidth-outside-unlimited").checked).toBe(true);
+  });
+});
