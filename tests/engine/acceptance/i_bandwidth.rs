@@ -182,3 +182,38 @@ async fn i104_a_cap_below_2_kbps_holds_background_downloads_near_2_kbps_and_not_
     t.engine.complete(foreground).unwrap();
     assert_eq!(sha256_file(&t.path("fg")), sha256(&data));
 }
+
+#[tokio::test]
+async fn i104_capped_background_uploads_send_small_fragments_at_the_cap() {
+    use super::uploads_support::{packets_of, upload_job, uploaded};
+    use crate::bits_server::{BitsServer, BitsServerConfig, PacketKind};
+
+    let server = BitsServer::start(BitsServerConfig::default()).await;
+    let t = engine_with("i104-upload", all_day(Some(2))).await;
+    let data = body(2_000, 1041);
+    let (id, _) = upload_job(
+        &t,
+        ferry_engine::JobType::Upload,
+        &server.url("up"),
+        "up",
+        &data,
+    );
+    t.engine.set_priority(id, Priority::Normal).unwrap();
+    let start = Instant::now();
+    t.engine.resume(id).unwrap();
+    t.wait_state(id, JobState::Transferred).await;
+    let elapsed = start.elapsed();
+
+    let fragments = packets_of(&server, PacketKind::Fragment);
+    assert!(
+        fragments.iter().all(|f| f.body_len <= 250),
+        "every fragment holds at most a second's worth (250 bytes): {:?}",
+        fragments.iter().map(|f| f.body_len).collect::<Vec<_>>()
+    );
+    // 2,000 bytes at 250 a second: the first fragment at once, each next one a second later.
+    assert!(
+        elapsed >= Duration::from_secs(6),
+        "2,000 bytes went up in {elapsed:?}, faster than 2 Kbps"
+    );
+    assert_eq!(uploaded(&server, "up"), data);
+}
