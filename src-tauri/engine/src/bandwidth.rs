@@ -28,9 +28,9 @@ pub struct BandwidthPolicy {
     /// Hour the window ends, 0–23 (local time); equal to the start hour, the window is the
     /// whole day; below it, the window runs past midnight.
     pub end_hour: u8,
-    /// Cap inside the window in kilobits per second; `None` is no cap, 0 blocks.
+    /// Cap inside the window in kilobits per second; no value means no cap, 0 blocks.
     pub in_window_kbps: Option<u32>,
-    /// Cap outside the window in kilobits per second; `None` is no cap, 0 blocks.
+    /// Cap outside the window in kilobits per second; no value means no cap, 0 blocks.
     pub outside_kbps: Option<u32>,
 }
 

@@ -18,10 +18,10 @@ StartHour: number,
  */
 EndHour: number, 
 /**
- * Cap inside the window in kilobits per second; `None` is no cap, 0 blocks.
+ * Cap inside the window in kilobits per second; no value means no cap, 0 blocks.
  */
 InWindowKbps: number | null, 
 /**
- * Cap outside the window in kilobits per second; `None` is no cap, 0 blocks.
+ * Cap outside the window in kilobits per second; no value means no cap, 0 blocks.
  */
 OutsideKbps: number | null, };
