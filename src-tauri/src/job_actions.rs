@@ -30,15 +30,15 @@ pub struct NewJobRequest {
 }
 
 /// Creates a SUSPENDED job from `request`. All or nothing: if any file, the priority, the
-/// credentials or the reply file is refused, the half-made job is cancelled before the error
-/// is returned, so no trace of it stays in the queue.
+/// credentials or the reply file is refused, the half-made job is discarded before the error
+/// is returned, so no trace of it stays in the queue or the history.
 pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
     let id = engine.create_job(&request.display_name, request.job_type)?;
     match fill(engine, id, request).and_then(|()| engine.get(id)) {
         Ok(job) => Ok(job),
         Err(error) => {
-            if let Err(cancel) = engine.cancel(id) {
-                tracing::warn!(%id, "cannot cancel a job whose creation failed: {cancel}");
+            if let Err(discard) = engine.discard(id) {
+                tracing::warn!(%id, "cannot discard a job whose creation failed: {discard}");
             }
             Err(error)
         }

@@ -141,6 +141,12 @@ fn create_job_is_all_or_nothing_when_the_credentials_are_refused() {
         app.jobs().is_empty(),
         "files were added before the credentials failed, yet no job is left"
     );
+    let history = app.invoke("history", json!({ "limit": 10 })).unwrap();
+    assert_eq!(
+        history,
+        json!([]),
+        "nor does the half-made job appear in the history"
+    );
 }
 
 #[test]

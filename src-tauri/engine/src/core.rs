@@ -172,6 +172,8 @@ pub struct ChangeNotes {
     pub deferred: bool,
     /// History entry to write when the job becomes final.
     pub history: Option<HistoryEntry>,
+    /// The job leaves no history entry (it never ran: see `Engine::discard`).
+    pub no_history: bool,
     /// An upload session the server should drop, stored with the job's final state.
     pub cleanup: Option<SessionCleanup>,
     /// The reply file an upload-reply job handed over on Complete.
@@ -241,12 +243,13 @@ impl Inner {
             entry.unsaved = true;
         } else if entry.record != before {
             let committed = if entry.record.state.is_final() {
-                let history = notes
-                    .history
-                    .take()
-                    .unwrap_or_else(|| history_of(&entry.record, false));
+                let history = match notes.history.take() {
+                    _ if notes.no_history => None,
+                    Some(history) => Some(history),
+                    None => Some(history_of(&entry.record, false)),
+                };
                 self.store()
-                    .finish_job(id, &history, notes.cleanup.as_ref())
+                    .finish_job(id, history.as_ref(), notes.cleanup.as_ref())
             } else {
                 self.store().save_job(&entry.record)
             };

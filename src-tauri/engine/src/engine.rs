@@ -485,6 +485,24 @@ impl Engine {
         })
     }
 
+    /// Cancels a job that was never resumed and leaves no trace of it, not even in the history:
+    /// for a job whose creation failed half-way. A job that ever ran is refused with
+    /// BG_E_INVALID_STATE (cancel it instead).
+    pub fn discard(&self, id: JobId) -> Result<()> {
+        self.inner.with_job(id, |entry, notes| {
+            if entry.record.ever_resumed {
+                return Err(Error::new(
+                    ErrorCode::BG_E_INVALID_STATE,
+                    "the job has already run; cancel it instead",
+                ));
+            }
+            cancel_files(entry, notes);
+            self.inner.transition(entry, Trigger::Cancel)?;
+            notes.no_history = true;
+            Ok(())
+        })
+    }
+
     /// Complete: downloads keep every fully transferred file under its final name and drop the
     /// rest (any non-final state); uploads only from TRANSFERRED. A failed rename leaves the job
     /// TRANSFERRED with the files already renamed in place.

@@ -224,22 +224,25 @@ impl Store {
     pub fn finish_job(
         &mut self,
         id: JobId,
-        history: &HistoryEntry,
+        history: Option<&HistoryEntry>,
         cleanup: Option<&SessionCleanup>,
     ) -> Result<()> {
         let tx = self
             .conn
             .transaction()
             .map_err(|e| Error::store("cannot write the job store", e))?;
-        let entry = serde_json::to_string(history)
-            .map_err(|e| Error::new(ErrorCode::E_FAIL, format!("cannot serialise history: {e}")))?;
         tx.execute("DELETE FROM jobs WHERE id = ?1", params![id.0.to_string()])
             .map_err(|e| Error::store("cannot write the job store", e))?;
-        tx.execute(
-            "INSERT OR REPLACE INTO history (id, finished_at, entry) VALUES (?1, ?2, ?3)",
-            params![id.0.to_string(), history.finished_at, entry],
-        )
-        .map_err(|e| Error::store("cannot write the job store", e))?;
+        if let Some(history) = history {
+            let entry = serde_json::to_string(history).map_err(|e| {
+                Error::new(ErrorCode::E_FAIL, format!("cannot serialise history: {e}"))
+            })?;
+            tx.execute(
+                "INSERT OR REPLACE INTO history (id, finished_at, entry) VALUES (?1, ?2, ?3)",
+                params![id.0.to_string(), history.finished_at, entry],
+            )
+            .map_err(|e| Error::store("cannot write the job store", e))?;
+        }
         if let Some(cleanup) = cleanup {
             let record = serde_json::to_string(cleanup).map_err(|e| {
                 Error::new(
@@ -362,7 +365,9 @@ mod tests {
             give_up_at: 86_400_000,
         };
         let mut store = Store::open(&dir).unwrap();
-        store.finish_job(id, &history, Some(&cleanup)).unwrap();
+        store
+            .finish_job(id, Some(&history), Some(&cleanup))
+            .unwrap();
         drop(store);
         let mut store = Store::open(&dir).unwrap();
         assert_eq!(store.cleanups().unwrap(), vec![cleanup]);

@@ -64,3 +64,25 @@ async fn c31_cancel_reports_temporaries_it_cannot_delete() {
         "the job is cancelled all the same"
     );
 }
+
+#[tokio::test]
+async fn c_discard_removes_a_job_that_never_ran_without_a_history_entry() {
+    let server = TestServer::start(Behaviour::full(body(1000, 5))).await;
+    let t = TestEngine::start("c-discard").await;
+    let never_ran = t.job(&[(&server.url("/a"), "a")]);
+    t.engine.discard(never_ran).unwrap();
+    assert!(t.engine.get(never_ran).is_err(), "the job is gone");
+    assert!(
+        t.engine.history(10).unwrap().is_empty(),
+        "and left no history"
+    );
+
+    let ran = t.start_job(&[(&server.url("/b"), "b")]);
+    t.wait_state(ran, JobState::Transferred).await;
+    assert_eq!(
+        t.engine.discard(ran).unwrap_err().code,
+        ErrorCode::BG_E_INVALID_STATE,
+        "a job that ran must be cancelled, not discarded"
+    );
+    assert_eq!(t.engine.get(ran).unwrap().state, JobState::Transferred);
+}
