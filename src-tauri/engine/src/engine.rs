@@ -636,9 +636,20 @@ impl Engine {
 
     /// Sets the priority; a job with a custom HTTP method stays FOREGROUND.
     pub fn set_priority(&self, id: JobId, priority: Priority) -> Result<()> {
-        self.set(id, |r| {
-            if r.settings.http_method.is_none() {
-                r.settings.priority = priority;
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::SetProperty)?;
+            let record = &mut entry.record;
+            record.touch();
+            if record.settings.http_method.is_some() {
+                return Ok(());
+            }
+            let foreground = |p: Priority| p == Priority::Foreground;
+            let lane_changed = foreground(record.settings.priority) != foreground(priority);
+            record.settings.priority = priority;
+            if lane_changed && record.state.is_active() {
+                // A run keeps the lane it started in (capped by the bandwidth policy or not):
+                // the job queues again for its new one.
+                self.inner.transition(entry, Trigger::Descheduled)?;
             }
             Ok(())
         })

@@ -217,3 +217,31 @@ async fn i104_capped_background_uploads_send_small_fragments_at_the_cap() {
     );
     assert_eq!(uploaded(&server, "up"), data);
 }
+
+#[tokio::test]
+async fn i104_a_running_foreground_job_made_background_is_capped_from_then_on() {
+    const SIZE: usize = 4_000_000;
+    let server = TestServer::start(Behaviour::SlowDrip {
+        resource: crate::servers::Resource::new(body(SIZE, 1042)),
+        bytes_per_tick: 16_384,
+        tick: Duration::from_millis(10),
+    })
+    .await;
+    let t = engine_with("i104-lane", all_day(Some(2))).await;
+    let id = resume_with(&t, &server.url("/f"), "f", Priority::Foreground);
+    t.wait(id, "uncapped bytes", |j| {
+        j.progress.bytes_transferred > 100_000
+    })
+    .await;
+    t.engine.set_priority(id, Priority::Normal).unwrap();
+    t.wait_state(id, JobState::Transferring).await;
+    let (from, start) = (bytes_of(&t, id), Instant::now());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (to, elapsed) = (bytes_of(&t, id), start.elapsed());
+    let allowed = 250.0 * (elapsed.as_secs_f64() + 1.0);
+    assert!(
+        ((to - from) as f64) <= allowed,
+        "{} bytes in {elapsed:?} after becoming NORMAL (at most {allowed:.0})",
+        to - from
+    );
+}
