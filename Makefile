@@ -26,7 +26,7 @@ SHELL_HAS_TS := $(shell grep -qs '^ts *=' src-tauri/Cargo.toml && echo yes)
 header = @printf '\n==> %s\n' '$(1)'
 
 .PHONY: run test bench deps deps-apt deps-toolchain deps-ui deps-tauri-driver bindings \
-	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e
+	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e screenshots
 
 ## Build the UI and start the app.
 run: deps ui-build
@@ -126,3 +126,8 @@ app-build:
 e2e:
 	$(call header,End-to-end tests (real app under Xvfb over WebDriver))
 	tests/e2e/run.sh
+
+# The end-to-end tests again, refreshing the README's screenshots and memory figures in
+# tests/e2e/screenshots (an ordinary run leaves them in tests/e2e/artifacts).
+screenshots: ui-build app-build
+	FERRY_E2E_SCREENSHOTS=$(CURDIR)/tests/e2e/screenshots tests/e2e/run.sh

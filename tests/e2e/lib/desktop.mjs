@@ -38,7 +38,7 @@ export async function screenshotWhenStill(name, { tries = 20, everyMs = 250 } = 
   return path;
 }
 
-/** Copies a screenshot the README shows into tests/e2e/screenshots/. */
+/** Keeps a screenshot the README shows (see SCREENSHOTS_DIR). */
 export function keepScreenshot(path, name) {
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   copyFileSync(path, join(SCREENSHOTS_DIR, `${name}.png`));

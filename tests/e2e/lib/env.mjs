@@ -16,8 +16,14 @@ export const FERRY_APP = process.env.FERRY_APP ?? join(targetDir, "debug/ferry")
 /** Screenshots and logs of this run (git-ignored). */
 export const ARTIFACTS_DIR = process.env.FERRY_E2E_ARTIFACTS ?? join(E2E_DIR, "artifacts");
 
-/** The screenshots and figures the README shows (committed). */
-export const SCREENSHOTS_DIR = join(E2E_DIR, "screenshots");
+/**
+ * Where the screenshots and figures the README shows are written: beside the other artifacts,
+ * unless FERRY_E2E_SCREENSHOTS names another folder (`make screenshots` points it at the
+ * committed tests/e2e/screenshots).
+ */
+export const SCREENSHOTS_DIR = process.env.FERRY_E2E_SCREENSHOTS
+  ? resolve(process.env.FERRY_E2E_SCREENSHOTS)
+  : join(ARTIFACTS_DIR, "screenshots");
 
 /** dbus-monitor's record of every Notify call on the session bus. */
 export const NOTIFY_LOG = process.env.FERRY_E2E_NOTIFY_LOG ?? join(ARTIFACTS_DIR, "notify.log");

@@ -1,5 +1,5 @@
 // Idle memory of the whole app (ferry and its WebKit processes), with the window open and
-// with it closed to the tray. Written to tests/e2e/screenshots/memory.md for the README.
+// with it closed to the tray. Written to memory.md in SCREENSHOTS_DIR for the README.
 
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
