@@ -3,12 +3,14 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use reqwest::header::{
-    ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED,
-    LOCATION, PROXY_AUTHENTICATE, RANGE, RETRY_AFTER, TRANSFER_ENCODING, WWW_AUTHENTICATE,
+    HeaderName, ACCEPT_RANGES, AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    IF_RANGE, LAST_MODIFIED, LOCATION, PROXY_AUTHENTICATE, RANGE, RETRY_AFTER, TRANSFER_ENCODING,
+    WWW_AUTHENTICATE,
 };
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, ClientBuilder, Response, StatusCode};
 
 use crate::nginx::Nginx;
 use crate::servers::{body, AuthScheme, Behaviour, Login, Resource, TestServer};
@@ -31,12 +33,49 @@ fn client_without_redirects() -> Client {
         .expect("build a client")
 }
 
-fn header(response: &reqwest::Response, name: impl reqwest::header::AsHeaderName) -> Option<&str> {
+/// A client builder that trusts the run-time CA of the https server `secure`.
+fn trusting_the_ca_of(secure: &TestServer) -> ClientBuilder {
+    let ca = reqwest::Certificate::from_pem(secure.ca_pem().as_bytes()).expect("the CA PEM parses");
+    Client::builder().add_root_certificate(ca)
+}
+
+/// Sends a GET of `url` with `headers` and returns the answer, whatever its status.
+async fn get_with(client: &Client, url: &str, headers: &[(HeaderName, &str)]) -> Response {
+    let mut request = client.get(url);
+    for (name, value) in headers {
+        request = request.header(name.clone(), *value);
+    }
+    request.send().await.expect("GET")
+}
+
+/// Sends a plain GET of `url` and returns the answer, whatever its status.
+async fn get(client: &Client, url: &str) -> Response {
+    get_with(client, url, &[]).await
+}
+
+/// Sends a GET of `url` asking for `range` (a `Range` value such as `bytes=100-`).
+async fn get_range(client: &Client, url: &str, range: &str) -> Response {
+    get_with(client, url, &[(RANGE, range)]).await
+}
+
+/// Sends a GET of `url` asking for `range` only if the file still matches `validator` (an
+/// `If-Range` ETag or date).
+async fn get_if_range(client: &Client, url: &str, range: &str, validator: &str) -> Response {
+    get_with(client, url, &[(RANGE, range), (IF_RANGE, validator)]).await
+}
+
+/// The whole body of `response`.
+async fn body_of(response: Response) -> Bytes {
+    response.bytes().await.expect("body")
+}
+
+/// The value of header `name` of `response`, if present and text.
+fn header(response: &Response, name: impl reqwest::header::AsHeaderName) -> Option<&str> {
     response.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Reads a body until it ends or fails: the bytes that arrived, and whether it ended cleanly.
-async fn read_until_failure(response: reqwest::Response) -> (Vec<u8>, bool) {
+async fn read_until_failure(response: Response) -> (Vec<u8>, bool) {
     let mut received = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(piece) = stream.next().await {
@@ -71,7 +110,7 @@ async fn full_serves_the_file_ranges_head_and_416() {
     let url = server.url("/file.bin");
     let client = client();
 
-    let whole = client.get(&url).send().await.expect("GET");
+    let whole = get(&client, &url).await;
     assert_eq!(whole.status(), StatusCode::OK);
     assert_eq!(header(&whole, CONTENT_LENGTH), Some("1000"));
     assert_eq!(header(&whole, ACCEPT_RANGES), Some("bytes"));
@@ -83,7 +122,7 @@ async fn full_serves_the_file_ranges_head_and_416() {
         header(&whole, LAST_MODIFIED),
         Some("Tue, 02 Jan 2024 03:04:05 GMT")
     );
-    assert_eq!(whole.bytes().await.expect("body"), file);
+    assert_eq!(body_of(whole).await, file);
 
     for (range, first, last) in [
         ("bytes=10-19", 10, 19),
@@ -91,31 +130,17 @@ async fn full_serves_the_file_ranges_head_and_416() {
         ("bytes=-5", 995, 999),
         ("bytes=900-5000", 900, 999),
     ] {
-        let partial = client
-            .get(&url)
-            .header(RANGE, range)
-            .send()
-            .await
-            .expect("ranged GET");
+        let partial = get_range(&client, &url, range).await;
         assert_eq!(partial.status(), StatusCode::PARTIAL_CONTENT, "{range}");
         assert_eq!(
             header(&partial, CONTENT_RANGE),
             Some(format!("bytes {first}-{last}/1000").as_str()),
             "{range}"
         );
-        assert_eq!(
-            partial.bytes().await.expect("body"),
-            file.slice(first..=last),
-            "{range}"
-        );
+        assert_eq!(body_of(partial).await, file.slice(first..=last), "{range}");
     }
 
-    let past_the_end = client
-        .get(&url)
-        .header(RANGE, "bytes=1000-")
-        .send()
-        .await
-        .expect("GET past the end");
+    let past_the_end = get_range(&client, &url, "bytes=1000-").await;
     assert_eq!(past_the_end.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(header(&past_the_end, CONTENT_RANGE), Some("bytes */1000"));
 
@@ -139,40 +164,42 @@ async fn full_honours_if_range_by_etag_and_by_date() {
     let etag = resource.etag.clone().expect("Resource::new has an ETag");
     let server = TestServer::start(Behaviour::Full(resource)).await;
     let client = client();
-    let get = |condition: &str| {
-        client
-            .get(server.url("/f"))
-            .header(RANGE, "bytes=100-")
-            .header(IF_RANGE, condition.to_owned())
-            .send()
-    };
+    let url = server.url("/f");
 
     assert_eq!(
-        get(&etag).await.expect("GET").status(),
+        get_if_range(&client, &url, "bytes=100-", &etag)
+            .await
+            .status(),
         StatusCode::PARTIAL_CONTENT,
         "matching ETag"
     );
     assert_eq!(
-        get("\"other\"").await.expect("GET").status(),
+        get_if_range(&client, &url, "bytes=100-", "\"other\"")
+            .await
+            .status(),
         StatusCode::OK,
         "other ETag"
     );
     assert_eq!(
-        get(&format!("W/{etag}")).await.expect("GET").status(),
+        get_if_range(&client, &url, "bytes=100-", &format!("W/{etag}"))
+            .await
+            .status(),
         StatusCode::OK,
         "weak tags never match"
     );
-    let same_date = get("Tue, 02 Jan 2024 03:04:05 GMT").await.expect("GET");
+    let same_date =
+        get_if_range(&client, &url, "bytes=100-", "Tue, 02 Jan 2024 03:04:05 GMT").await;
     assert_eq!(
         same_date.status(),
         StatusCode::PARTIAL_CONTENT,
         "matching date"
     );
-    assert_eq!(same_date.bytes().await.expect("body"), file.slice(100..));
-    let other_date = get("Wed, 03 Jan 2024 03:04:05 GMT").await.expect("GET");
+    assert_eq!(body_of(same_date).await, file.slice(100..));
+    let other_date =
+        get_if_range(&client, &url, "bytes=100-", "Wed, 03 Jan 2024 03:04:05 GMT").await;
     assert_eq!(other_date.status(), StatusCode::OK, "other date");
     assert_eq!(
-        other_date.bytes().await.expect("body"),
+        body_of(other_date).await,
         file,
         "a failed If-Range gets the whole file"
     );
@@ -183,13 +210,13 @@ async fn a_resource_without_validators_announces_none_and_never_matches_if_range
     let file = body(300, 22);
     let server =
         TestServer::start(Behaviour::Full(Resource::without_validators(file.clone()))).await;
-    let response = client()
-        .get(server.url("/f"))
-        .header(RANGE, "bytes=100-")
-        .header(IF_RANGE, "Tue, 02 Jan 2024 03:04:05 GMT")
-        .send()
-        .await
-        .expect("GET");
+    let response = get_if_range(
+        &client(),
+        &server.url("/f"),
+        "bytes=100-",
+        "Tue, 02 Jan 2024 03:04:05 GMT",
+    )
+    .await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -197,22 +224,17 @@ async fn a_resource_without_validators_announces_none_and_never_matches_if_range
     );
     assert_eq!(header(&response, ETAG), None);
     assert_eq!(header(&response, LAST_MODIFIED), None);
-    assert_eq!(response.bytes().await.expect("body"), file);
+    assert_eq!(body_of(response).await, file);
 }
 
 #[tokio::test]
 async fn no_ranges_answers_200_with_the_whole_file() {
     let file = body(300, 3);
     let server = TestServer::start(Behaviour::NoRanges(Resource::new(file.clone()))).await;
-    let response = client()
-        .get(server.url("/f"))
-        .header(RANGE, "bytes=100-")
-        .send()
-        .await
-        .expect("GET");
+    let response = get_range(&client(), &server.url("/f"), "bytes=100-").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, ACCEPT_RANGES), None);
-    assert_eq!(response.bytes().await.expect("body"), file);
+    assert_eq!(body_of(response).await, file);
 }
 
 #[tokio::test(start_paused = true)]
@@ -226,18 +248,13 @@ async fn slow_drip_sends_one_piece_per_tick() {
     })
     .await;
     let started = tokio::time::Instant::now();
-    let response = client()
-        .get(server.url("/f"))
-        .header(RANGE, "bytes=500-")
-        .send()
-        .await
-        .expect("GET");
+    let response = get_range(&client(), &server.url("/f"), "bytes=500-").await;
     assert_eq!(
         response.status(),
         StatusCode::PARTIAL_CONTENT,
         "a slow server still honours ranges"
     );
-    assert_eq!(response.bytes().await.expect("body"), file.slice(500..));
+    assert_eq!(body_of(response).await, file.slice(500..));
     assert!(
         started.elapsed() >= tick * 5,
         "500 bytes at 100 per tick take five ticks of the (paused) clock"
@@ -256,8 +273,9 @@ async fn drop_mid_body_cuts_the_first_requests_then_recovers() {
     })
     .await;
     let client = client();
+    let url = server.url("/f");
 
-    let cut = client.get(server.url("/f")).send().await.expect("GET");
+    let cut = get(&client, &url).await;
     assert_eq!(
         header(&cut, CONTENT_LENGTH),
         Some("8388608"),
@@ -271,12 +289,7 @@ async fn drop_mid_body_cuts_the_first_requests_then_recovers() {
         received.len()
     );
 
-    let cut_range = client
-        .get(server.url("/f"))
-        .header(RANGE, "bytes=1000-")
-        .send()
-        .await
-        .expect("GET");
+    let cut_range = get_range(&client, &url, "bytes=1000-").await;
     assert_eq!(cut_range.status(), StatusCode::PARTIAL_CONTENT);
     let (received, clean) = read_until_failure(cut_range).await;
     assert!(
@@ -284,12 +297,7 @@ async fn drop_mid_body_cuts_the_first_requests_then_recovers() {
         "a range is cut after `after` bytes of its payload"
     );
 
-    let resumed = client
-        .get(server.url("/f"))
-        .header(RANGE, "bytes=4000-")
-        .send()
-        .await
-        .expect("GET");
+    let resumed = get_range(&client, &url, "bytes=4000-").await;
     assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
     assert!(
         resumed
@@ -305,7 +313,7 @@ async fn truncated_sends_fewer_bytes_than_promised_every_time() {
     let file = body(2000, 6);
     let server = TestServer::start(Behaviour::truncated(file.clone(), 300)).await;
     for _ in 0..2 {
-        let response = client().get(server.url("/f")).send().await.expect("GET");
+        let response = get(&client(), &server.url("/f")).await;
         assert_eq!(header(&response, CONTENT_LENGTH), Some("2000"));
         let (received, clean) = read_until_failure(response).await;
         assert!(!clean, "a short body is an error");
@@ -321,7 +329,7 @@ async fn stall_goes_silent_after_some_bytes() {
         after: 1000,
     })
     .await;
-    let response = client().get(server.url("/f")).send().await.expect("GET");
+    let response = get(&client(), &server.url("/f")).await;
     let mut stream = response.bytes_stream();
     let mut received = Vec::new();
     while received.len() < 1000 {
@@ -346,19 +354,20 @@ async fn status_answers_its_code_then_recovers() {
     ))
     .await;
     let client = client();
+    let url = server.url("/f");
     for _ in 0..2 {
-        let response = client.get(server.url("/f")).send().await.expect("GET");
+        let response = get(&client, &url).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(header(&response, RETRY_AFTER), Some("7"));
     }
-    let recovered = client.get(server.url("/f")).send().await.expect("GET");
+    let recovered = get(&client, &url).await;
     assert_eq!(recovered.status(), StatusCode::OK);
-    assert_eq!(recovered.bytes().await.expect("body"), file);
+    assert_eq!(body_of(recovered).await, file);
 
     for code in [404, 410, 500] {
         server.set_behaviour(Behaviour::status(code));
         for _ in 0..3 {
-            let response = client.get(server.url("/f")).send().await.expect("GET");
+            let response = get(&client, &url).await;
             assert_eq!(response.status().as_u16(), code, "forever {code}");
             assert_eq!(header(&response, RETRY_AFTER), None);
         }
@@ -376,28 +385,20 @@ async fn basic_auth_challenges_until_the_right_login() {
     })
     .await;
     let client = client();
+    let url = server.url("/f");
+    let get_as = |password: &'static str| client.get(&url).basic_auth("ferry", Some(password));
 
-    let anonymous = client.get(server.url("/f")).send().await.expect("GET");
+    let anonymous = get(&client, &url).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         header(&anonymous, WWW_AUTHENTICATE),
         Some("Basic realm=\"testrealm@host.com\"")
     );
-    let wrong = client
-        .get(server.url("/f"))
-        .basic_auth("ferry", Some("guess"))
-        .send()
-        .await
-        .expect("GET");
+    let wrong = get_as("guess").send().await.expect("GET");
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let right = client
-        .get(server.url("/f"))
-        .basic_auth("ferry", Some("s3cret"))
-        .send()
-        .await
-        .expect("GET");
+    let right = get_as("s3cret").send().await.expect("GET");
     assert_eq!(right.status(), StatusCode::OK);
-    assert_eq!(right.bytes().await.expect("body"), file);
+    assert_eq!(body_of(right).await, file);
 }
 
 #[tokio::test]
@@ -410,6 +411,7 @@ async fn digest_auth_checks_the_md5_response() {
     })
     .await;
     let client = client();
+    let url = server.url("/dir/f.bin?x=1");
     let answer = |password: &'static str, challenge: String| {
         let mut prompt = digest_auth::parse(&challenge).expect("a valid Digest challenge");
         let context = digest_auth::AuthContext::new("ferry", password, "/dir/f.bin?x=1");
@@ -419,11 +421,7 @@ async fn digest_auth_checks_the_md5_response() {
             .to_header_string()
     };
 
-    let anonymous = client
-        .get(server.url("/dir/f.bin?x=1"))
-        .send()
-        .await
-        .expect("GET");
+    let anonymous = get(&client, &url).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let challenge = header(&anonymous, WWW_AUTHENTICATE)
         .expect("a challenge")
@@ -434,28 +432,13 @@ async fn digest_auth_checks_the_md5_response() {
     );
 
     let wrong = answer("guess", challenge.clone());
-    let refused = client
-        .get(server.url("/dir/f.bin?x=1"))
-        .header("authorization", wrong)
-        .send()
-        .await
-        .expect("GET");
+    let refused = get_with(&client, &url, &[(AUTHORIZATION, &wrong)]).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let right = answer("s3cret", challenge);
-    let accepted = client
-        .get(server.url("/dir/f.bin?x=1"))
-        .header("authorization", right.clone())
-        .send()
-        .await
-        .expect("GET");
+    let accepted = get_with(&client, &url, &[(AUTHORIZATION, &right)]).await;
     assert_eq!(accepted.status(), StatusCode::OK);
-    assert_eq!(accepted.bytes().await.expect("body"), file);
-    let elsewhere = client
-        .get(server.url("/other"))
-        .header("authorization", right)
-        .send()
-        .await
-        .expect("GET");
+    assert_eq!(body_of(accepted).await, file);
+    let elsewhere = get_with(&client, &server.url("/other"), &[(AUTHORIZATION, &right)]).await;
     assert_eq!(
         elsewhere.status(),
         StatusCode::UNAUTHORIZED,
@@ -476,12 +459,12 @@ async fn digest_auth_accepts_the_rfc_2617_example() {
     let authorization = "Digest username=\"Mufasa\", realm=\"testrealm@host.com\", \
         nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", qop=auth, nc=00000001, \
         cnonce=\"0a4f113b\", response=\"6629fae49393a05397450978507c4ef1\", opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"";
-    let response = client()
-        .get(server.url("/dir/index.html"))
-        .header("authorization", authorization)
-        .send()
-        .await
-        .expect("GET");
+    let response = get_with(
+        &client(),
+        &server.url("/dir/index.html"),
+        &[(AUTHORIZATION, authorization)],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -493,46 +476,37 @@ async fn proxy_requires_its_login_then_forwards_and_tunnels() {
         login: Some(Login::new("proxyuser", "proxypass")),
     })
     .await;
-    let through = |login: Option<(&str, &str)>| {
-        let mut route = reqwest::Proxy::all(proxy.origin()).expect("a proxy URL");
-        if let Some((user, password)) = login {
-            route = route.basic_auth(user, password);
+    let route = |login: Option<(&str, &str)>| {
+        let route = reqwest::Proxy::all(proxy.origin()).expect("a proxy URL");
+        match login {
+            Some((user, password)) => route.basic_auth(user, password),
+            None => route,
         }
+    };
+    let through = |login: Option<(&str, &str)>| {
         Client::builder()
-            .proxy(route)
+            .proxy(route(login))
             .build()
             .expect("build a client")
     };
 
-    let refused = through(None)
-        .get(origin.url("/f"))
-        .send()
-        .await
-        .expect("GET through the proxy");
+    let refused = get(&through(None), &origin.url("/f")).await;
     assert_eq!(refused.status(), StatusCode::PROXY_AUTHENTICATION_REQUIRED);
     assert_eq!(
         header(&refused, PROXY_AUTHENTICATE),
         Some("Basic realm=\"testrealm@host.com\"")
     );
-    let wrong = through(Some(("proxyuser", "guess")))
-        .get(origin.url("/f"))
-        .send()
-        .await
-        .expect("GET");
+    let wrong = get(&through(Some(("proxyuser", "guess"))), &origin.url("/f")).await;
     assert_eq!(wrong.status(), StatusCode::PROXY_AUTHENTICATION_REQUIRED);
     assert!(
         origin.requests().is_empty(),
         "nothing reaches the origin without the proxy's login"
     );
 
-    let forwarded = through(Some(("proxyuser", "proxypass")))
-        .get(origin.url("/f"))
-        .header(RANGE, "bytes=1000-")
-        .send()
-        .await
-        .expect("GET");
+    let logged_in = through(Some(("proxyuser", "proxypass")));
+    let forwarded = get_range(&logged_in, &origin.url("/f"), "bytes=1000-").await;
     assert_eq!(forwarded.status(), StatusCode::PARTIAL_CONTENT);
-    assert_eq!(forwarded.bytes().await.expect("body"), file.slice(1000..));
+    assert_eq!(body_of(forwarded).await, file.slice(1000..));
     let at_origin = origin.requests();
     assert_eq!(at_origin.len(), 1);
     assert_eq!(
@@ -552,25 +526,17 @@ async fn proxy_requires_its_login_then_forwards_and_tunnels() {
     );
 
     let secure = TestServer::start_tls(Behaviour::full(file.clone())).await;
-    let route = reqwest::Proxy::all(proxy.origin())
-        .expect("a proxy URL")
-        .basic_auth("proxyuser", "proxypass");
-    let ca = reqwest::Certificate::from_pem(secure.ca_pem().as_bytes()).expect("the CA PEM parses");
-    let tunnelled = Client::builder()
-        .proxy(route)
-        .add_root_certificate(ca)
+    let tunnelled = trusting_the_ca_of(&secure)
+        .proxy(route(Some(("proxyuser", "proxypass"))))
         .build()
         .expect("build a client");
-    let response = tunnelled
-        .get(secure.url("/f"))
-        .send()
-        .await
-        .expect("GET through a CONNECT tunnel");
+    let response = get(&tunnelled, &secure.url("/f")).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.bytes().await.expect("body"), file);
+    assert_eq!(body_of(response).await, file);
     assert_eq!(
         proxy.requests().last().map(|r| r.method.clone()),
-        Some(reqwest::Method::CONNECT)
+        Some(reqwest::Method::CONNECT),
+        "https goes through a CONNECT tunnel"
     );
 }
 
@@ -578,17 +544,12 @@ async fn proxy_requires_its_login_then_forwards_and_tunnels() {
 async fn no_content_length_sends_a_chunked_body() {
     let file = body(50_000, 13);
     let server = TestServer::start(Behaviour::NoContentLength(file.clone())).await;
-    let response = client()
-        .get(server.url("/f"))
-        .header(RANGE, "bytes=10-")
-        .send()
-        .await
-        .expect("GET");
+    let response = get_range(&client(), &server.url("/f"), "bytes=10-").await;
     assert_eq!(response.status(), StatusCode::OK, "ranges are ignored");
     assert_eq!(header(&response, CONTENT_LENGTH), None);
     assert_eq!(header(&response, TRANSFER_ENCODING), Some("chunked"));
     assert_eq!(response.content_length(), None);
-    assert_eq!(response.bytes().await.expect("body"), file);
+    assert_eq!(body_of(response).await, file);
 }
 
 #[tokio::test]
@@ -600,21 +561,16 @@ async fn changing_validators_serve_a_new_version_per_request() {
     })
     .await;
     let client = client();
+    let url = server.url("/f");
 
-    let first = client.get(server.url("/f")).send().await.expect("GET");
+    let first = get(&client, &url).await;
     let first_tag = header(&first, ETAG).expect("an ETag").to_owned();
     let first_date = header(&first, LAST_MODIFIED)
         .expect("a Last-Modified")
         .to_owned();
-    assert_eq!(first.bytes().await.expect("body"), versions[0]);
+    assert_eq!(body_of(first).await, versions[0]);
 
-    let resume = client
-        .get(server.url("/f"))
-        .header(RANGE, "bytes=200-")
-        .header(IF_RANGE, first_tag.clone())
-        .send()
-        .await
-        .expect("GET");
+    let resume = get_if_range(&client, &url, "bytes=200-", &first_tag).await;
     assert_eq!(
         resume.status(),
         StatusCode::OK,
@@ -622,11 +578,11 @@ async fn changing_validators_serve_a_new_version_per_request() {
     );
     assert_ne!(header(&resume, ETAG), Some(first_tag.as_str()));
     assert_ne!(header(&resume, LAST_MODIFIED), Some(first_date.as_str()));
-    assert_eq!(resume.bytes().await.expect("body"), versions[1]);
+    assert_eq!(body_of(resume).await, versions[1]);
 
-    let last = client.get(server.url("/f")).send().await.expect("GET");
+    let last = get(&client, &url).await;
     assert_eq!(
-        last.bytes().await.expect("body"),
+        body_of(last).await,
         versions[1],
         "the last version stays once they run out"
     );
@@ -645,24 +601,16 @@ async fn redirects_chain_loop_and_cross_servers() {
         .start()
         .await;
 
-    let hop = client_without_redirects()
-        .get(server.url("/one"))
-        .send()
-        .await
-        .expect("GET");
+    let hop = get(&client_without_redirects(), &server.url("/one")).await;
     assert_eq!(hop.status(), StatusCode::MOVED_PERMANENTLY);
     assert_eq!(header(&hop, LOCATION), Some("/two"));
-    let followed = client()
-        .get(server.url("/one"))
-        .send()
-        .await
-        .expect("GET following redirects");
+    let followed = get(&client(), &server.url("/one")).await;
     assert_eq!(
         followed.url().as_str(),
         target.url("/file"),
         "the chain ends on the other server"
     );
-    assert_eq!(followed.bytes().await.expect("body"), file);
+    assert_eq!(body_of(followed).await, file);
 
     let looping = client().get(server.url("/loop-a")).send().await;
     assert!(
@@ -671,18 +619,12 @@ async fn redirects_chain_loop_and_cross_servers() {
     );
 
     let secure = TestServer::start_tls(Behaviour::redirect(302, &target.url("/file"))).await;
-    let ca = reqwest::Certificate::from_pem(secure.ca_pem().as_bytes()).expect("the CA PEM parses");
-    let trusting = Client::builder()
+    let trusting = trusting_the_ca_of(&secure)
         .no_proxy()
-        .add_root_certificate(ca)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let downgrade = trusting
-        .get(secure.url("/file"))
-        .send()
-        .await
-        .expect("GET over https");
+    let downgrade = get(&trusting, &secure.url("/file")).await;
     assert!(secure.url("/file").starts_with("https://127.0.0.1:"));
     assert_eq!(downgrade.status(), StatusCode::FOUND);
     assert_eq!(
@@ -698,18 +640,12 @@ async fn tls_is_trusted_only_with_its_ca() {
     let secure = TestServer::start_tls(Behaviour::full(file.clone())).await;
     let untrusting = client().get(secure.url("/f")).send().await;
     assert!(untrusting.is_err(), "an unknown CA is refused");
-    let ca = reqwest::Certificate::from_pem(secure.ca_pem().as_bytes()).expect("the CA PEM parses");
-    let trusting = Client::builder()
+    let trusting = trusting_the_ca_of(&secure)
         .no_proxy()
-        .add_root_certificate(ca)
         .build()
         .expect("client");
-    let response = trusting
-        .get(secure.url("/f"))
-        .send()
-        .await
-        .expect("GET over https");
-    assert_eq!(response.bytes().await.expect("body"), file);
+    let response = get(&trusting, &secure.url("/f")).await;
+    assert_eq!(body_of(response).await, file);
 }
 
 #[tokio::test]
@@ -720,25 +656,16 @@ async fn wrong_content_range_serves_another_range_than_asked() {
         shift: 10,
     })
     .await;
-    let response = client()
-        .get(server.url("/f"))
-        .header(RANGE, "bytes=100-199")
-        .send()
-        .await
-        .expect("GET");
+    let response = get_range(&client(), &server.url("/f"), "bytes=100-199").await;
     assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(header(&response, CONTENT_RANGE), Some("bytes 110-209/1000"));
-    assert_eq!(response.bytes().await.expect("body"), file.slice(110..210));
+    assert_eq!(body_of(response).await, file.slice(110..210));
 }
 
 #[tokio::test]
 async fn html_error_page_answers_200_with_html() {
     let server = TestServer::start(Behaviour::HtmlErrorPage).await;
-    let response = client()
-        .get(server.url("/f.bin"))
-        .send()
-        .await
-        .expect("GET");
+    let response = get(&client(), &server.url("/f.bin")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         header(&response, CONTENT_TYPE),
@@ -756,59 +683,23 @@ async fn routes_switch_and_requests_are_recorded() {
         .start()
         .await;
     let client = client();
+    let (a_url, b_url, c_url) = (
+        server.url("/a.bin"),
+        server.url("/b.bin"),
+        server.url("/c.bin"),
+    );
 
+    assert_eq!(body_of(get(&client, &a_url).await).await, a);
+    assert_eq!(get(&client, &b_url).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(
-        client
-            .get(server.url("/a.bin"))
-            .send()
-            .await
-            .expect("GET")
-            .bytes()
-            .await
-            .expect("body"),
-        a
-    );
-    assert_eq!(
-        client
-            .get(server.url("/b.bin"))
-            .send()
-            .await
-            .expect("GET")
-            .status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        client
-            .get(server.url("/c.bin"))
-            .send()
-            .await
-            .expect("GET")
-            .status(),
+        get(&client, &c_url).await.status(),
         StatusCode::NOT_FOUND,
         "unrouted paths get 404"
     );
     server.set_route("/b.bin", Behaviour::full(b.clone()));
-    assert_eq!(
-        client
-            .get(server.url("/b.bin"))
-            .send()
-            .await
-            .expect("GET")
-            .bytes()
-            .await
-            .expect("body"),
-        b
-    );
+    assert_eq!(body_of(get(&client, &b_url).await).await, b);
     server.set_behaviour(Behaviour::HtmlErrorPage);
-    assert_eq!(
-        client
-            .get(server.url("/c.bin"))
-            .send()
-            .await
-            .expect("GET")
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(get(&client, &c_url).await.status(), StatusCode::OK);
 
     client
         .head(server.url("/a.bin"))
@@ -834,12 +725,9 @@ async fn nginx_serves_ranges_and_validators() {
     std::fs::write(root.path().join("file.bin"), &file).expect("write the served file");
     let nginx = Nginx::start(root.path());
     let client = client();
+    let url = nginx.url("/file.bin");
 
-    let whole = client
-        .get(nginx.url("/file.bin"))
-        .send()
-        .await
-        .expect("GET");
+    let whole = get(&client, &url).await;
     assert_eq!(whole.status(), StatusCode::OK);
     assert_eq!(header(&whole, ACCEPT_RANGES), Some("bytes"));
     let etag = header(&whole, ETAG)
@@ -847,43 +735,26 @@ async fn nginx_serves_ranges_and_validators() {
         .to_owned();
     assert!(header(&whole, LAST_MODIFIED).is_some());
     assert_eq!(
-        sha256(&whole.bytes().await.expect("body")),
+        sha256(&body_of(whole).await),
         sha256_file(&root.path().join("file.bin"))
     );
 
-    let resumed = client
-        .get(nginx.url("/file.bin"))
-        .header(RANGE, "bytes=60000-")
-        .header(IF_RANGE, etag)
-        .send()
-        .await
-        .expect("GET");
+    let resumed = get_if_range(&client, &url, "bytes=60000-", &etag).await;
     assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(
         header(&resumed, CONTENT_RANGE),
         Some("bytes 60000-99999/100000")
     );
-    assert_eq!(resumed.bytes().await.expect("body"), file.slice(60000..));
+    assert_eq!(body_of(resumed).await, file.slice(60000..));
 
-    let changed = client
-        .get(nginx.url("/file.bin"))
-        .header(RANGE, "bytes=60000-")
-        .header(IF_RANGE, "\"other\"")
-        .send()
-        .await
-        .expect("GET");
+    let changed = get_if_range(&client, &url, "bytes=60000-", "\"other\"").await;
     assert_eq!(
         changed.status(),
         StatusCode::OK,
         "a stale ETag gets the whole file"
     );
 
-    let past_the_end = client
-        .get(nginx.url("/file.bin"))
-        .header(RANGE, "bytes=100000-")
-        .send()
-        .await
-        .expect("GET");
+    let past_the_end = get_range(&client, &url, "bytes=100000-").await;
     assert_eq!(past_the_end.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(header(&past_the_end, CONTENT_RANGE), Some("bytes */100000"));
 }
