@@ -71,6 +71,16 @@ pub struct BitsServerConfig {
     pub misbehaviour: Misbehaviour,
 }
 
+impl BitsServerConfig {
+    /// The default configuration with `misbehaviour` in force from the first request on.
+    pub fn misbehaving(misbehaviour: Misbehaviour) -> BitsServerConfig {
+        BitsServerConfig {
+            misbehaviour,
+            ..BitsServerConfig::default()
+        }
+    }
+}
+
 /// The `BITS-Host-Id` advertisement of Create-Session Acks.
 #[derive(Clone, Debug)]
 pub struct HostId {

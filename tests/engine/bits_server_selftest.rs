@@ -14,6 +14,7 @@ use crate::bits_server::{
     CONTEXT_REMOTE_FILE, UPLOAD_PROTOCOL,
 };
 
+/// A client that ignores the environment's proxies.
 fn client() -> Client {
     Client::builder()
         .no_proxy()
@@ -21,6 +22,14 @@ fn client() -> Client {
         .expect("a reqwest client")
 }
 
+/// A server started with `config`, a client, and the upload URL of `name` on the server.
+async fn serve(config: BitsServerConfig, name: &str) -> (BitsServer, Client, String) {
+    let server = BitsServer::start(config).await;
+    let url = server.url(name);
+    (server, client(), url)
+}
+
+/// A `BITS_POST` of `packet_type` to `url`, ready for more headers.
 fn packet(client: &Client, url: &str, packet_type: &str) -> RequestBuilder {
     let method = Method::from_bytes(b"BITS_POST").expect("BITS_POST is a valid method token");
     client
@@ -28,17 +37,38 @@ fn packet(client: &Client, url: &str, packet_type: &str) -> RequestBuilder {
         .header("BITS-Packet-Type", packet_type)
 }
 
-fn header(response: &Response, name: &str) -> Option<String> {
+/// A Create-Session packet offering the upload protocol.
+fn create_session_packet(client: &Client, url: &str) -> RequestBuilder {
+    packet(client, url, "Create-Session").header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
+}
+
+/// Sends a packet and returns its answer, checked to be an Ack by [`ack`].
+async fn send(request: RequestBuilder) -> Response {
+    ack(request.send().await.expect("the packet reaches the server"))
+}
+
+/// Sends a GET of `url` (a reply URL, or an upload URL that expects packets).
+async fn fetch(client: &Client, url: &str) -> Response {
+    client.get(url).send().await.expect("the server answers")
+}
+
+/// The value of header `name` of `response`, if present.
+fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
     response
         .headers()
         .get(name)
-        .map(|value| value.to_str().expect("an ASCII header value").to_owned())
+        .map(|value| value.to_str().expect("an ASCII header value"))
+}
+
+/// `BITS-Received-Content-Range` of an Ack: the next byte the server expects.
+fn next_expected(response: &Response) -> Option<&str> {
+    header(response, "BITS-Received-Content-Range")
 }
 
 /// Asserts the §8.1 framing every answer must have and returns the response for more checks.
 fn ack(response: Response) -> Response {
     assert_eq!(
-        header(&response, "BITS-Packet-Type").as_deref(),
+        header(&response, "BITS-Packet-Type"),
         Some("Ack"),
         "every answer is an Ack"
     );
@@ -49,28 +79,54 @@ fn ack(response: Response) -> Response {
     response
 }
 
+/// Asserts an error Ack with `status`, `BITS-Error-Code` `code` and `BITS-Error-Context`
+/// `context`.
 fn assert_error(response: &Response, status: StatusCode, code: u32, context: &str) {
     assert_eq!(response.status(), status);
     assert_eq!(
         header(response, "BITS-Error-Code"),
-        Some(hresult_text(code)),
+        Some(hresult_text(code).as_str()),
         "BITS-Error-Code"
     );
     assert_eq!(
-        header(response, "BITS-Error-Context").as_deref(),
+        header(response, "BITS-Error-Context"),
         Some(context),
         "BITS-Error-Context"
     );
 }
 
+/// Asserts an error Ack with `status` and its `BG_E_HTTP_ERROR_<status>` code in `context`.
+fn assert_http_error(response: &Response, status: StatusCode, context: &str) {
+    assert_error(response, status, http_error_code(status.as_u16()), context);
+}
+
+/// Asserts the 500 Ack of a packet naming a session the server does not know.
+fn assert_session_not_found(response: &Response) {
+    assert_error(
+        response,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        BG_E_SESSION_NOT_FOUND,
+        CONTEXT_REMOTE_FILE,
+    );
+}
+
+/// Asserts the 400 Ack of a Create-Session that does not offer the upload protocol.
+fn assert_protocol_mismatch(response: &Response) {
+    assert_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH,
+        CONTEXT_REMOTE_FILE,
+    );
+}
+
+/// Opens a session on `url` and returns its id.
 async fn create_session(client: &Client, url: &str) -> String {
-    let response = ack(packet(client, url, "Create-Session")
-        .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
-        .send()
-        .await
-        .expect("Create-Session reaches the server"));
+    let response = send(create_session_packet(client, url)).await;
     assert_eq!(response.status(), StatusCode::OK, "Create-Session succeeds");
-    header(&response, "BITS-Session-Id").expect("Create-Session Ack carries BITS-Session-Id")
+    header(&response, "BITS-Session-Id")
+        .expect("Create-Session Ack carries BITS-Session-Id")
+        .to_owned()
 }
 
 /// One fragment holding `data`, placed at `start` of a `total`-byte file.
@@ -94,105 +150,87 @@ fn fragment(
     }
 }
 
-async fn send_fragment(
-    client: &Client,
-    url: &str,
-    session_id: &str,
-    start: u64,
-    data: &[u8],
-    total: u64,
-) -> Response {
-    ack(fragment(client, url, session_id, start, data, total)
-        .send()
-        .await
-        .expect("the fragment reaches the server"))
-}
-
+/// Sends Close-Session or Cancel-Session (`packet_type`) for `session_id`.
 async fn end_session(client: &Client, url: &str, packet_type: &str, session_id: &str) -> Response {
-    ack(packet(client, url, packet_type)
-        .header("BITS-Session-Id", session_id)
-        .send()
-        .await
-        .expect("the packet reaches the server"))
+    send(packet(client, url, packet_type).header("BITS-Session-Id", session_id)).await
 }
 
 /// Uploads `data` in one fragment and returns the final Ack.
 async fn upload(client: &Client, url: &str, data: &[u8]) -> (String, Response) {
     let session_id = create_session(client, url).await;
-    let response = send_fragment(client, url, &session_id, 0, data, data.len() as u64).await;
+    let response = send(fragment(
+        client,
+        url,
+        &session_id,
+        0,
+        data,
+        data.len() as u64,
+    ))
+    .await;
     (session_id, response)
 }
 
+/// The bytes of the upload the server moved into place under `name`.
+async fn uploaded_bytes(server: &BitsServer, name: &str) -> Vec<u8> {
+    let path = server
+        .uploaded_file(name)
+        .unwrap_or_else(|| panic!("no upload named {name} is in place"));
+    tokio::fs::read(path).await.expect("the uploaded file")
+}
+
+/// `length` bytes of a repeating pattern.
 fn content(length: usize) -> Vec<u8> {
     (0..length).map(|index| (index % 251) as u8).collect()
 }
 
-fn with(misbehaviour: Misbehaviour) -> BitsServerConfig {
-    BitsServerConfig {
-        misbehaviour,
-        ..BitsServerConfig::default()
-    }
+/// A server configuration whose upload-reply sessions answer with `reply`.
+fn replying(reply: Bytes) -> BitsServerConfig {
+    BitsServerConfig::misbehaving(Misbehaviour {
+        reply: Some(reply),
+        ..Misbehaviour::default()
+    })
 }
 
 #[tokio::test]
 async fn full_session_uploads_the_file_and_every_answer_is_an_ack() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("report.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "report.bin").await;
     let data = content(300);
 
-    let ping = ack(packet(&client, &url, "Ping")
-        .send()
-        .await
-        .expect("Ping reaches the server"));
+    let ping = send(packet(&client, &url, "Ping")).await;
     assert_eq!(ping.status(), StatusCode::OK);
 
-    let created = ack(packet(&client, &url, "Create-Session")
-        .header(
-            "BITS-Supported-Protocols",
-            format!("{{00000000-0000-0000-0000-000000000000}} {UPLOAD_PROTOCOL}"),
-        )
-        .send()
-        .await
-        .expect("Create-Session reaches the server"));
+    let created = send(packet(&client, &url, "Create-Session").header(
+        "BITS-Supported-Protocols",
+        format!("{{00000000-0000-0000-0000-000000000000}} {UPLOAD_PROTOCOL}"),
+    ))
+    .await;
     assert_eq!(created.status(), StatusCode::OK);
-    assert_eq!(
-        header(&created, "BITS-Protocol").as_deref(),
-        Some(UPLOAD_PROTOCOL)
-    );
-    assert_eq!(
-        header(&created, "Accept-Encoding").as_deref(),
-        Some("Identity")
-    );
+    assert_eq!(header(&created, "BITS-Protocol"), Some(UPLOAD_PROTOCOL));
+    assert_eq!(header(&created, "Accept-Encoding"), Some("Identity"));
     assert_eq!(
         header(&created, "BITS-Host-Id"),
         None,
         "no host id unless configured"
     );
-    let session_id = header(&created, "BITS-Session-Id").expect("a session id");
+    let session_id = header(&created, "BITS-Session-Id")
+        .expect("a session id")
+        .to_owned();
     assert!(
         uuid::Uuid::parse_str(&session_id).is_ok() && session_id.starts_with('{'),
         "default ids are GUIDs: {session_id}"
     );
 
     for (start, end) in [(0, 127), (128, 212), (213, 299)] {
-        let response = send_fragment(
-            &client,
-            &url,
-            &session_id,
-            start,
-            &data[start as usize..=end as usize],
-            300,
-        )
-        .await;
+        let piece = &data[start as usize..=end as usize];
+        let response = send(fragment(&client, &url, &session_id, start, piece, 300)).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
-            header(&response, "BITS-Session-Id").as_deref(),
+            header(&response, "BITS-Session-Id"),
             Some(session_id.as_str())
         );
         assert_eq!(
-            header(&response, "BITS-Received-Content-Range"),
-            Some((end + 1).to_string()),
+            next_expected(&response),
+            Some((end + 1).to_string().as_str()),
             "next expected offset"
         );
         assert_eq!(
@@ -201,12 +239,10 @@ async fn full_session_uploads_the_file_and_every_answer_is_an_ack() {
             "no reply unless configured"
         );
     }
-    let uploaded = server
-        .uploaded_file("report.bin")
-        .expect("the upload moved into place on the last fragment");
     assert_eq!(
-        tokio::fs::read(&uploaded).await.expect("the uploaded file"),
-        data
+        uploaded_bytes(&server, "report.bin").await,
+        data,
+        "the upload moved into place on the last fragment"
     );
     assert_eq!(
         server.sessions(),
@@ -293,70 +329,52 @@ async fn full_session_uploads_the_file_and_every_answer_is_an_ack() {
 
 #[tokio::test]
 async fn gap_is_refused_with_416_and_the_expected_offset() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("gap.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "gap.bin").await;
     let data = content(300);
     let session_id = create_session(&client, &url).await;
-    send_fragment(&client, &url, &session_id, 0, &data[..100], 300).await;
+    send(fragment(&client, &url, &session_id, 0, &data[..100], 300)).await;
 
-    let response = send_fragment(&client, &url, &session_id, 150, &data[150..200], 300).await;
-    assert_error(
+    let response = send(fragment(
+        &client,
+        &url,
+        &session_id,
+        150,
+        &data[150..200],
+        300,
+    ))
+    .await;
+    assert_http_error(
         &response,
         StatusCode::RANGE_NOT_SATISFIABLE,
-        http_error_code(416),
         CONTEXT_REMOTE_FILE,
     );
-    assert_eq!(
-        header(&response, "BITS-Received-Content-Range").as_deref(),
-        Some("100")
-    );
+    assert_eq!(next_expected(&response), Some("100"));
     assert_eq!(
         server.sessions()[0].received,
         100,
         "nothing beyond the contiguous prefix is kept"
     );
 
-    let resumed = send_fragment(&client, &url, &session_id, 100, &data[100..], 300).await;
-    assert_eq!(
-        header(&resumed, "BITS-Received-Content-Range").as_deref(),
-        Some("300")
-    );
-    let uploaded = server
-        .uploaded_file("gap.bin")
-        .expect("the upload completed");
-    assert_eq!(
-        tokio::fs::read(uploaded).await.expect("the uploaded file"),
-        data
-    );
+    let resumed = send(fragment(&client, &url, &session_id, 100, &data[100..], 300)).await;
+    assert_eq!(next_expected(&resumed), Some("300"));
+    assert_eq!(uploaded_bytes(&server, "gap.bin").await, data);
 }
 
 #[tokio::test]
 async fn overlap_keeps_held_bytes_and_writes_only_the_new_tail() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("overlap.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "overlap.bin").await;
     let session_id = create_session(&client, &url).await;
 
-    let first = send_fragment(&client, &url, &session_id, 0, &[b'a'; 101], 151).await;
-    assert_eq!(
-        header(&first, "BITS-Received-Content-Range").as_deref(),
-        Some("101")
-    );
-    let second = send_fragment(&client, &url, &session_id, 50, &[b'b'; 101], 151).await;
+    let first = send(fragment(&client, &url, &session_id, 0, &[b'a'; 101], 151)).await;
+    assert_eq!(next_expected(&first), Some("101"));
+    let second = send(fragment(&client, &url, &session_id, 50, &[b'b'; 101], 151)).await;
     assert_eq!(second.status(), StatusCode::OK);
-    assert_eq!(
-        header(&second, "BITS-Received-Content-Range").as_deref(),
-        Some("151")
-    );
+    assert_eq!(next_expected(&second), Some("151"));
 
-    let uploaded = server
-        .uploaded_file("overlap.bin")
-        .expect("the upload completed");
     let mut expected = vec![b'a'; 101];
     expected.extend_from_slice(&[b'b'; 50]);
     assert_eq!(
-        tokio::fs::read(uploaded).await.expect("the uploaded file"),
+        uploaded_bytes(&server, "overlap.bin").await,
         expected,
         "bytes 50-100 stay 'a'"
     );
@@ -364,44 +382,23 @@ async fn overlap_keeps_held_bytes_and_writes_only_the_new_tail() {
 
 #[tokio::test]
 async fn create_session_without_the_upload_protocol_is_refused() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("protocol.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "protocol.bin").await;
 
-    let other = ack(packet(&client, &url, "Create-Session")
-        .header(
-            "BITS-Supported-Protocols",
-            "{00000000-0000-0000-0000-000000000000}",
-        )
-        .send()
-        .await
-        .expect("Create-Session reaches the server"));
-    assert_error(
-        &other,
-        StatusCode::BAD_REQUEST,
-        BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH,
-        CONTEXT_REMOTE_FILE,
-    );
-    let missing = ack(packet(&client, &url, "Create-Session")
-        .send()
-        .await
-        .expect("Create-Session reaches the server"));
-    assert_error(
-        &missing,
-        StatusCode::BAD_REQUEST,
-        BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH,
-        CONTEXT_REMOTE_FILE,
-    );
+    let other = send(packet(&client, &url, "Create-Session").header(
+        "BITS-Supported-Protocols",
+        "{00000000-0000-0000-0000-000000000000}",
+    ))
+    .await;
+    assert_protocol_mismatch(&other);
+    let missing = send(packet(&client, &url, "Create-Session")).await;
+    assert_protocol_mismatch(&missing);
     assert!(server.sessions().is_empty(), "no session was opened");
 
-    let upper_case = ack(packet(&client, &url, "create-session")
-        .header(
-            "bits-supported-protocols",
-            UPLOAD_PROTOCOL.to_ascii_uppercase(),
-        )
-        .send()
-        .await
-        .expect("Create-Session reaches the server"));
+    let upper_case = send(packet(&client, &url, "create-session").header(
+        "bits-supported-protocols",
+        UPLOAD_PROTOCOL.to_ascii_uppercase(),
+    ))
+    .await;
     assert_eq!(
         upper_case.status(),
         StatusCode::OK,
@@ -411,49 +408,26 @@ async fn create_session_without_the_upload_protocol_is_refused() {
 
 #[tokio::test]
 async fn unknown_session_is_reported_as_session_not_found() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("unknown.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "unknown.bin").await;
 
-    let fragment = send_fragment(&client, &url, "{not-a-session}", 0, b"hello", 5).await;
-    assert_error(
-        &fragment,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        BG_E_SESSION_NOT_FOUND,
-        CONTEXT_REMOTE_FILE,
-    );
+    let fragment = send(fragment(&client, &url, "{not-a-session}", 0, b"hello", 5)).await;
+    assert_session_not_found(&fragment);
     for packet_type in ["Close-Session", "Cancel-Session"] {
         let response = end_session(&client, &url, packet_type, "{not-a-session}").await;
-        assert_error(
-            &response,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            BG_E_SESSION_NOT_FOUND,
-            CONTEXT_REMOTE_FILE,
-        );
+        assert_session_not_found(&response);
     }
     assert!(server.partial_files().is_empty(), "nothing was written");
 }
 
 #[tokio::test]
 async fn existing_file_is_refused_with_409_unless_overwrite_is_allowed() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("taken.txt");
+    let (server, client, url) = serve(BitsServerConfig::default(), "taken.txt").await;
     tokio::fs::write(server.upload_dir().join("taken.txt"), b"old")
         .await
         .expect("plant a file");
 
-    let refused = ack(packet(&client, &url, "Create-Session")
-        .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
-        .send()
-        .await
-        .expect("Create-Session reaches the server"));
-    assert_error(
-        &refused,
-        StatusCode::CONFLICT,
-        http_error_code(409),
-        CONTEXT_REMOTE_FILE,
-    );
+    let refused = send(create_session_packet(&client, &url)).await;
+    assert_http_error(&refused, StatusCode::CONFLICT, CONTEXT_REMOTE_FILE);
     assert_eq!(hresult_text(http_error_code(409)), "0x80190199");
 
     server.set_misbehaviour(Misbehaviour {
@@ -462,19 +436,12 @@ async fn existing_file_is_refused_with_409_unless_overwrite_is_allowed() {
     });
     let (_, response) = upload(&client, &url, b"new content").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let uploaded = server
-        .uploaded_file("taken.txt")
-        .expect("the upload is in place");
-    assert_eq!(
-        tokio::fs::read(uploaded).await.expect("the uploaded file"),
-        b"new content"
-    );
+    assert_eq!(uploaded_bytes(&server, "taken.txt").await, b"new content");
 }
 
 #[tokio::test]
 async fn create_session_can_be_refused_with_403_or_404() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
+    let (server, client, url) = serve(BitsServerConfig::default(), "refused.bin").await;
     for (status, code) in [
         (StatusCode::FORBIDDEN, "0x80190193"),
         (StatusCode::NOT_FOUND, "0x80190194"),
@@ -483,32 +450,19 @@ async fn create_session_can_be_refused_with_403_or_404() {
             refuse_create_session: Some(status.as_u16()),
             ..Misbehaviour::default()
         });
-        let response = ack(
-            packet(&client, &server.url("refused.bin"), "Create-Session")
-                .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
-                .send()
-                .await
-                .expect("Create-Session reaches the server"),
-        );
-        assert_error(
-            &response,
-            status,
-            http_error_code(status.as_u16()),
-            CONTEXT_REMOTE_FILE,
-        );
-        assert_eq!(header(&response, "BITS-Error-Code").as_deref(), Some(code));
+        let response = send(create_session_packet(&client, &url)).await;
+        assert_http_error(&response, status, CONTEXT_REMOTE_FILE);
+        assert_eq!(header(&response, "BITS-Error-Code"), Some(code));
     }
     assert!(server.sessions().is_empty());
 }
 
 #[tokio::test]
 async fn cancel_before_completion_deletes_the_partial_file() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("cancelled.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "cancelled.bin").await;
     let data = content(300);
     let session_id = create_session(&client, &url).await;
-    send_fragment(&client, &url, &session_id, 0, &data[..100], 300).await;
+    send(fragment(&client, &url, &session_id, 0, &data[..100], 300)).await;
     assert_eq!(
         server.partial_files().len(),
         1,
@@ -518,7 +472,7 @@ async fn cancel_before_completion_deletes_the_partial_file() {
     let cancelled = end_session(&client, &url, "Cancel-Session", &session_id).await;
     assert_eq!(cancelled.status(), StatusCode::OK);
     assert_eq!(
-        header(&cancelled, "BITS-Session-Id").as_deref(),
+        header(&cancelled, "BITS-Session-Id"),
         Some(session_id.as_str())
     );
     assert!(
@@ -528,22 +482,15 @@ async fn cancel_before_completion_deletes_the_partial_file() {
     assert!(server.sessions().is_empty());
     assert_eq!(server.uploaded_file("cancelled.bin"), None);
 
-    let late = send_fragment(&client, &url, &session_id, 100, &data[100..], 300).await;
-    assert_error(
-        &late,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        BG_E_SESSION_NOT_FOUND,
-        CONTEXT_REMOTE_FILE,
-    );
+    let late = send(fragment(&client, &url, &session_id, 100, &data[100..], 300)).await;
+    assert_session_not_found(&late);
 }
 
 #[tokio::test]
 async fn close_before_completion_leaves_no_partial_upload() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("abandoned.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "abandoned.bin").await;
     let session_id = create_session(&client, &url).await;
-    send_fragment(&client, &url, &session_id, 0, &content(100), 300).await;
+    send(fragment(&client, &url, &session_id, 0, &content(100), 300)).await;
 
     let closed = end_session(&client, &url, "Close-Session", &session_id).await;
     assert_eq!(closed.status(), StatusCode::OK);
@@ -554,37 +501,22 @@ async fn close_before_completion_leaves_no_partial_upload() {
 #[tokio::test]
 async fn cancel_after_completion_keeps_the_upload_and_withdraws_the_reply() {
     let reply = Bytes::from(content(10 * 1024));
-    let server = BitsServer::start(with(Misbehaviour {
-        reply: Some(reply.clone()),
-        ..Misbehaviour::default()
-    }))
-    .await;
-    let client = client();
-    let url = server.url("done.bin");
+    let (server, client, url) = serve(replying(reply.clone()), "done.bin").await;
     let (session_id, finished) = upload(&client, &url, b"finished upload").await;
-    let reply_url =
-        header(&finished, "BITS-Reply-URL").expect("an upload-reply session gets a reply URL");
-    let fetched = client
-        .get(&reply_url)
-        .send()
-        .await
-        .expect("the reply is served");
+    let reply_url = header(&finished, "BITS-Reply-URL")
+        .expect("an upload-reply session gets a reply URL")
+        .to_owned();
+    let fetched = fetch(&client, &reply_url).await;
     assert_eq!(fetched.bytes().await.expect("the reply body"), reply);
 
     let cancelled = end_session(&client, &url, "Cancel-Session", &session_id).await;
     assert_eq!(cancelled.status(), StatusCode::OK);
-    let uploaded = server
-        .uploaded_file("done.bin")
-        .expect("Cancel-Session after completion keeps the upload");
     assert_eq!(
-        tokio::fs::read(uploaded).await.expect("the uploaded file"),
-        b"finished upload"
+        uploaded_bytes(&server, "done.bin").await,
+        b"finished upload",
+        "Cancel-Session after completion keeps the upload"
     );
-    let withdrawn = client
-        .get(&reply_url)
-        .send()
-        .await
-        .expect("the server answers");
+    let withdrawn = fetch(&client, &reply_url).await;
     assert_eq!(
         withdrawn.status(),
         StatusCode::NOT_FOUND,
@@ -595,20 +527,23 @@ async fn cancel_after_completion_keeps_the_upload_and_withdraws_the_reply() {
 #[tokio::test]
 async fn reply_url_is_served_whole_and_in_ranges_until_close() {
     let reply = Bytes::from(content(2 * 1024 * 1024));
-    let server = BitsServer::start(with(Misbehaviour {
-        reply: Some(reply.clone()),
-        ..Misbehaviour::default()
-    }))
-    .await;
-    let client = client();
-    let url = server.url("with-reply.bin");
+    let (server, client, url) = serve(replying(reply.clone()), "with-reply.bin").await;
     let (session_id, finished) = upload(&client, &url, &content(1000)).await;
-    let reply_url =
-        header(&finished, "BITS-Reply-URL").expect("the final Ack carries BITS-Reply-URL");
+    let reply_url = header(&finished, "BITS-Reply-URL")
+        .expect("the final Ack carries BITS-Reply-URL")
+        .to_owned();
     assert!(
         reply_url.starts_with("http://127.0.0.1:"),
         "an absolute URL: {reply_url}"
     );
+    let get_range = |range: String, if_range: Option<&str>| {
+        let request = client.get(&reply_url).header("Range", range);
+        match if_range {
+            Some(validator) => request.header("If-Range", validator),
+            None => request,
+        }
+        .send()
+    };
 
     let head = client
         .head(&reply_url)
@@ -618,37 +553,30 @@ async fn reply_url_is_served_whole_and_in_ranges_until_close() {
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(
         header(&head, "Content-Length"),
-        Some(reply.len().to_string()),
+        Some(reply.len().to_string().as_str()),
         "HEAD reports the size"
     );
-    assert_eq!(header(&head, "Accept-Ranges").as_deref(), Some("bytes"));
-    let etag = header(&head, "ETag").expect("a validator");
+    assert_eq!(header(&head, "Accept-Ranges"), Some("bytes"));
+    let etag = header(&head, "ETag").expect("a validator").to_owned();
 
-    let whole = client.get(&reply_url).send().await.expect("GET is served");
+    let whole = fetch(&client, &reply_url).await;
     assert_eq!(whole.status(), StatusCode::OK);
     assert_eq!(whole.bytes().await.expect("the reply body"), reply);
 
-    let part = client
-        .get(&reply_url)
-        .header("Range", "bytes=100-199")
-        .header("If-Range", &etag)
-        .send()
+    let part = get_range("bytes=100-199".to_owned(), Some(&etag))
         .await
         .expect("a range is served");
     assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(
         header(&part, "Content-Range"),
-        Some(format!("bytes 100-199/{}", reply.len()))
+        Some(format!("bytes 100-199/{}", reply.len()).as_str())
     );
     assert_eq!(
         part.bytes().await.expect("the range body"),
         reply.slice(100..200)
     );
 
-    let suffix = client
-        .get(&reply_url)
-        .header("Range", "bytes=-10")
-        .send()
+    let suffix = get_range("bytes=-10".to_owned(), None)
         .await
         .expect("a suffix is served");
     assert_eq!(
@@ -656,11 +584,7 @@ async fn reply_url_is_served_whole_and_in_ranges_until_close() {
         reply.slice(reply.len() - 10..)
     );
 
-    let stale = client
-        .get(&reply_url)
-        .header("Range", "bytes=100-199")
-        .header("If-Range", "\"another-version\"")
-        .send()
+    let stale = get_range("bytes=100-199".to_owned(), Some("\"another-version\""))
         .await
         .expect("the server answers");
     assert_eq!(
@@ -669,16 +593,13 @@ async fn reply_url_is_served_whole_and_in_ranges_until_close() {
         "a stale If-Range gets the whole reply"
     );
 
-    let beyond = client
-        .get(&reply_url)
-        .header("Range", format!("bytes={}-", reply.len()))
-        .send()
+    let beyond = get_range(format!("bytes={}-", reply.len()), None)
         .await
         .expect("the server answers");
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(
         header(&beyond, "Content-Range"),
-        Some(format!("bytes */{}", reply.len()))
+        Some(format!("bytes */{}", reply.len()).as_str())
     );
 
     let fetches: Vec<_> = server
@@ -703,11 +624,7 @@ async fn reply_url_is_served_whole_and_in_ranges_until_close() {
     );
 
     end_session(&client, &url, "Close-Session", &session_id).await;
-    let lost = client
-        .get(&reply_url)
-        .send()
-        .await
-        .expect("the server answers");
+    let lost = fetch(&client, &reply_url).await;
     assert_eq!(
         lost.status(),
         StatusCode::NOT_FOUND,
@@ -717,44 +634,31 @@ async fn reply_url_is_served_whole_and_in_ranges_until_close() {
 
 #[tokio::test]
 async fn empty_reply_is_served_as_an_empty_body() {
-    let server = BitsServer::start(with(Misbehaviour {
-        reply: Some(Bytes::new()),
-        ..Misbehaviour::default()
-    }))
-    .await;
-    let client = client();
-    let (_, finished) = upload(&client, &server.url("empty-reply.bin"), b"data").await;
-    let reply_url =
-        header(&finished, "BITS-Reply-URL").expect("a reply URL even for an empty reply");
-    let reply = client
-        .get(&reply_url)
-        .send()
-        .await
-        .expect("the reply is served");
+    let (_server, client, url) = serve(replying(Bytes::new()), "empty-reply.bin").await;
+    let (_, finished) = upload(&client, &url, b"data").await;
+    let reply_url = header(&finished, "BITS-Reply-URL")
+        .expect("a reply URL even for an empty reply")
+        .to_owned();
+    let reply = fetch(&client, &reply_url).await;
     assert_eq!(reply.status(), StatusCode::OK);
-    assert_eq!(header(&reply, "Content-Length").as_deref(), Some("0"));
+    assert_eq!(header(&reply, "Content-Length"), Some("0"));
     assert!(reply.bytes().await.expect("the reply body").is_empty());
 }
 
 #[tokio::test]
 async fn configured_session_id_is_handed_out_and_echoed() {
     let unusual = "ferry:session/42 (any HTTP-legal text)";
-    let server = BitsServer::start(BitsServerConfig {
+    let config = BitsServerConfig {
         session_ids: vec![unusual.to_owned()],
         ..BitsServerConfig::default()
-    })
-    .await;
-    let client = client();
-    let url = server.url("echo.bin");
+    };
+    let (server, client, url) = serve(config, "echo.bin").await;
 
     let session_id = create_session(&client, &url).await;
     assert_eq!(session_id, unusual);
-    let response = send_fragment(&client, &url, &session_id, 0, b"payload", 7).await;
+    let response = send(fragment(&client, &url, &session_id, 0, b"payload", 7)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        header(&response, "BITS-Session-Id").as_deref(),
-        Some(unusual)
-    );
+    assert_eq!(header(&response, "BITS-Session-Id"), Some(unusual));
     assert!(server.uploaded_file("echo.bin").is_some());
 
     let next = create_session(&client, &server.url("echo-2.bin")).await;
@@ -766,44 +670,33 @@ async fn configured_session_id_is_handed_out_and_echoed() {
 
 #[tokio::test]
 async fn malformed_fragments_are_refused() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("strict.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "strict.bin").await;
     let session_id = create_session(&client, &url).await;
+    let nameless_fragment = || {
+        packet(&client, &url, "Fragment")
+            .header("BITS-Session-Id", &session_id)
+            .body("hello")
+    };
 
-    let encoded = ack(fragment(&client, &url, &session_id, 0, b"hello", 5)
-        .header("Content-Encoding", "gzip")
-        .send()
-        .await
-        .expect("the fragment reaches the server"));
-    assert_error(
-        &encoded,
-        StatusCode::BAD_REQUEST,
-        http_error_code(400),
-        CONTEXT_REMOTE_FILE,
-    );
+    let encoded = send(
+        fragment(&client, &url, &session_id, 0, b"hello", 5).header("Content-Encoding", "gzip"),
+    )
+    .await;
+    assert_http_error(&encoded, StatusCode::BAD_REQUEST, CONTEXT_REMOTE_FILE);
 
-    let nameless = ack(packet(&client, &url, "Fragment")
-        .header("BITS-Session-Id", &session_id)
-        .header("Content-Range", "bytes 0-4/5")
-        .body("hello")
-        .send()
-        .await
-        .expect("the fragment reaches the server"));
+    let nameless = send(nameless_fragment().header("Content-Range", "bytes 0-4/5")).await;
     assert_eq!(
         nameless.status(),
         StatusCode::BAD_REQUEST,
         "the first fragment must carry Content-Name"
     );
 
-    let short = ack(packet(&client, &url, "Fragment")
-        .header("BITS-Session-Id", &session_id)
-        .header("Content-Name", "local.bin")
-        .header("Content-Range", "bytes 0-9/10")
-        .body("hello")
-        .send()
-        .await
-        .expect("the fragment reaches the server"));
+    let short = send(
+        nameless_fragment()
+            .header("Content-Name", "local.bin")
+            .header("Content-Range", "bytes 0-9/10"),
+    )
+    .await;
     assert_eq!(
         short.status(),
         StatusCode::BAD_REQUEST,
@@ -811,11 +704,10 @@ async fn malformed_fragments_are_refused() {
     );
     assert_eq!(server.sessions()[0].received, 0, "nothing was accepted");
 
-    let identity = ack(fragment(&client, &url, &session_id, 0, b"hello", 5)
-        .header("Content-Encoding", "identity")
-        .send()
-        .await
-        .expect("the fragment reaches the server"));
+    let identity = send(
+        fragment(&client, &url, &session_id, 0, b"hello", 5).header("Content-Encoding", "identity"),
+    )
+    .await;
     assert_eq!(
         identity.status(),
         StatusCode::OK,
@@ -825,25 +717,11 @@ async fn malformed_fragments_are_refused() {
 
 #[tokio::test]
 async fn unexpected_packets_get_a_400_ack() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("odd.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "odd.bin").await;
 
-    let bogus = ack(packet(&client, &url, "Bogus")
-        .send()
-        .await
-        .expect("the packet reaches the server"));
-    assert_error(
-        &bogus,
-        StatusCode::BAD_REQUEST,
-        http_error_code(400),
-        CONTEXT_REMOTE_FILE,
-    );
-    let get = ack(client
-        .get(&url)
-        .send()
-        .await
-        .expect("GET reaches the server"));
+    let bogus = send(packet(&client, &url, "Bogus")).await;
+    assert_http_error(&bogus, StatusCode::BAD_REQUEST, CONTEXT_REMOTE_FILE);
+    let get = ack(fetch(&client, &url).await);
     assert_eq!(get.status(), StatusCode::BAD_REQUEST);
 
     let packets = server.packets();
@@ -855,16 +733,14 @@ async fn unexpected_packets_get_a_400_ack() {
 
 #[tokio::test]
 async fn dropped_fragment_keeps_the_bytes_that_arrived() {
-    let server = BitsServer::start(with(Misbehaviour {
+    let config = BitsServerConfig::misbehaving(Misbehaviour {
         drop_fragments: Some(DropFragments {
             after_bytes: 50,
             times: 1,
         }),
         ..Misbehaviour::default()
-    }))
-    .await;
-    let client = client();
-    let url = server.url("dropped.bin");
+    });
+    let (server, client, url) = serve(config, "dropped.bin").await;
     let data = content(200);
     let session_id = create_session(&client, &url).await;
 
@@ -887,39 +763,23 @@ async fn dropped_fragment_keeps_the_bytes_that_arrived() {
         "the knob is used up"
     );
 
-    let resent = send_fragment(&client, &url, &session_id, 0, &data, 200).await;
-    assert_eq!(
-        header(&resent, "BITS-Received-Content-Range").as_deref(),
-        Some("200")
-    );
-    let uploaded = server
-        .uploaded_file("dropped.bin")
-        .expect("the upload completed");
-    assert_eq!(
-        tokio::fs::read(uploaded).await.expect("the uploaded file"),
-        data
-    );
+    let resent = send(fragment(&client, &url, &session_id, 0, &data, 200)).await;
+    assert_eq!(next_expected(&resent), Some("200"));
+    assert_eq!(uploaded_bytes(&server, "dropped.bin").await, data);
 }
 
 #[tokio::test]
 async fn close_session_answers_503_the_configured_number_of_times() {
-    let server = BitsServer::start(with(Misbehaviour {
+    let config = BitsServerConfig::misbehaving(Misbehaviour {
         close_session_unavailable: 2,
         ..Misbehaviour::default()
-    }))
-    .await;
-    let client = client();
-    let url = server.url("busy.bin");
+    });
+    let (server, client, url) = serve(config, "busy.bin").await;
     let (session_id, _) = upload(&client, &url, b"data").await;
 
     for _ in 0..2 {
         let busy = end_session(&client, &url, "Close-Session", &session_id).await;
-        assert_error(
-            &busy,
-            StatusCode::SERVICE_UNAVAILABLE,
-            http_error_code(503),
-            CONTEXT_REMOTE_FILE,
-        );
+        assert_http_error(&busy, StatusCode::SERVICE_UNAVAILABLE, CONTEXT_REMOTE_FILE);
         assert_eq!(server.sessions().len(), 1, "a 503 keeps the session");
     }
     let closed = end_session(&client, &url, "Close-Session", &session_id).await;
@@ -933,7 +793,7 @@ async fn close_session_answers_503_the_configured_number_of_times() {
 #[tokio::test(start_paused = true)]
 async fn final_ack_is_held_back_by_the_configured_delay() {
     let delay = Duration::from_secs(30);
-    let server = BitsServer::start(with(Misbehaviour {
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         final_ack_delay: Some(delay),
         ..Misbehaviour::default()
     }))
@@ -949,11 +809,11 @@ async fn final_ack_is_held_back_by_the_configured_delay() {
     let session_id = create_session(&client, &url).await;
 
     let not_final = tokio::time::Instant::now();
-    send_fragment(&client, &url, &session_id, 0, b"first", 10).await;
+    send(fragment(&client, &url, &session_id, 0, b"first", 10)).await;
     assert!(not_final.elapsed() < delay, "only the final Ack waits");
 
     let started = tokio::time::Instant::now();
-    let last = send_fragment(&client, &url, &session_id, 5, b"final", 10).await;
+    let last = send(fragment(&client, &url, &session_id, 5, b"final", 10)).await;
     assert_eq!(last.status(), StatusCode::OK);
     assert!(
         started.elapsed() >= delay,
@@ -964,22 +824,19 @@ async fn final_ack_is_held_back_by_the_configured_delay() {
 
 #[tokio::test]
 async fn server_application_failure_has_context_7_and_a_resent_final_fragment_recovers() {
-    let server = BitsServer::start(with(Misbehaviour {
+    let config = BitsServerConfig::misbehaving(Misbehaviour {
         app_failure: Some(AppFailure {
             status: 500,
             times: 1,
         }),
         reply: Some(Bytes::from_static(b"receipt")),
         ..Misbehaviour::default()
-    }))
-    .await;
-    let client = client();
-    let url = server.url("app.bin");
+    });
+    let (server, client, url) = serve(config, "app.bin").await;
     let (session_id, failed) = upload(&client, &url, b"order").await;
-    assert_error(
+    assert_http_error(
         &failed,
         StatusCode::INTERNAL_SERVER_ERROR,
-        http_error_code(500),
         CONTEXT_REMOTE_APPLICATION,
     );
     assert_eq!(
@@ -998,15 +855,17 @@ async fn server_application_failure_has_context_7_and_a_resent_final_fragment_re
         "the knob is used up"
     );
 
-    let retried = send_fragment(&client, &url, &session_id, 0, b"order", 5).await;
+    let retried = send(fragment(&client, &url, &session_id, 0, b"order", 5)).await;
     assert_eq!(retried.status(), StatusCode::OK);
-    let reply_url = header(&retried, "BITS-Reply-URL").expect("the reply URL");
+    let reply_url = header(&retried, "BITS-Reply-URL")
+        .expect("the reply URL")
+        .to_owned();
     assert!(server.uploaded_file("app.bin").is_some());
 
-    let again = send_fragment(&client, &url, &session_id, 0, b"order", 5).await;
+    let again = send(fragment(&client, &url, &session_id, 0, b"order", 5)).await;
     assert_eq!(
         header(&again, "BITS-Reply-URL"),
-        Some(reply_url),
+        Some(reply_url.as_str()),
         "a re-sent final fragment is idempotent"
     );
 
@@ -1018,66 +877,46 @@ async fn server_application_failure_has_context_7_and_a_resent_final_fragment_re
         ..Misbehaviour::default()
     });
     let (_, forbidden) = upload(&client, &server.url("app-2.bin"), b"order").await;
-    assert_error(
+    assert_http_error(
         &forbidden,
         StatusCode::FORBIDDEN,
-        http_error_code(403),
         CONTEXT_REMOTE_APPLICATION,
     );
 }
 
 #[tokio::test]
 async fn basic_auth_is_required_when_configured() {
-    let server = BitsServer::start(with(Misbehaviour {
+    let config = BitsServerConfig::misbehaving(Misbehaviour {
         basic_auth: Some(Credentials {
             user: "uploader".to_owned(),
             password: "s3cret:with colon".to_owned(),
         }),
         reply: Some(Bytes::from_static(b"ok")),
         ..Misbehaviour::default()
-    }))
-    .await;
-    let client = client();
-    let url = server.url("private.bin");
+    });
+    let (_server, client, url) = serve(config, "private.bin").await;
+    let password = Some("s3cret:with colon");
 
-    let anonymous = ack(packet(&client, &url, "Ping")
-        .send()
-        .await
-        .expect("Ping reaches the server"));
-    assert_error(
-        &anonymous,
-        StatusCode::UNAUTHORIZED,
-        http_error_code(401),
-        CONTEXT_REMOTE_FILE,
-    );
+    let anonymous = send(packet(&client, &url, "Ping")).await;
+    assert_http_error(&anonymous, StatusCode::UNAUTHORIZED, CONTEXT_REMOTE_FILE);
     assert!(header(&anonymous, "WWW-Authenticate").is_some_and(|value| value.starts_with("Basic")));
-    let wrong = ack(packet(&client, &url, "Ping")
-        .basic_auth("uploader", Some("guess"))
-        .send()
-        .await
-        .expect("Ping reaches the server"));
+    let wrong = send(packet(&client, &url, "Ping").basic_auth("uploader", Some("guess"))).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 
-    let created = ack(packet(&client, &url, "Create-Session")
-        .basic_auth("uploader", Some("s3cret:with colon"))
-        .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
-        .send()
-        .await
-        .expect("Create-Session reaches the server"));
+    let created = send(create_session_packet(&client, &url).basic_auth("uploader", password)).await;
     assert_eq!(created.status(), StatusCode::OK);
-    let session_id = header(&created, "BITS-Session-Id").expect("a session id");
-    let finished = ack(fragment(&client, &url, &session_id, 0, b"secret", 6)
-        .basic_auth("uploader", Some("s3cret:with colon"))
-        .send()
-        .await
-        .expect("the fragment reaches the server"));
-    let reply_url = header(&finished, "BITS-Reply-URL").expect("the reply URL");
+    let session_id = header(&created, "BITS-Session-Id")
+        .expect("a session id")
+        .to_owned();
+    let finished = send(
+        fragment(&client, &url, &session_id, 0, b"secret", 6).basic_auth("uploader", password),
+    )
+    .await;
+    let reply_url = header(&finished, "BITS-Reply-URL")
+        .expect("the reply URL")
+        .to_owned();
 
-    let anonymous_reply = client
-        .get(&reply_url)
-        .send()
-        .await
-        .expect("the server answers");
+    let anonymous_reply = fetch(&client, &reply_url).await;
     assert_eq!(
         anonymous_reply.status(),
         StatusCode::UNAUTHORIZED,
@@ -1085,7 +924,7 @@ async fn basic_auth_is_required_when_configured() {
     );
     let reply = client
         .get(&reply_url)
-        .basic_auth("uploader", Some("s3cret:with colon"))
+        .basic_auth("uploader", password)
         .send()
         .await
         .expect("the reply is served");
@@ -1094,37 +933,43 @@ async fn basic_auth_is_required_when_configured() {
 
 #[tokio::test]
 async fn host_id_listener_shares_sessions_and_can_become_unreachable() {
-    let server = BitsServer::start(BitsServerConfig {
+    let config = BitsServerConfig {
         host_id: Some(HostId {
             target: HostIdTarget::SecondListener,
             fallback_timeout_secs: Some(60),
         }),
         ..BitsServerConfig::default()
-    })
-    .await;
-    let client = client();
-    let url = server.url("farm.bin");
+    };
+    let (server, client, url) = serve(config, "farm.bin").await;
     let host_id_url = server.host_id_url("farm.bin").expect("a second listener");
 
-    let created = ack(packet(&client, &url, "Create-Session")
-        .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
-        .send()
-        .await
-        .expect("Create-Session reaches the server"));
-    let host = header(&created, "BITS-Host-Id").expect("BITS-Host-Id is advertised");
+    let created = send(create_session_packet(&client, &url)).await;
+    let host = header(&created, "BITS-Host-Id")
+        .expect("BITS-Host-Id is advertised")
+        .to_owned();
     assert_eq!(
         host_id_url,
         format!("http://{host}/upload/farm.bin"),
         "the host id names the second listener"
     );
     assert_eq!(
-        header(&created, "BITS-Host-Id-Fallback-Timeout").as_deref(),
+        header(&created, "BITS-Host-Id-Fallback-Timeout"),
         Some("60")
     );
-    let session_id = header(&created, "BITS-Session-Id").expect("a session id");
+    let session_id = header(&created, "BITS-Session-Id")
+        .expect("a session id")
+        .to_owned();
 
     let data = content(20);
-    let first = send_fragment(&client, &host_id_url, &session_id, 0, &data[..10], 20).await;
+    let first = send(fragment(
+        &client,
+        &host_id_url,
+        &session_id,
+        0,
+        &data[..10],
+        20,
+    ))
+    .await;
     assert_eq!(
         first.status(),
         StatusCode::OK,
@@ -1139,34 +984,30 @@ async fn host_id_listener_shares_sessions_and_can_become_unreachable() {
         .await;
     assert!(refused.is_err(), "the host id is unreachable");
     server.set_host_id_reachable(true).await;
-    let resumed = send_fragment(&client, &host_id_url, &session_id, 10, &data[10..], 20).await;
-    assert_eq!(
-        header(&resumed, "BITS-Received-Content-Range").as_deref(),
-        Some("20")
-    );
+    let resumed = send(fragment(
+        &client,
+        &host_id_url,
+        &session_id,
+        10,
+        &data[10..],
+        20,
+    ))
+    .await;
+    assert_eq!(next_expected(&resumed), Some("20"));
 }
 
 #[tokio::test]
 async fn named_host_id_is_advertised_as_configured() {
-    let server = BitsServer::start(BitsServerConfig {
+    let config = BitsServerConfig {
         host_id: Some(HostId {
             target: HostIdTarget::Named("farm-node-7".to_owned()),
             fallback_timeout_secs: None,
         }),
         ..BitsServerConfig::default()
-    })
-    .await;
-    let created = ack(
-        packet(&client(), &server.url("named.bin"), "Create-Session")
-            .header("BITS-Supported-Protocols", UPLOAD_PROTOCOL)
-            .send()
-            .await
-            .expect("Create-Session reaches the server"),
-    );
-    assert_eq!(
-        header(&created, "BITS-Host-Id").as_deref(),
-        Some("farm-node-7")
-    );
+    };
+    let (server, client, url) = serve(config, "named.bin").await;
+    let created = send(create_session_packet(&client, &url)).await;
+    assert_eq!(header(&created, "BITS-Host-Id"), Some("farm-node-7"));
     assert_eq!(
         header(&created, "BITS-Host-Id-Fallback-Timeout"),
         None,
@@ -1177,54 +1018,39 @@ async fn named_host_id_is_advertised_as_configured() {
 
 #[tokio::test]
 async fn sessions_survive_the_server_becoming_unreachable() {
-    let server = BitsServer::start(BitsServerConfig::default()).await;
-    let client = client();
-    let url = server.url("outage.bin");
+    let (server, client, url) = serve(BitsServerConfig::default(), "outage.bin").await;
     let data = content(64);
     let session_id = create_session(&client, &url).await;
-    send_fragment(&client, &url, &session_id, 0, &data[..32], 64).await;
+    send(fragment(&client, &url, &session_id, 0, &data[..32], 64)).await;
 
     server.set_reachable(false).await;
     let refused = packet(&client, &url, "Ping").send().await;
     assert!(refused.is_err(), "the server refuses connections");
     server.set_reachable(true).await;
 
-    let resumed = send_fragment(&client, &url, &session_id, 32, &data[32..], 64).await;
-    assert_eq!(
-        header(&resumed, "BITS-Received-Content-Range").as_deref(),
-        Some("64")
-    );
-    let uploaded = server
-        .uploaded_file("outage.bin")
-        .expect("the upload completed");
-    assert_eq!(
-        tokio::fs::read(uploaded).await.expect("the uploaded file"),
-        data
-    );
+    let resumed = send(fragment(&client, &url, &session_id, 32, &data[32..], 64)).await;
+    assert_eq!(next_expected(&resumed), Some("64"));
+    assert_eq!(uploaded_bytes(&server, "outage.bin").await, data);
 }
 
 #[tokio::test]
 async fn stalled_reply_download_is_cut_when_the_session_is_cancelled() {
     let reply = Bytes::from(content(10 * 1024));
-    let server = BitsServer::start(with(Misbehaviour {
+    let config = BitsServerConfig::misbehaving(Misbehaviour {
         reply: Some(reply.clone()),
         stall_reply_after: Some(1000),
         ..Misbehaviour::default()
-    }))
-    .await;
-    let client = client();
-    let url = server.url("stalled.bin");
+    });
+    let (server, client, url) = serve(config, "stalled.bin").await;
     let (session_id, finished) = upload(&client, &url, b"data").await;
-    let reply_url = header(&finished, "BITS-Reply-URL").expect("the reply URL");
+    let reply_url = header(&finished, "BITS-Reply-URL")
+        .expect("the reply URL")
+        .to_owned();
 
-    let mut download = client
-        .get(&reply_url)
-        .send()
-        .await
-        .expect("the reply download starts");
+    let mut download = fetch(&client, &reply_url).await;
     assert_eq!(
         header(&download, "Content-Length"),
-        Some(reply.len().to_string())
+        Some(reply.len().to_string().as_str())
     );
     let mut received = Vec::new();
     while received.len() < 1000 {
