@@ -1,17 +1,16 @@
 //! Cases that move the wall clock (62, and 103's window that ends on its own). The engine runs
 //! in its own process (`ferry-transfer run`) under libfaketime, which shifts only that process's
-//! wall clock (CLOCK_REALTIME) and leaves its monotonic clock alone. `run` prints one line per
-//! state change, stamped with the process's own (shifted) wall clock.
+//! wall clock (CLOCK_REALTIME) and leaves its monotonic clock alone; the lines `run` prints carry
+//! that shifted clock.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ferry_engine::{Engine, FileSpec, JobId, JobState, JobType, Priority};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use ferry_engine::{Engine, JobState, Priority};
+use tokio::process::Command;
 
+use crate::cli::{queue_job, RunProcess, FERRY_TRANSFER};
 use crate::harness::{test_config, PATIENCE};
 use crate::servers::{body, Behaviour, TestServer};
 use crate::util::{sha256, sha256_file, temp_dir};
@@ -27,118 +26,19 @@ fn libfaketime() -> PathBuf {
     found.expect("libfaketimeMT.so.1 is missing: install the Debian package faketime (make deps)")
 }
 
-/// One line of `ferry-transfer run`: when, which job, which state, which error.
-#[derive(Debug)]
-struct StateLine {
-    at: DateTime<Utc>,
-    job: String,
-    state: String,
-    error: Option<String>,
-}
-
-fn parse_line(line: &str) -> StateLine {
-    let mut words = line.split_whitespace();
-    let mut next = || {
-        words
-            .next()
-            .unwrap_or_else(|| panic!("short line: {line}"))
-            .to_owned()
-    };
-    let at = DateTime::parse_from_rfc3339(&next())
-        .unwrap_or_else(|e| panic!("no time in {line}: {e}"))
-        .with_timezone(&Utc);
-    let (job, state) = (next(), next());
-    let error = line.split_whitespace().nth(3).map(str::to_owned);
-    StateLine {
-        at,
-        job,
-        state,
-        error,
-    }
-}
-
-/// `ferry-transfer run` on `data` under libfaketime configured by `env`.
-struct FakeTimeRun {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-}
-
-impl FakeTimeRun {
-    fn start(data: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> FakeTimeRun {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ferry-transfer"));
-        command
-            .args(["run", "--data-dir"])
-            .arg(data)
-            .args(extra_args)
-            .env("LD_PRELOAD", libfaketime())
-            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-            .env("TZ", "UTC")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("start ferry-transfer");
-        let stdout = child.stdout.take().expect("piped stdout");
-        FakeTimeRun {
-            child,
-            lines: BufReader::new(stdout).lines(),
-        }
-    }
-
-    /// The next state line of `job`.
-    async fn next_of(&mut self, job: JobId) -> StateLine {
-        let job = job.to_string();
-        loop {
-            let line = tokio::time::timeout(PATIENCE, self.lines.next_line())
-                .await
-                .expect("a state line in time")
-                .expect("read the output")
-                .expect("ferry-transfer ended early");
-            let parsed = parse_line(&line);
-            if parsed.job == job {
-                return parsed;
-            }
-        }
-    }
-
-    /// The first state line of `job` saying `state`; lines of other states before it are
-    /// skipped, but an ERROR line fails the test.
-    async fn until(&mut self, job: JobId, state: &str) -> StateLine {
-        loop {
-            let line = self.next_of(job).await;
-            if line.state == state {
-                return line;
-            }
-            assert_ne!(line.state, "ERROR", "the job failed: {line:?}");
-        }
-    }
-}
-
-/// Writes a job into the store in `data` without transferring anything: the process under
-/// test is the first to run it.
-async fn queue_job(
-    data: &Path,
-    url: &str,
-    local: &Path,
-    setup: impl FnOnce(&Engine, JobId),
-) -> JobId {
-    let engine = Engine::open(test_config(), data).await.unwrap();
-    let id = engine.create_job("clock", JobType::Download).unwrap();
-    engine
-        .add_file(
-            id,
-            FileSpec {
-                remote_url: url.to_owned(),
-                local_path: local.to_owned(),
-            },
-        )
-        .unwrap();
-    setup(&engine, id);
-    engine.resume(id).unwrap();
-    engine.shutdown().await;
-    id
+/// `ferry-transfer run` on `data` under libfaketime, with `extra_args` and the `env` that
+/// configures libfaketime.
+fn run_with_fake_time(data: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> RunProcess {
+    let mut command = Command::new(FERRY_TRANSFER);
+    command
+        .args(["run", "--data-dir"])
+        .arg(data)
+        .args(extra_args)
+        .env("LD_PRELOAD", libfaketime())
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .env("TZ", "UTC")
+        .envs(env.iter().copied());
+    RunProcess::spawn(command)
 }
 
 #[tokio::test]
@@ -166,7 +66,7 @@ async fn f62_moving_the_wall_clock_a_day_forward_neither_retries_early_nor_expir
     .await;
     let offset = files.path().join("clock-offset");
     std::fs::write(&offset, "+0\n").unwrap();
-    let mut run = FakeTimeRun::start(
+    let mut run = run_with_fake_time(
         data.path(),
         &[],
         &[
@@ -215,7 +115,7 @@ async fn i103_a_held_job_goes_back_to_queued_when_the_window_ends() {
     )
     .unwrap();
     // The process starts seconds before the window (8:00–17:00 UTC) ends.
-    let mut run = FakeTimeRun::start(
+    let mut run = run_with_fake_time(
         data.path(),
         &["--policies", policies.to_str().unwrap()],
         &[("FAKETIME", "@2026-11-24 16:59:55")],

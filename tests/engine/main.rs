@@ -7,8 +7,10 @@
 
 mod bits_server;
 mod bits_server_selftest;
+mod cli;
 mod clock;
 mod harness;
+mod network;
 mod nginx;
 mod nginx_downloads;
 mod restart;

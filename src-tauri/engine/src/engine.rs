@@ -116,6 +116,16 @@ impl Engine {
             return;
         }
         let inner = &self.inner;
+        if let Some(every) = inner.config().network_poll {
+            // Known before the first scheduling pass, so no job starts on a missing network.
+            let connected = crate::network::connected();
+            if !connected {
+                self.set_network_available(false);
+            }
+            inner
+                .tasks
+                .spawn(crate::network::watch(self.clone(), every, connected));
+        }
         inner.tasks.spawn(crate::scheduler::run(inner.clone()));
         inner
             .tasks
@@ -128,6 +138,11 @@ impl Engine {
             .tasks
             .spawn(crate::transfer::upload::cleanup::run(inner.clone()));
         tracing::info!("engine started");
+    }
+
+    /// Resolves once the engine is shutting down.
+    pub(crate) async fn stopped(&self) {
+        self.inner.shutdown.cancelled().await;
     }
 
     /// Stops every task, lets transfers flush what they received, and saves progress.

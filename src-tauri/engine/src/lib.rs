@@ -16,6 +16,7 @@
 //! - [`secrets`]: credentials and custom headers, encrypted at rest.
 //! - [`policy`]: the BITS policies (limits, inactivity) and engine tunables.
 //! - [`bandwidth`]: the MaxInternetBandwidth window and caps for background jobs.
+//! - [`network`]: whether the machine is connected to a network.
 //! - [`event`]: lifecycle events and batched progress.
 //! - [`error`]: stable error codes (BG_E_*), contexts and the error type.
 
@@ -25,6 +26,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod job;
+pub mod network;
 mod notify_cmd;
 pub mod policy;
 pub mod record;

@@ -71,6 +71,9 @@ pub struct Config {
     pub extra_root_certificates: Vec<Vec<u8>>,
     /// Name of the OS user who owns the jobs this engine creates.
     pub owner: String,
+    /// How often the engine checks that the machine is connected to a network; `None`: never
+    /// (whoever runs the engine reports it with `Engine::set_network_available`).
+    pub network_poll: Option<Duration>,
 }
 
 impl Default for Config {
@@ -87,6 +90,7 @@ impl Default for Config {
             upload_fragment_size: DEFAULT_UPLOAD_FRAGMENT_SIZE,
             extra_root_certificates: Vec::new(),
             owner: current_user(),
+            network_poll: Some(Duration::from_secs(2)),
         }
     }
 }

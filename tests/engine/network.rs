@@ -1,0 +1,166 @@
+//! Cases 14 and 15 with a real network that comes and goes: `ferry-transfer run` in a private
+//! network namespace (`unshare`), where only loopback exists until the test adds a veth pair,
+//! and where it later takes the pair down. A Python web server inside the namespace serves the
+//! files on 127.0.0.1, which keeps working whatever happens to the pair: only the engine's own
+//! check of the network decides.
+
+use std::path::Path;
+use std::process::Command as StdCommand;
+use std::time::Duration;
+
+use ferry_engine::{Engine, JobState, Priority};
+use tokio::process::Command;
+
+use crate::cli::{queue_job, RunProcess, FERRY_TRANSFER};
+use crate::harness::{test_config, PATIENCE};
+use crate::servers::body;
+use crate::util::{sha256, sha256_file, temp_dir};
+
+/// Port of the web server inside the namespace (nothing else listens there).
+const PORT: u16 = 8000;
+
+/// Runs `script` with `sh` inside the namespaces of process `pid`.
+fn in_namespace(pid: u32, script: &str) -> std::process::Output {
+    StdCommand::new("nsenter")
+        .args([
+            "-t",
+            &pid.to_string(),
+            "-U",
+            "-n",
+            "-m",
+            "--preserve-credentials",
+        ])
+        .args(["sh", "-c", script])
+        .output()
+        .expect("run nsenter (util-linux)")
+}
+
+fn must(pid: u32, script: &str) {
+    let output = in_namespace(pid, script);
+    assert!(
+        output.status.success(),
+        "`{script}` failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `ferry-transfer run` on `data` in new user, network and mount namespaces, with sysfs
+/// mounted afresh (so /sys/class/net shows the namespace's interfaces) and a web server on
+/// 127.0.0.1 serving `web`.
+fn run_isolated(data: &Path, web: &Path, policies: &Path) -> RunProcess {
+    let script = format!(
+        "mount -t sysfs sysfs /sys && ip link set lo up && \
+         {{ python3 -m http.server {PORT} --bind 127.0.0.1 --directory '{}' >/dev/null 2>&1 & }} && \
+         exec '{FERRY_TRANSFER}' run --data-dir '{}' --policies '{}'",
+        web.display(),
+        data.display(),
+        policies.display()
+    );
+    let mut command = Command::new("unshare");
+    command.args([
+        "--user",
+        "--map-root-user",
+        "--net",
+        "--mount",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    RunProcess::spawn(command)
+}
+
+/// Waits until the web server inside the namespace answers.
+async fn wait_for_web_server(pid: u32) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let probe = format!("curl -sf -o /dev/null http://127.0.0.1:{PORT}/");
+    while !in_namespace(pid, &probe).status.success() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the web server never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a14_a15_jobs_wait_for_a_network_and_stop_when_it_goes_away() {
+    let data = temp_dir("net-data");
+    let web = temp_dir("net-web");
+    let files = temp_dir("net-files");
+    let small = body(20_000, 14);
+    let large = body(2_000_000, 15);
+    std::fs::write(web.path().join("small"), &small).unwrap();
+    std::fs::write(web.path().join("large"), &large).unwrap();
+    let url = |name: &str| format!("http://127.0.0.1:{PORT}/{name}");
+    let quick = queue_job(
+        data.path(),
+        &url("small"),
+        &files.path().join("small"),
+        |e, id| {
+            e.set_priority(id, Priority::Foreground).unwrap();
+        },
+    )
+    .await;
+    // A background job held to 2 Kbps is still transferring when the network goes away.
+    let slow = queue_job(
+        data.path(),
+        &url("large"),
+        &files.path().join("large"),
+        |e, id| {
+            e.set_priority(id, Priority::Normal).unwrap();
+        },
+    )
+    .await;
+    let policies = data.path().join("policies.json");
+    std::fs::write(
+        &policies,
+        r#"{"MaxInternetBandwidth": {"Enabled": true, "StartHour": 0, "EndHour": 0,
+            "InWindowKbps": 2, "OutsideKbps": 2}}"#,
+    )
+    .unwrap();
+
+    let mut run = run_isolated(data.path(), web.path(), &policies);
+    let pid = run.pid();
+    // Only loopback: both jobs wait, and neither is retried by the default 600 s timer.
+    for id in [quick, slow] {
+        let waiting = run.until(id, "TRANSIENT_ERROR").await;
+        assert_eq!(
+            waiting.error.as_deref(),
+            Some("BG_E_NETWORK_DISCONNECTED"),
+            "{waiting:?}"
+        );
+    }
+    wait_for_web_server(pid).await;
+
+    // A network appears: both jobs queue at once; the quick one finishes.
+    must(
+        pid,
+        "ip link add v0 type veth peer name v1 && \
+         ip addr add 10.9.0.1/24 dev v0 && ip addr add 10.9.0.2/24 dev v1 && \
+         ip link set v0 up && ip link set v1 up",
+    );
+    run.until(quick, "TRANSFERRED").await;
+    run.until(slow, "TRANSFERRING").await;
+
+    // The network goes away while the slow one transfers.
+    must(pid, "ip link set v1 down");
+    let stopped = run.until(slow, "TRANSIENT_ERROR").await;
+    assert_eq!(
+        stopped.error.as_deref(),
+        Some("BG_E_NETWORK_DISCONNECTED"),
+        "{stopped:?}"
+    );
+    run.child.kill().await.unwrap();
+
+    let engine = Engine::start(test_config(), data.path()).await.unwrap();
+    assert_eq!(engine.get(quick).unwrap().state, JobState::Transferred);
+    engine.complete(quick).unwrap();
+    assert_eq!(sha256_file(&files.path().join("small")), sha256(&small));
+    let slow_job = engine.get(slow).unwrap();
+    assert!(
+        slow_job.progress.bytes_transferred < large.len() as u64,
+        "the slow job had not finished: {:?}",
+        slow_job.progress
+    );
+    engine.shutdown().await;
+}
