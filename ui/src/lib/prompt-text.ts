@@ -1,0 +1,91 @@
+/**
+ * What an error prompt says: its title, and the hint that explains its fix. The buttons and
+ * forms that carry out the fix are the prompt component's.
+ */
+import type { JobInfo } from "./bindings/JobInfo";
+import { baseName, formatBytes, formatRetryIn } from "./format";
+import type { Prompt } from "./prompts";
+
+/** A line that explains a fix; `testid` marks the ones tests read. */
+export type PromptHint = { text: string; testid?: string };
+
+/** The name of file `fileIndex` of `job`, or "the file" when the job has no such file. */
+export function promptFileName(job: JobInfo, fileIndex: number | null): string {
+  const file = job.files.find((f) => f.index === fileIndex);
+  return file ? baseName(file.local_path) : "the file";
+}
+
+/** Each kind's heading; `promptTitle` words two of them by case. */
+const TITLES: Record<Prompt["kind"], string> = {
+  "edit-url": "The file is not on the server",
+  credentials: "The server asks for credentials",
+  "edit-url-or-credentials": "The server refused access",
+  "choose-folder": "The destination folder cannot be written",
+  "disk-full": "The disk is full",
+  "restart-file": "The server cannot resume this file",
+  "dynamic-content": "The server does not say how big the file is",
+  certificate: "The server's certificate could not be verified",
+  "blocked-by-policy": "Held by the bandwidth policy",
+  retry: "The transfer gave up",
+  "retry-complete": "Some files could not be moved into place",
+  generic: "The transfer stopped",
+};
+
+/** The prompt's heading. */
+export function promptTitle(prompt: Prompt, job: JobInfo): string {
+  if (prompt.kind === "credentials" && prompt.target === "PROXY") return "The proxy asks for credentials";
+  if (prompt.kind === "retry" && job.state === "TRANSIENT_ERROR") return "Waiting to retry";
+  return TITLES[prompt.kind];
+}
+
+/**
+ * The hint under a prompt's one-step fix, or null when it needs none (the forms explain
+ * themselves, and the folder prompt shows the folder itself).
+ */
+export function promptHint(prompt: Prompt, job: JobInfo, retryInMs: number | null): PromptHint | null {
+  switch (prompt.kind) {
+    case "disk-full": {
+      const text =
+        prompt.bytesNeeded === null
+          ? "The unfinished files need more space than is free (their size is not known yet). Free some space, then retry."
+          : `The unfinished files need ${formatBytes(prompt.bytesNeeded)} more. Free that much space, then retry.`;
+      return { text, testid: "space-needed" };
+    }
+    case "restart-file":
+      return {
+        text:
+          "The server sent the whole file again instead of the missing part. Ferry never mixes two versions " +
+          `of a file, so ${promptFileName(job, prompt.fileIndex)} has to start again from the beginning.`,
+      };
+    case "dynamic-content":
+      return {
+        text:
+          "Allowing dynamic content downloads files whose size the server does not report. If the transfer " +
+          "is interrupted it starts again from the first byte.",
+      };
+    case "certificate": {
+      const protocol = job.error?.protocol ? ` (${job.error.protocol})` : "";
+      return {
+        text:
+          "The connection is not safe, so Ferry does not send or receive anything. Ask the server's owner " +
+          `to fix its certificate${protocol}, then resume. There is no way to skip this check.`,
+      };
+    }
+    case "blocked-by-policy":
+      return {
+        text:
+          "The bandwidth policy (MaxInternetBandwidth) lets background jobs transfer nothing at this time of " +
+          "day. This job resumes by itself when the window ends or the policy changes. FOREGROUND jobs are " +
+          "never limited.",
+      };
+    case "retry":
+      if (job.state === "TRANSIENT_ERROR" && retryInMs !== null) {
+        return { text: `Ferry is ${formatRetryIn(retryInMs)}.`, testid: "retry-in" };
+      }
+      return job.state === "ERROR" ? { text: "It made no progress for too long (no-progress timeout)." } : null;
+    case "retry-complete":
+      return { text: "Close programs that use these files or free their folder, then complete again." };
+    default:
+      return null;
+  }
+}
