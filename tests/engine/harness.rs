@@ -1,6 +1,8 @@
 //! An engine on real temporary folders, with helpers to wait for what a test expects.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use ferry_engine::{
@@ -26,10 +28,13 @@ pub struct TestEngine {
     pub config: Config,
 }
 
-/// A configuration for tests: quick progress ticks, everything else as users get it.
+/// A configuration for tests: quick progress ticks, and the network left as the test says
+/// (`set_network_available`) rather than as this machine's interfaces are; everything else as
+/// users get it.
 pub fn test_config() -> Config {
     Config {
         progress_tick: Duration::from_millis(50),
+        network_poll: None,
         ..Config::default()
     }
 }
@@ -159,4 +164,76 @@ pub fn files_in(dir: &Path) -> Vec<String> {
 /// True when `name` is one of Ferry's temporary files.
 pub fn is_temporary(name: &str) -> bool {
     name.ends_with(".part") && name.contains(".ferry-")
+}
+
+/// The `ferry-transfer` binary built with these tests.
+const FERRY_TRANSFER: &str = env!("CARGO_BIN_EXE_ferry-transfer");
+
+/// A deterministic generator of kill moments (xorshift), seeded per run.
+struct KillMoments(u64);
+
+impl KillMoments {
+    /// A generator seeded from the clock; the seed is printed so that a failing run can be
+    /// replayed.
+    fn seeded_from_clock() -> KillMoments {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("the clock is past 1970")
+            .as_nanos() as u64
+            | 1;
+        println!("kill offsets seed: {seed}");
+        KillMoments(seed)
+    }
+
+    /// The next moment, in `window` (milliseconds).
+    fn next(&mut self, window: &Range<u64>) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        Duration::from_millis(window.start + self.0 % (window.end - window.start))
+    }
+}
+
+/// `ferry-transfer run` on the store in `data_dir`.
+fn run_command(data_dir: &Path) -> Command {
+    let mut command = Command::new(FERRY_TRANSFER);
+    command.args(["run", "--data-dir"]).arg(data_dir);
+    command
+}
+
+/// Starts `ferry-transfer run` on the store in `data_dir` `rounds` times and kills it with
+/// SIGKILL each time at a moment drawn from `window` (milliseconds after the start). Just before
+/// each kill, `in_flight` tells whether a transfer was under way. Fails the test if a run ended
+/// on its own with an error; returns how many kills hit a transfer in flight.
+pub async fn kill_runs(
+    data_dir: &Path,
+    rounds: usize,
+    window: Range<u64>,
+    mut in_flight: impl FnMut() -> bool,
+) -> usize {
+    let mut moments = KillMoments::seeded_from_clock();
+    let mut hits = 0;
+    for round in 0..rounds {
+        let mut child = run_command(data_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ferry-transfer");
+        tokio::time::sleep(moments.next(&window)).await;
+        let hit = in_flight();
+        child.kill().expect("SIGKILL the engine");
+        let status = child.wait().expect("reap the killed engine");
+        assert!(
+            status.code().is_none() || status.success(),
+            "round {round}: the engine died on its own: {status}"
+        );
+        hits += usize::from(hit);
+    }
+    hits
+}
+
+/// Runs `ferry-transfer run` on the store in `data_dir` until it exits by itself (every job
+/// transferred or failed) and returns how it exited.
+pub fn run_to_the_end(data_dir: &Path) -> ExitStatus {
+    run_command(data_dir).status().expect("run ferry-transfer")
 }
