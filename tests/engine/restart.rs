@@ -1,11 +1,10 @@
 //! A crash never corrupts a file or loses a job: restarts, SIGKILL mid-transfer, unreadable stores.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ferry_engine::{Engine, FileSpec, JobState, JobType, Priority};
 
-use crate::harness::{test_config, TestEngine};
+use crate::harness::{kill_runs, run_to_the_end, test_config, TestEngine};
 use crate::servers::{body, Behaviour, Resource, TestServer};
 use crate::util::{sha256, sha256_file, temp_dir};
 
@@ -42,18 +41,6 @@ async fn a_restart_resumes_a_running_job_from_its_temporary_file() {
             .any(|r| r.starts_with("bytes=") && r != "bytes=0-"),
         "the second run asked only for the missing part (from about {resumed_from}): {ranges:?}"
     );
-}
-
-/// A tiny deterministic generator for kill offsets (xorshift), seeded per run and printed.
-struct Offsets(u64);
-
-impl Offsets {
-    fn next_millis(&mut self, low: u64, high: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        low + self.0 % (high - low)
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,50 +83,25 @@ async fn sigkill_mid_transfer_twenty_times_loses_no_job_and_corrupts_no_file() {
         }
         engine.shutdown().await;
     }
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("kill offsets seed: {seed}");
-    let mut offsets = Offsets(seed);
-    let program = env!("CARGO_BIN_EXE_ferry-transfer");
-    let mut mid_transfer_kills = 0;
-    for round in 0..20 {
-        let mut child = Command::new(program)
-            .args(["run", "--data-dir"])
-            .arg(data.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start ferry-transfer");
-        tokio::time::sleep(Duration::from_millis(offsets.next_millis(150, 700))).await;
-        let partial = std::fs::read_dir(files.path())
+    let mid_transfer_kills = kill_runs(data.path(), 20, 150..700, || {
+        std::fs::read_dir(files.path())
             .unwrap()
             .filter_map(|e| e.ok())
             .any(|e| {
                 e.metadata()
                     .map(|m| m.len() > 0 && m.len() < SIZE as u64)
                     .unwrap_or(false)
-            });
-        child.kill().expect("SIGKILL the engine");
-        let status = child.wait().unwrap();
-        assert!(
-            status.code().is_none() || status.success(),
-            "round {round}: the engine died on its own: {status}"
-        );
-        mid_transfer_kills += usize::from(partial);
-    }
+            })
+    })
+    .await;
     assert!(
         mid_transfer_kills >= 10,
         "only {mid_transfer_kills} of 20 kills hit a transfer in flight"
     );
-    let finished = Command::new(program)
-        .args(["run", "--data-dir"])
-        .arg(data.path())
-        .status()
-        .unwrap();
-    assert!(finished.success(), "the last run finishes every job");
+    assert!(
+        run_to_the_end(data.path()).success(),
+        "the last run finishes every job"
+    );
 
     let engine = Engine::start(test_config(), data.path()).await.unwrap();
     let jobs = engine.list();

@@ -7,19 +7,29 @@ use ferry_engine::{ByteRange, EngineEvent, ErrorCode, FileSpec, JobType};
 use crate::harness::{drain, files_in, TestEngine};
 use crate::servers::{body, Behaviour, TestServer};
 
+/// Creates `count` download jobs, every one of which must be accepted.
+fn create_jobs(t: &TestEngine, count: usize) {
+    for i in 0..count {
+        t.engine
+            .create_job(&format!("job {i}"), JobType::Download)
+            .unwrap_or_else(|e| panic!("job {i} of {count} is refused: {e}"));
+    }
+}
+
+/// The error of creating one more download job, which must be refused.
+fn refusal_of_one_more_job(t: &TestEngine) -> ErrorCode {
+    t.engine
+        .create_job("one more", JobType::Download)
+        .expect_err("one more job is refused")
+        .code
+}
+
 #[tokio::test]
 async fn i98_the_61st_job_of_a_user_is_bg_e_too_many_jobs_per_user() {
     let t = TestEngine::start("i98").await;
-    for i in 0..60 {
-        t.engine
-            .create_job(&format!("job {i}"), JobType::Download)
-            .unwrap();
-    }
+    create_jobs(&t, 60);
     assert_eq!(
-        t.engine
-            .create_job("one more", JobType::Download)
-            .unwrap_err()
-            .code,
+        refusal_of_one_more_job(&t),
         ErrorCode::BG_E_TOO_MANY_JOBS_PER_USER
     );
     let first = t.engine.list()[0].id;
@@ -39,16 +49,9 @@ async fn i99_the_machine_limit_is_bg_e_too_many_jobs_per_machine() {
         c.policies.max_jobs_per_machine = 300;
     })
     .await;
-    for i in 0..300 {
-        t.engine
-            .create_job(&format!("job {i}"), JobType::Download)
-            .unwrap();
-    }
+    create_jobs(&t, 300);
     assert_eq!(
-        t.engine
-            .create_job("one more", JobType::Download)
-            .unwrap_err()
-            .code,
+        refusal_of_one_more_job(&t),
         ErrorCode::BG_E_TOO_MANY_JOBS_PER_MACHINE
     );
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use ferry_engine::{Engine, EngineEvent, ErrorCode, JobState, JobType};
 
 use super::uploads_support::{
-    cutting_first_fragment, packets_of, start_upload, upload_job, uploaded,
+    cutting_first_fragment, packets_of, start_upload_to, upload_job_to, uploaded,
 };
 use crate::bits_server::{BitsServer, BitsServerConfig, Misbehaviour, PacketKind};
 use crate::harness::{drain, files_in, is_temporary, TestEngine};
@@ -51,13 +51,7 @@ fn stored_cleanups(data: &Path) -> Vec<String> {
 async fn c32_cancel_mid_upload_sends_cancel_session_and_the_server_drops_the_part() {
     let server = BitsServer::start(cutting_first_fragment()).await;
     let t = TestEngine::start("c32").await;
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("c32.bin"),
-        "c32.bin",
-        &body(20_000, 32),
-    );
+    let id = start_upload_to(&t, &server, JobType::Upload, "c32.bin", &body(20_000, 32));
     t.wait_state(id, JobState::TransientError).await;
     let session = server.sessions()[0].id.clone();
     assert_eq!(server.partial_files().len(), 1, "part of the file is there");
@@ -78,23 +72,14 @@ async fn c32_cancel_mid_upload_sends_cancel_session_and_the_server_drops_the_par
 
 #[tokio::test]
 async fn c33_cancel_after_the_last_fragment_leaves_the_uploaded_file_alone() {
-    let server = BitsServer::start(BitsServerConfig {
-        misbehaviour: Misbehaviour {
-            close_session_unavailable: 100,
-            ..Misbehaviour::default()
-        },
-        ..BitsServerConfig::default()
-    })
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
+        close_session_unavailable: 100,
+        ..Misbehaviour::default()
+    }))
     .await;
     let t = TestEngine::start("c33").await;
     let data = body(30_000, 33);
-    let (id, _) = upload_job(
-        &t,
-        JobType::Upload,
-        &server.url("c33.bin"),
-        "c33.bin",
-        &data,
-    );
+    let (id, _) = upload_job_to(&t, &server, JobType::Upload, "c33.bin", &data);
     t.engine.set_no_progress_timeout(id, 0).unwrap();
     t.engine.resume(id).unwrap();
     let failed = t.wait_state(id, JobState::Error).await;
@@ -117,24 +102,15 @@ async fn c33_cancel_after_the_last_fragment_leaves_the_uploaded_file_alone() {
 
 #[tokio::test]
 async fn c34_cancel_during_the_reply_stops_it_and_keeps_the_upload() {
-    let server = BitsServer::start(BitsServerConfig {
-        misbehaviour: Misbehaviour {
-            reply: Some(body(100_000, 34)),
-            stall_reply_after: Some(10_000),
-            ..Misbehaviour::default()
-        },
-        ..BitsServerConfig::default()
-    })
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
+        reply: Some(body(100_000, 34)),
+        stall_reply_after: Some(10_000),
+        ..Misbehaviour::default()
+    }))
     .await;
     let t = TestEngine::start("c34").await;
     let data = body(8_000, 340);
-    let id = start_upload(
-        &t,
-        JobType::UploadReply,
-        &server.url("c34.bin"),
-        "c34.bin",
-        &data,
-    );
+    let id = start_upload_to(&t, &server, JobType::UploadReply, "c34.bin", &data);
     let job = t
         .wait(id, "part of the reply", |j| {
             j.reply_progress
@@ -160,13 +136,7 @@ async fn c34_cancel_during_the_reply_stops_it_and_keeps_the_upload() {
 async fn c35_an_unreachable_server_gets_its_cancel_session_later_even_across_a_restart() {
     let server = BitsServer::start(cutting_first_fragment()).await;
     let t = TestEngine::start("c35").await;
-    let (id, _) = upload_job(
-        &t,
-        JobType::Upload,
-        &server.url("c35.bin"),
-        "c35.bin",
-        &body(20_000, 35),
-    );
+    let (id, _) = upload_job_to(&t, &server, JobType::Upload, "c35.bin", &body(20_000, 35));
     t.engine.set_minimum_retry_delay(id, 5).unwrap();
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::TransientError).await;
@@ -209,13 +179,7 @@ async fn c35_an_unreachable_server_gets_its_cancel_session_later_even_across_a_r
 async fn c35_the_cancel_session_is_given_up_after_the_no_progress_timeout() {
     let server = BitsServer::start(cutting_first_fragment()).await;
     let t = TestEngine::start("c35-give-up").await;
-    let (id, _) = upload_job(
-        &t,
-        JobType::Upload,
-        &server.url("c35.bin"),
-        "c35.bin",
-        &body(20_000, 351),
-    );
+    let (id, _) = upload_job_to(&t, &server, JobType::Upload, "c35.bin", &body(20_000, 351));
     t.engine.set_no_progress_timeout(id, 0).unwrap();
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::Error).await;
@@ -243,20 +207,8 @@ async fn i101_inactivity_cancels_uploads_like_cancel_and_leaves_uploaded_files()
     })
     .await;
     let data = body(10_000, 101);
-    let finished = start_upload(
-        &t,
-        JobType::Upload,
-        &done.url("done.bin"),
-        "done.bin",
-        &data,
-    );
-    let waiting = start_upload(
-        &t,
-        JobType::Upload,
-        &stuck.url("stuck.bin"),
-        "stuck.bin",
-        &body(10_000, 102),
-    );
+    let finished = start_upload_to(&t, &done, JobType::Upload, "done.bin", &data);
+    let waiting = start_upload_to(&t, &stuck, JobType::Upload, "stuck.bin", &body(10_000, 102));
     t.wait_state(finished, JobState::Transferred).await;
     t.wait_state(waiting, JobState::TransientError).await;
     let mut events = t.engine.subscribe();

@@ -5,21 +5,15 @@ use std::time::Duration;
 
 use ferry_engine::{ErrorCode, ErrorContext, JobState, JobType};
 
-use super::uploads_support::{packets_of, start_upload, upload_job, uploaded};
+use super::uploads_support::{packets_of, start_upload_to, upload_job_to, uploaded};
 use crate::bits_server::{AppFailure, BitsServer, BitsServerConfig, Misbehaviour, PacketKind};
 use crate::harness::{files_in, is_temporary, TestEngine};
 use crate::servers::body;
 use crate::util::wait_until;
 
-fn with(misbehaviour: Misbehaviour) -> BitsServerConfig {
-    BitsServerConfig {
-        misbehaviour,
-        ..BitsServerConfig::default()
-    }
-}
-
+/// A server configuration whose upload-reply sessions answer with `reply` (none: no reply URL).
 fn replying(reply: Option<bytes::Bytes>) -> BitsServerConfig {
-    with(Misbehaviour {
+    BitsServerConfig::misbehaving(Misbehaviour {
         reply,
         ..Misbehaviour::default()
     })
@@ -27,19 +21,13 @@ fn replying(reply: Option<bytes::Bytes>) -> BitsServerConfig {
 
 #[tokio::test]
 async fn b22_complete_of_an_upload_transferring_or_in_error_is_bg_e_invalid_state() {
-    let holding = BitsServer::start(with(Misbehaviour {
+    let holding = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         final_ack_delay: Some(Duration::from_secs(60)),
         ..Misbehaviour::default()
     }))
     .await;
     let t = TestEngine::start("b22-upload").await;
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &holding.url("b22.bin"),
-        "b22.bin",
-        &body(1_000, 22),
-    );
+    let id = start_upload_to(&t, &holding, JobType::Upload, "b22.bin", &body(1_000, 22));
     t.wait_state(id, JobState::Transferring).await;
     assert_eq!(
         t.engine.complete(id).unwrap_err().code,
@@ -48,15 +36,15 @@ async fn b22_complete_of_an_upload_transferring_or_in_error_is_bg_e_invalid_stat
     assert_eq!(t.engine.get(id).unwrap().state, JobState::Transferring);
     t.engine.cancel(id).unwrap();
 
-    let refusing = BitsServer::start(with(Misbehaviour {
+    let refusing = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         refuse_create_session: Some(404),
         ..Misbehaviour::default()
     }))
     .await;
-    let id = start_upload(
+    let id = start_upload_to(
         &t,
+        &refusing,
         JobType::Upload,
-        &refusing.url("b22.bin"),
         "b22-error.bin",
         &body(1_000, 23),
     );
@@ -73,13 +61,7 @@ async fn b23_an_upload_completes_without_the_network() {
     let server = BitsServer::start(BitsServerConfig::default()).await;
     let t = TestEngine::start("b23").await;
     let data = body(40_000, 23);
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("b23.bin"),
-        "b23.bin",
-        &data,
-    );
+    let id = start_upload_to(&t, &server, JobType::Upload, "b23.bin", &data);
     t.wait_state(id, JobState::Transferred).await;
     let seen = server.packets().len();
     server.set_reachable(false).await;
@@ -98,10 +80,10 @@ async fn b24_the_reply_file_appears_only_at_complete_and_holds_the_reply() {
     let reply = body(4_000, 24);
     let server = BitsServer::start(replying(Some(reply.clone()))).await;
     let t = TestEngine::start("b24").await;
-    let id = start_upload(
+    let id = start_upload_to(
         &t,
+        &server,
         JobType::UploadReply,
-        &server.url("b24.bin"),
         "b24.bin",
         &body(9_000, 240),
     );
@@ -136,10 +118,10 @@ async fn b24_the_reply_file_appears_only_at_complete_and_holds_the_reply() {
 async fn b24_without_a_reply_the_reply_file_is_empty() {
     let server = BitsServer::start(replying(None)).await;
     let t = TestEngine::start("b24-empty").await;
-    let (id, _) = upload_job(
+    let (id, _) = upload_job_to(
         &t,
+        &server,
         JobType::UploadReply,
-        &server.url("b24.bin"),
         "b24.bin",
         &body(1_000, 241),
     );
@@ -162,10 +144,10 @@ async fn b25_reply_data_is_the_same_before_and_after_complete() {
     let reply = body(10_240, 25);
     let server = BitsServer::start(replying(Some(reply.clone()))).await;
     let t = TestEngine::start("b25").await;
-    let id = start_upload(
+    let id = start_upload_to(
         &t,
+        &server,
         JobType::UploadReply,
-        &server.url("b25.bin"),
         "b25.bin",
         &body(3_000, 250),
     );
@@ -186,10 +168,10 @@ async fn b26_reply_data_over_1_mb_is_bg_e_too_large_with_the_size() {
     let reply = body(2_000_000, 26);
     let server = BitsServer::start(replying(Some(reply.clone()))).await;
     let t = TestEngine::start("b26").await;
-    let id = start_upload(
+    let id = start_upload_to(
         &t,
+        &server,
         JobType::UploadReply,
-        &server.url("b26.bin"),
         "b26.bin",
         &body(1_000, 260),
     );
@@ -232,17 +214,17 @@ async fn b27_only_upload_reply_jobs_have_reply_data_and_a_reply_file() {
 
 #[tokio::test]
 async fn h95_reply_total_is_unknown_until_the_reply_starts() {
-    let server = BitsServer::start(with(Misbehaviour {
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         reply: Some(body(3_000, 95)),
         final_ack_delay: Some(Duration::from_secs(2)),
         ..Misbehaviour::default()
     }))
     .await;
     let t = TestEngine::start("h95").await;
-    let (id, _) = upload_job(
+    let (id, _) = upload_job_to(
         &t,
+        &server,
         JobType::UploadReply,
-        &server.url("h95.bin"),
         "h95.bin",
         &body(1_000, 950),
     );
@@ -265,16 +247,16 @@ async fn h95_reply_total_is_unknown_until_the_reply_starts() {
 
 #[tokio::test]
 async fn f68_upload_reply_errors_tell_the_failing_leg() {
-    let refusing = BitsServer::start(with(Misbehaviour {
+    let refusing = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         refuse_create_session: Some(404),
         ..Misbehaviour::default()
     }))
     .await;
     let t = TestEngine::start("f68").await;
-    let id = start_upload(
+    let id = start_upload_to(
         &t,
+        &refusing,
         JobType::UploadReply,
-        &refusing.url("f68.bin"),
         "f68.bin",
         &body(1_000, 68),
     );
@@ -286,7 +268,7 @@ async fn f68_upload_reply_errors_tell_the_failing_leg() {
         "REMOTE_FILE with an unknown reply size: the upload leg failed"
     );
 
-    let failing_app = BitsServer::start(with(Misbehaviour {
+    let failing_app = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         app_failure: Some(AppFailure {
             status: 400,
             times: 1,
@@ -295,10 +277,10 @@ async fn f68_upload_reply_errors_tell_the_failing_leg() {
         ..Misbehaviour::default()
     }))
     .await;
-    let id = start_upload(
+    let id = start_upload_to(
         &t,
+        &failing_app,
         JobType::UploadReply,
-        &failing_app.url("f68.bin"),
         "f68-app.bin",
         &body(1_000, 681),
     );

@@ -8,7 +8,8 @@ use ferry_engine::{
 };
 
 use super::uploads_support::{
-    cutting_first_fragment, kinds, packets_of, start_upload, upload_job, uploaded,
+    cutting_first_fragment, kinds, packets_of, session_packet, start_upload, start_upload_to,
+    upload_job_to, uploaded,
 };
 use crate::bits_server::{self, BitsServer, BitsServerConfig, Misbehaviour, PacketKind};
 use crate::harness::TestEngine;
@@ -18,13 +19,7 @@ use crate::servers::body;
 async fn f76_a_local_file_that_grows_during_the_upload_is_bg_e_local_file_changed() {
     let server = BitsServer::start(cutting_first_fragment()).await;
     let t = TestEngine::start("f76").await;
-    let (id, source) = upload_job(
-        &t,
-        JobType::Upload,
-        &server.url("f76.bin"),
-        "f76.bin",
-        &body(20_000, 76),
-    );
+    let (id, source) = upload_job_to(&t, &server, JobType::Upload, "f76.bin", &body(20_000, 76));
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::TransientError).await;
     let mut grown = std::fs::read(&source).unwrap();
@@ -43,13 +38,7 @@ async fn f76_a_local_file_that_grows_during_the_upload_is_bg_e_local_file_change
 async fn f76_a_local_file_rewritten_at_the_same_size_is_bg_e_local_file_changed() {
     let server = BitsServer::start(cutting_first_fragment()).await;
     let t = TestEngine::start("f76-same-size").await;
-    let (id, source) = upload_job(
-        &t,
-        JobType::Upload,
-        &server.url("f76.bin"),
-        "f76.bin",
-        &body(20_000, 761),
-    );
+    let (id, source) = upload_job_to(&t, &server, JobType::Upload, "f76.bin", &body(20_000, 761));
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::TransientError).await;
     std::fs::write(&source, body(20_000, 762)).unwrap();
@@ -69,17 +58,14 @@ async fn f76_a_local_file_rewritten_at_the_same_size_is_bg_e_local_file_changed(
 
 #[tokio::test]
 async fn close_session_is_sent_again_while_the_server_answers_5xx() {
-    let server = BitsServer::start(BitsServerConfig {
-        misbehaviour: Misbehaviour {
-            close_session_unavailable: 2,
-            ..Misbehaviour::default()
-        },
-        ..BitsServerConfig::default()
-    })
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
+        close_session_unavailable: 2,
+        ..Misbehaviour::default()
+    }))
     .await;
     let t = TestEngine::start("close-retry").await;
     let data = body(5_000, 7);
-    let id = start_upload(&t, JobType::Upload, &server.url("c.bin"), "c.bin", &data);
+    let id = start_upload_to(&t, &server, JobType::Upload, "c.bin", &data);
     t.wait_state(id, JobState::Transferred).await;
     let statuses: Vec<_> = packets_of(&server, PacketKind::CloseSession)
         .iter()
@@ -92,30 +78,21 @@ async fn close_session_is_sent_again_while_the_server_answers_5xx() {
 
 #[tokio::test]
 async fn credentials_answer_the_ping_and_no_fragment_is_sent_twice() {
-    let server = BitsServer::start(BitsServerConfig {
-        misbehaviour: Misbehaviour {
-            basic_auth: Some(bits_server::Credentials {
-                user: "uploader".into(),
-                password: "s3cret".into(),
-            }),
-            ..Misbehaviour::default()
-        },
-        ..BitsServerConfig::default()
-    })
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
+        basic_auth: Some(bits_server::Credentials {
+            user: "uploader".into(),
+            password: "s3cret".into(),
+        }),
+        ..Misbehaviour::default()
+    }))
     .await;
     let t = TestEngine::start_with("upload-auth", |c| c.upload_fragment_size = 1_000).await;
-    let without = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("a.bin"),
-        "a.bin",
-        &body(100, 1),
-    );
+    let without = start_upload_to(&t, &server, JobType::Upload, "a.bin", &body(100, 1));
     let failed = t.wait_state(without, JobState::Error).await;
     assert_eq!(failed.error.unwrap().code.0, 0x8019_0191);
 
     let data = body(4_500, 2);
-    let (id, _) = upload_job(&t, JobType::Upload, &server.url("b.bin"), "b.bin", &data);
+    let (id, _) = upload_job_to(&t, &server, JobType::Upload, "b.bin", &data);
     t.engine
         .set_credentials(
             id,
@@ -163,11 +140,7 @@ async fn a_server_that_forgot_the_session_gets_a_new_one() {
     let id = start_upload(&t, JobType::Upload, &url, "lost.bin", &data);
     t.wait_state(id, JobState::TransientError).await;
     let session = server.sessions()[0].id.clone();
-    let method = reqwest::Method::from_bytes(b"BITS_POST").unwrap();
-    let forgotten = reqwest::Client::new()
-        .request(method, &url)
-        .header("BITS-Packet-Type", "Cancel-Session")
-        .header("BITS-Session-Id", &session)
+    let forgotten = session_packet(&url, "Cancel-Session", &session)
         .send()
         .await
         .unwrap();

@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use ferry_engine::{ErrorCode, ErrorContext, JobState, JobType};
 
-use super::uploads_support::{kinds, packets_at, packets_of, start_upload, upload_job, uploaded};
+use super::uploads_support::{
+    kinds, packets_at, packets_of, session_packet, start_upload, start_upload_to, upload_job_to,
+    uploaded,
+};
 use crate::bits_server::{
     AppFailure, BitsServer, BitsServerConfig, DropFragments, HostId, HostIdTarget, Listener,
     Misbehaviour, PacketKind, UPLOAD_PROTOCOL,
@@ -12,25 +15,12 @@ use crate::bits_server::{
 use crate::harness::TestEngine;
 use crate::servers::body;
 
-fn with(misbehaviour: Misbehaviour) -> BitsServerConfig {
-    BitsServerConfig {
-        misbehaviour,
-        ..BitsServerConfig::default()
-    }
-}
-
 #[tokio::test]
 async fn j105_an_upload_pings_then_creates_a_session_offering_the_upload_protocol() {
     let server = BitsServer::start(BitsServerConfig::default()).await;
     let t = TestEngine::start("j105").await;
     let data = body(5_000, 105);
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("j105.bin"),
-        "j105.bin",
-        &data,
-    );
+    let id = start_upload_to(&t, &server, JobType::Upload, "j105.bin", &data);
     t.wait_state(id, JobState::Transferred).await;
     use PacketKind::*;
     assert_eq!(
@@ -64,13 +54,7 @@ async fn j106_the_session_id_is_echoed_unchanged_on_every_later_packet() {
     .await;
     let t = TestEngine::start_with("j106", |c| c.upload_fragment_size = 256).await;
     let data = body(1_000, 106);
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("j106.bin"),
-        "j106.bin",
-        &data,
-    );
+    let id = start_upload_to(&t, &server, JobType::Upload, "j106.bin", &data);
     t.wait_state(id, JobState::Transferred).await;
     let later: Vec<_> = server
         .packets()
@@ -137,13 +121,7 @@ async fn j108_fragments_are_contiguous_from_zero_with_the_file_name_on_the_first
 async fn j108_a_300_byte_file_goes_in_one_fragment_by_default() {
     let server = BitsServer::start(BitsServerConfig::default()).await;
     let t = TestEngine::start("j108-one").await;
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("one.bin"),
-        "one.bin",
-        &body(300, 1),
-    );
+    let id = start_upload_to(&t, &server, JobType::Upload, "one.bin", &body(300, 1));
     t.wait_state(id, JobState::Transferred).await;
     let fragments = packets_of(&server, PacketKind::Fragment);
     assert_eq!(fragments.len(), 1);
@@ -155,7 +133,7 @@ async fn j108_a_300_byte_file_goes_in_one_fragment_by_default() {
 
 #[tokio::test]
 async fn j109_the_next_fragment_starts_where_the_server_says_it_expects() {
-    let server = BitsServer::start(with(Misbehaviour {
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         drop_fragments: Some(DropFragments {
             after_bytes: 50,
             times: 1,
@@ -171,11 +149,7 @@ async fn j109_the_next_fragment_starts_where_the_server_says_it_expects() {
     let session = server.sessions()[0].clone();
     assert_eq!(session.received, 50, "the cut fragment left 50 bytes");
     // Another sender of the same session brings the server to byte 213 (bytes 128–212 last).
-    let method = reqwest::Method::from_bytes(b"BITS_POST").unwrap();
-    let ack = reqwest::Client::new()
-        .request(method, &url)
-        .header("BITS-Packet-Type", "Fragment")
-        .header("BITS-Session-Id", &session.id)
+    let ack = session_packet(&url, "Fragment", &session.id)
         .header("Content-Range", "bytes 50-212/300")
         .body(data[50..213].to_vec())
         .send()
@@ -208,20 +182,14 @@ async fn j109_the_next_fragment_starts_where_the_server_says_it_expects() {
 #[tokio::test]
 async fn j111_the_reply_is_downloaded_before_close_session_and_only_then_transferred() {
     let reply = body(5_000, 111);
-    let server = BitsServer::start(with(Misbehaviour {
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         reply: Some(reply.clone()),
         ..Misbehaviour::default()
     }))
     .await;
     let t = TestEngine::start("j111").await;
     let data = body(20_000, 1111);
-    let id = start_upload(
-        &t,
-        JobType::UploadReply,
-        &server.url("j111.bin"),
-        "j111.bin",
-        &data,
-    );
+    let id = start_upload_to(&t, &server, JobType::UploadReply, "j111.bin", &data);
     let job = t.wait_state(id, JobState::Transferred).await;
     let fetches = server.reply_fetches();
     assert!(
@@ -254,13 +222,7 @@ async fn j113_later_packets_go_to_the_host_the_server_names() {
     .await;
     let t = TestEngine::start_with("j113", |c| c.upload_fragment_size = 1_000).await;
     let data = body(3_500, 113);
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("j113.bin"),
-        "j113.bin",
-        &data,
-    );
+    let id = start_upload_to(&t, &server, JobType::Upload, "j113.bin", &data);
     t.wait_state(id, JobState::Transferred).await;
     use PacketKind::*;
     let main: Vec<_> = packets_at(&server, Listener::Main)
@@ -292,13 +254,7 @@ async fn j113_an_unreachable_named_host_is_given_up_only_after_its_fallback_time
     server.set_host_id_reachable(false).await;
     let t = TestEngine::start("j113-fallback").await;
     let data = body(10_000, 1131);
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("j113.bin"),
-        "j113.bin",
-        &data,
-    );
+    let id = start_upload_to(&t, &server, JobType::Upload, "j113.bin", &data);
     let failed = t.wait_state(id, JobState::TransientError).await;
     assert_eq!(
         failed.error.unwrap().code,
@@ -329,19 +285,13 @@ async fn j113_an_unreachable_named_host_is_given_up_only_after_its_fallback_time
 
 #[tokio::test]
 async fn j114_a_refused_create_session_surfaces_its_code_in_remote_file_context() {
-    let server = BitsServer::start(with(Misbehaviour {
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         refuse_create_session: Some(403),
         ..Misbehaviour::default()
     }))
     .await;
     let t = TestEngine::start("j114-403").await;
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("x.bin"),
-        "x.bin",
-        &body(100, 1),
-    );
+    let id = start_upload_to(&t, &server, JobType::Upload, "x.bin", &body(100, 1));
     t.wait_state(id, JobState::Error).await;
     let error = t.engine.get_error(id).unwrap();
     assert_eq!(error.code.0, 0x8019_0193);
@@ -351,7 +301,7 @@ async fn j114_a_refused_create_session_surfaces_its_code_in_remote_file_context(
 
 #[tokio::test]
 async fn j114_a_failing_server_application_surfaces_in_remote_application_context() {
-    let server = BitsServer::start(with(Misbehaviour {
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         app_failure: Some(AppFailure {
             status: 500,
             times: 1,
@@ -361,13 +311,7 @@ async fn j114_a_failing_server_application_surfaces_in_remote_application_contex
     .await;
     let t = TestEngine::start("j114-app").await;
     let data = body(2_000, 114);
-    let id = start_upload(
-        &t,
-        JobType::Upload,
-        &server.url("app.bin"),
-        "app.bin",
-        &data,
-    );
+    let id = start_upload_to(&t, &server, JobType::Upload, "app.bin", &data);
     t.wait_state(id, JobState::TransientError).await;
     let error = t.engine.get_error(id).unwrap();
     assert_eq!(error.code.0, 0x8019_01F4);
@@ -381,7 +325,7 @@ async fn j114_a_failing_server_application_surfaces_in_remote_application_contex
     );
     assert_eq!(uploaded(&server, "app.bin"), data);
 
-    let refusing = BitsServer::start(with(Misbehaviour {
+    let refusing = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
         app_failure: Some(AppFailure {
             status: 403,
             times: 1,
@@ -389,13 +333,7 @@ async fn j114_a_failing_server_application_surfaces_in_remote_application_contex
         ..Misbehaviour::default()
     }))
     .await;
-    let (id, _) = upload_job(
-        &t,
-        JobType::Upload,
-        &refusing.url("app.bin"),
-        "app2.bin",
-        &data,
-    );
+    let (id, _) = upload_job_to(&t, &refusing, JobType::Upload, "app2.bin", &data);
     t.engine.resume(id).unwrap();
     let failed = t.wait_state(id, JobState::Error).await;
     let error = failed.error.unwrap();

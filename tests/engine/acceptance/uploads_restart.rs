@@ -2,14 +2,11 @@
 //! engine (or one killed with SIGKILL) continues the same session from the byte the server
 //! expects, and the server ends up with a byte-identical file.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use ferry_engine::{Engine, FileSpec, JobState, JobType, Priority};
 
 use super::uploads_support::{packets_of, start_upload, uploaded, SlowLink};
 use crate::bits_server::{BitsServer, BitsServerConfig, PacketKind};
-use crate::harness::{test_config, TestEngine};
+use crate::harness::{kill_runs, run_to_the_end, test_config, TestEngine};
 use crate::servers::body;
 use crate::util::{sha256, temp_dir, wait_until};
 
@@ -63,18 +60,6 @@ async fn a_restart_continues_the_same_session_where_the_server_stands() {
     assert_eq!(uploaded(&server, "r.bin"), data);
 }
 
-/// A deterministic generator for kill offsets (xorshift), seeded per run and printed.
-struct Offsets(u64);
-
-impl Offsets {
-    fn next_millis(&mut self, low: u64, high: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        low + self.0 % (high - low)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_upload_resumes_the_same_session_and_uploads_an_identical_file() {
     const SIZE: usize = 12 << 20;
@@ -103,48 +88,22 @@ async fn sigkill_mid_upload_resumes_the_same_session_and_uploads_an_identical_fi
         engine.resume(id).unwrap();
         engine.shutdown().await;
     }
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("kill offsets seed: {seed}");
-    let mut offsets = Offsets(seed);
-    let program = env!("CARGO_BIN_EXE_ferry-transfer");
-    let mut mid_upload_kills = 0;
-    for round in 0..ROUNDS {
-        let mut child = Command::new(program)
-            .args(["run", "--data-dir"])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start ferry-transfer");
-        tokio::time::sleep(Duration::from_millis(offsets.next_millis(400, 1_000))).await;
-        let mid_upload = server
+    let mid_upload_kills = kill_runs(dir.path(), ROUNDS, 400..1_000, || {
+        server
             .sessions()
             .first()
-            .is_some_and(|s| s.received > 0 && !s.delivered);
-        child.kill().expect("SIGKILL the engine");
-        let status = child.wait().unwrap();
-        assert!(
-            status.code().is_none() || status.success(),
-            "round {round}: the engine died on its own: {status}"
-        );
-        mid_upload_kills += usize::from(mid_upload);
-    }
+            .is_some_and(|s| s.received > 0 && !s.delivered)
+    })
+    .await;
     println!("{mid_upload_kills} of {ROUNDS} kills hit the upload in flight");
     assert!(
         mid_upload_kills >= 3,
         "only {mid_upload_kills} of {ROUNDS} kills hit the upload in flight"
     );
-    let finished = Command::new(program)
-        .args(["run", "--data-dir"])
-        .arg(dir.path())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(finished.success(), "the last run finishes the upload");
+    assert!(
+        run_to_the_end(dir.path()).success(),
+        "the last run finishes the upload"
+    );
 
     let engine = Engine::start(test_config(), dir.path()).await.unwrap();
     let jobs = engine.list();

@@ -18,16 +18,13 @@ use crate::harness::TestEngine;
 /// A server whose first fragment is cut after 500 bytes: the job waits in TRANSIENT_ERROR with
 /// its session open and part of the file on the server.
 pub fn cutting_first_fragment() -> BitsServerConfig {
-    BitsServerConfig {
-        misbehaviour: Misbehaviour {
-            drop_fragments: Some(DropFragments {
-                after_bytes: 500,
-                times: 1,
-            }),
-            ..Misbehaviour::default()
-        },
-        ..BitsServerConfig::default()
-    }
+    BitsServerConfig::misbehaving(Misbehaviour {
+        drop_fragments: Some(DropFragments {
+            after_bytes: 500,
+            times: 1,
+        }),
+        ..Misbehaviour::default()
+    })
 }
 
 /// Creates a SUSPENDED FOREGROUND job of `job_type` uploading a new local file `name` holding
@@ -71,6 +68,42 @@ pub fn start_upload(
     let (id, _) = upload_job(t, job_type, url, name, bytes);
     t.engine.resume(id).expect("resume the upload");
     id
+}
+
+/// [`upload_job`] of a new local file `name` to the same name on `server`.
+pub fn upload_job_to(
+    t: &TestEngine,
+    server: &BitsServer,
+    job_type: JobType,
+    name: &str,
+    bytes: &[u8],
+) -> (JobId, PathBuf) {
+    upload_job(t, job_type, &server.url(name), name, bytes)
+}
+
+/// [`start_upload`] of a new local file `name` to the same name on `server`.
+pub fn start_upload_to(
+    t: &TestEngine,
+    server: &BitsServer,
+    job_type: JobType,
+    name: &str,
+    bytes: &[u8],
+) -> JobId {
+    start_upload(t, job_type, &server.url(name), name, bytes)
+}
+
+/// A raw `BITS_POST` of `packet_type` for `session_id` to `url`, as another sender of the same
+/// session would send it.
+pub fn session_packet(url: &str, packet_type: &str, session_id: &str) -> reqwest::RequestBuilder {
+    let method = reqwest::Method::from_bytes(b"BITS_POST").expect("BITS_POST is a valid method");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("a reqwest client");
+    client
+        .request(method, url)
+        .header("BITS-Packet-Type", packet_type)
+        .header("BITS-Session-Id", session_id)
 }
 
 /// The packet types the server saw, in order.
