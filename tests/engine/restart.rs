@@ -5,17 +5,13 @@ use std::time::Duration;
 use ferry_engine::{Engine, FileSpec, JobState, JobType, Priority};
 
 use crate::harness::{kill_runs, run_to_the_end, test_config, TestEngine};
-use crate::servers::{body, Behaviour, Resource, TestServer};
+use crate::servers::{body, Behaviour, TestServer};
 use crate::util::{sha256, sha256_file, temp_dir};
 
 #[tokio::test]
 async fn a_restart_resumes_a_running_job_from_its_temporary_file() {
     let data = body(3_000_000, 1);
-    let drip = Behaviour::SlowDrip {
-        resource: Resource::new(data.clone()),
-        bytes_per_tick: 16_384,
-        tick: Duration::from_millis(10),
-    };
+    let drip = Behaviour::slow_drip(data.clone(), 16_384, Duration::from_millis(10));
     let server = TestServer::start(drip).await;
     let t = TestEngine::start("restart").await;
     let id = t.start_job(&[(&server.url("/f"), "f")]);
@@ -53,11 +49,7 @@ async fn sigkill_mid_transfer_twenty_times_loses_no_job_and_corrupts_no_file() {
     for job in 0..JOBS {
         for file in 0..FILES {
             let data = body(SIZE, (job * 10 + file) as u64);
-            let drip = Behaviour::SlowDrip {
-                resource: Resource::new(data.clone()),
-                bytes_per_tick: 16_384,
-                tick: Duration::from_millis(10),
-            };
+            let drip = Behaviour::slow_drip(data.clone(), 16_384, Duration::from_millis(10));
             server = server.route(&format!("/{job}/{file}"), drip);
             bodies.push(data);
         }

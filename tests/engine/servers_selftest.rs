@@ -241,12 +241,7 @@ async fn no_ranges_answers_200_with_the_whole_file() {
 async fn slow_drip_sends_one_piece_per_tick() {
     let file = body(1000, 4);
     let tick = Duration::from_secs(3600);
-    let server = TestServer::start(Behaviour::SlowDrip {
-        resource: Resource::new(file.clone()),
-        bytes_per_tick: 100,
-        tick,
-    })
-    .await;
+    let server = TestServer::start(Behaviour::slow_drip(file.clone(), 100, tick)).await;
     let started = tokio::time::Instant::now();
     let response = get_range(&client(), &server.url("/f"), "bytes=500-").await;
     assert_eq!(
@@ -266,12 +261,8 @@ async fn drop_mid_body_cuts_the_first_requests_then_recovers() {
     // Megabytes, so the cut happens while the socket's buffers are full.
     let file = body(8 << 20, 5);
     let after = 5 << 20;
-    let server = TestServer::start(Behaviour::DropMidBody {
-        resource: Resource::new(file.clone()),
-        after,
-        times: Some(2),
-    })
-    .await;
+    let cut = Behaviour::drop_mid_body(Resource::new(file.clone()), after, 2);
+    let server = TestServer::start(cut).await;
     let client = client();
     let url = server.url("/f");
 

@@ -20,6 +20,17 @@ pub fn temp_dir(name: &str) -> tempfile::TempDir {
         .expect("create a temporary directory")
 }
 
+/// A port on 127.0.0.1 that nothing listens on: bound to find a free one, then released, so
+/// connections to it are refused.
+pub fn closed_port() -> u16 {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0 to find a free port");
+    listener
+        .local_addr()
+        .expect("a bound socket has an address")
+        .port()
+}
+
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

@@ -5,7 +5,8 @@ use std::time::Duration;
 use ferry_engine::{ErrorCode, JobState, JobType, Priority};
 
 use crate::harness::{drain, TestEngine};
-use crate::servers::{body, Behaviour, Resource, TestServer};
+use crate::servers::{body, Behaviour, TestServer};
+use crate::util::closed_port;
 
 #[tokio::test]
 async fn a01_create_job_returns_a_fresh_id_in_suspended() {
@@ -78,11 +79,7 @@ async fn a05_resume_with_a_file_queues_then_connects_then_transfers() {
 }
 
 fn slow(len: usize) -> Behaviour {
-    Behaviour::SlowDrip {
-        resource: Resource::new(body(len, 7)),
-        bytes_per_tick: 4096,
-        tick: Duration::from_millis(20),
-    }
+    Behaviour::slow_drip(body(len, 7), 4096, Duration::from_millis(20))
 }
 
 #[tokio::test]
@@ -204,10 +201,7 @@ async fn a11_acknowledged_jobs_are_not_listed() {
 
 #[tokio::test]
 async fn a12_a_refused_connection_is_a_transient_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let t = TestEngine::start("a12").await;
     let id = t.start_job(&[(&format!("http://127.0.0.1:{port}/f"), "f")]);
     let job = t.wait_state(id, JobState::TransientError).await;
@@ -259,10 +253,7 @@ async fn a14_network_loss_moves_queued_and_transferring_jobs_to_transient_error(
 
 #[tokio::test]
 async fn a15_network_back_requeues_every_transient_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let t = TestEngine::start("a15").await;
     let refused = t.start_job(&[(&format!("http://127.0.0.1:{port}/f"), "f")]);
     t.wait_state(refused, JobState::TransientError).await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use ferry_engine::{ErrorCode, JobState};
 
 use crate::harness::{files_in, is_temporary, TestEngine};
-use crate::servers::{body, Behaviour, Resource, TestServer};
+use crate::servers::{body, Behaviour, TestServer};
 use crate::util::sha256;
 
 #[tokio::test]
@@ -98,11 +98,7 @@ async fn b20_a_failed_rename_leaves_the_job_transferred_with_renamed_files_visib
 
 #[tokio::test]
 async fn b21_complete_while_the_third_of_five_files_transfers_keeps_files_one_and_two() {
-    let slow = Behaviour::SlowDrip {
-        resource: Resource::new(body(5_000_000, 9)),
-        bytes_per_tick: 4096,
-        tick: Duration::from_millis(10),
-    };
+    let slow = Behaviour::slow_drip(body(5_000_000, 9), 4096, Duration::from_millis(10));
     let server = TestServer::builder()
         .route("/1", Behaviour::full(body(1000, 1)))
         .route("/2", Behaviour::full(body(1000, 2)))

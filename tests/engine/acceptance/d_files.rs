@@ -5,7 +5,7 @@ use std::time::Duration;
 use ferry_engine::{ByteRange, ErrorCode, FileSpec, JobState, JobType};
 
 use crate::harness::TestEngine;
-use crate::servers::{body, Behaviour, Resource, TestServer};
+use crate::servers::{body, Behaviour, TestServer};
 
 fn spec(url: &str, path: std::path::PathBuf) -> FileSpec {
     FileSpec {
@@ -284,11 +284,7 @@ async fn d49_after_a_404_set_remote_name_and_resume_finish_without_refetching_do
 
 #[tokio::test]
 async fn d50_files_of_a_job_transfer_one_at_a_time_in_order() {
-    let drip = |seed| Behaviour::SlowDrip {
-        resource: Resource::new(body(40_000, seed)),
-        bytes_per_tick: 8192,
-        tick: Duration::from_millis(5),
-    };
+    let drip = |seed| Behaviour::slow_drip(body(40_000, seed), 8192, Duration::from_millis(5));
     let server = TestServer::builder()
         .route("/1", drip(1))
         .route("/2", drip(2))

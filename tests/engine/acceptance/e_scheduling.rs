@@ -6,14 +6,10 @@ use std::time::Duration;
 use ferry_engine::{EngineEvent, ErrorCode, JobId, JobState, JobType, Priority};
 
 use crate::harness::TestEngine;
-use crate::servers::{body, Behaviour, Resource, TestServer};
+use crate::servers::{body, Behaviour, TestServer};
 
 fn slow(len: usize, seed: u64) -> Behaviour {
-    Behaviour::SlowDrip {
-        resource: Resource::new(body(len, seed)),
-        bytes_per_tick: 4096,
-        tick: Duration::from_millis(20),
-    }
+    Behaviour::slow_drip(body(len, seed), 4096, Duration::from_millis(20))
 }
 
 fn job_with_priority(t: &TestEngine, url: &str, name: &str, priority: Priority) -> JobId {

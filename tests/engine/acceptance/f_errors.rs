@@ -9,10 +9,14 @@ use ferry_engine::{
 
 use crate::harness::{drain, TestEngine};
 use crate::servers::{body, AuthScheme, Behaviour, Login, Resource, TestServer};
+use crate::util::closed_port;
 
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+/// A redirect policy of `mode`, letting https redirect to http only if `allow_https_to_http`.
+fn redirects(mode: RedirectMode, allow_https_to_http: bool) -> RedirectPolicy {
+    RedirectPolicy {
+        mode,
+        allow_https_to_http,
+    }
 }
 
 #[tokio::test]
@@ -122,11 +126,7 @@ async fn f61_a_retry_delay_longer_than_the_no_progress_timeout_means_no_retry() 
 
 #[tokio::test]
 async fn f63_maximum_download_time_counts_active_time_and_ends_in_error() {
-    let slow = Behaviour::SlowDrip {
-        resource: Resource::new(body(5_000_000, 4)),
-        bytes_per_tick: 1024,
-        tick: Duration::from_millis(20),
-    };
+    let slow = Behaviour::slow_drip(body(5_000_000, 4), 1024, Duration::from_millis(20));
     let server = TestServer::start(slow).await;
     let t = TestEngine::start("f63").await;
     let id = t.job(&[(&server.url("/f"), "f")]);
@@ -145,11 +145,7 @@ async fn f64_get_error_in_error_and_unavailable_once_transferring_again() {
         404,
         None,
         1,
-        Behaviour::SlowDrip {
-            resource: Resource::new(body(2_000_000, 5)),
-            bytes_per_tick: 4096,
-            tick: Duration::from_millis(20),
-        },
+        Behaviour::slow_drip(body(2_000_000, 5), 4096, Duration::from_millis(20)),
     ))
     .await;
     let t = TestEngine::start("f64").await;
@@ -304,12 +300,8 @@ async fn f71_credential_limits() {
 #[tokio::test]
 async fn f72_a_server_without_ranges_cannot_resume_an_interrupted_file() {
     let data = body(400_000, 8);
-    let server = TestServer::start(Behaviour::DropMidBody {
-        resource: Resource::new(data.clone()),
-        after: 100_000,
-        times: Some(1),
-    })
-    .await;
+    let cut = Behaviour::drop_mid_body(Resource::new(data.clone()), 100_000, 1);
+    let server = TestServer::start(cut).await;
     let t = TestEngine::start("f72").await;
     let id = t.start_job(&[(&server.url("/f"), "f")]);
     t.wait_state(id, JobState::TransientError).await;
@@ -365,13 +357,7 @@ async fn f77_a_disallowed_redirect_is_an_error_naming_the_target() {
     let t = TestEngine::start("f77").await;
     let id = t.job(&[(&server.url("/old"), "f")]);
     t.engine
-        .set_redirect_policy(
-            id,
-            RedirectPolicy {
-                mode: RedirectMode::Disallow,
-                allow_https_to_http: false,
-            },
-        )
+        .set_redirect_policy(id, redirects(RedirectMode::Disallow, false))
         .unwrap();
     t.engine.resume(id).unwrap();
     let job = t.wait_state(id, JobState::Error).await;
@@ -391,13 +377,7 @@ async fn f78_https_to_http_redirects_are_refused_unless_allowed() {
         ErrorCode::ERROR_WINHTTP_REDIRECT_FAILED
     );
     t.engine
-        .set_redirect_policy(
-            id,
-            RedirectPolicy {
-                mode: RedirectMode::AllowSilent,
-                allow_https_to_http: true,
-            },
-        )
+        .set_redirect_policy(id, redirects(RedirectMode::AllowSilent, true))
         .unwrap();
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::Transferred).await;
@@ -414,13 +394,7 @@ async fn f79_allow_report_stores_the_final_url() {
     let t = TestEngine::start("f79").await;
     let id = t.job(&[(&server.url("/a"), "f")]);
     t.engine
-        .set_redirect_policy(
-            id,
-            RedirectPolicy {
-                mode: RedirectMode::AllowReport,
-                allow_https_to_http: false,
-            },
-        )
+        .set_redirect_policy(id, redirects(RedirectMode::AllowReport, false))
         .unwrap();
     t.engine.resume(id).unwrap();
     let job = t.wait_state(id, JobState::Transferred).await;
@@ -496,12 +470,8 @@ async fn f_a_truncated_body_never_counts_as_transferred() {
 #[tokio::test]
 async fn f_a_wrong_content_range_is_refused() {
     let data = body(100_000, 6);
-    let server = TestServer::start(Behaviour::DropMidBody {
-        resource: Resource::new(data.clone()),
-        after: 30_000,
-        times: Some(1),
-    })
-    .await;
+    let cut = Behaviour::drop_mid_body(Resource::new(data.clone()), 30_000, 1);
+    let server = TestServer::start(cut).await;
     let t = TestEngine::start("f-wrong-range").await;
     let id = t.start_job(&[(&server.url("/f"), "f")]);
     t.wait_state(id, JobState::TransientError).await;
@@ -520,12 +490,8 @@ async fn f_a_wrong_content_range_is_refused() {
 #[tokio::test]
 async fn f_changed_validators_restart_the_file_from_zero() {
     let (old, new) = (body(100_000, 7), body(100_000, 8));
-    let server = TestServer::start(Behaviour::DropMidBody {
-        resource: Resource::version(old, 0),
-        after: 40_000,
-        times: Some(1),
-    })
-    .await;
+    let cut = Behaviour::drop_mid_body(Resource::version(old, 0), 40_000, 1);
+    let server = TestServer::start(cut).await;
     let t = TestEngine::start("f-changed").await;
     let id = t.start_job(&[(&server.url("/f"), "f")]);
     t.wait_state(id, JobState::TransientError).await;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ferry_engine::{ErrorCode, ErrorContext, JobState, JobType};
+use ferry_engine::{ErrorCode, ErrorContext, JobId, JobState, JobType};
 
 use super::uploads_support::{packets_of, start_upload_to, upload_job_to, uploaded};
 use crate::bits_server::{AppFailure, BitsServer, BitsServerConfig, Misbehaviour, PacketKind};
@@ -17,6 +17,20 @@ fn replying(reply: Option<bytes::Bytes>) -> BitsServerConfig {
         reply,
         ..Misbehaviour::default()
     })
+}
+
+/// A fresh engine named `name` whose upload-reply job of a local `name.bin` to the same name on
+/// `server` has reached TRANSFERRED.
+async fn transferred_upload_reply(
+    server: &BitsServer,
+    name: &str,
+    upload: &[u8],
+) -> (TestEngine, JobId) {
+    let t = TestEngine::start(name).await;
+    let file = format!("{name}.bin");
+    let id = start_upload_to(&t, server, JobType::UploadReply, &file, upload);
+    t.wait_state(id, JobState::Transferred).await;
+    (t, id)
 }
 
 #[tokio::test]
@@ -41,13 +55,8 @@ async fn b22_complete_of_an_upload_transferring_or_in_error_is_bg_e_invalid_stat
         ..Misbehaviour::default()
     }))
     .await;
-    let id = start_upload_to(
-        &t,
-        &refusing,
-        JobType::Upload,
-        "b22-error.bin",
-        &body(1_000, 23),
-    );
+    let upload = body(1_000, 23);
+    let id = start_upload_to(&t, &refusing, JobType::Upload, "b22-error.bin", &upload);
     t.wait_state(id, JobState::Error).await;
     assert_eq!(
         t.engine.complete(id).unwrap_err().code,
@@ -79,15 +88,7 @@ async fn b23_an_upload_completes_without_the_network() {
 async fn b24_the_reply_file_appears_only_at_complete_and_holds_the_reply() {
     let reply = body(4_000, 24);
     let server = BitsServer::start(replying(Some(reply.clone()))).await;
-    let t = TestEngine::start("b24").await;
-    let id = start_upload_to(
-        &t,
-        &server,
-        JobType::UploadReply,
-        "b24.bin",
-        &body(9_000, 240),
-    );
-    t.wait_state(id, JobState::Transferred).await;
+    let (t, id) = transferred_upload_reply(&server, "b24", &body(9_000, 240)).await;
     let reply_file = t
         .engine
         .get_reply_file_name(id)
@@ -118,13 +119,8 @@ async fn b24_the_reply_file_appears_only_at_complete_and_holds_the_reply() {
 async fn b24_without_a_reply_the_reply_file_is_empty() {
     let server = BitsServer::start(replying(None)).await;
     let t = TestEngine::start("b24-empty").await;
-    let (id, _) = upload_job_to(
-        &t,
-        &server,
-        JobType::UploadReply,
-        "b24.bin",
-        &body(1_000, 241),
-    );
+    let upload = body(1_000, 241);
+    let (id, _) = upload_job_to(&t, &server, JobType::UploadReply, "b24.bin", &upload);
     let chosen = t.path("answer.txt");
     t.engine.set_reply_file_name(id, chosen.clone()).unwrap();
     t.engine.resume(id).unwrap();
@@ -143,15 +139,7 @@ async fn b24_without_a_reply_the_reply_file_is_empty() {
 async fn b25_reply_data_is_the_same_before_and_after_complete() {
     let reply = body(10_240, 25);
     let server = BitsServer::start(replying(Some(reply.clone()))).await;
-    let t = TestEngine::start("b25").await;
-    let id = start_upload_to(
-        &t,
-        &server,
-        JobType::UploadReply,
-        "b25.bin",
-        &body(3_000, 250),
-    );
-    t.wait_state(id, JobState::Transferred).await;
+    let (t, id) = transferred_upload_reply(&server, "b25", &body(3_000, 250)).await;
     assert_eq!(t.engine.get_reply_data(id).unwrap(), reply);
     let reply_file = t.engine.get_reply_file_name(id).unwrap();
     t.engine.complete(id).unwrap();
@@ -167,15 +155,7 @@ async fn b25_reply_data_is_the_same_before_and_after_complete() {
 async fn b26_reply_data_over_1_mb_is_bg_e_too_large_with_the_size() {
     let reply = body(2_000_000, 26);
     let server = BitsServer::start(replying(Some(reply.clone()))).await;
-    let t = TestEngine::start("b26").await;
-    let id = start_upload_to(
-        &t,
-        &server,
-        JobType::UploadReply,
-        "b26.bin",
-        &body(1_000, 260),
-    );
-    t.wait_state(id, JobState::Transferred).await;
+    let (t, id) = transferred_upload_reply(&server, "b26", &body(1_000, 260)).await;
     let error = t.engine.get_reply_data(id).unwrap_err();
     assert_eq!(error.code, ErrorCode::BG_E_TOO_LARGE);
     assert_eq!(error.code.0, 0x8020_0020);
@@ -221,13 +201,8 @@ async fn h95_reply_total_is_unknown_until_the_reply_starts() {
     }))
     .await;
     let t = TestEngine::start("h95").await;
-    let (id, _) = upload_job_to(
-        &t,
-        &server,
-        JobType::UploadReply,
-        "h95.bin",
-        &body(1_000, 950),
-    );
+    let upload = body(1_000, 950);
+    let (id, _) = upload_job_to(&t, &server, JobType::UploadReply, "h95.bin", &upload);
     let fresh = t.engine.get(id).unwrap().reply_progress.unwrap();
     assert_eq!((fresh.bytes_total, fresh.bytes_transferred), (None, 0));
     t.engine.resume(id).unwrap();
@@ -253,13 +228,8 @@ async fn f68_upload_reply_errors_tell_the_failing_leg() {
     }))
     .await;
     let t = TestEngine::start("f68").await;
-    let id = start_upload_to(
-        &t,
-        &refusing,
-        JobType::UploadReply,
-        "f68.bin",
-        &body(1_000, 68),
-    );
+    let upload = body(1_000, 68);
+    let id = start_upload_to(&t, &refusing, JobType::UploadReply, "f68.bin", &upload);
     let job = t.wait_state(id, JobState::Error).await;
     assert_eq!(job.error.unwrap().context, ErrorContext::RemoteFile);
     assert_eq!(
@@ -277,12 +247,13 @@ async fn f68_upload_reply_errors_tell_the_failing_leg() {
         ..Misbehaviour::default()
     }))
     .await;
+    let upload = body(1_000, 681);
     let id = start_upload_to(
         &t,
         &failing_app,
         JobType::UploadReply,
         "f68-app.bin",
-        &body(1_000, 681),
+        &upload,
     );
     let job = t.wait_state(id, JobState::Error).await;
     assert_eq!(job.error.unwrap().context, ErrorContext::RemoteApplication);

@@ -212,6 +212,16 @@ impl Behaviour {
         Behaviour::Full(Resource::new(body))
     }
 
+    /// [`Behaviour::SlowDrip`] of `body` with the default validators: `bytes_per_tick` bytes
+    /// after each `tick`.
+    pub fn slow_drip(body: Bytes, bytes_per_tick: usize, tick: Duration) -> Self {
+        Behaviour::SlowDrip {
+            resource: Resource::new(body),
+            bytes_per_tick,
+            tick,
+        }
+    }
+
     /// `code` (with optional `Retry-After`) for the first `times` requests, then `then`.
     pub fn status_then(code: u16, retry_after: Option<u32>, times: usize, then: Behaviour) -> Self {
         Behaviour::Status {
@@ -229,6 +239,16 @@ impl Behaviour {
             retry_after: None,
             times: None,
             then: Box::new(Behaviour::HtmlErrorPage),
+        }
+    }
+
+    /// [`Behaviour::DropMidBody`] of `resource` that cuts the first `times` requests after
+    /// `after` bytes of the payload, then serves in full.
+    pub fn drop_mid_body(resource: Resource, after: usize, times: usize) -> Self {
+        Behaviour::DropMidBody {
+            resource,
+            after,
+            times: Some(times),
         }
     }
 
