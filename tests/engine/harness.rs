@@ -6,7 +6,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use ferry_engine::{
-    Config, Engine, EngineEvent, FileSpec, JobId, JobInfo, JobState, JobType, Priority,
+    Config, Engine, EngineEvent, FileSpec, JobError, JobId, JobInfo, JobState, JobType, Priority,
 };
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
@@ -76,6 +76,12 @@ impl TestEngine {
         self.files.path().join(name)
     }
 
+    /// The bytes of the file `name` in the download folder.
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        let path = self.path(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    }
+
     /// A SUSPENDED download job holding `files` (URL, local name).
     pub fn job(&self, files: &[(&str, &str)]) -> JobId {
         let id = self
@@ -135,6 +141,14 @@ impl TestEngine {
     pub async fn wait_state(&self, id: JobId, state: JobState) -> JobInfo {
         self.wait(id, &format!("state {state}"), |job| job.state == state)
             .await
+    }
+
+    /// Waits until job `id` is in `state` (ERROR or TRANSIENT_ERROR) and returns its error.
+    pub async fn wait_error(&self, id: JobId, state: JobState) -> JobError {
+        self.wait_state(id, state)
+            .await
+            .error
+            .unwrap_or_else(|| panic!("job {id} is {state} without an error"))
     }
 }
 

@@ -58,6 +58,15 @@ impl Nginx {
         nginx
     }
 
+    /// A new folder (`label` shows in its name) holding one file `name` with `bytes`, and nginx
+    /// serving that folder, as [`Nginx::start`] does.
+    pub fn serving_one_file(label: &str, name: &str, bytes: &[u8]) -> (tempfile::TempDir, Nginx) {
+        let root = crate::util::temp_dir(label);
+        std::fs::write(root.path().join(name), bytes).expect("write the served file");
+        let nginx = Nginx::start(root.path());
+        (root, nginx)
+    }
+
     /// The URL of `path` (which starts with `/`), relative to the served directory.
     pub fn url(&self, path: &str) -> String {
         assert!(

@@ -7,7 +7,6 @@ use ferry_engine::{ByteRange, FileSpec, JobState, JobType};
 use crate::harness::TestEngine;
 use crate::nginx::Nginx;
 use crate::servers::body;
-use crate::util::temp_dir;
 
 /// Downloads `name` from nginx to TRANSFERRED, stops the engine, and cuts the temporary file to
 /// a third, as a crash that lost the tail would. Returns the restarted engine and the job.
@@ -45,16 +44,14 @@ fn flip_first_byte(path: &Path) {
 
 #[tokio::test]
 async fn nginx_resume_continues_with_range_and_if_range() {
-    let root = temp_dir("nginx-root");
     let data = body(3_000_000, 1);
-    std::fs::write(root.path().join("big.bin"), &data).unwrap();
-    let nginx = Nginx::start(root.path());
+    let (_root, nginx) = Nginx::serving_one_file("nginx-root", "big.bin", &data);
     let (t, id, temp) = interrupted("big.bin", &nginx, "nginx-resume").await;
     flip_first_byte(&temp); // a sentinel: a resume keeps the bytes already on disk
     let job = t.wait_state(id, JobState::Transferred).await;
     assert_eq!(job.files[0].bytes_transferred, data.len() as u64);
     t.engine.complete(id).unwrap();
-    let got = std::fs::read(t.path("big.bin")).unwrap();
+    let got = t.read("big.bin");
     assert_eq!(got.len(), data.len());
     assert_eq!(
         got[0],
@@ -70,10 +67,8 @@ async fn nginx_resume_continues_with_range_and_if_range() {
 
 #[tokio::test]
 async fn nginx_a_changed_file_restarts_from_zero() {
-    let root = temp_dir("nginx-root-changed");
     let old = body(2_000_000, 2);
-    std::fs::write(root.path().join("file.bin"), &old).unwrap();
-    let nginx = Nginx::start(root.path());
+    let (root, nginx) = Nginx::serving_one_file("nginx-root-changed", "file.bin", &old);
     let (t, id, _) = interrupted("file.bin", &nginx, "nginx-changed").await;
     t.engine.suspend(id).unwrap();
     let new = body(2_000_000, 3);
@@ -89,7 +84,7 @@ async fn nginx_a_changed_file_restarts_from_zero() {
     t.wait_state(id, JobState::Transferred).await;
     t.engine.complete(id).unwrap();
     assert_eq!(
-        std::fs::read(t.path("file.bin")).unwrap(),
+        t.read("file.bin"),
         new,
         "no byte of the old version remains"
     );
@@ -97,10 +92,8 @@ async fn nginx_a_changed_file_restarts_from_zero() {
 
 #[tokio::test]
 async fn nginx_ranges_are_fetched_in_the_order_given_and_server_time_is_kept() {
-    let root = temp_dir("nginx-root-ranges");
     let data = body(100_000, 4);
-    std::fs::write(root.path().join("r.bin"), &data).unwrap();
-    let nginx = Nginx::start(root.path());
+    let (root, nginx) = Nginx::serving_one_file("nginx-root-ranges", "r.bin", &data);
     let t = TestEngine::start("nginx-ranges").await;
     let id = t.engine.create_job("ranges", JobType::Download).unwrap();
     let ranges = vec![
@@ -127,7 +120,7 @@ async fn nginx_ranges_are_fetched_in_the_order_given_and_server_time_is_kept() {
     t.wait_state(id, JobState::Transferred).await;
     t.engine.complete(id).unwrap();
     assert_eq!(
-        std::fs::read(t.path("r.bin")).unwrap(),
+        t.read("r.bin"),
         [&data[50_000..51_000], &data[10..30]].concat()
     );
     let source_time = std::fs::metadata(root.path().join("r.bin"))

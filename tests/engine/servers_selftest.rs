@@ -711,10 +711,8 @@ async fn routes_switch_and_requests_are_recorded() {
 
 #[tokio::test]
 async fn nginx_serves_ranges_and_validators() {
-    let root = temp_dir("nginx-root");
     let file = body(100_000, 21);
-    std::fs::write(root.path().join("file.bin"), &file).expect("write the served file");
-    let nginx = Nginx::start(root.path());
+    let (root, nginx) = Nginx::serving_one_file("nginx-root", "file.bin", &file);
     let client = client();
     let url = nginx.url("/file.bin");
 

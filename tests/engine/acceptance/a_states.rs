@@ -204,11 +204,8 @@ async fn a12_a_refused_connection_is_a_transient_error() {
     let port = closed_port();
     let t = TestEngine::start("a12").await;
     let id = t.start_job(&[(&format!("http://127.0.0.1:{port}/f"), "f")]);
-    let job = t.wait_state(id, JobState::TransientError).await;
-    assert_eq!(
-        job.error.unwrap().code,
-        ErrorCode::ERROR_WINHTTP_CANNOT_CONNECT
-    );
+    let error = t.wait_error(id, JobState::TransientError).await;
+    assert_eq!(error.code, ErrorCode::ERROR_WINHTTP_CANNOT_CONNECT);
 }
 
 #[tokio::test]
@@ -243,11 +240,8 @@ async fn a14_network_loss_moves_queued_and_transferring_jobs_to_transient_error(
     );
     t.engine.set_network_available(false);
     for id in [running, queued] {
-        let job = t.wait_state(id, JobState::TransientError).await;
-        assert_eq!(
-            job.error.unwrap().code,
-            ErrorCode::BG_E_NETWORK_DISCONNECTED
-        );
+        let error = t.wait_error(id, JobState::TransientError).await;
+        assert_eq!(error.code, ErrorCode::BG_E_NETWORK_DISCONNECTED);
     }
 }
 

@@ -22,8 +22,8 @@ async fn b16_complete_of_a_transferred_two_file_job_keeps_both() {
     let outcome = t.engine.complete(id).unwrap();
     assert_eq!(outcome.code, ErrorCode::S_OK);
     assert_eq!(outcome.state, JobState::Acknowledged);
-    assert_eq!(sha256(&std::fs::read(t.path("a.bin")).unwrap()), sha256(&a));
-    assert_eq!(sha256(&std::fs::read(t.path("b.bin")).unwrap()), sha256(&b));
+    assert_eq!(sha256(&t.read("a.bin")), sha256(&a));
+    assert_eq!(sha256(&t.read("b.bin")), sha256(&b));
     assert_eq!(
         files_in(t.files.path()),
         ["a.bin", "b.bin"],
@@ -46,7 +46,7 @@ async fn b18_complete_after_file_2_failed_keeps_file_1_only() {
     assert_eq!(outcome.code, ErrorCode::BG_S_PARTIAL_COMPLETE);
     assert_eq!(outcome.kept, [t.path("a.bin")]);
     assert_eq!(outcome.discarded, [t.path("b.bin")]);
-    assert_eq!(std::fs::read(t.path("a.bin")).unwrap(), a);
+    assert_eq!(t.read("a.bin"), a);
     assert_eq!(files_in(t.files.path()), ["a.bin"]);
 }
 

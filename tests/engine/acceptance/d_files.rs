@@ -215,8 +215,8 @@ async fn d47_a_range_past_the_end_of_the_remote_file_is_bg_e_invalid_range() {
         .add_file_with_ranges(id, spec(&server.url("/f"), t.path("f")), ranges)
         .unwrap();
     t.engine.resume(id).unwrap();
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(job.error.unwrap().code, ErrorCode::BG_E_INVALID_RANGE);
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code, ErrorCode::BG_E_INVALID_RANGE);
 }
 
 #[tokio::test]
@@ -257,7 +257,7 @@ async fn d48_ranges_are_written_back_to_back_in_the_order_given() {
         &remote[950..1000],
     ]
     .concat();
-    assert_eq!(std::fs::read(t.path("f")).unwrap(), expected);
+    assert_eq!(t.read("f"), expected);
 }
 
 #[tokio::test]
@@ -270,8 +270,8 @@ async fn d49_after_a_404_set_remote_name_and_resume_finish_without_refetching_do
         .await;
     let t = TestEngine::start("d49").await;
     let id = t.start_job(&[(&server.url("/a"), "a"), (&server.url("/missing"), "b")]);
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(job.error.unwrap().code, ErrorCode::http(404));
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code, ErrorCode::http(404));
     t.engine
         .set_remote_name(id, 1, &server.url("/fixed"))
         .unwrap();

@@ -196,7 +196,7 @@ async fn e55_a_custom_http_method_locks_foreground_and_makes_errors_fatal() {
     );
     t.wait_state(id, JobState::Transferred).await;
     t.engine.complete(id).unwrap();
-    assert_eq!(std::fs::read(t.path("ok")).unwrap(), payload);
+    assert_eq!(t.read("ok"), payload);
     assert!(server
         .requests()
         .iter()
@@ -215,16 +215,16 @@ async fn e55_a_custom_http_method_locks_foreground_and_makes_errors_fatal() {
     let busy = t.job(&[(&server.url("/busy"), "busy")]);
     t.engine.set_http_method(busy, "POST").unwrap();
     t.engine.resume(busy).unwrap();
-    let failed = t.wait_state(busy, JobState::Error).await;
+    let error = t.wait_error(busy, JobState::Error).await;
     assert_eq!(
-        failed.error.unwrap().code,
+        error.code,
         ErrorCode::http(503),
         "a 503 is fatal with a custom method"
     );
     t.engine.resume(busy).unwrap();
     t.wait_state(busy, JobState::Transferred).await;
     t.engine.complete(busy).unwrap();
-    assert_eq!(std::fs::read(t.path("busy")).unwrap(), payload);
+    assert_eq!(t.read("busy"), payload);
     assert!(server
         .requests()
         .iter()

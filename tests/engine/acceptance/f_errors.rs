@@ -83,11 +83,8 @@ async fn f59_no_progress_timeout_zero_makes_every_error_fatal() {
     let id = t.job(&[(&format!("http://127.0.0.1:{}/f", closed_port()), "f")]);
     t.engine.set_no_progress_timeout(id, 0).unwrap();
     t.engine.resume(id).unwrap();
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(
-        job.error.unwrap().code,
-        ErrorCode::ERROR_WINHTTP_CANNOT_CONNECT
-    );
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code, ErrorCode::ERROR_WINHTTP_CANNOT_CONNECT);
 }
 
 #[tokio::test]
@@ -133,8 +130,8 @@ async fn f63_maximum_download_time_counts_active_time_and_ends_in_error() {
     t.engine.set_maximum_download_time(id, 1).unwrap();
     t.engine.set_priority(id, Priority::Foreground).unwrap();
     t.engine.resume(id).unwrap();
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(job.error.unwrap().code, ErrorCode::BG_E_MAXDOWNLOAD_TIMEOUT);
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code, ErrorCode::BG_E_MAXDOWNLOAD_TIMEOUT);
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::Transferring).await; // Resume resets the clock: it may run again
 }
@@ -192,8 +189,7 @@ async fn f67_an_error_not_tied_to_a_file_names_no_file() {
     let t = TestEngine::start("f67").await;
     let id = t.start_job(&[("http://127.0.0.1:9/f", "f")]);
     t.engine.set_network_available(false);
-    let job = t.wait_state(id, JobState::TransientError).await;
-    let error = job.error.unwrap();
+    let error = t.wait_error(id, JobState::TransientError).await;
     assert_eq!(error.code, ErrorCode::BG_E_NETWORK_DISCONNECTED);
     assert_eq!(
         error.file_index, None,
@@ -216,8 +212,8 @@ async fn f69_a_401_is_an_error_until_credentials_are_set() {
         .await;
         let t = TestEngine::start("f69").await;
         let id = t.start_job(&[(&server.url("/private"), "p")]);
-        let job = t.wait_state(id, JobState::Error).await;
-        assert_eq!(job.error.unwrap().code.0, 0x8019_0191);
+        let error = t.wait_error(id, JobState::Error).await;
+        assert_eq!(error.code.0, 0x8019_0191);
         let login = Credentials {
             target: AuthTarget::Server,
             scheme,
@@ -257,8 +253,8 @@ async fn f70_a_proxy_407_is_0x80190197_distinct_from_401() {
         .unwrap();
     t.engine.set_priority(id, Priority::Foreground).unwrap();
     t.engine.resume(id).unwrap();
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(job.error.unwrap().code.0, 0x8019_0197);
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code.0, 0x8019_0197);
     let login = Credentials {
         target: AuthTarget::Proxy,
         scheme: Scheme::Basic,
@@ -307,11 +303,8 @@ async fn f72_a_server_without_ranges_cannot_resume_an_interrupted_file() {
     t.wait_state(id, JobState::TransientError).await;
     server.set_behaviour(Behaviour::NoRanges(Resource::new(data)));
     t.engine.resume(id).unwrap();
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(
-        job.error.unwrap().code,
-        ErrorCode::BG_E_INSUFFICIENT_RANGE_SUPPORT
-    );
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code, ErrorCode::BG_E_INSUFFICIENT_RANGE_SUPPORT);
     t.engine.restart_file(id, 0).unwrap(); // the fix offered to the user
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::Transferred).await;
@@ -338,7 +331,7 @@ async fn f74_dynamic_content_completes_and_restarts_from_zero() {
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::Transferred).await;
     t.engine.complete(id).unwrap();
-    assert_eq!(std::fs::read(t.path("f")).unwrap(), data);
+    assert_eq!(t.read("f"), data);
     let ranged = server
         .requests()
         .iter()
@@ -371,11 +364,8 @@ async fn f78_https_to_http_redirects_are_refused_unless_allowed() {
     let pem = secure.ca_pem().as_bytes().to_vec();
     let t = TestEngine::start_with("f78", |c| c.extra_root_certificates = vec![pem]).await;
     let id = t.start_job(&[(&secure.url("/f"), "f")]);
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(
-        job.error.unwrap().code,
-        ErrorCode::ERROR_WINHTTP_REDIRECT_FAILED
-    );
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code, ErrorCode::ERROR_WINHTTP_REDIRECT_FAILED);
     t.engine
         .set_redirect_policy(id, redirects(RedirectMode::AllowSilent, true))
         .unwrap();
@@ -418,11 +408,8 @@ async fn f_redirect_loops_are_fatal() {
         .await;
     let t = TestEngine::start("f-loop").await;
     let id = t.start_job(&[(&server.url("/a"), "f")]);
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(
-        job.error.unwrap().code,
-        ErrorCode::ERROR_WINHTTP_REDIRECT_FAILED
-    );
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code, ErrorCode::ERROR_WINHTTP_REDIRECT_FAILED);
 }
 
 #[tokio::test]
@@ -460,11 +447,7 @@ async fn f_a_truncated_body_never_counts_as_transferred() {
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::Transferred).await;
     t.engine.complete(id).unwrap();
-    assert_eq!(
-        std::fs::read(t.path("f")).unwrap(),
-        data,
-        "resumed bytes fit exactly"
-    );
+    assert_eq!(t.read("f"), data, "resumed bytes fit exactly");
 }
 
 #[tokio::test]
@@ -480,11 +463,8 @@ async fn f_a_wrong_content_range_is_refused() {
         shift: 100,
     });
     t.engine.resume(id).unwrap();
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(
-        job.error.unwrap().code,
-        ErrorCode::BG_E_INVALID_SERVER_RESPONSE
-    );
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code, ErrorCode::BG_E_INVALID_SERVER_RESPONSE);
 }
 
 #[tokio::test]
@@ -499,11 +479,7 @@ async fn f_changed_validators_restart_the_file_from_zero() {
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::Transferred).await;
     t.engine.complete(id).unwrap();
-    assert_eq!(
-        std::fs::read(t.path("f")).unwrap(),
-        new,
-        "no byte of the old version may remain"
-    );
+    assert_eq!(t.read("f"), new, "no byte of the old version may remain");
 }
 
 #[tokio::test]
@@ -524,8 +500,7 @@ async fn f_a_missing_destination_folder_is_a_local_file_error() {
         .unwrap();
     std::fs::remove_dir(&folder).unwrap();
     t.engine.resume(id).unwrap();
-    let job = t.wait_state(id, JobState::Error).await;
-    let error = job.error.unwrap();
+    let error = t.wait_error(id, JobState::Error).await;
     assert_eq!(error.context, ErrorContext::LocalFile);
     assert_eq!(error.code, ErrorCode::ERROR_PATH_NOT_FOUND);
     let other = t.files.path().join("elsewhere");
@@ -581,8 +556,8 @@ async fn f80_an_invalid_file_fails_the_job_and_is_downloaded_again_on_resume() {
     t.engine.resume(id).unwrap();
     t.wait_state(id, JobState::Transferred).await;
     t.engine.complete(id).unwrap();
-    assert_eq!(std::fs::read(t.path("first")).unwrap(), first);
-    assert_eq!(std::fs::read(t.path("second")).unwrap(), second);
+    assert_eq!(t.read("first"), first);
+    assert_eq!(t.read("second"), second);
     let first_requests = server
         .requests()
         .iter()

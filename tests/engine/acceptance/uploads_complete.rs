@@ -255,6 +255,6 @@ async fn f68_upload_reply_errors_tell_the_failing_leg() {
         "f68-app.bin",
         &upload,
     );
-    let job = t.wait_state(id, JobState::Error).await;
-    assert_eq!(job.error.unwrap().context, ErrorContext::RemoteApplication);
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.context, ErrorContext::RemoteApplication);
 }

@@ -26,8 +26,7 @@ async fn f76_a_local_file_that_grows_during_the_upload_is_bg_e_local_file_change
     grown.extend_from_slice(b"one more line\n");
     std::fs::write(&source, grown).unwrap();
     t.engine.resume(id).unwrap();
-    let failed = t.wait_state(id, JobState::Error).await;
-    let error = failed.error.unwrap();
+    let error = t.wait_error(id, JobState::Error).await;
     assert_eq!(error.code, ErrorCode::BG_E_LOCAL_FILE_CHANGED);
     assert_eq!(error.code.0, 0x8020_001D);
     assert_eq!(error.context, ErrorContext::LocalFile);
@@ -49,11 +48,8 @@ async fn f76_a_local_file_rewritten_at_the_same_size_is_bg_e_local_file_changed(
         .set_modified(SystemTime::now() + Duration::from_secs(60))
         .unwrap();
     t.engine.resume(id).unwrap();
-    let failed = t.wait_state(id, JobState::Error).await;
-    assert_eq!(
-        failed.error.unwrap().code,
-        ErrorCode::BG_E_LOCAL_FILE_CHANGED
-    );
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.code, ErrorCode::BG_E_LOCAL_FILE_CHANGED);
 }
 
 #[tokio::test]
@@ -88,8 +84,8 @@ async fn credentials_answer_the_ping_and_no_fragment_is_sent_twice() {
     .await;
     let t = TestEngine::start_with("upload-auth", |c| c.upload_fragment_size = 1_000).await;
     let without = start_upload_to(&t, &server, JobType::Upload, "a.bin", &body(100, 1));
-    let failed = t.wait_state(without, JobState::Error).await;
-    assert_eq!(failed.error.unwrap().code.0, 0x8019_0191);
+    let error = t.wait_error(without, JobState::Error).await;
+    assert_eq!(error.code.0, 0x8019_0191);
 
     let data = body(4_500, 2);
     let (id, _) = upload_job_to(&t, &server, JobType::Upload, "b.bin", &data);

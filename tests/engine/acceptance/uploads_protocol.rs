@@ -255,9 +255,9 @@ async fn j113_an_unreachable_named_host_is_given_up_only_after_its_fallback_time
     let t = TestEngine::start("j113-fallback").await;
     let data = body(10_000, 1131);
     let id = start_upload_to(&t, &server, JobType::Upload, "j113.bin", &data);
-    let failed = t.wait_state(id, JobState::TransientError).await;
+    let error = t.wait_error(id, JobState::TransientError).await;
     assert_eq!(
-        failed.error.unwrap().code,
+        error.code,
         ErrorCode::ERROR_WINHTTP_CANNOT_CONNECT,
         "the named host did not answer"
     );
@@ -335,8 +335,7 @@ async fn j114_a_failing_server_application_surfaces_in_remote_application_contex
     .await;
     let (id, _) = upload_job_to(&t, &refusing, JobType::Upload, "app2.bin", &data);
     t.engine.resume(id).unwrap();
-    let failed = t.wait_state(id, JobState::Error).await;
-    let error = failed.error.unwrap();
+    let error = t.wait_error(id, JobState::Error).await;
     assert_eq!(error.code.0, 0x8019_0193);
     assert_eq!(error.context, ErrorContext::RemoteApplication);
 }
