@@ -6,7 +6,8 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use ferry_engine::{
-    Config, Engine, EngineEvent, FileSpec, JobError, JobId, JobInfo, JobState, JobType, Priority,
+    Config, Engine, EngineEvent, ErrorCode, FileSpec, JobError, JobId, JobInfo, JobState, JobType,
+    Priority,
 };
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
@@ -150,6 +151,11 @@ impl TestEngine {
             .error
             .unwrap_or_else(|| panic!("job {id} is {state} without an error"))
     }
+}
+
+/// The code of the error in `result`; fails the test if the call it comes from succeeded.
+pub fn refusal<T: std::fmt::Debug>(result: ferry_engine::Result<T>) -> ErrorCode {
+    result.expect_err("the engine refuses the call").code
 }
 
 /// Collects the events a receiver got so far, without waiting.
