@@ -1,7 +1,9 @@
 /** Builders of realistic engine values for the tests. */
+import type { EngineEvent } from "../src/lib/bindings/EngineEvent";
 import type { FileInfo } from "../src/lib/bindings/FileInfo";
 import type { JobError } from "../src/lib/bindings/JobError";
 import type { JobInfo } from "../src/lib/bindings/JobInfo";
+import type { Progress } from "../src/lib/bindings/Progress";
 import type { Settings } from "../src/lib/shell-types";
 
 let counter = 0;
@@ -107,5 +109,27 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     start_at_login: false,
     theme: "system",
     ...overrides,
+  };
+}
+
+/**
+ * A progress batch about one job: its progress with `changes` applied and, when given, the file
+ * being transferred as [index, bytes transferred, bytes total].
+ */
+export function progressBatch(
+  target: JobInfo,
+  changes: Partial<Progress>,
+  currentFile: [number, number, number] | null = null,
+): Extract<EngineEvent, { kind: "progress" }> {
+  return {
+    kind: "progress",
+    jobs: [
+      {
+        id: target.id,
+        progress: { ...target.progress, ...changes },
+        current_file: currentFile && [currentFile[0], { transferred: currentFile[1], total: currentFile[2] }],
+        reply_progress: null,
+      },
+    ],
   };
 }

@@ -7,6 +7,7 @@ import {
   formatProgressBytes,
   formatRetryIn,
   formatSpeed,
+  jobFraction,
   progressFraction,
   stateLabel,
 } from "../src/lib/format";
@@ -42,6 +43,14 @@ describe("progress fraction", () => {
 
   it("never leaves 0..1", () => {
     expect(progressFraction(2000, 1000, false)).toBe(1);
+  });
+
+  it("counts a job done once all its files are, even while its size is unknown", () => {
+    const job = { bytes_total: null, bytes_transferred: 700, files_total: 2, files_transferred: 1 };
+    expect(jobFraction(job)).toBeNull();
+    expect(jobFraction({ ...job, files_transferred: 2 })).toBe(1);
+    expect(jobFraction({ ...job, bytes_total: 1000 })).toBe(0.7);
+    expect(jobFraction({ bytes_total: 0, bytes_transferred: 0, files_total: 0, files_transferred: 0 })).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "../src/lib/bindings/EngineEvent";
 import { JobStore, type JobsView } from "../src/lib/jobs";
-import { file, job } from "./fixtures";
+import { file, job, progressBatch } from "./fixtures";
 
 /** A store whose frames run only when the test says so, on a clock the test moves. */
 function storeWithManualFrames() {
@@ -42,17 +42,7 @@ describe("job store", () => {
 
     store.push({ kind: "state_changed", job: { ...a, state: "CONNECTING" }, from: "QUEUED" });
     store.push({ kind: "state_changed", job: { ...a, state: "TRANSFERRING" }, from: "CONNECTING" });
-    store.push({
-      kind: "progress",
-      jobs: [
-        {
-          id: a.id,
-          progress: { ...a.progress, bytes_transferred: 400 },
-          current_file: [0, { transferred: 400, total: 1000 }],
-          reply_progress: null,
-        },
-      ],
-    });
+    store.push(progressBatch(a, { bytes_transferred: 400 }, [0, 400, 1000]));
 
     expect(pendingFrames()).toBe(1);
     expect(views.length).toBe(before);
@@ -81,10 +71,7 @@ describe("job store", () => {
     const b = job();
     store.load([a, b]);
     store.push({ kind: "job_removed", id: a.id, state: "ACKNOWLEDGED" });
-    store.push({
-      kind: "progress",
-      jobs: [{ id: a.id, progress: a.progress, current_file: null, reply_progress: null }],
-    });
+    store.push(progressBatch(a, {}));
     runFrame();
     const view = views[views.length - 1]!;
     expect(view.byId.has(a.id)).toBe(false);
@@ -117,17 +104,8 @@ describe("job store", () => {
     const { store, views, runFrame } = storeWithManualFrames();
     const a = job({ state: "TRANSFERRING", files: [file(0, { bytes_transferred: 600 }), file(1), file(2)] });
     store.load([a]);
-    store.push({
-      kind: "progress",
-      jobs: [
-        {
-          id: a.id,
-          progress: { bytes_total: 3000, bytes_transferred: 1200, files_total: 3, files_transferred: 1 },
-          current_file: [1, { transferred: 200, total: 1000 }],
-          reply_progress: null,
-        },
-      ],
-    });
+    const progress = { bytes_total: 3000, bytes_transferred: 1200, files_total: 3, files_transferred: 1 };
+    store.push(progressBatch(a, progress, [1, 200, 1000]));
     runFrame();
     const files = views[views.length - 1]!.byId.get(a.id)!.files;
     expect(files.map((f) => f.transferred)).toEqual([true, false, false]);
@@ -182,17 +160,8 @@ describe("job store", () => {
     store.load([a]);
     for (let second = 1; second <= 4; second += 1) {
       advance(1000);
-      store.push({
-        kind: "progress",
-        jobs: [
-          {
-            id: a.id,
-            progress: { ...a.progress, bytes_transferred: second * 100_000 },
-            current_file: [0, { transferred: second * 100_000, total: 1_000_000 }],
-            reply_progress: null,
-          },
-        ],
-      });
+      const bytes = second * 100_000;
+      store.push(progressBatch(a, { bytes_transferred: bytes }, [0, bytes, 1_000_000]));
       runFrame();
     }
     expect(store.speed.rate(a.id, 4000)).toBeCloseTo(100_000, 0);

@@ -3,7 +3,7 @@ import type { Channel } from "@tauri-apps/api/core";
 import { describe, expect, it } from "vitest";
 import App from "../src/App.svelte";
 import type { UiEvent } from "../src/lib/shell-types";
-import { file, job, settings } from "./fixtures";
+import { file, job, progressBatch, settings } from "./fixtures";
 import { fakeShell, names } from "./ipc-backend";
 
 describe("live updates", () => {
@@ -25,17 +25,7 @@ describe("live updates", () => {
     expect(row.textContent).toContain("0 of 80 MB");
     expect(screen.getByTestId("status-bar").textContent).toContain("1 transferring");
 
-    channel!.onmessage({
-      kind: "progress",
-      jobs: [
-        {
-          id: target.id,
-          progress: { ...target.progress, bytes_transferred: 12_300_000 },
-          current_file: [0, { transferred: 12_300_000, total: 80_000_000 }],
-          reply_progress: null,
-        },
-      ],
-    });
+    channel!.onmessage(progressBatch(target, { bytes_transferred: 12_300_000 }, [0, 12_300_000, 80_000_000]));
     await waitFor(() => expect(screen.getByTestId("job-row").textContent).toContain("12.3 of 80 MB"));
 
     channel!.onmessage({ kind: "state_changed", job: { ...target, state: "SUSPENDED" }, from: "TRANSFERRING" });

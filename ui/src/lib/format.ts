@@ -5,6 +5,7 @@
 import type { JobState } from "./bindings/JobState";
 import type { JobType } from "./bindings/JobType";
 import type { Priority } from "./bindings/Priority";
+import type { Progress } from "./bindings/Progress";
 
 const UNITS = ["B", "kB", "MB", "GB", "TB", "PB"] as const;
 
@@ -55,6 +56,12 @@ export function progressFraction(
   if (total === null) return filesDone ? 1 : null;
   if (total <= 0) return filesDone ? 1 : 0;
   return Math.min(1, Math.max(0, transferred / total));
+}
+
+/** How far a whole job is (0..1), or null when it cannot be known; done once all its files are. */
+export function jobFraction(progress: Progress): number | null {
+  const allFilesDone = progress.files_total > 0 && progress.files_transferred === progress.files_total;
+  return progressFraction(progress.bytes_transferred, progress.bytes_total, allFilesDone);
 }
 
 /** A transfer rate: `1.2 MB/s`. */
