@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use ferry_engine::{ByteRange, ErrorCode, FileSpec, JobState, JobType};
 
-use crate::harness::TestEngine;
+use crate::harness::{refusal, TestEngine};
 use crate::servers::{body, Behaviour, TestServer};
 
 fn spec(url: &str, path: std::path::PathBuf) -> FileSpec {
@@ -28,10 +28,7 @@ async fn d36_a_second_file_on_an_upload_job_is_bg_e_too_many_files() {
         .add_file(id, spec("http://127.0.0.1:9/u", source.clone()))
         .unwrap();
     assert_eq!(
-        t.engine
-            .add_file(id, spec("http://127.0.0.1:9/v", source))
-            .unwrap_err()
-            .code,
+        refusal(t.engine.add_file(id, spec("http://127.0.0.1:9/v", source))),
         ErrorCode::BG_E_TOO_MANY_FILES
     );
 }
@@ -59,11 +56,10 @@ async fn d38_the_201st_file_is_bg_e_too_many_files_in_job() {
         .map(|i| spec(&format!("http://127.0.0.1:9/{i}"), t.path(&format!("f{i}"))))
         .collect();
     t.engine.add_files(id, files).unwrap();
-    let err = t
+    let refused = t
         .engine
-        .add_file(id, spec("http://127.0.0.1:9/x", t.path("x")))
-        .unwrap_err();
-    assert_eq!(err.code, ErrorCode::BG_E_TOO_MANY_FILES_IN_JOB);
+        .add_file(id, spec("http://127.0.0.1:9/x", t.path("x")));
+    assert_eq!(refusal(refused), ErrorCode::BG_E_TOO_MANY_FILES_IN_JOB);
     assert_eq!(t.engine.get(id).unwrap().files.len(), 200);
 }
 
@@ -71,11 +67,10 @@ async fn d38_the_201st_file_is_bg_e_too_many_files_in_job() {
 async fn d39_a_relative_local_path_is_e_invalidarg() {
     let t = TestEngine::start("d39").await;
     let id = t.engine.create_job("x", JobType::Download).unwrap();
-    let err = t
+    let refused = t
         .engine
-        .add_file(id, spec("http://127.0.0.1:9/f", "file.bin".into()))
-        .unwrap_err();
-    assert_eq!(err.code, ErrorCode::E_INVALIDARG);
+        .add_file(id, spec("http://127.0.0.1:9/f", "file.bin".into()));
+    assert_eq!(refusal(refused), ErrorCode::E_INVALIDARG);
 }
 
 #[tokio::test]
@@ -93,20 +88,18 @@ async fn d40_a_folder_the_owner_cannot_write_is_e_accessdenied() {
     assert_eq!(err.code, ErrorCode::E_ACCESSDENIED, "{}", err.message);
     let missing = t
         .engine
-        .add_file(id, spec("http://127.0.0.1:9/f", t.path("no/such/folder/f")))
-        .unwrap_err();
-    assert_eq!(missing.code, ErrorCode::ERROR_PATH_NOT_FOUND);
+        .add_file(id, spec("http://127.0.0.1:9/f", t.path("no/such/folder/f")));
+    assert_eq!(refusal(missing), ErrorCode::ERROR_PATH_NOT_FOUND);
 }
 
 #[tokio::test]
 async fn d41_an_ftp_url_is_e_invalidarg() {
     let t = TestEngine::start("d41").await;
     let id = t.engine.create_job("x", JobType::Download).unwrap();
-    let err = t
+    let refused = t
         .engine
-        .add_file(id, spec("ftp://127.0.0.1/f", t.path("f")))
-        .unwrap_err();
-    assert_eq!(err.code, ErrorCode::E_INVALIDARG);
+        .add_file(id, spec("ftp://127.0.0.1/f", t.path("f")));
+    assert_eq!(refusal(refused), ErrorCode::E_INVALIDARG);
     assert!(t.engine.get(id).unwrap().files.is_empty());
 }
 
