@@ -7,31 +7,22 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 
+import { LoopbackServer } from "./loopback.mjs";
 import { waitFor } from "./wait.mjs";
 
 /** The BITS 1.5 upload protocol, the only one this server speaks. */
 export const UPLOAD_PROTOCOL = "{7df0354d-249b-430f-820d-3d2a9bef4931}";
 
 /** A BITS upload server; `uploads` maps a path to the bytes received there. */
-export class BitsUploadServer {
+export class BitsUploadServer extends LoopbackServer {
   constructor() {
+    super();
     this.sessions = new Map();
     this.replies = new Map();
     this.replyBodies = new Map();
     this.uploads = new Map();
     this.sockets = new Set();
     this.server = createServer((socket) => this.serve(socket));
-  }
-
-  /** Starts a server on a free port of 127.0.0.1. */
-  static async start() {
-    const bits = new BitsUploadServer();
-    await new Promise((resolve) => bits.server.listen(0, "127.0.0.1", resolve));
-    return bits;
-  }
-
-  url(path) {
-    return `http://127.0.0.1:${this.server.address().port}${path}`;
   }
 
   /** An upload URL whose finished upload is answered with `reply` at a reply URL. */

@@ -3,8 +3,10 @@
 // half-way until the test lets them finish.
 
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 
+import { LoopbackServer } from "./loopback.mjs";
 import { waitFor } from "./wait.mjs";
 
 const LAST_MODIFIED = "Wed, 01 Jan 2025 00:00:00 GMT";
@@ -15,8 +17,14 @@ export function randomFile(size) {
   return { body, sha256: sha256(body) };
 }
 
+/** The SHA-256 of `buffer`, in hex. */
 export function sha256(buffer) {
   return createHash("sha256").update(buffer).digest("hex");
+}
+
+/** The SHA-256 of the file at `path`, to compare with what a server sent. */
+export function sha256OfFile(path) {
+  return sha256(readFileSync(path));
 }
 
 /** A gate a held response waits at; `open()` lets every waiting and later response through. */
@@ -30,23 +38,13 @@ class Gate {
  * One server with a table of routes. Every request is recorded in `requests` so tests can wait
  * on what the client did (e.g. "the second file was requested, so the first one is done").
  */
-export class TestServer {
+export class TestServer extends LoopbackServer {
   constructor() {
+    super();
     this.routes = new Map();
     this.requests = [];
     this.completed = [];
     this.server = createServer((request, response) => this.handle(request, response));
-  }
-
-  /** Starts a server on a free port of 127.0.0.1. */
-  static async start() {
-    const test = new TestServer();
-    await new Promise((resolve) => test.server.listen(0, "127.0.0.1", resolve));
-    return test;
-  }
-
-  url(path) {
-    return `http://127.0.0.1:${this.server.address().port}${path}`;
   }
 
   /** Serves `body` at `path` with Range, ETag and Last-Modified. */

@@ -75,15 +75,14 @@ export function waitForRowGone(session, jobId) {
 }
 
 /**
- * Adds a download job through the Add dialog: pastes the URLs, types the folder and the
- * name, submits, and returns the id of the job row that appears with that name.
+ * Adds a job through the Add dialog: opens it, lets `fillIn()` fill the fields of the job's type,
+ * types the display name, submits, and returns the id of the job row that appears with that name.
  */
-export async function addDownload(session, { urls, folder, name }) {
+export async function addJob(session, name, fillIn) {
   const before = new Set((await jobRows(session)).map((row) => row.id));
   await (await session.find(byTestId("add-job-button"))).click();
-  const urlsField = await waitFor("the Add dialog", () => session.find(byTestId("add-urls")));
-  await paste(session, urlsField, urls.join("\n"));
-  await fill(session, await session.find(byTestId("add-folder")), folder);
+  await waitFor("the Add dialog", () => session.find(byTestId("add-job-dialog")));
+  await fillIn();
   await fill(session, await session.find(byTestId("add-name")), name);
   await (await session.find(byTestId("add-submit"))).click();
   const row = await waitFor(`a new job row named ${name}`, async () => {
@@ -96,11 +95,29 @@ export async function addDownload(session, { urls, folder, name }) {
   return row.id;
 }
 
+/**
+ * Adds a download job through the Add dialog (see addJob): pastes the URLs, types the folder,
+ * lets `moreFields()` set anything else, and returns the new row's job id.
+ */
+export function addDownload(session, { urls, folder, name }, moreFields = async () => {}) {
+  return addJob(session, name, async () => {
+    await paste(session, await session.find(byTestId("add-urls")), urls.join("\n"));
+    await fill(session, await session.find(byTestId("add-folder")), folder);
+    await moreFields();
+  });
+}
+
 /** Clicks the button `testId` (e.g. "complete-button") in job `jobId`'s row. */
 export async function clickRowButton(session, jobId, testId) {
   const button = await (await jobRow(session, jobId)).find(byTestId(testId));
   await waitFor(`${testId} of job ${jobId} to be enabled`, () => button.isEnabled());
   await button.click();
+}
+
+/** Completes job `jobId` from its row and waits until it has left the list. */
+export async function completeJob(session, jobId) {
+  await clickRowButton(session, jobId, "complete-button");
+  await waitForRowGone(session, jobId);
 }
 
 /** Clicks the confirmation dialog's confirm button once it shows. */

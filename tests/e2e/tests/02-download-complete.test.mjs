@@ -2,40 +2,20 @@
 // it, and find the file on disk with the right content.
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
 import { keepScreenshot, screenshotWhenStill } from "../lib/desktop.mjs";
-import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
-import {
-  addDownload,
-  byTestId,
-  clickRowButton,
-  jobRow,
-  visibleText,
-  waitForRowGone,
-  waitForState,
-} from "../lib/ui.mjs";
+import { TestServer, randomFile, sha256OfFile } from "../lib/servers.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
+import { addDownload, byTestId, completeJob, jobRow, visibleText, waitForState } from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
 
-let ferry;
-let server;
-let session;
-
-before(async () => {
-  server = await TestServer.start();
-  ferry = await Ferry.start("download-complete");
-  session = await ferry.open();
-});
-
-after(async () => {
-  await ferry?.stop();
-  await server?.close();
-});
+const suite = ferryForThisFile("download-complete", { server: TestServer });
 
 test("a download shows its progress, reaches TRANSFERRED and Complete keeps the file", async () => {
+  const { ferry, server, session } = suite;
   const file = randomFile(8 << 20);
   const url = server.heldFile("/files/sample.bin", file.body);
   const folder = ferry.downloads;
@@ -58,13 +38,12 @@ test("a download shows its progress, reaches TRANSFERRED and Complete keeps the 
   assert.deepEqual(readdirSync(ferry.downloads).filter((n) => n === "sample.bin"), [],
     "the file is not in place before Complete");
 
-  await clickRowButton(session, jobId, "complete-button");
-  await waitForRowGone(session, jobId);
+  await completeJob(session, jobId);
   const outcome = await waitFor("the Complete outcome", () =>
     session.find(byTestId("complete-outcome")),
   );
   assert.match(await visibleText(session, outcome), /Sample download/);
 
   assert.deepEqual(readdirSync(ferry.downloads), ["sample.bin"], "only the finished file is left");
-  assert.equal(sha256(readFileSync(join(ferry.downloads, "sample.bin"))), file.sha256);
+  assert.equal(sha256OfFile(join(ferry.downloads, "sample.bin")), file.sha256);
 });

@@ -2,12 +2,12 @@
 // keep only the files that finished.
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
-import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
+import { TestServer, randomFile, sha256OfFile } from "../lib/servers.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
 import {
   addDownload,
   byTestId,
@@ -22,22 +22,10 @@ import { waitFor } from "../lib/wait.mjs";
 /** Complete's code when only some files were kept. */
 const BG_S_PARTIAL_COMPLETE = 0x00200017;
 
-let ferry;
-let server;
-let session;
-
-before(async () => {
-  server = await TestServer.start();
-  ferry = await Ferry.start("partial-complete");
-  session = await ferry.open();
-});
-
-after(async () => {
-  await ferry?.stop();
-  await server?.close();
-});
+const suite = ferryForThisFile("partial-complete", { server: TestServer });
 
 test("Complete on a half-finished job keeps the finished file and discards the other", async () => {
+  const { ferry, server, session } = suite;
   const first = randomFile(1 << 20);
   const second = randomFile(4 << 20);
   const urls = [
@@ -65,5 +53,5 @@ test("Complete on a half-finished job keeps the finished file and discards the o
   );
   assert.equal(Number(await outcome.attribute("data-code")), BG_S_PARTIAL_COMPLETE);
   assert.deepEqual(readdirSync(ferry.downloads), ["first.bin"], "only the finished file is left");
-  assert.equal(sha256(readFileSync(join(ferry.downloads, "first.bin"))), first.sha256);
+  assert.equal(sha256OfFile(join(ferry.downloads, "first.bin")), first.sha256);
 });

@@ -2,29 +2,17 @@
 
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
 import { TestServer, randomFile } from "../lib/servers.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
 import { addDownload, clickRowButton, confirm, waitForRowGone, waitForState } from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
 
-let ferry;
-let server;
-let session;
-
-before(async () => {
-  server = await TestServer.start();
-  ferry = await Ferry.start("cancel");
-  session = await ferry.open();
-});
-
-after(async () => {
-  await ferry?.stop();
-  await server?.close();
-});
+const suite = ferryForThisFile("cancel", { server: TestServer });
 
 test("Cancel deletes the temporary files of a transfer under way", async () => {
+  const { ferry, server, session } = suite;
   const file = randomFile(4 << 20);
   const url = server.heldFile("/big/cancel-me.bin", file.body);
   const folder = ferry.downloads;

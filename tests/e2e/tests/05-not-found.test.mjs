@@ -1,41 +1,27 @@
 // Acceptance 4: a 404 shows the error prompt; fixing the URL in it lets the job finish.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
 import { keepScreenshot, screenshotWhenStill } from "../lib/desktop.mjs";
-import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
+import { TestServer, randomFile, sha256OfFile } from "../lib/servers.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
 import {
   addDownload,
   byTestId,
-  clickRowButton,
+  completeJob,
   fill,
   httpErrorCode,
   openErrorPrompt,
   promptCode,
-  waitForRowGone,
   waitForState,
 } from "../lib/ui.mjs";
 
-let ferry;
-let server;
-let session;
-
-before(async () => {
-  server = await TestServer.start();
-  ferry = await Ferry.start("not-found");
-  session = await ferry.open();
-});
-
-after(async () => {
-  await ferry?.stop();
-  await server?.close();
-});
+const suite = ferryForThisFile("not-found", { server: TestServer });
 
 test("a 404 prompts for another URL, and the corrected job finishes", async () => {
+  const { ferry, server, session } = suite;
   const file = randomFile(256 << 10);
   const wrongUrl = server.missing("/old/report.pdf");
   const rightUrl = server.file("/new/report.pdf", file.body);
@@ -52,7 +38,6 @@ test("a 404 prompts for another URL, and the corrected job finishes", async () =
   await (await prompt.find(byTestId("error-prompt-submit"))).click();
 
   await waitForState(session, jobId, "TRANSFERRED");
-  await clickRowButton(session, jobId, "complete-button");
-  await waitForRowGone(session, jobId);
-  assert.equal(sha256(readFileSync(join(ferry.downloads, "report.pdf"))), file.sha256);
+  await completeJob(session, jobId);
+  assert.equal(sha256OfFile(join(ferry.downloads, "report.pdf")), file.sha256);
 });

@@ -1,40 +1,26 @@
 // Acceptance 5: a 401 prompts for credentials; with them the job finishes.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
-import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
+import { TestServer, randomFile, sha256OfFile } from "../lib/servers.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
 import {
   addDownload,
   byTestId,
-  clickRowButton,
+  completeJob,
   fill,
   httpErrorCode,
   openErrorPrompt,
   promptCode,
-  waitForRowGone,
   waitForState,
 } from "../lib/ui.mjs";
 
-let ferry;
-let server;
-let session;
-
-before(async () => {
-  server = await TestServer.start();
-  ferry = await Ferry.start("credentials");
-  session = await ferry.open();
-});
-
-after(async () => {
-  await ferry?.stop();
-  await server?.close();
-});
+const suite = ferryForThisFile("credentials", { server: TestServer });
 
 test("a 401 prompts for credentials, and with them the job finishes", async () => {
+  const { ferry, server, session } = suite;
   const file = randomFile(256 << 10);
   const url = server.protectedFile("/private/payroll.csv", file.body, "alice", "s3cret word");
   const folder = ferry.downloads;
@@ -53,7 +39,6 @@ test("a 401 prompts for credentials, and with them the job finishes", async () =
     (r) => r.path === "/private/payroll.csv" && r.authorization,
   );
   assert.ok(authorised.length > 0, "the file was fetched with credentials");
-  await clickRowButton(session, jobId, "complete-button");
-  await waitForRowGone(session, jobId);
-  assert.equal(sha256(readFileSync(join(ferry.downloads, "payroll.csv"))), file.sha256);
+  await completeJob(session, jobId);
+  assert.equal(sha256OfFile(join(ferry.downloads, "payroll.csv")), file.sha256);
 });

@@ -3,33 +3,21 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
 import { waitForNotification } from "../lib/notifications.mjs";
 import { TestServer, randomFile } from "../lib/servers.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
 import { addDownload, clickRowButton, jobRows, waitForState } from "../lib/ui.mjs";
 import { sleep, waitFor } from "../lib/wait.mjs";
 
 /** The inactivity timeout the second launch runs with. */
 const INACTIVITY_TIMEOUT_SECS = 2;
 
-let ferry;
-let server;
-let session;
-
-before(async () => {
-  server = await TestServer.start();
-  ferry = await Ferry.start("notifications");
-  session = await ferry.open();
-});
-
-after(async () => {
-  await ferry?.stop();
-  await server?.close();
-});
+const suite = ferryForThisFile("notifications", { server: TestServer });
 
 test("a TRANSFERRED job raises a notification naming it", async () => {
+  const { ferry, server, session } = suite;
   const name = `Finished ${randomUUID().slice(0, 8)}`;
   const url = server.file("/n/done.bin", randomFile(64 << 10).body);
   const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name });
@@ -39,6 +27,8 @@ test("a TRANSFERRED job raises a notification naming it", async () => {
 });
 
 test("a job left idle past JobInactivityTimeout is cancelled with a notification", async () => {
+  const { ferry, server } = suite;
+  let { session } = suite;
   const name = `Forgotten ${randomUUID().slice(0, 8)}`;
   const url = server.heldFile("/n/idle.bin", randomFile(1 << 20).body);
   const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name });

@@ -2,35 +2,16 @@
 // every job.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
-import {
-  clickCentre,
-  keepScreenshot,
-  pressKeys,
-  screenshotWhenStill,
-  trayIcons,
-  viewableTopLevels,
-} from "../lib/desktop.mjs";
+import { keepScreenshot, screenshotWhenStill, trayIcons } from "../lib/desktop.mjs";
 import { TestServer, randomFile } from "../lib/servers.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
+import { chooseTrayMenuItem, openTrayMenu } from "../lib/tray.mjs";
 import { addDownload, jobRows, waitForState } from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
 
-let ferry;
-let server;
-let session;
-
-before(async () => {
-  server = await TestServer.start();
-  ferry = await Ferry.start("tray");
-  session = await ferry.open();
-});
-
-after(async () => {
-  await ferry?.stop();
-  await server?.close();
-});
+const suite = ferryForThisFile("tray", { server: TestServer });
 
 test("the tray shows Ferry's icon", async () => {
   const icons = await waitFor("an icon in the tray", () => {
@@ -42,6 +23,7 @@ test("the tray shows Ferry's icon", async () => {
 });
 
 test("Pause all in the tray menu suspends every job", async () => {
+  const { ferry, server, session } = suite;
   const jobIds = [];
   for (const name of ["First running", "Second running"]) {
     const path = `/tray/${jobIds.length}.bin`;
@@ -51,13 +33,10 @@ test("Pause all in the tray menu suspends every job", async () => {
   for (const jobId of jobIds) await waitForState(session, jobId, "TRANSFERRING", "QUEUED");
 
   const [icon] = trayIcons();
-  const before = new Set(viewableTopLevels());
-  clickCentre(icon);
-  await waitFor("the tray menu to open", () => viewableTopLevels().some((id) => !before.has(id)));
+  await openTrayMenu(icon);
   keepScreenshot(await screenshotWhenStill("tray"), "tray");
 
-  // The menu reads: Show Ferry, Pause all, Resume all, Quit.
-  pressKeys("Down", "Down", "Return");
+  chooseTrayMenuItem("Pause all");
   for (const jobId of jobIds) await waitForState(session, jobId, "SUSPENDED");
   const states = (await jobRows(session)).map((row) => row.state);
   assert.deepEqual(states, ["SUSPENDED", "SUSPENDED"]);

@@ -4,30 +4,24 @@
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
 import { SCREENSHOTS_DIR } from "../lib/env.mjs";
 import { isViewable, windowsOf } from "../lib/desktop.mjs";
 import { memoryOf, processTree, programName } from "../lib/processes.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
 import { sleep, waitFor } from "../lib/wait.mjs";
 import { requestClose } from "../lib/x11-close.mjs";
 
 /** Time the app gets to settle (startup work, garbage collection) before a measurement. */
 const SETTLE_MS = 5_000;
 
-let ferry;
-
-before(async () => {
-  ferry = await Ferry.start("memory");
-  await ferry.open();
-});
-
-after(() => ferry?.stop());
+const suite = ferryForThisFile("memory");
 
 /** RSS and PSS of each process of the app, by process name. */
 function measure() {
-  return processTree(ferry.pid).map((p) => ({ name: programName(p.pid), ...memoryOf(p.pid) }));
+  const processes = processTree(suite.ferry.pid);
+  return processes.map((p) => ({ name: programName(p.pid), ...memoryOf(p.pid) }));
 }
 
 const mib = (kib) => (kib / 1024).toFixed(1);
@@ -49,7 +43,7 @@ test("idle memory with the window open and hidden", async () => {
   assert.ok(names.includes("ferry"), "the app process is measured");
   assert.ok(names.some((n) => n === "WebKitWebProcess"), `a web process is measured: ${names}`);
 
-  const [main] = windowsOf(ferry.pid);
+  const [main] = windowsOf(suite.ferry.pid);
   await requestClose(main.id);
   await waitFor("the window to be hidden", () => !isViewable(main.id));
   await sleep(SETTLE_MS);

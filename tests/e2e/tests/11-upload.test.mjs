@@ -5,69 +5,38 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
 import { BitsUploadServer } from "../lib/bits-upload-server.mjs";
 import { randomFile, sha256 } from "../lib/servers.mjs";
-import {
-  byTestId,
-  clickRowButton,
-  fill,
-  jobRows,
-  visibleText,
-  waitForRowGone,
-  waitForState,
-} from "../lib/ui.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
+import { addJob, byTestId, completeJob, fill, waitForState } from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
 
-let ferry;
-let server;
-let session;
-
-before(async () => {
-  server = await BitsUploadServer.start();
-  ferry = await Ferry.start("upload");
-  session = await ferry.open();
-});
-
-after(async () => {
-  await ferry?.stop();
-  await server?.close();
-});
+const suite = ferryForThisFile("upload", { server: BitsUploadServer });
 
 /**
  * Adds an upload job through the Add dialog (`type` is "upload" or "upload_reply") and returns
  * the id of the job row that appears with that name.
  */
-async function addUpload(type, { file, serverUrl, replyFile, name }) {
-  const before = new Set((await jobRows(session)).map((row) => row.id));
-  await (await session.find(byTestId("add-job-button"))).click();
-  const typeChoice = await waitFor("the Add dialog", () => session.find(byTestId(`add-type-${type}`)));
-  await typeChoice.click();
-  const fileField = await waitFor("the upload file field", () =>
-    session.find(byTestId("add-upload-file")),
-  );
-  await fill(session, fileField, file);
-  await fill(session, await session.find(byTestId("add-server-url")), serverUrl);
-  if (replyFile !== undefined) {
-    await fill(session, await session.find(byTestId("add-reply-file")), replyFile);
-  }
-  await fill(session, await session.find(byTestId("add-name")), name);
-  await (await session.find(byTestId("add-submit"))).click();
-  const row = await waitFor(`a new job row named ${name}`, async () => {
-    for (const candidate of await jobRows(session)) {
-      if (before.has(candidate.id)) continue;
-      if ((await visibleText(session, candidate.element)).includes(name)) return candidate;
+function addUpload(type, { file, serverUrl, replyFile, name }) {
+  const { session } = suite;
+  return addJob(session, name, async () => {
+    await (await session.find(byTestId(`add-type-${type}`))).click();
+    const fileField = await waitFor("the upload file field", () =>
+      session.find(byTestId("add-upload-file")),
+    );
+    await fill(session, fileField, file);
+    await fill(session, await session.find(byTestId("add-server-url")), serverUrl);
+    if (replyFile !== undefined) {
+      await fill(session, await session.find(byTestId("add-reply-file")), replyFile);
     }
-    return undefined;
   });
-  return row.id;
 }
 
 /** Writes random content to a new file under Ferry's test folder and returns it with its path. */
 function sourceFile(name, size) {
-  const folder = join(ferry.root, "outbox");
+  const folder = join(suite.ferry.root, "outbox");
   mkdirSync(folder, { recursive: true });
   const file = randomFile(size);
   const path = join(folder, name);
@@ -76,13 +45,13 @@ function sourceFile(name, size) {
 }
 
 test("an upload reaches TRANSFERRED and the server holds the same bytes", async () => {
+  const { server, session } = suite;
   const file = sourceFile("report.bin", 300 * 1024);
   const serverUrl = server.url("/uploads/report.bin");
   const jobId = await addUpload("upload", { file: file.path, serverUrl, name: "Report upload" });
 
   await waitForState(session, jobId, "TRANSFERRED");
-  await clickRowButton(session, jobId, "complete-button");
-  await waitForRowGone(session, jobId);
+  await completeJob(session, jobId);
 
   const received = await server.waitForUpload("/uploads/report.bin");
   assert.equal(received.length, file.body.length);
@@ -90,6 +59,7 @@ test("an upload reaches TRANSFERRED and the server holds the same bytes", async 
 });
 
 test("an upload with reply writes the server's reply only on Complete", async () => {
+  const { ferry, server, session } = suite;
   const file = sourceFile("form.bin", 64 * 1024);
   const reply = Buffer.from(`receipt for ${file.sha256}\n`);
   const serverUrl = server.replyUrl("/uploads/form.bin", reply);
@@ -107,7 +77,6 @@ test("an upload with reply writes the server's reply only on Complete", async ()
   assert.equal(sha256(await server.waitForUpload("/uploads/form.bin")), file.sha256);
   assert.equal(existsSync(replyFile), false, "the reply file is not in place before Complete");
 
-  await clickRowButton(session, jobId, "complete-button");
-  await waitForRowGone(session, jobId);
+  await completeJob(session, jobId);
   assert.deepEqual(readFileSync(replyFile), reply);
 });

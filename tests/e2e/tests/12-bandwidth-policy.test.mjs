@@ -6,21 +6,19 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
-import { TestServer, randomFile, sha256 } from "../lib/servers.mjs";
+import { TestServer, randomFile, sha256OfFile } from "../lib/servers.mjs";
+import { ferryForThisFile } from "../lib/suite.mjs";
 import {
+  addDownload,
   byTestId,
-  clickRowButton,
+  completeJob,
   fill,
   jobRow,
-  jobRows,
   openErrorPrompt,
-  paste,
   promptCode,
   visibleText,
-  waitForRowGone,
   waitForState,
 } from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
@@ -28,23 +26,11 @@ import { waitFor } from "../lib/wait.mjs";
 /** BG_E_BLOCKED_BY_POLICY. */
 const BG_E_BLOCKED_BY_POLICY = 0x8020003e;
 
-let ferry;
-let server;
-let session;
-
-before(async () => {
-  server = await TestServer.start();
-  ferry = await Ferry.start("bandwidth-policy");
-  session = await ferry.open();
-});
-
-after(async () => {
-  await ferry?.stop();
-  await server?.close();
-});
+const suite = ferryForThisFile("bandwidth-policy", { server: TestServer });
 
 /** Turns the policy on in the Settings page: the whole day (equal hours), cap 0 inside. */
 async function blockBackgroundJobsAllDay() {
+  const { ferry, session } = suite;
   await (await session.find(byTestId("nav-settings"))).click();
   const enabled = await waitFor("the bandwidth policy switch", () =>
     session.find(byTestId("bandwidth-enabled")),
@@ -78,28 +64,17 @@ async function blockBackgroundJobsAllDay() {
 }
 
 /** Adds a download at NORMAL priority through the Add dialog; returns the new row's job id. */
-async function addNormalDownload({ url, folder, name }) {
-  const before = new Set((await jobRows(session)).map((row) => row.id));
-  await (await session.find(byTestId("add-job-button"))).click();
-  const urlsField = await waitFor("the Add dialog", () => session.find(byTestId("add-urls")));
-  await paste(session, urlsField, url);
-  await fill(session, await session.find(byTestId("add-folder")), folder);
-  await fill(session, await session.find(byTestId("add-name")), name);
-  const priority = await session.find(byTestId("add-priority"));
-  await (await priority.find('option[value="NORMAL"]')).click();
-  assert.equal(await priority.property("value"), "NORMAL", "the dialog took NORMAL priority");
-  await (await session.find(byTestId("add-submit"))).click();
-  const row = await waitFor(`a new job row named ${name}`, async () => {
-    for (const candidate of await jobRows(session)) {
-      if (before.has(candidate.id)) continue;
-      if ((await visibleText(session, candidate.element)).includes(name)) return candidate;
-    }
-    return undefined;
+function addNormalDownload({ url, folder, name }) {
+  const { session } = suite;
+  return addDownload(session, { urls: [url], folder, name }, async () => {
+    const priority = await session.find(byTestId("add-priority"));
+    await (await priority.find('option[value="NORMAL"]')).click();
+    assert.equal(await priority.property("value"), "NORMAL", "the dialog took NORMAL priority");
   });
-  return row.id;
 }
 
 test("a whole-day cap of 0 holds a NORMAL download until it runs as FOREGROUND", async () => {
+  const { ferry, server, session } = suite;
   const file = randomFile(1 << 20);
   const url = server.file("/files/held.bin", file.body);
 
@@ -124,9 +99,8 @@ test("a whole-day cap of 0 holds a NORMAL download until it runs as FOREGROUND",
   await waitForState(session, jobId, "TRANSFERRED");
   const priority = await (await jobRow(session, jobId)).find(byTestId("priority-select"));
   assert.equal(await priority.property("value"), "FOREGROUND");
-  await clickRowButton(session, jobId, "complete-button");
-  await waitForRowGone(session, jobId);
+  await completeJob(session, jobId);
 
   assert.deepEqual(readdirSync(ferry.downloads), ["held.bin"], "only the finished file is left");
-  assert.equal(sha256(readFileSync(join(ferry.downloads, "held.bin"))), file.sha256);
+  assert.equal(sha256OfFile(join(ferry.downloads, "held.bin")), file.sha256);
 });
