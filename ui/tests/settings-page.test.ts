@@ -88,3 +88,15 @@ describe("the MaxInternetBandwidth settings", () => {
     expect(field("bandwidth-outside-unlimited").checked).toBe(true);
   });
 });
+
+describe("the theme on the settings page", () => {
+  it("previews a theme and drops the preview when the page is left unsaved", async () => {
+    await settingsPage(settings());
+    await fireEvent.click(field("theme-dark"));
+    expect(document.documentElement.dataset.theme).toBe("dark");
+
+    await fireEvent.click(screen.getByTestId("nav-transfers"));
+    await waitFor(() => expect(screen.queryByTestId("settings-page")).toBeNull());
+    expect(document.documentElement.dataset.theme).not.toBe("dark");
+  });
+});
