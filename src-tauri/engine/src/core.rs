@@ -49,6 +49,8 @@ pub struct JobEntry {
     pub live: Arc<LiveProgress>,
     /// Bytes moved since the record was last written to the store.
     pub unsaved: bool,
+    /// Progress changed without bytes moving (a file finished): the next batch carries it.
+    pub progress_pending: bool,
 }
 
 impl JobEntry {
@@ -62,6 +64,7 @@ impl JobEntry {
             turn,
             live: Arc::new(LiveProgress::default()),
             unsaved: false,
+            progress_pending: false,
         }
     }
 

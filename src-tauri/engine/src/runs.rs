@@ -134,6 +134,7 @@ impl Inner {
             file.server_modified = done.server_modified;
             entry.record.last_activity = crate::job::now_millis();
             entry.stalled_since = None;
+            entry.progress_pending = true;
             notes.quiet = true;
             // A crash before the next write only makes this file download again.
             notes.deferred = true;

@@ -293,7 +293,8 @@ pub fn publish_progress(inner: &Inner) {
     for entry in table.entries.values_mut() {
         let reply_moved = crate::transfer::upload::sample_reply(entry, now);
         let current_file = sample_file(entry, now);
-        if current_file.is_none() && !reply_moved {
+        let pending = std::mem::take(&mut entry.progress_pending);
+        if current_file.is_none() && !reply_moved && !pending {
             continue;
         }
         entry.unsaved = true;

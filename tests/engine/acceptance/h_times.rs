@@ -40,3 +40,42 @@ async fn h_unknown_sizes_are_reported_as_unknown_never_zero() {
     assert_eq!(progress.bytes_total, None);
     assert_eq!((progress.files_total, progress.files_transferred), (1, 0));
 }
+
+#[tokio::test]
+async fn h_a_finished_file_reaches_the_next_progress_batch_even_when_the_next_file_stalls() {
+    let server = TestServer::builder()
+        .route("/first", Behaviour::full(body(50_000, 1)))
+        .route(
+            "/second",
+            Behaviour::Stall {
+                resource: crate::servers::Resource::new(body(50_000, 2)),
+                after: 0,
+            },
+        )
+        .start()
+        .await;
+    let t = TestEngine::start("h-progress").await;
+    let mut events = t.engine.subscribe();
+    let id = t.start_job(&[
+        (&server.url("/first"), "first"),
+        (&server.url("/second"), "second"),
+    ]);
+    let announced = tokio::time::timeout(crate::harness::PATIENCE, async {
+        loop {
+            if let Ok(ferry_engine::EngineEvent::Progress { jobs }) = events.recv().await {
+                if jobs
+                    .iter()
+                    .any(|entry| entry.id == id && entry.progress.files_transferred == 1)
+                {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(
+        announced.is_ok(),
+        "no progress batch said the first file had finished: job is {:?}",
+        t.engine.get(id).unwrap().progress
+    );
+}
