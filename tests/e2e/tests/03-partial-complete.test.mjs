@@ -13,6 +13,7 @@ import {
   byTestId,
   clickRowButton,
   confirm,
+  jobRow,
   visibleText,
   waitForRowGone,
   waitForState,
@@ -37,6 +38,10 @@ test("Complete on a half-finished job keeps the finished file and discards the o
   // Files go one after another: once the second is being sent, the first is done.
   await server.waitForHold("/set/second.bin");
   await waitForState(session, jobId, "TRANSFERRING");
+  // What a person sees before pressing Complete: the row counts the first file as done.
+  await waitFor("the row to count one file of two as done", async () =>
+    /\b1\/2\b/.test(await visibleText(session, await jobRow(session, jobId))) || undefined,
+  );
 
   await clickRowButton(session, jobId, "complete-button");
   const kept = await waitFor("the list of kept files", () =>
