@@ -9,7 +9,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 /// Chunks that may wait for the disk before the network side waits too.
-const QUEUE: usize = 64;
+const QUEUE: usize = 16;
 /// Write buffer of the blocking side.
 const BUFFER: usize = 256 * 1024;
 
