@@ -145,9 +145,15 @@ impl SettingsFile {
         let path = data_dir.join(SETTINGS_FILE);
         let settings = match std::fs::read(&path) {
             Ok(bytes) => match serde_json::from_slice::<Settings>(&bytes) {
-                Ok(settings) => settings,
+                Ok(settings) => match settings.validate() {
+                    Ok(()) => settings,
+                    Err(error) => {
+                        set_aside(&path, &error.message);
+                        Settings::default()
+                    }
+                },
                 Err(error) => {
-                    set_aside(&path, &error);
+                    set_aside(&path, &error.to_string());
                     Settings::default()
                 }
             },
@@ -237,7 +243,9 @@ fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Result<(
 }
 
 /// Keeps a settings file that cannot be parsed under another name, for the user to inspect.
-fn set_aside(path: &Path, error: &serde_json::Error) {
+/// Moves a settings file Ferry cannot use (not JSON, or values it refuses) out of the way, so
+/// the defaults take over and the file is kept for whoever edited it.
+fn set_aside(path: &Path, error: &str) {
     let aside = path.with_extension("json.unreadable");
     match std::fs::rename(path, &aside) {
         Ok(()) => {
@@ -285,6 +293,21 @@ mod tests {
         assert_eq!(file.current(), Settings::default());
         let aside = std::fs::read(dir.path().join("settings.json.unreadable")).unwrap();
         assert_eq!(aside, b"{ not json", "the damaged file is kept as it was");
+    }
+
+    #[test]
+    fn a_file_with_refused_values_is_set_aside_like_an_unreadable_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::default();
+        settings.policies.max_internet_bandwidth.end_hour = 24;
+        let text = serde_json::to_vec(&settings).unwrap();
+        std::fs::write(dir.path().join(SETTINGS_FILE), &text).unwrap();
+
+        let file = SettingsFile::load(dir.path());
+
+        assert_eq!(file.current(), Settings::default());
+        let aside = std::fs::read(dir.path().join("settings.json.unreadable")).unwrap();
+        assert_eq!(aside, text, "the refused file is kept as it was");
     }
 
     #[test]
