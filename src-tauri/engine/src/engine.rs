@@ -434,18 +434,7 @@ impl Engine {
     pub fn restart_file(&self, id: JobId, file_index: u32) -> Result<()> {
         self.inner.with_job(id, |entry, _| {
             self.inner.transition(entry, Trigger::SetProperty)?;
-            let file = file_mut(&mut entry.record, file_index)?;
-            if let Some(temp) = &file.temp_path {
-                if let Err(e) = std::fs::remove_file(temp) {
-                    if e.kind() != std::io::ErrorKind::NotFound {
-                        return Err(Error::local_io(
-                            format!("cannot delete {}", temp.display()),
-                            e,
-                        ));
-                    }
-                }
-            }
-            file.reset();
+            start_over(file_mut(&mut entry.record, file_index)?)?;
             entry.record.touch();
             Ok(())
         })
@@ -728,17 +717,7 @@ impl Engine {
             if valid {
                 return Ok(());
             }
-            if let Some(temp) = &file.temp_path {
-                if let Err(e) = std::fs::remove_file(temp) {
-                    if e.kind() != std::io::ErrorKind::NotFound {
-                        return Err(Error::local_io(
-                            format!("cannot delete {}", temp.display()),
-                            e,
-                        ));
-                    }
-                }
-            }
-            file.reset();
+            start_over(file)?;
             let failure = crate::transfer::http::Failure::fatal(
                 ErrorCode::BG_E_VALIDATION_FAILED,
                 crate::error::ErrorContext::RemoteFile,
@@ -1073,6 +1052,22 @@ pub fn cancel_files(entry: &mut JobEntry, notes: &mut ChangeNotes) -> ErrorCode 
     } else {
         ErrorCode::BG_S_UNABLE_TO_DELETE_FILES
     }
+}
+
+/// Deletes a file's temporary file and forgets its bytes, so it transfers again from byte 0.
+fn start_over(file: &mut FileRecord) -> Result<()> {
+    if let Some(temp) = &file.temp_path {
+        if let Err(e) = std::fs::remove_file(temp) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(Error::local_io(
+                    format!("cannot delete {}", temp.display()),
+                    e,
+                ));
+            }
+        }
+    }
+    file.reset();
+    Ok(())
 }
 
 fn delete_temp(file: &FileRecord) -> bool {
