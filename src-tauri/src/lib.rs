@@ -29,6 +29,8 @@ pub mod notify;
 mod open_path;
 pub mod queue_summary;
 pub mod settings;
+#[cfg(test)]
+mod test_jobs;
 mod tray;
 
 use std::path::{Path, PathBuf};

@@ -231,31 +231,12 @@ mod xdg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferry_engine::{JobSettings, JobState, JobTimes, Progress};
+    use ferry_engine::JobState;
 
     fn job(name: &str, flags: u32) -> JobInfo {
-        let mut settings = JobSettings::new(name);
-        settings.notify_flags = flags;
-        JobInfo {
-            id: JobId::new(),
-            job_type: JobType::Download,
-            state: JobState::Transferred,
-            owner: "tester".into(),
-            settings,
-            files: Vec::new(),
-            progress: Progress::default(),
-            reply_progress: None,
-            times: JobTimes {
-                created: 0,
-                modified: 0,
-                transfer_completed: None,
-            },
-            error: None,
-            error_count: 0,
-            credentials_set: Vec::new(),
-            custom_header_names: Vec::new(),
-            retry_in_ms: None,
-        }
+        let mut job = crate::test_jobs::job_info(name, JobState::Transferred);
+        job.settings.notify_flags = flags;
+        job
     }
 
     fn http_404() -> JobError {

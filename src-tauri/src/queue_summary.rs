@@ -72,34 +72,17 @@ impl QueueSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferry_engine::{JobId, JobSettings, JobTimes, JobType, Progress};
+    use ferry_engine::Progress;
 
     fn job(state: JobState, transferred: u64, total: Option<u64>) -> JobInfo {
-        JobInfo {
-            id: JobId::new(),
-            job_type: JobType::Download,
-            state,
-            owner: "tester".into(),
-            settings: JobSettings::new("job"),
-            files: Vec::new(),
-            progress: Progress {
-                bytes_total: total,
-                bytes_transferred: transferred,
-                files_total: 1,
-                files_transferred: 0,
-            },
-            reply_progress: None,
-            times: JobTimes {
-                created: 0,
-                modified: 0,
-                transfer_completed: None,
-            },
-            error: None,
-            error_count: 0,
-            credentials_set: Vec::new(),
-            custom_header_names: Vec::new(),
-            retry_in_ms: None,
-        }
+        let mut job = crate::test_jobs::job_info("job", state);
+        job.progress = Progress {
+            bytes_total: total,
+            bytes_transferred: transferred,
+            files_total: 1,
+            files_transferred: 0,
+        };
+        job
     }
 
     #[test]
