@@ -193,15 +193,7 @@ impl Inner {
             .and_then(|i| entry.record.files.get(i))
             .and_then(|f| url::Url::parse(&f.remote_url).ok())
             .map(|u| u.scheme().to_owned());
-        entry.record.error = Some(JobError {
-            code: failure.code,
-            code_name: failure.code.name().into_owned(),
-            context: failure.context,
-            description: failure.description,
-            file_index: file.map(|i| i as u32),
-            protocol,
-            retry_after_secs: failure.retry_after.map(|d| d.as_secs() as u32),
-        });
+        entry.record.error = Some(error_of(failure, file, protocol));
         entry.record.error_count += 1;
         let trigger = if transient {
             Trigger::TransientFailure
@@ -217,17 +209,12 @@ impl Inner {
     /// TRANSIENT_ERROR with BG_E_BLOCKED_BY_POLICY, with neither a retry timer nor a no-progress
     /// clock; the scheduler lets it go when the policy does (T16).
     pub fn block_by_policy(&self, entry: &mut JobEntry) -> crate::error::Result<()> {
-        let code = ErrorCode::BG_E_BLOCKED_BY_POLICY;
-        entry.record.error = Some(JobError {
-            code,
-            code_name: code.name().into_owned(),
-            context: ErrorContext::GeneralQueueManager,
-            description: "the bandwidth policy allows background jobs no bytes at this time of day"
-                .to_owned(),
-            file_index: None,
-            protocol: None,
-            retry_after_secs: None,
-        });
+        let held = Failure::transient(
+            ErrorCode::BG_E_BLOCKED_BY_POLICY,
+            ErrorContext::GeneralQueueManager,
+            "the bandwidth policy allows background jobs no bytes at this time of day",
+        );
+        entry.record.error = Some(error_of(held, None, None));
         self.transition(entry, Trigger::TransientFailure)?;
         entry.retry_at = None;
         entry.stalled_since = None;
@@ -295,6 +282,19 @@ impl Inner {
             notes.quiet = true;
             change(entry)
         })
+    }
+}
+
+/// The job error recorded for `failure` of file `file` (over `protocol`).
+fn error_of(failure: Failure, file: Option<usize>, protocol: Option<String>) -> JobError {
+    JobError {
+        code: failure.code,
+        code_name: failure.code.name().into_owned(),
+        context: failure.context,
+        description: failure.description,
+        file_index: file.map(|i| i as u32),
+        protocol,
+        retry_after_secs: failure.retry_after.map(|d| d.as_secs() as u32),
     }
 }
 

@@ -161,16 +161,7 @@ impl Download<'_> {
             length: total,
             ..validators
         };
-        self.report
-            .file_started(
-                self.index,
-                &FileStart {
-                    offset: start,
-                    total,
-                    validators: Some(versioned.clone()),
-                },
-            )
-            .map_err(Stop::Failed)?;
+        self.started(start, total, &Some(versioned.clone()))?;
         let mut file = open_at(temp, start).await?;
         let written = self
             .pump_from(response, &mut file, start, total.map(|t| t - start))
@@ -188,16 +179,7 @@ impl Download<'_> {
     }
 
     async fn restart(&self, temp: &Path) -> Result<FileDone, Stop> {
-        self.report
-            .file_started(
-                self.index,
-                &FileStart {
-                    offset: 0,
-                    total: None,
-                    validators: None,
-                },
-            )
-            .map_err(Stop::Failed)?;
+        self.started(0, None, &None)?;
         if let Err(e) = tokio::fs::remove_file(temp).await {
             if e.kind() != std::io::ErrorKind::NotFound {
                 return Err(Stop::Failed(Failure::local(
@@ -236,16 +218,7 @@ impl Download<'_> {
             .as_ref()
             .and_then(|k| k.length)
             .and_then(|len| sum_ranges(ranges, len));
-        self.report
-            .file_started(
-                self.index,
-                &FileStart {
-                    offset: written_total,
-                    total: total_bytes,
-                    validators: known.clone(),
-                },
-            )
-            .map_err(Stop::Failed)?;
+        self.started(written_total, total_bytes, &known)?;
         let mut connected = false;
         for range in ranges {
             let length = range.length;
@@ -330,16 +303,7 @@ impl Download<'_> {
             if known.is_none() || total_bytes.is_none() {
                 total_bytes = remote_len.and_then(|len| sum_ranges(ranges, len));
                 known = Some(validators.clone());
-                self.report
-                    .file_started(
-                        self.index,
-                        &FileStart {
-                            offset: written_total,
-                            total: total_bytes,
-                            validators: known.clone(),
-                        },
-                    )
-                    .map_err(Stop::Failed)?;
+                self.started(written_total, total_bytes, &known)?;
             }
             let expected = got.end + 1 - got.start;
             let written = self
@@ -391,6 +355,24 @@ impl Download<'_> {
                 Err(Stop::Failed(failure))
             }
         }
+    }
+
+    /// Reports where the file's bytes start, its total and version (persisted before any byte
+    /// is written).
+    fn started(
+        &self,
+        offset: u64,
+        total: Option<u64>,
+        validators: &Option<Validators>,
+    ) -> Result<(), Stop> {
+        let start = FileStart {
+            offset,
+            total,
+            validators: validators.clone(),
+        };
+        self.report
+            .file_started(self.index, &start)
+            .map_err(Stop::Failed)
     }
 
     /// Streams the body into `file`, publishing the file's byte count as it goes. Returns the
