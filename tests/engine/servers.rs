@@ -6,12 +6,15 @@
 //! - `servers/behaviour.rs`: [`Behaviour`], [`Resource`], [`body`]: what a path does.
 //! - `servers/respond.rs`: ranges, validators and how bytes go out (whole, drip, chunked).
 //! - `servers/wire.rs`: bodies cut short on the wire (dropped or stalled connections).
+//! - `servers/raw.rs`: [`RawServer`], fixed bytes below HTTP (malformed answers hyper refuses
+//!   to produce).
 //! - `servers/auth.rs`: Basic and Digest checks; `servers/proxy.rs`: the proxy behaviour;
 //!   `servers/tls.rs`: the run-time CA and certificate of https servers.
 
 mod auth;
 mod behaviour;
 mod proxy;
+mod raw;
 mod respond;
 mod tls;
 mod wire;
@@ -33,6 +36,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use respond::Body;
 
 pub use behaviour::{body, AuthScheme, Behaviour, Login, Resource};
+pub use raw::RawServer;
 
 /// A request as the server received it, for assertions.
 #[derive(Clone, Debug)]

@@ -204,6 +204,10 @@ pub enum Behaviour {
     },
     /// 200 with `Content-Type: text/html` and a small error page instead of the file.
     HtmlErrorPage,
+    /// Like [`Behaviour::Full`], except that a range request gets its bytes gzip-compressed,
+    /// with `Content-Encoding: gzip` and the `Content-Range` of the plain bytes, as a server
+    /// compressing on the fly without being asked does.
+    GzipRanges(Resource),
 }
 
 impl Behaviour {

@@ -2,15 +2,18 @@
 //! request, and how those bytes go out on the wire.
 
 use std::convert::Infallible;
+use std::io::Write;
 use std::time::Duration;
 
 use bytes::Bytes;
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use futures_util::{stream, StreamExt};
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::header::{
-    HeaderMap, HeaderValue, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    IF_RANGE, LAST_MODIFIED, LOCATION, RANGE, RETRY_AFTER,
+    HeaderMap, HeaderValue, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
+    CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, LOCATION, RANGE, RETRY_AFTER,
 };
 use hyper::{Method, Response, StatusCode, Uri};
 
@@ -191,6 +194,16 @@ pub fn respond(behaviour: &Behaviour, n: usize, request: &RequestHead<'_>) -> Ou
             };
             serve(resource, selection, Delivery::Whole)
         }
+        Behaviour::GzipRanges(resource) => {
+            let mut reply = serve(resource, select(resource, request), Delivery::Whole);
+            if reply.status == StatusCode::PARTIAL_CONTENT {
+                reply.payload = gzip(&reply.payload);
+                reply
+                    .headers
+                    .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            reply
+        }
         Behaviour::HtmlErrorPage => text(
             StatusCode::OK,
             "text/html; charset=utf-8",
@@ -224,6 +237,15 @@ fn text(status: StatusCode, content_type: &'static str, body: String) -> Reply {
         payload: Bytes::from(body),
         delivery: Delivery::Whole,
     }
+}
+
+/// `bytes` compressed with gzip.
+fn gzip(bytes: &[u8]) -> Bytes {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder
+        .write_all(bytes)
+        .expect("gzip into memory cannot fail");
+    Bytes::from(encoder.finish().expect("gzip into memory cannot fail"))
 }
 
 /// The part of `resource` that `request` gets, from `Range` and `If-Range`.
