@@ -440,6 +440,35 @@ impl Engine {
         })
     }
 
+    /// Accepts the web page that the server sends for file `file_index` as that file's content:
+    /// the next Resume downloads it instead of stopping with
+    /// `FERRY_E_WEB_PAGE_INSTEAD_OF_FILE` (the user looked at the page and wants it anyway).
+    ///
+    /// Errors: `E_INVALIDARG` for a file the job does not have, `E_NOTIMPL` for upload jobs,
+    /// `BG_E_INVALID_STATE` when the job is acknowledged or cancelled or the file is already
+    /// transferred.
+    pub fn allow_web_page(&self, id: JobId, file_index: u32) -> Result<()> {
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::SetProperty)?;
+            if entry.record.job_type.is_upload() {
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "upload jobs download no web pages",
+                ));
+            }
+            let file = file_mut(&mut entry.record, file_index)?;
+            if file.transferred {
+                return Err(Error::new(
+                    ErrorCode::BG_E_INVALID_STATE,
+                    "that file is already transferred",
+                ));
+            }
+            file.accept_web_page = true;
+            entry.record.touch();
+            Ok(())
+        })
+    }
+
     /// Resume: SUSPENDED or (TRANSIENT_)ERROR → QUEUED at once; no-op while active.
     pub fn resume(&self, id: JobId) -> Result<()> {
         let turn = self.inner.table().take_turn();

@@ -135,6 +135,12 @@ codes! {
     ERROR_WINHTTP_REDIRECT_FAILED = 0x8007_2F7C, "the server redirected too often or to a forbidden address";
     /// The TLS certificate or handshake failed.
     ERROR_WINHTTP_SECURE_FAILURE = 0x8007_2F8F, "the server's certificate could not be verified";
+    /// The server answered with a web page (HTML) where the file was expected: an error page,
+    /// an expired link, a login form (Ferry's own code: customer bit set).
+    FERRY_E_WEB_PAGE_INSTEAD_OF_FILE = 0xA0FE_0001, "the server sent a web page instead of the file";
+    /// The server compressed the bytes (Content-Encoding) where the file's plain bytes were
+    /// asked for (Ferry's own code).
+    FERRY_E_CONTENT_ENCODED = 0xA0FE_0002, "the server sent the file compressed (Content-Encoding) where its plain bytes were asked for";
 }
 
 /// Base of the `BG_E_HTTP_ERROR_nnn` codes.

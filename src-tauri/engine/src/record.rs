@@ -19,6 +19,11 @@ pub struct Validators {
     pub last_modified: Option<String>,
     /// The full size of the remote file.
     pub length: Option<u64>,
+    /// The `Content-Type` of the answer that began this file's download, verbatim. Not part of
+    /// the version: it tells a web page sent in place of the file (a resume whose answer turns
+    /// into HTML or changes media type family) from a new version of it.
+    #[serde(default)]
+    pub content_type: Option<String>,
 }
 
 impl Validators {
@@ -93,6 +98,10 @@ pub struct FileRecord {
     /// Upload-reply: the whole reply is in its temporary file.
     #[serde(default)]
     pub reply_done: bool,
+    /// The user accepted a web page as this file's content ([`crate::Engine::allow_web_page`]):
+    /// an HTML answer is downloaded instead of stopping the job.
+    #[serde(default)]
+    pub accept_web_page: bool,
 }
 
 impl FileRecord {
@@ -114,6 +123,7 @@ impl FileRecord {
             local_version: None,
             reply_url: None,
             reply_done: false,
+            accept_web_page: false,
         }
     }
 

@@ -79,7 +79,11 @@ impl Inner {
         });
     }
 
-    /// A file's bytes start to flow; its size and version are committed first.
+    /// A file's bytes start to flow; its size and version are committed first. A new version
+    /// (or a file's first start) is committed before the call returns, so no byte of it reaches
+    /// the temporary file while the store still names another version (a crash then would
+    /// continue the old version onto the new one's bytes); an unchanged start waits for the next
+    /// progress write.
     pub fn report_file_started(
         &self,
         id: JobId,
@@ -90,10 +94,8 @@ impl Inner {
         self.with_job(id, |entry, notes| {
             current(entry, run_id)?;
             notes.quiet = true;
-            // Safe to defer: resumes are guarded by If-Range, so stale or missing validators
-            // after a crash only make the file start over.
-            notes.deferred = true;
             let file = &mut entry.record.files[index];
+            notes.deferred = file.validators == start.validators && file.bytes_total == start.total;
             file.bytes_transferred = start.offset;
             file.bytes_total = start.total;
             file.validators = start.validators.clone();
@@ -178,6 +180,14 @@ impl Inner {
         let retry_delay = Duration::from_secs(u64::from(settings.minimum_retry_delay_secs));
         let no_progress = Duration::from_secs(u64::from(settings.no_progress_timeout_secs));
         let now = Instant::now();
+        // A failure retried once only, again with no progress since it last happened.
+        let repeated = failure.retry_once
+            && entry.stalled_since.is_some()
+            && entry
+                .record
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == failure.code);
         let stalled_since = *entry.stalled_since.get_or_insert(now);
         let delay = failure
             .retry_after
@@ -185,6 +195,7 @@ impl Inner {
         let retry_at = now + delay;
         let custom_method = settings.http_method.is_some();
         let transient = failure.transient
+            && !repeated
             && !custom_method
             && !no_progress.is_zero()
             && retry_delay <= no_progress

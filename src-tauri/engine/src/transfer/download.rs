@@ -1,17 +1,21 @@
 //! Downloading one file into its temporary file: resume with `Range` + `If-Range`, restart when
 //! the server's version changed, refuse to append bytes of another version, and never count a
-//! short body as transferred.
+//! short body as transferred. Only the file's plain bytes are written: a compressed body
+//! (`Content-Encoding`) or a web page in place of the file stops the job before any byte of it
+//! reaches the disk.
 
 use std::path::Path;
 
 use futures_util::StreamExt;
 use reqwest::header::{
-    HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
+    CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
 };
 use reqwest::{Response, StatusCode};
 use tokio_util::sync::CancellationToken;
 
 use super::http::{self, Answer, Failure, RequestPlan, SendError};
+use super::media;
 use super::temp_file::TempFile;
 use super::throttle::Pacer;
 use super::{FileStart, RunReport, Stop};
@@ -98,9 +102,13 @@ impl Download<'_> {
             }
         }
         let answer = self.send(url, headers).await?;
-        self.report.connected();
         let response = answer.response;
         let status = response.status();
+        refuse_fileless(status)?;
+        self.report.connected();
+        if matches!(status, StatusCode::OK | StatusCode::PARTIAL_CONTENT) {
+            self.check_body(&response)?;
+        }
         let validators = validators_of(&response);
         let (start, total) = match status {
             StatusCode::PARTIAL_CONTENT if offset > 0 => {
@@ -148,7 +156,12 @@ impl Download<'_> {
                 }
                 (0, length)
             }
-            StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => return self.restart(temp).await,
+            StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => {
+                if complete_on_disk(response.headers(), offset, known.as_ref(), &validators) {
+                    return self.finish_on_disk(temp, offset, known).await;
+                }
+                return self.restart(temp).await;
+            }
             _ => {
                 return Err(Stop::Failed(Failure::http_status(
                     status,
@@ -159,6 +172,9 @@ impl Download<'_> {
         };
         let versioned = Validators {
             length: total,
+            content_type: self
+                .first_content_type()
+                .or(validators.content_type.clone()),
             ..validators
         };
         self.started(start, total, &Some(versioned.clone()))?;
@@ -176,6 +192,62 @@ impl Download<'_> {
         Ok(FileDone {
             server_modified: versioned.last_modified.as_deref().and_then(parse_date),
         })
+    }
+
+    /// The temporary file already holds all `length` bytes of the version in `known` (a crash
+    /// came after the last byte, before it was recorded): the file is done, nothing is fetched.
+    async fn finish_on_disk(
+        &self,
+        temp: &Path,
+        length: u64,
+        known: Option<Validators>,
+    ) -> Result<FileDone, Stop> {
+        let versioned = Validators {
+            length: Some(length),
+            ..known.unwrap_or_default()
+        };
+        self.started(length, Some(length), &Some(versioned.clone()))?;
+        finish(open_at(temp, length).await?, temp).await?;
+        Ok(FileDone {
+            server_modified: versioned.last_modified.as_deref().and_then(parse_date),
+        })
+    }
+
+    /// The `Content-Type` of the answer that began this file's download, if known.
+    fn first_content_type(&self) -> Option<String> {
+        self.file.validators.as_ref()?.content_type.clone()
+    }
+
+    /// Refuses a body that is not the file's plain bytes, before any of it is written: a
+    /// compressed one, or a web page in place of the file (unless the user accepted the page).
+    fn check_body(&self, response: &Response) -> Result<(), Stop> {
+        if let Some(coding) = content_coding(response.headers()) {
+            return Err(Stop::Failed(Failure::fatal(
+                ErrorCode::FERRY_E_CONTENT_ENCODED,
+                ErrorContext::RemoteFile,
+                format!(
+                    "the server sent the file compressed ({coding}) although Ferry asked for its \
+                     plain bytes; nothing of it was written. Resume when the server sends the \
+                     file as it is"
+                ),
+            )));
+        }
+        if self.file.accept_web_page {
+            return Ok(());
+        }
+        let first = self.first_content_type();
+        let seen = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        match media::page_instead_of_file(first.as_deref(), seen, &self.file.local_path) {
+            Some(why) => Err(Stop::Failed(Failure::fatal(
+                ErrorCode::FERRY_E_WEB_PAGE_INSTEAD_OF_FILE,
+                ErrorContext::RemoteFile,
+                why,
+            ))),
+            None => Ok(()),
+        }
     }
 
     async fn restart(&self, temp: &Path) -> Result<FileDone, Stop> {
@@ -239,11 +311,18 @@ impl Download<'_> {
                 headers.insert(IF_RANGE, header(tag));
             }
             let answer = self.send(url, headers).await?;
+            refuse_fileless(answer.response.status())?;
             if !connected {
                 self.report.connected();
                 connected = true;
             }
             let response = answer.response;
+            if matches!(
+                response.status(),
+                StatusCode::OK | StatusCode::PARTIAL_CONTENT
+            ) {
+                self.check_body(&response)?;
+            }
             match response.status() {
                 StatusCode::PARTIAL_CONTENT => {}
                 StatusCode::OK => {
@@ -275,9 +354,11 @@ impl Download<'_> {
                 invalid_response("a partial answer without a valid Content-Range")
             })?;
             let remote_len = got.total;
+            let seen = validators_of(&response);
             let validators = Validators {
                 length: remote_len,
-                ..validators_of(&response)
+                content_type: self.first_content_type().or(seen.content_type.clone()),
+                ..seen
             };
             if let Some(old) = &known {
                 if !same_version(old, &validators, remote_len) {
@@ -327,6 +408,8 @@ impl Download<'_> {
     async fn send(&self, url: &url::Url, headers: HeaderMap) -> Result<Answer, Stop> {
         let mut plan_headers = self.plan.headers.clone();
         plan_headers.extend(headers);
+        // The file's bytes as they are: a compressed body could not be resumed byte for byte.
+        plan_headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         let plan = RequestPlan {
             client: self.plan.client,
             method: self.plan.method.clone(),
@@ -428,11 +511,7 @@ impl Download<'_> {
                 }
                 Some(Err(e)) => {
                     flush(file).await?;
-                    return Err(Stop::Failed(Failure::transient(
-                        ErrorCode::ERROR_WINHTTP_CONNECTION_ERROR,
-                        ErrorContext::RemoteFile,
-                        format!("the connection broke after {} bytes: {e}", start + written),
-                    )));
+                    return Err(Stop::Failed(http::body_failure(&e, start + written)));
                 }
             }
         }
@@ -451,6 +530,57 @@ fn invalid_response(what: &str) -> Stop {
         ErrorContext::RemoteFile,
         format!("the server's answer is invalid: {what}"),
     ))
+}
+
+/// Refuses a success status that brings no file (204, 205, ...) as the server's error, before
+/// the job counts as connected (so a second one in a row, without progress, ends the retries).
+fn refuse_fileless(status: StatusCode) -> Result<(), Stop> {
+    if !status.is_success() || matches!(status, StatusCode::OK | StatusCode::PARTIAL_CONTENT) {
+        return Ok(());
+    }
+    Err(Stop::Failed(Failure::invalid_answer(format!(
+        "the server answered HTTP {status} instead of sending the file"
+    ))))
+}
+
+/// The content codings of an answer other than `identity`, e.g. `gzip`; `None` for plain bytes.
+fn content_coding(headers: &HeaderMap) -> Option<String> {
+    let codings: Vec<String> = headers
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("unreadable").split(','))
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect();
+    (!codings.is_empty()).then(|| codings.join(", "))
+}
+
+/// True when a 416 to a resume from `offset` (sent with `If-Range`) says that the temporary
+/// file already holds the whole file: `Content-Range: bytes */N` with N the bytes on disk, no
+/// other length known for the version, and no validator that contradicts the known ones.
+fn complete_on_disk(
+    headers: &HeaderMap,
+    offset: u64,
+    known: Option<&Validators>,
+    seen: &Validators,
+) -> bool {
+    let Some(known) = known.filter(|k| k.if_range().is_some()) else {
+        return false;
+    };
+    let agree = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    unsatisfied_length(headers) == Some(offset)
+        && known.length.is_none_or(|length| length == offset)
+        && agree(&known.etag, &seen.etag)
+        && agree(&known.last_modified, &seen.last_modified)
+}
+
+/// The length in a 416's `Content-Range: bytes */N`.
+fn unsatisfied_length(headers: &HeaderMap) -> Option<u64> {
+    let value = headers.get(CONTENT_RANGE)?.to_str().ok()?.trim();
+    value.strip_prefix("bytes */")?.trim().parse().ok()
 }
 
 fn short_body(got: u64, expected: u64) -> Failure {
@@ -506,6 +636,7 @@ fn validators_of(response: &Response) -> Validators {
         etag: text(ETAG),
         last_modified: text(LAST_MODIFIED),
         length: None,
+        content_type: text(CONTENT_TYPE),
     }
 }
 
@@ -603,6 +734,7 @@ mod tests {
             etag: Some(etag.into()),
             last_modified: None,
             length: Some(len),
+            content_type: None,
         };
         assert!(same_version(&v("\"a\"", 10), &v("\"a\"", 10), Some(10)));
         assert!(!same_version(&v("\"a\"", 10), &v("\"b\"", 10), Some(10)));

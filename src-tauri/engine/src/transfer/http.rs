@@ -32,6 +32,9 @@ pub struct Failure {
     pub transient: bool,
     /// Server's Retry-After, a lower bound on the retry delay.
     pub retry_after: Option<Duration>,
+    /// Retried once only: the same failure again with no progress in between is fatal (a
+    /// server that answers nonsense will not mend itself by tomorrow).
+    pub retry_once: bool,
 }
 
 impl Failure {
@@ -43,6 +46,7 @@ impl Failure {
             description: description.into(),
             transient: false,
             retry_after: None,
+            retry_once: false,
         }
     }
 
@@ -58,6 +62,20 @@ impl Failure {
             description: description.into(),
             transient: true,
             retry_after: None,
+            retry_once: false,
+        }
+    }
+
+    /// The server's answer breaks HTTP (unparsable head, a status that brings no file):
+    /// `BG_E_INVALID_SERVER_RESPONSE` in REMOTE_FILE, retried once in case it was a glitch.
+    pub fn invalid_answer(description: impl Into<String>) -> Self {
+        Failure {
+            retry_once: true,
+            ..Failure::transient(
+                ErrorCode::BG_E_INVALID_SERVER_RESPONSE,
+                ErrorContext::RemoteFile,
+                description,
+            )
         }
     }
 
@@ -88,6 +106,7 @@ impl Failure {
                 .to_owned(),
             transient,
             retry_after: retry_after(headers),
+            retry_once: false,
         }
     }
 
@@ -110,6 +129,11 @@ impl Failure {
                 chain,
             );
         }
+        if let Some(parse) = hyper_error(error).filter(|e| e.is_parse()) {
+            return Failure::invalid_answer(format!(
+                "the server's answer is not valid HTTP ({parse}); ask its owner to fix it"
+            ));
+        }
         if error.is_timeout() {
             return Failure::transient(ErrorCode::ERROR_WINHTTP_TIMEOUT, transport, chain);
         }
@@ -118,6 +142,52 @@ impl Failure {
         }
         Failure::transient(ErrorCode::ERROR_WINHTTP_CONNECTION_ERROR, transport, chain)
     }
+}
+
+/// The hyper error behind `error`, if any (found by walking its sources).
+pub fn hyper_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a hyper::Error> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = current {
+        if let Some(found) = cause.downcast_ref::<hyper::Error>() {
+            return Some(found);
+        }
+        current = cause.source();
+    }
+    None
+}
+
+/// Why a response body ended early, in words, from the error that ended it: the server went
+/// silent (the read timeout fired) or the connection broke, after `bytes` bytes of the file.
+pub fn body_failure(error: &reqwest::Error, bytes: u64) -> Failure {
+    let transport = ErrorContext::RemoteFile;
+    if error.is_timeout() {
+        return Failure::transient(
+            ErrorCode::ERROR_WINHTTP_TIMEOUT,
+            transport,
+            format!("the server stopped sending after {bytes} bytes"),
+        );
+    }
+    let why = match hyper_error(error) {
+        Some(e) if e.is_incomplete_message() => {
+            "the server closed it before the end of the file".to_owned()
+        }
+        Some(e) => deepest_cause(e),
+        None => deepest_cause(error),
+    };
+    Failure::transient(
+        ErrorCode::ERROR_WINHTTP_CONNECTION_ERROR,
+        transport,
+        format!("the connection broke after {bytes} bytes ({why})"),
+    )
+}
+
+/// The innermost error of a chain, where the precise reason is.
+fn deepest_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

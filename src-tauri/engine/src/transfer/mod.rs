@@ -6,6 +6,7 @@
 
 pub mod download;
 pub mod http;
+pub mod media;
 pub mod temp_file;
 pub mod throttle;
 pub mod upload;

@@ -304,6 +304,7 @@ impl Ack {
             ),
             transient,
             retry_after: http::retry_after(&self.headers),
+            retry_once: false,
         }
     }
 }
