@@ -152,6 +152,17 @@ pub async fn restart_file(
     engine_call(&engine, move |e| Ok(e.restart_file(id, file_index)?)).await
 }
 
+/// Accepts the web page the server sends for a file as that file's content (the next Resume
+/// downloads it).
+#[tauri::command]
+pub async fn allow_web_page(
+    engine: State<'_, Engine>,
+    id: JobId,
+    file_index: u32,
+) -> CommandResult<()> {
+    engine_call(&engine, move |e| Ok(e.allow_web_page(id, file_index)?)).await
+}
+
 /// Suspends every job that can be suspended.
 #[tauri::command]
 pub async fn suspend_all(engine: State<'_, Engine>) -> CommandResult<()> {
@@ -203,6 +214,17 @@ pub async fn history(engine: State<'_, Engine>, limit: usize) -> CommandResult<V
 #[tauri::command]
 pub async fn open_path(engine: State<'_, Engine>, path: PathBuf) -> CommandResult<()> {
     engine_call(&engine, move |e| open_path::open_file(e, &path)).await
+}
+
+/// Opens the http(s) URL of a file of a job in the web browser (to read the page the server
+/// sent instead of the file).
+#[tauri::command]
+pub async fn open_remote_url(
+    engine: State<'_, Engine>,
+    id: JobId,
+    file_index: u32,
+) -> CommandResult<()> {
+    engine_call(&engine, move |e| open_path::open_remote(e, id, file_index)).await
 }
 
 /// Opens the folder holding a file Ferry transferred.

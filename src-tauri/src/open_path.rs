@@ -3,10 +3,11 @@
 //!
 //! Only paths Ferry knows are opened: a file of a job in the queue or in the history, or the
 //! default download folder. The window cannot use these commands to launch anything else.
+//! Likewise, the web browser opens only the http(s) URL of a file of a job in the queue.
 
 use std::path::{Path, PathBuf};
 
-use ferry_engine::{Engine, ErrorCode};
+use ferry_engine::{Engine, ErrorCode, JobId};
 
 use crate::ipc_error::IpcError;
 
@@ -46,6 +47,28 @@ pub fn reveal(engine: &Engine, default_folder: &Path, path: &Path) -> Result<(),
         ));
     }
     launch(&folder)
+}
+
+/// Opens the remote URL of file `file_index` of job `id` in the web browser, so the user can read
+/// the page the server sent instead of the file. The window names the file, never a URL, and
+/// only http and https URLs are opened.
+pub fn open_remote(engine: &Engine, id: JobId, file_index: u32) -> Result<(), IpcError> {
+    let job = engine.get(id)?;
+    let file = job.files.get(file_index as usize).ok_or_else(|| {
+        IpcError::new(
+            ErrorCode::E_INVALIDARG,
+            format!("the job has no file {file_index}"),
+        )
+    })?;
+    let url = file.remote_url.as_str();
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(IpcError::new(
+            ErrorCode::E_ACCESSDENIED,
+            format!("{url} is not a web address"),
+        ));
+    }
+    open::that_detached(url).map_err(|error| IpcError::io(format!("cannot open {url}"), &error))
 }
 
 /// Every local file of the jobs in the queue and in the history.

@@ -146,4 +146,43 @@ describe("error prompts", () => {
     expect(prompt.dataset.kind).toBe("certificate");
     expect(within(prompt).getAllByRole("button").map((b) => b.textContent?.trim())).toEqual(["Resume"]);
   });
+
+  it("a web page as the first answer opens it, or downloads it anyway, or edits the URL", async () => {
+    const target = job({
+      state: "ERROR",
+      files: [file(0, { local_path: "/home/me/Downloads/setup.iso", remote_url: "http://127.0.0.1/setup.iso" })],
+      error: jobError(codes.FERRY_E_WEB_PAGE_INSTEAD_OF_FILE, "FERRY_E_WEB_PAGE_INSTEAD_OF_FILE", { file_index: 0 }),
+    });
+    const { sent, prompt } = await promptFor(target, { open_remote_url: null, allow_web_page: null });
+    expect(prompt.dataset.kind).toBe("web-page");
+    expect(within(prompt).getByText("The server sent a web page instead of the file")).toBeTruthy();
+    expect(within(prompt).getByTestId("web-page-hint").textContent).toContain("setup.iso is not a web page");
+    expect((within(prompt).getByTestId("error-prompt-url") as HTMLInputElement).value).toBe("http://127.0.0.1/setup.iso");
+
+    await fireEvent.click(within(prompt).getByTestId("error-prompt-open-page"));
+    await waitFor(() => expect(after(sent, "open_remote_url")).toHaveLength(1));
+    expect(after(sent, "open_remote_url")[0]!.args).toEqual({ id: target.id, fileIndex: 0 });
+    expect(after(sent, "resume_job")).toHaveLength(0);
+
+    await fireEvent.click(within(prompt).getByTestId("error-prompt-take-page"));
+    await waitFor(() => expect(after(sent, "resume_job")).toHaveLength(1));
+    expect(after(sent, "allow_web_page")[0]!.args).toEqual({ id: target.id, fileIndex: 0 });
+    expect(sent.findIndex((s) => s.command === "allow_web_page")).toBeLessThan(
+      sent.findIndex((s) => s.command === "resume_job"),
+    );
+  });
+
+  it("a web page on resume keeps the partial file and offers a restart, not the page", async () => {
+    const target = job({
+      state: "ERROR",
+      files: [file(0, { bytes_total: 5_000_000, bytes_transferred: 1_000_000 })],
+      error: jobError(codes.FERRY_E_WEB_PAGE_INSTEAD_OF_FILE, "FERRY_E_WEB_PAGE_INSTEAD_OF_FILE", { file_index: 0 }),
+    });
+    const { sent, prompt } = await promptFor(target, { restart_file: null });
+    expect(within(prompt).getByTestId("web-page-hint").textContent).toContain("already downloaded is kept");
+    expect(within(prompt).queryByTestId("error-prompt-take-page")).toBeNull();
+    await fireEvent.click(within(prompt).getByTestId("error-prompt-restart"));
+    await waitFor(() => expect(after(sent, "resume_job")).toHaveLength(1));
+    expect(after(sent, "restart_file")[0]!.args).toEqual({ id: target.id, fileIndex: 0 });
+  });
 });

@@ -38,6 +38,10 @@ export const ERROR_WINHTTP_CANNOT_CONNECT = 0x8007_2efd;
 export const ERROR_WINHTTP_CONNECTION_ERROR = 0x8007_2efe;
 export const ERROR_WINHTTP_SECURE_FAILURE = 0x8007_2f8f;
 
+/** Ferry's own codes (customer bit set). */
+export const FERRY_E_WEB_PAGE_INSTEAD_OF_FILE = 0xa0fe_0001;
+export const FERRY_E_CONTENT_ENCODED = 0xa0fe_0002;
+
 const HTTP_ERROR_BASE = 0x8019_0000;
 
 /** The code for an HTTP status: `BG_E_HTTP_ERROR_nnn`. */

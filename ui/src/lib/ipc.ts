@@ -94,6 +94,12 @@ export const setDynamicContent = (id: JobId, enabled: boolean) =>
 /** Discards a file's partial bytes so it downloads again from byte 0. */
 export const restartFile = (id: JobId, fileIndex: number) =>
   call<void>("restart_file", { id, fileIndex });
+/** Accepts the web page the server sends for a file as its content (the next Resume takes it). */
+export const allowWebPage = (id: JobId, fileIndex: number) =>
+  call<void>("allow_web_page", { id, fileIndex });
+/** Opens a file's http(s) URL in the web browser. */
+export const openRemoteUrl = (id: JobId, fileIndex: number) =>
+  call<void>("open_remote_url", { id, fileIndex });
 /** Suspends every job. */
 export const suspendAll = () => call<void>("suspend_all");
 /** Resumes every job. */

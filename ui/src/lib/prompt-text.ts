@@ -23,6 +23,7 @@ const TITLES: Record<Prompt["kind"], string> = {
   "choose-folder": "The destination folder cannot be written",
   "disk-full": "The disk is full",
   "restart-file": "The server cannot resume this file",
+  "web-page": "The server sent a web page instead of the file",
   "dynamic-content": "The server does not say how big the file is",
   certificate: "The server's certificate could not be verified",
   "blocked-by-policy": "Held by the bandwidth policy",
@@ -57,6 +58,17 @@ export function promptHint(prompt: Prompt, job: JobInfo, retryInMs: number | nul
           "The server sent the whole file again instead of the missing part. Ferry never mixes two versions " +
           `of a file, so ${promptFileName(job, prompt.fileIndex)} has to start again from the beginning.`,
       };
+    case "web-page": {
+      const name = promptFileName(job, prompt.fileIndex);
+      return {
+        text: prompt.firstAnswer
+          ? `${name} is not a web page, but the server answered with one: often an error, an expired link or a ` +
+            "sign-in page. Open it to see what the server says, change the URL, or download the page anyway."
+          : `The part of ${name} already downloaded is kept. Open the page to see what the server says (an ` +
+            "expired link, a sign-in page), then change the URL, or restart the file from the beginning.",
+        testid: "web-page-hint",
+      };
+    }
     case "dynamic-content":
       return {
         text:

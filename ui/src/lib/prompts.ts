@@ -20,6 +20,7 @@ import {
   ERROR_WINHTTP_NAME_NOT_RESOLVED,
   ERROR_WINHTTP_SECURE_FAILURE,
   ERROR_WINHTTP_TIMEOUT,
+  FERRY_E_WEB_PAGE_INSTEAD_OF_FILE,
   httpStatusOf,
 } from "./codes";
 
@@ -37,6 +38,12 @@ export type Prompt =
   | { kind: "disk-full"; bytesNeeded: number | null }
   /** The server ignored a range request on resume: start that file again. */
   | { kind: "restart-file"; fileIndex: number }
+  /**
+   * The server sent a web page instead of the file: open it in the browser, change the URL,
+   * restart the file; `firstAnswer` (nothing of the file on disk yet: the page came first) also
+   * offers to download the page anyway.
+   */
+  | { kind: "web-page"; fileIndex: number; firstAnswer: boolean }
   /** The server sends no size: accept dynamic content. */
   | { kind: "dynamic-content" }
   /** The server's certificate failed: explain, no bypass. */
@@ -112,6 +119,11 @@ export function choosePrompt(job: JobInfo, renameFailure: CompleteOutcome | null
   if (code === ERROR_DISK_FULL) return { kind: "disk-full", bytesNeeded: bytesStillNeeded(job) };
   if (code === BG_E_INSUFFICIENT_RANGE_SUPPORT) {
     return { kind: "restart-file", fileIndex: failingFile(error, job) };
+  }
+  if (code === FERRY_E_WEB_PAGE_INSTEAD_OF_FILE) {
+    const fileIndex = failingFile(error, job);
+    const file = job.files.find((f) => f.index === fileIndex);
+    return { kind: "web-page", fileIndex, firstAnswer: (file?.bytes_transferred ?? 0) === 0 };
   }
   if (code === BG_E_MISSING_FILE_SIZE || code === BG_E_INSUFFICIENT_HTTP_SUPPORT) {
     return { kind: "dynamic-content" };
