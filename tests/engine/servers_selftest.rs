@@ -13,7 +13,7 @@ use reqwest::header::{
 use reqwest::{Client, ClientBuilder, Response, StatusCode};
 
 use crate::nginx::Nginx;
-use crate::servers::{body, AuthScheme, Behaviour, Login, Resource, TestServer};
+use crate::servers::{body, AuthScheme, Behaviour, Login, RawServer, Resource, TestServer};
 use crate::util::{sha256, sha256_file, temp_dir, wait_until};
 
 /// A client that ignores the environment's proxies.
@@ -663,6 +663,36 @@ async fn html_error_page_answers_200_with_html() {
         Some("text/html; charset=utf-8")
     );
     assert!(response.text().await.expect("text").contains("<html>"));
+}
+
+#[tokio::test]
+async fn gzip_ranges_compress_range_answers_only() {
+    let file = body(10_000, 23);
+    let server = TestServer::start(Behaviour::GzipRanges(Resource::new(file.clone()))).await;
+    let whole = get(&client(), &server.url("/f")).await;
+    assert_eq!(header(&whole, "content-encoding"), None);
+    assert_eq!(body_of(whole).await, file);
+    let part = get_range(&client(), &server.url("/f"), "bytes=100-").await;
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(header(&part, "content-encoding"), Some("gzip"));
+    assert_eq!(header(&part, CONTENT_RANGE), Some("bytes 100-9999/10000"));
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&body_of(part).await[..]),
+        &mut plain,
+    )
+    .expect("a gzip body");
+    assert_eq!(plain, file[100..]);
+}
+
+#[tokio::test]
+async fn a_raw_server_answers_its_bytes_to_every_request() {
+    let server = RawServer::start(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi".to_vec()).await;
+    for _ in 0..2 {
+        let response = get(&client(), &server.url("/x")).await;
+        assert_eq!(response.text().await.expect("text"), "hi");
+    }
+    assert_eq!(server.requests(), 2);
 }
 
 #[tokio::test]
