@@ -18,6 +18,10 @@ mod servers;
 mod servers_selftest;
 mod util;
 
+mod trust {
+    mod files;
+}
+
 mod acceptance {
     mod a_states;
     mod b_complete;

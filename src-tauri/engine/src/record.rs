@@ -93,6 +93,15 @@ pub struct FileRecord {
     /// Upload-reply: the whole reply is in its temporary file.
     #[serde(default)]
     pub reply_done: bool,
+    /// Complete may replace a regular file already under the final name (BITS' behaviour, for
+    /// callers who ask for it with `Engine::set_replace_existing`); otherwise it never does.
+    #[serde(default)]
+    pub replace_existing: bool,
+    /// Complete is renaming this file into place: the identity of its temporary file, committed
+    /// before the rename so that a restart after a crash can tell a renamed file (see
+    /// `handover`).
+    #[serde(default)]
+    pub handover: Option<crate::handover::HandOver>,
 }
 
 impl FileRecord {
@@ -114,6 +123,8 @@ impl FileRecord {
             local_version: None,
             reply_url: None,
             reply_done: false,
+            replace_existing: false,
+            handover: None,
         }
     }
 
