@@ -228,6 +228,7 @@ async fn finish(
                 return if outcome.state == JobState::Acknowledged {
                     Ok(())
                 } else {
+                    let _ = engine.cancel(id);
                     Err(format!(
                         "cannot put the files in place: {:?}",
                         outcome.rename_failures
