@@ -248,10 +248,13 @@ fn next_timer(table: &JobTable, config: &crate::policy::Config, now: Instant) ->
             }
             state if state.is_active() => {
                 let limit = Duration::from_secs(u64::from(settings.maximum_download_time_secs));
-                consider(now + limit.saturating_sub(active_time(entry, now)));
+                consider(crate::runs::later_by(
+                    now,
+                    limit.saturating_sub(active_time(entry, now)),
+                ));
                 if settings.priority != Priority::Foreground {
                     if let Some(run) = &entry.run {
-                        consider(run.started + config.time_slice);
+                        consider(crate::runs::later_by(run.started, config.time_slice));
                     }
                 }
             }

@@ -260,7 +260,14 @@ async fn item_5_kills_during_completes_renames_never_lose_a_file() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        while !target.exists() && child.try_wait().unwrap().is_none() {
+        while !target.exists() {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(
+                    status.success(),
+                    "ferry-transfer complete failed by itself: {status}"
+                );
+                break;
+            }
             std::hint::spin_loop();
         }
         let _ = child.kill();
