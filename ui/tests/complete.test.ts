@@ -111,6 +111,8 @@ describe("Complete", () => {
     };
     const { sent, row } = await showJob(target, outcome, { keep_both_files: "/d/mydoc (2)", choose_file_name: null });
     await fireEvent.click(within(row).getByTestId("complete-button"));
+    const message = await screen.findByTestId("complete-outcome");
+    expect(message.textContent).toContain("Nothing was replaced");
     await fireEvent.click(row);
     const prompt = await screen.findByTestId("error-prompt");
     expect(prompt.dataset.kind).toBe("file-exists");
