@@ -111,7 +111,9 @@ pub async fn keep_both_files(
 }
 
 /// "Choose a name": the native save-file picker in the file's folder; the transferred file is
-/// given the chosen path (`null` when dismissed). The window completes again afterwards.
+/// given the chosen path (`null` when dismissed). Choosing an existing file means the user
+/// confirmed replacing it in the picker, so Complete may replace that one. The window completes
+/// again afterwards.
 #[tauri::command]
 pub async fn choose_file_name<R: Runtime>(
     window: WebviewWindow<R>,
@@ -140,10 +142,11 @@ pub async fn choose_file_name<R: Runtime>(
         return Ok(None);
     };
     let path = chosen.clone();
-    engine_call(
-        &engine,
-        move |e| Ok(e.set_local_path(id, file_index, path)?),
-    )
+    engine_call(&engine, move |e| {
+        let confirmed_replace = std::fs::symlink_metadata(&path).is_ok();
+        e.set_local_path(id, file_index, path)?;
+        Ok(e.set_replace_existing(id, file_index, confirmed_replace)?)
+    })
     .await?;
     Ok(Some(chosen))
 }

@@ -412,7 +412,8 @@ impl Engine {
     /// moves beside the new destination (renamed on the same file system, copied and synced
     /// across), so temporaries always live in their destination's folder and Complete's rename
     /// stays atomic. Completed files cannot move; the new path must not be another file's
-    /// destination.
+    /// destination. A new destination needs a new decision: the file's "replace" mark
+    /// ([`Engine::set_replace_existing`]) is cleared.
     pub fn set_local_path(&self, id: JobId, file_index: u32, path: PathBuf) -> Result<()> {
         validate::download_path(&path)?;
         let mut table = self.inner.table();
@@ -449,6 +450,7 @@ impl Engine {
             file.temp_path = Some(new_temp);
             file.local_path = path;
             file.handover = None;
+            file.replace_existing = false;
             entry.record.touch();
             Ok(())
         })

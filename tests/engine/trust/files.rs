@@ -126,6 +126,19 @@ async fn item_5_choose_a_name_moves_a_transferred_file_and_completes_there() {
 }
 
 #[tokio::test]
+async fn item_5_a_new_destination_needs_a_new_replace_decision() {
+    let (t, _server, id) = transferred_over_my_own_mydoc("item5-new-name", &body(30_000, 54)).await;
+    t.engine.set_replace_existing(id, 0, true).unwrap();
+    std::fs::write(t.path("other"), b"another file of mine").unwrap();
+
+    t.engine.set_local_path(id, 0, t.path("other")).unwrap();
+    let outcome = t.engine.complete(id).unwrap();
+
+    assert_eq!(outcome.code, ErrorCode::ERROR_FILE_EXISTS);
+    assert_eq!(t.read("other"), b"another file of mine");
+}
+
+#[tokio::test]
 async fn item_5_two_files_of_one_job_with_one_destination_are_refused_at_add() {
     let t = TestEngine::start("item5-same-job").await;
     let id = t.engine.create_job("list", JobType::Download).unwrap();
@@ -177,7 +190,7 @@ async fn item_5_two_live_jobs_with_one_destination_are_refused_at_add() {
 
 /// The destination of file `index` of the crash test.
 fn crash_file(folder: &Path, index: usize) -> PathBuf {
-    folder.join(format!("file-{index:03}.bin"))
+    folder.join(format!("file-{index:04}.bin"))
 }
 
 /// Checks what a restart finds after a kill during Complete: every file completed in place with
@@ -218,15 +231,18 @@ async fn every_file_completed_or_pending(data: &Path, bodies: &[bytes::Bytes]) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn item_5_kills_during_completes_renames_never_lose_a_file() {
-    const FILES: usize = 200;
-    const ROUNDS: usize = 6;
+    const FILES: usize = 1000;
+    const ROUNDS: usize = 8;
     let bodies: Vec<bytes::Bytes> = (0..FILES).map(|i| body(500 + i * 7, i as u64)).collect();
     let mut server = TestServer::builder();
     for (index, bytes) in bodies.iter().enumerate() {
         server = server.route(&format!("/{index}"), Behaviour::full(bytes.clone()));
     }
     let server = server.start().await;
-    let t = TestEngine::start("item5-kills").await;
+    let t = TestEngine::start_with("item5-kills", |config| {
+        config.policies.max_files_per_job = FILES as u32;
+    })
+    .await;
     let urls: Vec<String> = (0..FILES).map(|i| server.url(&format!("/{i}"))).collect();
     let names: Vec<String> = (0..FILES)
         .map(|i| crash_file(Path::new(""), i).to_string_lossy().into_owned())
@@ -248,10 +264,12 @@ async fn item_5_kills_during_completes_renames_never_lose_a_file() {
         if completed == FILES {
             break;
         }
-        // Killed as soon as a file picked at random among those still pending is in place.
+        // Killed as soon as a file picked at random among the first three quarters of those
+        // still pending is in place, so that the kill lands before the last rename.
+        let last = completed + (FILES - completed).div_ceil(4) * 3;
         let target = crash_file(
             folder,
-            moments.pick(&(completed as u64..FILES as u64)) as usize,
+            moments.pick(&(completed as u64..last as u64)) as usize,
         );
         let mut child = Command::new(FERRY_TRANSFER)
             .args(["complete", "--data-dir"])
