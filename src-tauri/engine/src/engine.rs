@@ -623,6 +623,7 @@ impl Engine {
                         outcome.discarded.push(file.local_path.clone());
                     }
                 }
+                crate::handover::sync_folders(outcome.kept.iter().map(PathBuf::as_path));
                 if outcome.rename_failures.is_empty() {
                     for file in entry.record.files.iter().filter(|f| !f.transferred) {
                         undeletable |= !delete_temp(file);

@@ -198,6 +198,18 @@ fn link_then_unlink(temp: &Path, dest: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Makes the renames into `paths`' folders durable (one fsync per folder) before Complete
+/// commits them, so that after a power cut the store never says "completed" for a file still
+/// under its temporary name. Best effort: a folder that cannot be synced is logged.
+pub fn sync_folders<'a>(paths: impl Iterator<Item = &'a Path>) {
+    let folders: std::collections::BTreeSet<&Path> = paths.filter_map(Path::parent).collect();
+    for folder in folders {
+        if let Err(e) = std::fs::File::open(folder).and_then(|f| f.sync_all()) {
+            tracing::warn!(folder = %folder.display(), "cannot sync the folder after Complete's renames: {e}");
+        }
+    }
+}
+
 /// The first free name beside `dest` in the "Keep both" style: `name (2).ext`, `name (3).ext`,
 /// … (`archive.tar.gz` becomes `archive (2).tar.gz`; a name without an extension, `name (2)`).
 /// `taken` says whether a candidate is already used (by a file or by another job).
