@@ -85,6 +85,72 @@ pub async fn complete_job(engine: State<'_, Engine>, id: JobId) -> CommandResult
     engine_call(&engine, move |e| Ok(e.complete(id)?)).await
 }
 
+/// "Replace": lets Complete replace the existing file under file `file_index`'s final name.
+/// The window completes again afterwards.
+#[tauri::command]
+pub async fn replace_existing_file(
+    engine: State<'_, Engine>,
+    id: JobId,
+    file_index: u32,
+) -> CommandResult<()> {
+    engine_call(&engine, move |e| {
+        Ok(e.set_replace_existing(id, file_index, true)?)
+    })
+    .await
+}
+
+/// "Keep both": gives file `file_index` the first free name like `name (2).ext` and answers it.
+/// The window completes again afterwards.
+#[tauri::command]
+pub async fn keep_both_files(
+    engine: State<'_, Engine>,
+    id: JobId,
+    file_index: u32,
+) -> CommandResult<PathBuf> {
+    engine_call(&engine, move |e| Ok(e.keep_both(id, file_index)?)).await
+}
+
+/// "Choose a name": the native save-file picker in the file's folder; the transferred file is
+/// given the chosen path (`null` when dismissed). Choosing an existing file means the user
+/// confirmed replacing it in the picker, so Complete may replace that one. The window completes
+/// again afterwards.
+#[tauri::command]
+pub async fn choose_file_name<R: Runtime>(
+    window: WebviewWindow<R>,
+    engine: State<'_, Engine>,
+    id: JobId,
+    file_index: u32,
+) -> CommandResult<Option<PathBuf>> {
+    let current = engine
+        .get(id)?
+        .files
+        .into_iter()
+        .find(|f| f.index == file_index)
+        .map(|f| f.local_path)
+        .ok_or_else(|| {
+            IpcError::new(
+                ErrorCode::E_INVALIDARG,
+                format!("the job has no file {file_index}"),
+            )
+        })?;
+    let folder = current.parent().map(PathBuf::from).unwrap_or_default();
+    let name = current
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(chosen) = dialogs::save_as(&window, folder, name).await else {
+        return Ok(None);
+    };
+    let path = chosen.clone();
+    engine_call(&engine, move |e| {
+        let confirmed_replace = std::fs::symlink_metadata(&path).is_ok();
+        e.set_local_path(id, file_index, path)?;
+        Ok(e.set_replace_existing(id, file_index, confirmed_replace)?)
+    })
+    .await?;
+    Ok(Some(chosen))
+}
+
 /// Changes the job's priority.
 #[tauri::command]
 pub async fn set_priority(

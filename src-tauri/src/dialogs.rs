@@ -31,3 +31,20 @@ pub async fn pick<R: Runtime>(
     };
     picked.map(|handle| handle.path().to_path_buf())
 }
+
+/// Opens a save-file picker in front of `window` in `folder`, suggesting `name` (the "Choose a
+/// name" answer when Complete found a file under the final name). `None` when dismissed.
+pub async fn save_as<R: Runtime>(
+    window: &WebviewWindow<R>,
+    folder: PathBuf,
+    name: String,
+) -> Option<PathBuf> {
+    rfd::AsyncFileDialog::new()
+        .set_directory(folder)
+        .set_file_name(name)
+        .set_parent(window)
+        .set_title("Save the download as")
+        .save_file()
+        .await
+        .map(|handle| handle.path().to_path_buf())
+}

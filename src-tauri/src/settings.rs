@@ -102,24 +102,10 @@ impl Settings {
                 "foreground jobs at once must be between 1 and {MAX_FOREGROUND_CONCURRENCY}"
             ));
         }
-        let policies = &self.policies;
-        let limits = [
-            ("JobInactivityTimeout", policies.job_inactivity_timeout_secs),
-            ("MaxJobsPerUser", u64::from(policies.max_jobs_per_user)),
-            (
-                "MaxJobsPerMachine",
-                u64::from(policies.max_jobs_per_machine),
-            ),
-            ("MaxFilesPerJob", u64::from(policies.max_files_per_job)),
-            ("MaxRangesPerFile", u64::from(policies.max_ranges_per_file)),
-        ];
-        if let Some((name, _)) = limits.iter().find(|(_, value)| *value == 0) {
-            return invalid(format!("{name} must be greater than 0"));
+        match self.policies.problem() {
+            Some(problem) => invalid(problem),
+            None => Ok(()),
         }
-        if let Some(problem) = policies.max_internet_bandwidth.problem() {
-            return invalid(format!("MaxInternetBandwidth: {problem}"));
-        }
-        Ok(())
     }
 }
 

@@ -190,12 +190,12 @@ pub fn is_temporary(name: &str) -> bool {
 const FERRY_TRANSFER: &str = env!("CARGO_BIN_EXE_ferry-transfer");
 
 /// A deterministic generator of kill moments (xorshift), seeded per run.
-struct KillMoments(u64);
+pub struct KillMoments(u64);
 
 impl KillMoments {
     /// A generator seeded from the clock; the seed is printed so that a failing run can be
     /// replayed.
-    fn seeded_from_clock() -> KillMoments {
+    pub fn seeded_from_clock() -> KillMoments {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .expect("the clock is past 1970")
@@ -207,10 +207,15 @@ impl KillMoments {
 
     /// The next moment, in `window` (milliseconds).
     fn next(&mut self, window: &Range<u64>) -> Duration {
+        Duration::from_millis(self.pick(window))
+    }
+
+    /// The next number in `window`.
+    pub fn pick(&mut self, window: &Range<u64>) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        Duration::from_millis(window.start + self.0 % (window.end - window.start))
+        window.start + self.0 % (window.end - window.start)
     }
 }
 

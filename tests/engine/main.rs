@@ -20,6 +20,7 @@ mod util;
 
 mod trust {
     mod bytes;
+    mod files;
 }
 
 mod acceptance {

@@ -1,13 +1,17 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import App from "../src/App.svelte";
-import { BG_S_PARTIAL_COMPLETE, E_ACCESSDENIED, S_OK } from "../src/lib/codes";
+import { BG_S_PARTIAL_COMPLETE, E_ACCESSDENIED, ERROR_FILE_EXISTS, S_OK } from "../src/lib/codes";
 import type { CompleteOutcome } from "../src/lib/shell-types";
 import { file, job, settings } from "./fixtures";
 import { fakeShell, names } from "./ipc-backend";
 
-async function showJob(target: ReturnType<typeof job>, outcome: CompleteOutcome) {
-  const sent = fakeShell({ subscribe_jobs: [target], get_settings: settings(), complete_job: outcome });
+async function showJob(
+  target: ReturnType<typeof job>,
+  outcome: CompleteOutcome,
+  answers: Record<string, unknown> = {},
+) {
+  const sent = fakeShell({ subscribe_jobs: [target], get_settings: settings(), complete_job: outcome, ...answers });
   render(App);
   const row = await screen.findByTestId("job-row");
   return { sent, row };
@@ -90,5 +94,43 @@ describe("Complete", () => {
     expect(prompt.textContent).toContain("/d/file-0.bin");
     await fireEvent.click(within(prompt).getByTestId("error-prompt-submit"));
     await waitFor(() => expect(names(sent).filter((n) => n === "complete_job")).toHaveLength(2));
+  });
+
+  it("a file that exists is kept: Replace, Keep both or Choose a name, then Complete again", async () => {
+    const target = job({
+      state: "TRANSFERRED",
+      settings: { display_name: "mine" },
+      files: [file(0, { transferred: true, bytes_transferred: 1000, local_path: "/d/mydoc" })],
+    });
+    const outcome: CompleteOutcome = {
+      code: ERROR_FILE_EXISTS,
+      state: "TRANSFERRED",
+      kept: [],
+      discarded: [],
+      rename_failures: [{ path: "/d/mydoc", code: ERROR_FILE_EXISTS, message: "exists" }],
+    };
+    const { sent, row } = await showJob(target, outcome, { keep_both_files: "/d/mydoc (2)", choose_file_name: null });
+    await fireEvent.click(within(row).getByTestId("complete-button"));
+    const message = await screen.findByTestId("complete-outcome");
+    expect(message.textContent).toContain("Nothing was replaced");
+    await fireEvent.click(row);
+    const prompt = await screen.findByTestId("error-prompt");
+    expect(prompt.dataset.kind).toBe("file-exists");
+    expect(prompt.textContent).toContain("/d/mydoc");
+
+    await fireEvent.click(within(prompt).getByTestId("file-exists-choose"));
+    await waitFor(() => expect(names(sent)).toContain("choose_file_name"));
+    expect(names(sent).filter((n) => n === "complete_job"), "a dismissed picker completes nothing").toHaveLength(1);
+
+    await fireEvent.click(within(await screen.findByTestId("error-prompt")).getByTestId("file-exists-keep-both"));
+    await waitFor(() => expect(names(sent).filter((n) => n === "complete_job")).toHaveLength(2));
+    const keep = sent.find((s) => s.command === "keep_both_files");
+    expect(keep?.args).toMatchObject({ id: target.id, fileIndex: 0 });
+
+    const again = await screen.findByTestId("error-prompt");
+    await waitFor(() => expect((within(again).getByTestId("file-exists-replace") as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(within(again).getByTestId("file-exists-replace"));
+    await waitFor(() => expect(names(sent).filter((n) => n === "complete_job")).toHaveLength(3));
+    expect(names(sent)).toContain("replace_existing_file");
   });
 });

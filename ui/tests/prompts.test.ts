@@ -99,4 +99,19 @@ describe("error prompt chosen by code and context", () => {
     };
     expect(choosePrompt(job({ state: "TRANSFERRED" }), outcome)).toEqual({ kind: "retry-complete", outcome });
   });
+
+  it("a Complete that found a file under the final name asks what to do with that file", () => {
+    const outcome = {
+      code: codes.ERROR_FILE_EXISTS,
+      state: "TRANSFERRED" as const,
+      kept: [],
+      discarded: [],
+      rename_failures: [{ path: "/d/mydoc", code: codes.ERROR_FILE_EXISTS, message: "exists" }],
+    };
+    const target = job({
+      state: "TRANSFERRED",
+      files: [file(0, { transferred: true }), file(1, { local_path: "/d/mydoc", transferred: true })],
+    });
+    expect(choosePrompt(target, outcome)).toEqual({ kind: "file-exists", outcome, fileIndex: 1, path: "/d/mydoc" });
+  });
 });

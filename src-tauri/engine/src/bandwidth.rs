@@ -19,7 +19,7 @@ pub const MINIMUM_KBPS: u32 = 2;
 /// The MaxInternetBandwidth policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[serde(rename_all = "PascalCase", default)]
+#[serde(rename_all = "PascalCase", default, deny_unknown_fields)]
 pub struct BandwidthPolicy {
     /// Whether the policy applies at all (off: background jobs use all the bandwidth).
     pub enabled: bool,

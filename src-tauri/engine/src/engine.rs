@@ -303,7 +303,9 @@ impl Engine {
 
     fn add(&self, id: JobId, files: Vec<(FileSpec, Option<Vec<ByteRange>>)>) -> Result<()> {
         let max_files = self.inner.config().policies.max_files_per_job as usize;
-        self.inner.with_job(id, |entry, _| {
+        let mut table = self.inner.table();
+        let mut claims = Claims::of_other_jobs(&table, id);
+        self.inner.apply(&mut table, id, |entry, _| {
             self.inner.transition(entry, Trigger::AddFile)?;
             let record = &mut entry.record;
             if record.job_type.is_upload() && record.files.len() + files.len() > 1 {
@@ -321,6 +323,7 @@ impl Engine {
                     format!("a job may hold at most {max_files} files (MaxFilesPerJob)"),
                 ));
             }
+            claims.add_own_files(record);
             for (spec, ranges) in files {
                 validate::remote_url(&spec.remote_url)?;
                 if record.job_type.is_upload() {
@@ -329,6 +332,10 @@ impl Engine {
                     validate::download_path(&spec.local_path)?;
                 }
                 let index = record.files.len();
+                if record.job_type == JobType::Download {
+                    claims.refuse_taken(&spec.local_path)?;
+                    claims.claim(&spec.local_path, format!("file {index} of this job"));
+                }
                 let mut file = FileRecord::new(spec.remote_url, spec.local_path, ranges);
                 if record.job_type == JobType::Download {
                     file.temp_path = Some(temp_path(&file.local_path, id, index));
@@ -399,11 +406,19 @@ impl Engine {
         })
     }
 
-    /// Moves a file that has not been transferred yet to another local path (used by the
-    /// "choose another folder" fix). Its partial bytes are dropped.
+    /// Gives a download file another local path (the "choose another folder" fix, and "Choose a
+    /// name" when Complete found a file under the old one). A file not yet transferred drops its
+    /// partial bytes. A transferred file that is not yet completed keeps them: its temporary file
+    /// moves beside the new destination (renamed on the same file system, copied and synced
+    /// across), so temporaries always live in their destination's folder and Complete's rename
+    /// stays atomic. Completed files cannot move; the new path must not be another file's
+    /// destination. A new destination needs a new decision: the file's "replace" mark
+    /// ([`Engine::set_replace_existing`]) is cleared.
     pub fn set_local_path(&self, id: JobId, file_index: u32, path: PathBuf) -> Result<()> {
         validate::download_path(&path)?;
-        self.inner.with_job(id, |entry, _| {
+        let mut table = self.inner.table();
+        let claims = Claims::of_other_jobs(&table, id);
+        self.inner.apply(&mut table, id, |entry, _| {
             self.inner.transition(entry, Trigger::SetProperty)?;
             if entry.record.job_type.is_upload() {
                 return Err(Error::new(
@@ -411,22 +426,83 @@ impl Engine {
                     "upload jobs cannot change their local file",
                 ));
             }
+            let mut claims = claims;
+            claims.add_own_files_except(&entry.record, file_index as usize);
+            claims.refuse_taken(&path)?;
             let file = file_mut(&mut entry.record, file_index)?;
-            if file.transferred {
+            if file.completed {
                 return Err(Error::new(
                     ErrorCode::BG_E_INVALID_STATE,
-                    "that file is already transferred",
+                    "that file is already completed and in place",
                 ));
             }
-            if let Some(old) = file.temp_path.take() {
-                let _ = std::fs::remove_file(old);
+            let new_temp = temp_path(&path, id, file_index as usize);
+            if file.transferred {
+                if let Some(old) = &file.temp_path {
+                    move_temporary(old, &new_temp)?;
+                }
+            } else {
+                if let Some(old) = file.temp_path.take() {
+                    let _ = std::fs::remove_file(old);
+                }
+                file.reset();
             }
-            file.reset();
-            file.temp_path = Some(temp_path(&path, id, file_index as usize));
+            file.temp_path = Some(new_temp);
             file.local_path = path;
+            file.handover = None;
+            file.replace_existing = false;
             entry.record.touch();
             Ok(())
         })
+    }
+
+    /// Lets Complete replace a regular file already under file `file_index`'s final name (the
+    /// BITS behaviour, for callers who ask for it). By default (`false`) Complete never replaces
+    /// a file: it leaves the job TRANSFERRED with the rename failure `ERROR_FILE_EXISTS`. A
+    /// folder, FIFO, device or socket is never replaced either way.
+    pub fn set_replace_existing(&self, id: JobId, file_index: u32, replace: bool) -> Result<()> {
+        self.set(id, |r| {
+            if r.job_type != JobType::Download {
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "only download files can replace an existing file",
+                ));
+            }
+            file_mut(r, file_index)?.replace_existing = replace;
+            Ok(())
+        })
+    }
+
+    /// "Keep both": gives file `file_index` the first free name beside its destination in the
+    /// style `name (2).ext` (free on disk and not another file's destination) and returns it.
+    /// Complete again to put the file there.
+    pub fn keep_both(&self, id: JobId, file_index: u32) -> Result<PathBuf> {
+        let (dest, claims) = {
+            let table = self.inner.table();
+            let entry = table.entries.get(&id).ok_or_else(|| table.missing(id))?;
+            let dest = entry
+                .record
+                .files
+                .get(file_index as usize)
+                .map(|f| f.local_path.clone())
+                .ok_or_else(|| no_such_file(file_index))?;
+            let mut claims = Claims::of_other_jobs(&table, id);
+            claims.add_own_files(&entry.record);
+            (dest, claims)
+        };
+        let free = crate::handover::free_name(&dest, |candidate| claims.holds(candidate))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::ERROR_FILE_EXISTS,
+                    format!(
+                        "no free name like {} was found; choose a name",
+                        dest.display()
+                    ),
+                )
+                .in_context(crate::error::ErrorContext::LocalFile)
+            })?;
+        self.set_local_path(id, file_index, free.clone())?;
+        Ok(free)
     }
 
     /// Drops the partial bytes of a file so it downloads again from byte 0 (the fix for a server
@@ -559,10 +635,12 @@ impl Engine {
             };
             let mut undeletable = false;
             if entry.record.job_type == JobType::Download {
+                self.commit_handover_intents(&mut entry.record)?;
                 for file in &mut entry.record.files {
                     if file.completed {
                         outcome.kept.push(file.local_path.clone());
                     } else if file.transferred {
+                        file.handover = None;
                         match hand_over(file) {
                             Ok(()) => {
                                 file.completed = true;
@@ -574,6 +652,7 @@ impl Engine {
                         outcome.discarded.push(file.local_path.clone());
                     }
                 }
+                crate::handover::sync_folders(outcome.kept.iter().map(PathBuf::as_path));
                 if outcome.rename_failures.is_empty() {
                     for file in entry.record.files.iter().filter(|f| !f.transferred) {
                         undeletable |= !delete_temp(file);
@@ -616,6 +695,28 @@ impl Engine {
             }
             Ok(outcome)
         })
+    }
+
+    /// Commits, before Complete renames anything, which temporary file each transferred file is
+    /// (see `handover`): a crash after a rename but before the commit that marks the file
+    /// completed is then recognised at the next start instead of downloading the file again.
+    fn commit_handover_intents(&self, record: &mut JobRecord) -> Result<()> {
+        let mut any = false;
+        for file in record
+            .files
+            .iter_mut()
+            .filter(|f| f.transferred && !f.completed)
+        {
+            file.handover = file
+                .temp_path
+                .as_deref()
+                .and_then(crate::handover::HandOver::of);
+            any |= file.handover.is_some();
+        }
+        if any {
+            self.inner.store().save_job(record)?;
+        }
+        Ok(())
     }
 
     /// Suspends every job that is not already suspended (the tray's "Pause all").
@@ -1042,22 +1143,121 @@ impl Engine {
     }
 }
 
-/// Where a file's bytes wait until Complete: a hidden file in the destination folder.
+/// Where a file's bytes wait until Complete: a hidden file in the destination folder, named
+/// after the job and the file's position only (`.ferry-<job>-<n>.part`), so its length does not
+/// depend on the final name's (a 255-byte name still has a valid temporary name).
 fn temp_path(local: &Path, id: JobId, index: usize) -> PathBuf {
-    let name = local
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    local.with_file_name(format!(".{name}.ferry-{}-{index}.part", id.short()))
+    local.with_file_name(format!(".ferry-{}-{index}.part", id.0.simple()))
+}
+
+fn no_such_file(index: u32) -> Error {
+    Error::new(
+        ErrorCode::E_INVALIDARG,
+        format!("the job has no file {index}"),
+    )
 }
 
 fn file_mut(record: &mut JobRecord, index: u32) -> Result<&mut FileRecord> {
-    record.files.get_mut(index as usize).ok_or_else(|| {
-        Error::new(
-            ErrorCode::E_INVALIDARG,
-            format!("the job has no file {index}"),
+    record
+        .files
+        .get_mut(index as usize)
+        .ok_or_else(|| no_such_file(index))
+}
+
+/// Moves a transferred file's temporary file to `to`: a rename on the same file system, else a
+/// copy that is synced before the original is removed.
+fn move_temporary(from: &Path, to: &Path) -> Result<()> {
+    if from == to {
+        return Ok(());
+    }
+    let cannot = |e| {
+        Error::local_io(
+            format!("cannot move {} to {}", from.display(), to.display()),
+            e,
         )
-    })
+    };
+    match std::fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+            std::fs::copy(from, to).map_err(cannot)?;
+            std::fs::File::open(to)
+                .and_then(|f| f.sync_all())
+                .map_err(cannot)?;
+            std::fs::remove_file(from).map_err(cannot)
+        }
+        Err(e) => Err(cannot(e)),
+    }
+}
+
+/// Final paths download files are headed for, with who heads there, so that no two files (of
+/// one job or of two live jobs) share a destination.
+struct Claims(std::collections::HashMap<PathBuf, String>);
+
+impl Claims {
+    /// The destinations of every live download job other than `id` (files already completed no
+    /// longer claim theirs).
+    fn of_other_jobs(table: &JobTable, id: JobId) -> Claims {
+        let mut claims = Claims(std::collections::HashMap::new());
+        for entry in table.entries.values().filter(|e| e.record.id != id) {
+            let record = &entry.record;
+            let owner = format!(
+                "the job \"{}\" ({})",
+                record.settings.display_name, record.id
+            );
+            for file in Self::destinations(record) {
+                claims.claim(&file.local_path, owner.clone());
+            }
+        }
+        claims
+    }
+
+    fn destinations(record: &JobRecord) -> impl Iterator<Item = &FileRecord> {
+        Self::indexed_destinations(record).map(|(_, file)| file)
+    }
+
+    fn indexed_destinations(record: &JobRecord) -> impl Iterator<Item = (usize, &FileRecord)> {
+        let download = record.job_type == JobType::Download;
+        record
+            .files
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| download && !f.completed)
+    }
+
+    /// Adds the destinations of `record`'s own files.
+    fn add_own_files(&mut self, record: &JobRecord) {
+        self.add_own_files_except(record, usize::MAX);
+    }
+
+    /// Adds the destinations of `record`'s own files but file `except`.
+    fn add_own_files_except(&mut self, record: &JobRecord, except: usize) {
+        for (index, file) in Self::indexed_destinations(record).filter(|(i, _)| *i != except) {
+            self.claim(&file.local_path, format!("file {index} of this job"));
+        }
+    }
+
+    fn claim(&mut self, path: &Path, owner: String) {
+        self.0.entry(path.to_owned()).or_insert(owner);
+    }
+
+    fn holds(&self, path: &Path) -> bool {
+        self.0.contains_key(path)
+    }
+
+    /// Refuses `path` when another file already heads there.
+    fn refuse_taken(&self, path: &Path) -> Result<()> {
+        match self.0.get(path) {
+            None => Ok(()),
+            Some(owner) => Err(Error::new(
+                ErrorCode::ERROR_FILE_EXISTS,
+                format!(
+                    "{} is already the destination of {owner}; choose another file name",
+                    path.display()
+                ),
+            )
+            .in_context(crate::error::ErrorContext::LocalFile)),
+        }
+    }
 }
 
 fn stop_run(entry: &mut JobEntry) {
@@ -1130,17 +1330,26 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
             let _ = handle.set_modified(when);
         }
     }
-    if file.local_path.is_dir() {
+    if let Err(error) = crate::handover::refuse_special_file(&file.local_path) {
         return Err(RenameFailure {
             path: file.local_path.clone(),
-            code: ErrorCode::E_ACCESSDENIED,
-            message: format!(
-                "{} is a folder; move it away and complete again",
-                file.local_path.display()
-            ),
+            code: error.code,
+            message: error.message,
         });
     }
-    std::fs::rename(temp, &file.local_path).map_err(fail)
+    crate::handover::rename_into_place(temp, &file.local_path, file.replace_existing).map_err(
+        |e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => RenameFailure {
+                path: file.local_path.clone(),
+                code: ErrorCode::ERROR_FILE_EXISTS,
+                message: format!(
+                    "{} already exists and was left as it is; replace it, keep both or choose another name, then complete again",
+                    file.local_path.display()
+                ),
+            },
+            _ => fail(e),
+        },
+    )
 }
 
 /// Loads records into the table; jobs that were running go back to QUEUED and continue from
@@ -1155,6 +1364,9 @@ fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
             record.state = JobState::Queued;
         }
         for file in &mut record.files {
+            if crate::handover::recover(file) {
+                continue;
+            }
             let Some(temp) = &file.temp_path else {
                 continue;
             };

@@ -123,6 +123,10 @@ codes! {
     ERROR_PATH_NOT_FOUND = 0x8007_0003, "the folder was not found";
     /// The disk is full.
     ERROR_DISK_FULL = 0x8007_0070, "the disk is full";
+    /// Complete found a file under the final name and was not asked to replace it.
+    ERROR_FILE_EXISTS = 0x8007_0050, "a file with that name already exists";
+    /// The destination is a folder, FIFO, device, socket or a link to one (never replaced).
+    FERRY_E_NOT_A_REGULAR_FILE = 0xA0FE_0003, "the destination exists and is not a regular file";
     /// Timed out talking to the server.
     ERROR_WINHTTP_TIMEOUT = 0x8007_2EE2, "the server did not answer in time";
     /// The server's name could not be resolved.

@@ -12,6 +12,8 @@
 //! - [`scheduler`]: priorities, foreground concurrency, background time slices, retry and
 //!   no-progress timers.
 //! - [`transfer`]: HTTP downloads (ranges, validators, temporary files) and the upload protocol.
+//! - [`handover`]: Complete's renames: never replacing a file by surprise, never a special
+//!   file, and safe against a crash between the renames and their commit.
 //! - [`store`]: the SQLite job store (WAL, migrations, durable transitions).
 //! - [`secrets`]: credentials and custom headers, encrypted at rest.
 //! - [`policy`]: the BITS policies (limits, inactivity) and engine tunables.
@@ -25,6 +27,7 @@ mod core;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod handover;
 pub mod job;
 pub mod network;
 mod notify_cmd;

@@ -9,16 +9,22 @@ use crate::bandwidth::BandwidthPolicy;
 /// Default JobInactivityTimeout: 90 days.
 pub const DEFAULT_JOB_INACTIVITY_TIMEOUT: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 
+/// Longest JobInactivityTimeout accepted: 100 years (longer values are refused, so that no
+/// arithmetic on it can overflow).
+pub const MAX_JOB_INACTIVITY_TIMEOUT_SECS: u64 = 100 * 365 * 24 * 60 * 60;
+
 /// Default size of one upload fragment: 1 MiB.
 pub const DEFAULT_UPLOAD_FRAGMENT_SIZE: u64 = 1 << 20;
 
 /// The BITS group policies, as Ferry settings with their names and defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[serde(rename_all = "PascalCase", default)]
+#[serde(rename_all = "PascalCase", default, deny_unknown_fields)]
 pub struct Policies {
-    /// A job untouched this long (no setter, no file added, no byte moved) is cancelled.
+    /// A job untouched this long (no setter, no file added, no byte moved) is cancelled; 1 s to
+    /// 100 years ([`MAX_JOB_INACTIVITY_TIMEOUT_SECS`]).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
+    #[serde(alias = "JobInactivityTimeout")]
     pub job_inactivity_timeout_secs: u64,
     /// Jobs one user may have in the queue (BG_E_TOO_MANY_JOBS_PER_USER).
     pub max_jobs_per_user: u32,
@@ -43,6 +49,54 @@ impl Default for Policies {
             max_ranges_per_file: 500,
             max_internet_bandwidth: BandwidthPolicy::default(),
         }
+    }
+}
+
+impl Policies {
+    /// Reads policies from JSON (an object with any of the policies' names; the others keep
+    /// their defaults). Unknown names, values of the wrong type and values out of range are
+    /// refused with a message naming the policy.
+    pub fn from_json(text: &str) -> Result<Policies, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        let serde_json::Value::Object(fields) = &value else {
+            return Err(
+                "the policies must be a JSON object, e.g. {\"MaxFilesPerJob\": 500}".into(),
+            );
+        };
+        for (name, field) in fields {
+            let alone = serde_json::json!({ name: field });
+            serde_json::from_value::<Policies>(alone).map_err(|e| format!("{name}: {e}"))?;
+        }
+        let policies: Policies = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        match policies.problem() {
+            Some(problem) => Err(problem),
+            None => Ok(policies),
+        }
+    }
+
+    /// What is wrong with these policies, naming the policy, if anything: a limit or timeout of
+    /// 0, a JobInactivityTimeout over 100 years, bandwidth window hours out of range.
+    pub fn problem(&self) -> Option<String> {
+        let limits = [
+            ("JobInactivityTimeout", self.job_inactivity_timeout_secs),
+            ("MaxJobsPerUser", u64::from(self.max_jobs_per_user)),
+            ("MaxJobsPerMachine", u64::from(self.max_jobs_per_machine)),
+            ("MaxFilesPerJob", u64::from(self.max_files_per_job)),
+            ("MaxRangesPerFile", u64::from(self.max_ranges_per_file)),
+        ];
+        if let Some((name, _)) = limits.iter().find(|(_, value)| *value == 0) {
+            return Some(format!("{name} must be greater than 0"));
+        }
+        if self.job_inactivity_timeout_secs > MAX_JOB_INACTIVITY_TIMEOUT_SECS {
+            return Some(format!(
+                "JobInactivityTimeout must be at most {MAX_JOB_INACTIVITY_TIMEOUT_SECS} seconds (100 years), not {}",
+                self.job_inactivity_timeout_secs
+            ));
+        }
+        self.max_internet_bandwidth
+            .problem()
+            .map(|problem| format!("MaxInternetBandwidth: {problem}"))
     }
 }
 

@@ -102,6 +102,15 @@ pub struct FileRecord {
     /// an HTML answer is downloaded instead of stopping the job.
     #[serde(default)]
     pub accept_web_page: bool,
+    /// Complete may replace a regular file already under the final name (BITS' behaviour, for
+    /// callers who ask for it with `Engine::set_replace_existing`); otherwise it never does.
+    #[serde(default)]
+    pub replace_existing: bool,
+    /// Complete is renaming this file into place: the identity of its temporary file, committed
+    /// before the rename so that a restart after a crash can tell a renamed file (see
+    /// `handover`).
+    #[serde(default)]
+    pub handover: Option<crate::handover::HandOver>,
 }
 
 impl FileRecord {
@@ -124,6 +133,8 @@ impl FileRecord {
             reply_url: None,
             reply_done: false,
             accept_web_page: false,
+            replace_existing: false,
+            handover: None,
         }
     }
 

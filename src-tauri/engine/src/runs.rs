@@ -164,7 +164,7 @@ impl Inner {
     }
 
     /// A transfer failed. Transient failures wait for the retry delay unless the no-progress
-    /// timeout is 0, the retry delay exceeds it, or it has already passed: then the job goes to
+    /// timeout is 0, the retry delay exceeds it, or it has really passed: then the job goes to
     /// ERROR, as a fatal failure does.
     pub fn report_failure(&self, id: JobId, run_id: u64, file: Option<usize>, failure: Failure) {
         let _ = self.with_job(id, |entry, _| {
@@ -192,14 +192,17 @@ impl Inner {
         let delay = failure
             .retry_after
             .map_or(retry_delay, |hint| hint.max(retry_delay));
-        let retry_at = now + delay;
+        let retry_at = later_by(now, delay);
         let custom_method = settings.http_method.is_some();
+        // Whether the next retry would land past the deadline is not asked: that retry runs
+        // (or the job expires at the deadline when a server's Retry-After put it far beyond,
+        // see `expires_at`), and only a failure after the deadline is final.
         let transient = failure.transient
             && !repeated
             && !custom_method
             && !no_progress.is_zero()
             && retry_delay <= no_progress
-            && retry_at <= stalled_since + no_progress;
+            && now < later_by(stalled_since, no_progress);
         let protocol = file
             .and_then(|i| entry.record.files.get(i))
             .and_then(|f| url::Url::parse(&f.remote_url).ok())
@@ -241,12 +244,9 @@ impl Inner {
                 continue;
             };
             let settings = &entry.record.settings;
-            let no_progress = Duration::from_secs(u64::from(settings.no_progress_timeout_secs));
             match entry.record.state {
                 JobState::TransientError => {
-                    let expired = entry
-                        .stalled_since
-                        .is_some_and(|since| now >= since + no_progress);
+                    let expired = expires_at(entry).is_some_and(|at| now >= at);
                     let due = entry.retry_at.is_some_and(|at| now >= at);
                     if expired {
                         let _ = self.apply(table, id, |entry, _| self.expire(entry));
@@ -305,7 +305,36 @@ fn error_of(failure: Failure, file: Option<usize>, protocol: Option<String>) -> 
         description: failure.description,
         file_index: file.map(|i| i as u32),
         protocol,
-        retry_after_secs: failure.retry_after.map(|d| d.as_secs() as u32),
+        retry_after_secs: failure
+            .retry_after
+            .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX)),
+    }
+}
+
+/// `at + delay`, or a moment decades away when that cannot be represented (a server's
+/// `Retry-After: 18446744073709551615` waits, it does not overflow).
+pub fn later_by(at: Instant, delay: Duration) -> Instant {
+    at.checked_add(delay)
+        .or_else(|| at.checked_add(FAR_FUTURE))
+        .unwrap_or(at)
+}
+
+/// "Never" for timers: about 30 years.
+const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+
+/// When a job waiting in TRANSIENT_ERROR turns into ERROR without another attempt: at its
+/// no-progress deadline, unless its next retry is due no later than one retry delay after that
+/// deadline (then that retry runs, and its failure is final). So a retry scheduled just before
+/// the deadline still happens, while a job whose server asked for a retry far beyond the
+/// deadline waits in TRANSIENT_ERROR until the deadline and no longer. `None`: not now.
+pub fn expires_at(entry: &JobEntry) -> Option<Instant> {
+    let settings = &entry.record.settings;
+    let no_progress = Duration::from_secs(u64::from(settings.no_progress_timeout_secs));
+    let retry_delay = Duration::from_secs(u64::from(settings.minimum_retry_delay_secs));
+    let deadline = later_by(entry.stalled_since?, no_progress);
+    match entry.retry_at {
+        Some(at) if at <= later_by(deadline, retry_delay) => None,
+        _ => Some(deadline),
     }
 }
 
@@ -314,5 +343,5 @@ pub fn active_time(entry: &JobEntry, now: Instant) -> Duration {
     let running = entry.run.as_ref().map_or(Duration::ZERO, |run| {
         now.saturating_duration_since(run.started)
     });
-    Duration::from_millis(entry.record.active_millis) + running
+    Duration::from_millis(entry.record.active_millis).saturating_add(running)
 }

@@ -242,18 +242,19 @@ fn next_timer(table: &JobTable, config: &crate::policy::Config, now: Instant) ->
                 if let Some(at) = entry.retry_at {
                     consider(at);
                 }
-                if let Some(since) = entry.stalled_since {
-                    consider(
-                        since + Duration::from_secs(u64::from(settings.no_progress_timeout_secs)),
-                    );
+                if let Some(at) = crate::runs::expires_at(entry) {
+                    consider(at);
                 }
             }
             state if state.is_active() => {
                 let limit = Duration::from_secs(u64::from(settings.maximum_download_time_secs));
-                consider(now + limit.saturating_sub(active_time(entry, now)));
+                consider(crate::runs::later_by(
+                    now,
+                    limit.saturating_sub(active_time(entry, now)),
+                ));
                 if settings.priority != Priority::Foreground {
                     if let Some(run) = &entry.run {
-                        consider(run.started + config.time_slice);
+                        consider(crate::runs::later_by(run.started, config.time_slice));
                     }
                 }
             }
@@ -366,18 +367,21 @@ pub async fn sweep_inactive_jobs(inner: Arc<Inner>) {
 /// Cancels every job untouched for longer than JobInactivityTimeout (judged on the persisted
 /// wall-clock last activity, so it holds across restarts).
 pub fn sweep_once(inner: &Inner) {
-    let timeout_ms = inner
-        .config()
-        .policies
-        .job_inactivity_timeout_secs
-        .saturating_mul(1000) as i64;
+    let timeout_ms = i64::try_from(
+        inner
+            .config()
+            .policies
+            .job_inactivity_timeout_secs
+            .saturating_mul(1000),
+    )
+    .unwrap_or(i64::MAX);
     let now = crate::job::now_millis();
     let mut table = inner.table();
     let idle: Vec<(JobId, i64)> = table
         .entries
         .values()
-        .filter(|e| now - e.record.last_activity > timeout_ms)
-        .map(|e| (e.record.id, now - e.record.last_activity))
+        .filter(|e| now.saturating_sub(e.record.last_activity) > timeout_ms)
+        .map(|e| (e.record.id, now.saturating_sub(e.record.last_activity)))
         .collect();
     for (id, idle_ms) in idle {
         let cancelled = inner.apply(&mut table, id, |entry, notes| {

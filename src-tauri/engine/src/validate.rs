@@ -37,7 +37,8 @@ pub fn remote_url(url: &str) -> Result<url::Url> {
     Ok(parsed)
 }
 
-/// A download destination: absolute, a file name, an existing writable folder.
+/// A download destination: absolute, a file name, an existing writable folder, and not an
+/// existing folder, FIFO, device, socket or link to one (`FERRY_E_NOT_A_REGULAR_FILE`).
 pub fn download_path(path: &Path) -> Result<()> {
     absolute_file_path(path)?;
     let parent = path.parent().unwrap_or(Path::new("/"));
@@ -56,12 +57,7 @@ pub fn download_path(path: &Path) -> Result<()> {
             ))
         }
     }
-    if path.is_dir() {
-        return Err(local(
-            ErrorCode::E_INVALIDARG,
-            format!("{} is a folder, not a file name", path.display()),
-        ));
-    }
+    crate::handover::refuse_special_file(path)?;
     if !folder_is_writable(parent) {
         return Err(local(
             ErrorCode::E_ACCESSDENIED,

@@ -151,8 +151,8 @@ pub enum Behaviour {
     Status {
         /// The HTTP status, e.g. 404, 410, 429, 500, 503.
         code: u16,
-        /// `Retry-After` in seconds.
-        retry_after: Option<u32>,
+        /// `Retry-After` in seconds (any u64, to try the client's arithmetic).
+        retry_after: Option<u64>,
         /// How many requests get `code` (`None`: all).
         times: Option<usize>,
         /// What comes after.
@@ -227,7 +227,7 @@ impl Behaviour {
     }
 
     /// `code` (with optional `Retry-After`) for the first `times` requests, then `then`.
-    pub fn status_then(code: u16, retry_after: Option<u32>, times: usize, then: Behaviour) -> Self {
+    pub fn status_then(code: u16, retry_after: Option<u64>, times: usize, then: Behaviour) -> Self {
         Behaviour::Status {
             code,
             retry_after,

@@ -13,6 +13,7 @@ import { JobStore } from "./jobs";
 import {
   BG_S_PARTIAL_COMPLETE,
   BG_S_UNABLE_TO_DELETE_FILES,
+  ERROR_FILE_EXISTS,
   S_OK,
 } from "./codes";
 import { baseName } from "./format";
@@ -62,10 +63,14 @@ export function describeOutcome(name: string, outcome: CompleteOutcome): Omit<No
   const paths = outcome.kept;
   if (outcome.rename_failures.length > 0) {
     const failed = outcome.rename_failures.map((f) => `${baseName(f.path)}: ${f.message}`);
+    const exists = outcome.rename_failures.some((f) => f.code === ERROR_FILE_EXISTS);
+    const fix = exists
+      ? "Nothing was replaced: open the job to replace the file, keep both or choose another name."
+      : "Fix the cause (close programs using the files, free the folder) and Complete again.";
     return {
       tone: "error",
       title: `“${name}” is not complete: ${outcome.rename_failures.length} file(s) could not be renamed`,
-      detail: `${failed.join("; ")}. Fix the cause (close programs using the files, free the folder) and Complete again.`,
+      detail: `${failed.join("; ")}. ${fix}`,
       outcome,
       paths,
     };

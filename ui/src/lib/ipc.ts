@@ -76,6 +76,15 @@ export const suspendJob = (id: JobId) => call<void>("suspend_job", { id });
 export const cancelJob = (id: JobId) => call<number>("cancel_job", { id });
 /** Complete: hands over the transferred files. */
 export const completeJob = (id: JobId) => call<CompleteOutcome>("complete_job", { id });
+/** "Replace": lets Complete replace the existing file under file `fileIndex`'s name. */
+export const replaceExistingFile = (id: JobId, fileIndex: number) =>
+  call<void>("replace_existing_file", { id, fileIndex });
+/** "Keep both": gives the file the first free name like "name (2).ext"; answers it. */
+export const keepBothFiles = (id: JobId, fileIndex: number) =>
+  call<string>("keep_both_files", { id, fileIndex });
+/** "Choose a name": the native save-file picker; answers the path, or null when dismissed. */
+export const chooseFileName = (id: JobId, fileIndex: number) =>
+  call<string | null>("choose_file_name", { id, fileIndex });
 /** Changes the priority. */
 export const setPriority = (id: JobId, priority: Priority) =>
   call<void>("set_priority", { id, priority });

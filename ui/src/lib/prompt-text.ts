@@ -29,6 +29,7 @@ const TITLES: Record<Prompt["kind"], string> = {
   "blocked-by-policy": "Held by the bandwidth policy",
   retry: "The transfer gave up",
   "retry-complete": "Some files could not be moved into place",
+  "file-exists": "A file with that name already exists",
   generic: "The transfer stopped",
 };
 
@@ -97,6 +98,13 @@ export function promptHint(prompt: Prompt, job: JobInfo, retryInMs: number | nul
       return job.state === "ERROR" ? { text: "It made no progress for too long (no-progress timeout)." } : null;
     case "retry-complete":
       return { text: "Close programs that use these files or free their folder, then complete again." };
+    case "file-exists":
+      return {
+        text:
+          `${baseName(prompt.path)} is already in its folder and was left as it is. Replace it with the ` +
+          "download, keep both (the download gets a numbered name), or choose another name.",
+        testid: "file-exists-hint",
+      };
     default:
       return null;
   }

@@ -14,6 +14,7 @@ import {
   BG_E_NETWORK_DISCONNECTED,
   E_ACCESSDENIED,
   ERROR_DISK_FULL,
+  ERROR_FILE_EXISTS,
   ERROR_PATH_NOT_FOUND,
   ERROR_WINHTTP_CANNOT_CONNECT,
   ERROR_WINHTTP_CONNECTION_ERROR,
@@ -54,6 +55,11 @@ export type Prompt =
   | { kind: "retry" }
   /** Complete could not rename some files into place: fix the cause, Complete again. */
   | { kind: "retry-complete"; outcome: CompleteOutcome }
+  /**
+   * Complete found a file under a final name and left it alone: Replace it, Keep both (the
+   * download as "name (2).ext") or Choose a name, then Complete again.
+   */
+  | { kind: "file-exists"; outcome: CompleteOutcome; fileIndex: number; path: string }
   /** Anything else: show what happened, offer Resume. */
   | { kind: "generic" };
 
@@ -96,6 +102,11 @@ export function bytesStillNeeded(job: JobInfo): number | null {
  */
 export function choosePrompt(job: JobInfo, renameFailure: CompleteOutcome | null): Prompt | null {
   if (renameFailure && renameFailure.rename_failures.length > 0 && job.state === "TRANSFERRED") {
+    const exists = renameFailure.rename_failures.find((f) => f.code === ERROR_FILE_EXISTS);
+    const file = exists && job.files.find((f) => f.local_path === exists.path && !f.completed);
+    if (exists && file) {
+      return { kind: "file-exists", outcome: renameFailure, fileIndex: file.index, path: exists.path };
+    }
     return { kind: "retry-complete", outcome: renameFailure };
   }
   const error = job.error;

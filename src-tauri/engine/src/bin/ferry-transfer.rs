@@ -4,6 +4,7 @@
 //! ferry-transfer get      [OPTIONS] URL PATH        download one file, complete, exit
 //! ferry-transfer get-list [OPTIONS] LIST FOLDER     one job with every URL of LIST (one per line)
 //! ferry-transfer run      OPTIONS                   run the queue until every job is TRANSFERRED
+//! ferry-transfer complete OPTIONS                   complete every TRANSFERRED job of the store
 //!
 //! OPTIONS: --data-dir DIR     where the job store lives (required for `run`)
 //!          --policies FILE    BITS policies as JSON, e.g. {"MaxInternetBandwidth": {...}}
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = Command::parse(&args) else {
-        eprintln!("usage: ferry-transfer get [--data-dir DIR] [--policies FILE] URL PATH\n       ferry-transfer get-list [--data-dir DIR] [--policies FILE] LIST FOLDER\n       ferry-transfer run --data-dir DIR [--policies FILE]");
+        eprintln!("usage: ferry-transfer get [--data-dir DIR] [--policies FILE] URL PATH\n       ferry-transfer get-list [--data-dir DIR] [--policies FILE] LIST FOLDER\n       ferry-transfer run --data-dir DIR [--policies FILE]\n       ferry-transfer complete --data-dir DIR");
         return ExitCode::from(2);
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -56,6 +57,7 @@ enum Action {
     Get { url: String, path: PathBuf },
     GetList { list: PathBuf, folder: PathBuf },
     Run,
+    Complete,
 }
 
 struct Command {
@@ -90,6 +92,7 @@ impl Command {
                 folder: absolute(folder),
             },
             ("run", []) if data_dir.is_some() => Action::Run,
+            ("complete", []) if data_dir.is_some() => Action::Complete,
             _ => return None,
         };
         Some(Command {
@@ -175,6 +178,19 @@ impl Action {
                 }
                 finish(engine, &mut events, id).await
             }
+            Action::Complete => {
+                let transferred = engine
+                    .list()
+                    .into_iter()
+                    .filter(|j| j.state == JobState::Transferred);
+                for job in transferred {
+                    let outcome = engine.complete(job.id).map_err(|e| e.to_string())?;
+                    if outcome.state != JobState::Acknowledged {
+                        return Err(format!("job {}: {:?}", job.id, outcome.rename_failures));
+                    }
+                }
+                Ok(())
+            }
             Action::Run => {
                 let mut events = engine.subscribe();
                 for job in engine.list() {
@@ -212,6 +228,7 @@ async fn finish(
                 return if outcome.state == JobState::Acknowledged {
                     Ok(())
                 } else {
+                    let _ = engine.cancel(id);
                     Err(format!(
                         "cannot put the files in place: {:?}",
                         outcome.rename_failures
@@ -247,12 +264,8 @@ fn print_state(job: &JobInfo) {
 fn read_policies(path: &Path) -> Result<Policies, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let policies: Policies = serde_json::from_str(&text)
-        .map_err(|e| format!("{} does not hold valid policies: {e}", path.display()))?;
-    match policies.max_internet_bandwidth.problem() {
-        Some(problem) => Err(format!("{}: {problem}", path.display())),
-        None => Ok(policies),
-    }
+    Policies::from_json(&text)
+        .map_err(|e| format!("{} does not hold valid policies: {e}", path.display()))
 }
 
 fn read_list(path: &Path) -> Result<Vec<String>, String> {

@@ -6,7 +6,8 @@ import type { BandwidthPolicy } from "./BandwidthPolicy";
  */
 export type Policies = { 
 /**
- * A job untouched this long (no setter, no file added, no byte moved) is cancelled.
+ * A job untouched this long (no setter, no file added, no byte moved) is cancelled; 1 s to
+ * 100 years ([`MAX_JOB_INACTIVITY_TIMEOUT_SECS`]).
  */
 JobInactivityTimeoutSecs: number, 
 /**
