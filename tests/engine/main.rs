@@ -36,3 +36,7 @@ mod acceptance {
     mod uploads_restart;
     mod uploads_support;
 }
+
+mod trust {
+    mod store;
+}

@@ -13,6 +13,7 @@
 //!   no-progress timers.
 //! - [`transfer`]: HTTP downloads (ranges, validators, temporary files) and the upload protocol.
 //! - [`store`]: the SQLite job store (WAL, migrations, durable transitions).
+//! - `data_lock`: one engine per data folder (an advisory lock held for the engine's lifetime).
 //! - [`secrets`]: credentials and custom headers, encrypted at rest.
 //! - [`policy`]: the BITS policies (limits, inactivity) and engine tunables.
 //! - [`bandwidth`]: the MaxInternetBandwidth window and caps for background jobs.
@@ -22,6 +23,7 @@
 
 pub mod bandwidth;
 mod core;
+mod data_lock;
 pub mod engine;
 pub mod error;
 pub mod event;
