@@ -100,7 +100,10 @@ async fn item_4_a_second_engine_on_a_data_dir_in_use_is_refused_and_names_the_ho
 
     first.until(id, "TRANSFERRED").await;
     assert!(first.child.wait().await.unwrap().success());
-    assert!(moved_aside(dir.path()).is_empty(), "the store stays in place");
+    assert!(
+        moved_aside(dir.path()).is_empty(),
+        "the store stays in place"
+    );
     assert_eq!(
         complete_and_hash(dir.path(), id, &local).await,
         sha256(&data)
@@ -121,7 +124,10 @@ async fn item_4_two_engines_starting_together_run_one_and_move_no_store_aside() 
             finish(ferry(&["run", "--data-dir", dir_arg])),
             finish(ferry(&["run", "--data-dir", dir_arg]))
         );
-        let ran: Vec<&Output> = [&a, &b].into_iter().filter(|o| o.status.success()).collect();
+        let ran: Vec<&Output> = [&a, &b]
+            .into_iter()
+            .filter(|o| o.status.success())
+            .collect();
         let refused: Vec<&Output> = [&a, &b]
             .into_iter()
             .filter(|o| !o.status.success())
@@ -154,7 +160,9 @@ async fn item_4_engine_open_twice_on_one_data_dir_refuses_the_second() {
     let dir = temp_dir("lock-inprocess");
     let first = Engine::open(test_config(), dir.path()).await.unwrap();
     let second = Engine::open(test_config(), dir.path()).await;
-    let error = second.err().expect("a second engine on the same folder is refused");
+    let error = second
+        .err()
+        .expect("a second engine on the same folder is refused");
     assert!(error.message.contains("in use by"), "{}", error.message);
     first.shutdown().await;
     let again = Engine::open(test_config(), dir.path())
@@ -179,7 +187,8 @@ fn isolated(script: &str, env: &[(&str, &Path)], mount_point: &Path) -> Command 
 }
 
 /// Mounts a tmpfs of 768 KiB on `$MNT` and copies the prepared store from `$PREP` onto it.
-const SMALL_DISK: &str = "mount -t tmpfs -o size=768k tmpfs \"$MNT\" && cp -a \"$PREP/.\" \"$MNT/\" || exit 90\n";
+const SMALL_DISK: &str =
+    "mount -t tmpfs -o size=768k tmpfs \"$MNT\" && cp -a \"$PREP/.\" \"$MNT/\" || exit 90\n";
 /// Fills `$MNT` to the last byte.
 const FILL: &str = "dd if=/dev/zero of=\"$MNT/fill\" bs=4k 2>/dev/null";
 
@@ -257,8 +266,9 @@ async fn item_6_a_full_disk_while_running_holds_the_job_until_space_returns() {
     let files = temp_dir("full-run-files");
     let local = files.path().join("f");
     let id = queue(prep.path(), &server.url("/f"), &local).await;
+    // The engine dies with the shell (`--pdeathsig`), so a failing test leaves no process.
     let script = format!(
-        "{SMALL_DISK}\"$FT\" run --data-dir \"$MNT\"
+        "{SMALL_DISK}setpriv --pdeathsig KILL \"$FT\" run --data-dir \"$MNT\"
          status=$?
          cp -a \"$MNT/.\" \"$OUT/\"
          exit $status"
@@ -270,14 +280,29 @@ async fn item_6_a_full_disk_while_running_holds_the_job_until_space_returns() {
     ));
     let pid = run.pid();
     run.until(id, "TRANSFERRING").await;
-    in_namespaces(pid, &["-U", "-m"], &format!("MNT='{}'; {FILL}", mnt.path().display()));
+    in_namespaces(
+        pid,
+        &["-U", "-m"],
+        &format!("MNT='{}'; {FILL}", mnt.path().display()),
+    );
     let held = run.until(id, "TRANSIENT_ERROR").await;
     assert_eq!(held.error.as_deref(), Some("ERROR_DISK_FULL"), "{held:?}");
-    let freed = in_namespaces(pid, &["-U", "-m"], &format!("rm '{}/fill'", mnt.path().display()));
-    assert!(freed.status.success(), "{}", String::from_utf8_lossy(&freed.stderr));
+    let freed = in_namespaces(
+        pid,
+        &["-U", "-m"],
+        &format!("rm '{}/fill'", mnt.path().display()),
+    );
+    assert!(
+        freed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&freed.stderr)
+    );
     run.until(id, "TRANSFERRED").await;
     assert!(run.child.wait().await.unwrap().success());
-    assert_eq!(complete_and_hash(out.path(), id, &local).await, sha256(&data));
+    assert_eq!(
+        complete_and_hash(out.path(), id, &local).await,
+        sha256(&data)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,7 +386,10 @@ async fn item_8_get_uses_a_fresh_private_scratch_folder_and_removes_it() {
             .unwrap()
             .unwrap();
         assert!(output.status.success(), "{}", stderr(&output));
-        assert!(scratch_folders(tmp.path()).is_empty(), "the scratch folder is removed");
+        assert!(
+            scratch_folders(tmp.path()).is_empty(),
+            "the scratch folder is removed"
+        );
         assert_eq!(sha256_file(&local), sha256(&data));
         seen.push(folder);
     }
@@ -398,7 +426,10 @@ async fn item_8_sigterm_during_get_removes_the_scratch_folder_and_the_temporary_
         status.code().is_some_and(|code| code != 0),
         "ends by itself with a failure: {status}"
     );
-    assert!(scratch_folders(tmp.path()).is_empty(), "no scratch folder left");
+    assert!(
+        scratch_folders(tmp.path()).is_empty(),
+        "no scratch folder left"
+    );
     assert!(
         files_in(files.path()).is_empty(),
         "no temporary file left: {:?}",
@@ -417,11 +448,17 @@ async fn item_8_a_planted_scratch_folder_is_never_used() {
     let tmp = temp_dir("planted-tmp");
     let plant = temp_dir("planted-store");
     let files = temp_dir("planted-files");
-    queue(plant.path(), &server.url("/victim"), &files.path().join("victim")).await;
+    queue(
+        plant.path(),
+        &server.url("/victim"),
+        &files.path().join("victim"),
+    )
+    .await;
     let planted_db = sha256_file(&plant.path().join("ferry.db"));
     let local = files.path().join("f");
     // `$$` is the pid `ferry-transfer` gets once the shell execs it.
-    let script = "dir=\"$TMPDIR/ferry-transfer-$$\" && mkdir \"$dir\" && cp -a \"$PLANT/.\" \"$dir/\" \
+    let script =
+        "dir=\"$TMPDIR/ferry-transfer-$$\" && mkdir \"$dir\" && cp -a \"$PLANT/.\" \"$dir/\" \
                   && echo \"$dir\" > \"$TMPDIR/planted\" && exec \"$FT\" get \"$URL\" \"$LOCAL\"";
     let mut command = Command::new("sh");
     command
@@ -500,8 +537,14 @@ async fn edge_an_empty_data_dir_is_refused() {
     let output = finish(command).await;
     let message = stderr(&output);
     assert!(!output.status.success(), "{message}");
-    assert!(message.contains("--data-dir") && message.contains("empty"), "{message}");
-    assert!(files_in(cwd.path()).is_empty(), "nothing written in the current folder");
+    assert!(
+        message.contains("--data-dir") && message.contains("empty"),
+        "{message}"
+    );
+    assert!(
+        files_in(cwd.path()).is_empty(),
+        "nothing written in the current folder"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -512,7 +555,8 @@ async fn edge_run_into_a_closed_pipe_ends_quietly() {
     let files = temp_dir("edge-pipe-files");
     queue(dir.path(), &server.url("/f"), &files.path().join("f")).await;
     let err = dir.path().join("stderr");
-    let script = "\"$FT\" run --data-dir \"$DATA\" 2> \"$ERR\" | head -1; exit \"${PIPESTATUS[0]}\"";
+    let script =
+        "\"$FT\" run --data-dir \"$DATA\" 2> \"$ERR\" | head -1; exit \"${PIPESTATUS[0]}\"";
     let mut command = Command::new("bash");
     command
         .args(["-c", script])

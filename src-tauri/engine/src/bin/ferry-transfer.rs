@@ -135,7 +135,9 @@ impl Command {
                     .prefix("ferry-transfer-")
                     .permissions(std::fs::Permissions::from_mode(0o700))
                     .tempdir()
-                    .map_err(|e| format!("cannot create a scratch folder for the job store: {e}"))?,
+                    .map_err(|e| {
+                        format!("cannot create a scratch folder for the job store: {e}")
+                    })?,
             ),
         };
         let data_dir = match (&self.data_dir, &scratch) {
@@ -359,7 +361,10 @@ fn destination_file(path: &str) -> Result<PathBuf, Option<String>> {
     let absolute = absolute(path);
     let folder = path.ends_with('/')
         || absolute.file_name().is_none()
-        || path.rsplit('/').next().is_some_and(|last| last == "." || last == "..")
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last == "." || last == "..")
         || absolute.is_dir();
     if folder {
         return Err(Some(format!(
