@@ -242,6 +242,11 @@ impl Inner {
             self.transition(entry, Trigger::TransientFailure).ok()?;
             entry.stalled_since.get_or_insert(Instant::now());
         }
+        // A start whose commit failed left its run behind (the rollback restores only the
+        // record); without this the scheduler would take the job for running for ever.
+        if let Some(run) = entry.run.take() {
+            run.cancel.cancel();
+        }
         entry.retry_at = Some(Instant::now() + UNSAVED_RETRY_DELAY);
         entry.unsaved = true;
         Some(if entry.record.state != from {
