@@ -256,52 +256,129 @@ async fn item_6_a_full_disk_at_start_is_refused_and_the_store_is_left_as_it_was(
     }
 }
 
+/// `ferry-transfer run` on a copy of the store in `prep` on a small tmpfs (in its own user and
+/// mount namespaces); when it ends, the store is copied to `out` for the test to complete its
+/// jobs. Filled and freed by the test while it runs.
+struct SmallDiskRun {
+    run: RunProcess,
+    mnt: tempfile::TempDir,
+    out: tempfile::TempDir,
+}
+
+impl SmallDiskRun {
+    fn start(prep: &Path) -> SmallDiskRun {
+        let out = temp_dir("small-disk-out");
+        let mnt = temp_dir("small-disk-mnt");
+        // The engine dies with the shell (`--pdeathsig`), so a failing test leaves no process.
+        let script = format!(
+            "{SMALL_DISK}setpriv --pdeathsig KILL \"$FT\" run --data-dir \"$MNT\"
+             status=$?
+             cp -a \"$MNT/.\" \"$OUT/\"
+             exit $status"
+        );
+        let run = RunProcess::spawn(isolated(
+            &script,
+            &[("PREP", prep), ("OUT", out.path())],
+            mnt.path(),
+        ));
+        SmallDiskRun { run, mnt, out }
+    }
+
+    fn in_namespace(&self, script: &str) {
+        let done = in_namespaces(
+            self.run.pid(),
+            &["-U", "-m"],
+            &format!("MNT='{}'; {script}", self.mnt.path().display()),
+        );
+        assert!(
+            done.status.success(),
+            "`{script}`: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
+
+    fn fill(&self) {
+        self.in_namespace(&format!("{FILL}; true"));
+    }
+
+    fn free(&self) {
+        self.in_namespace("rm \"$MNT/fill\"");
+    }
+
+    /// Waits for the run to end by itself, with success; returns where its store was copied.
+    async fn ends(mut self) -> tempfile::TempDir {
+        let status = tokio::time::timeout(PATIENCE, self.run.child.wait())
+            .await
+            .expect("the run ends")
+            .unwrap();
+        assert!(status.success(), "{status}");
+        self.out
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn item_6_a_full_disk_while_running_holds_the_job_until_space_returns() {
     let data = body(3_000_000, 61);
     let server = TestServer::start(slow(&data)).await;
     let prep = temp_dir("full-run-prep");
-    let out = temp_dir("full-run-out");
-    let mnt = temp_dir("full-run-mnt");
     let files = temp_dir("full-run-files");
     let local = files.path().join("f");
     let id = queue(prep.path(), &server.url("/f"), &local).await;
-    // The engine dies with the shell (`--pdeathsig`), so a failing test leaves no process.
-    let script = format!(
-        "{SMALL_DISK}setpriv --pdeathsig KILL \"$FT\" run --data-dir \"$MNT\"
-         status=$?
-         cp -a \"$MNT/.\" \"$OUT/\"
-         exit $status"
-    );
-    let mut run = RunProcess::spawn(isolated(
-        &script,
-        &[("PREP", prep.path()), ("OUT", out.path())],
-        mnt.path(),
-    ));
-    let pid = run.pid();
-    run.until(id, "TRANSFERRING").await;
-    in_namespaces(
-        pid,
-        &["-U", "-m"],
-        &format!("MNT='{}'; {FILL}", mnt.path().display()),
-    );
-    let held = run.until(id, "TRANSIENT_ERROR").await;
+    let mut disk = SmallDiskRun::start(prep.path());
+    disk.run.until(id, "TRANSFERRING").await;
+    disk.fill();
+    let held = disk.run.until(id, "TRANSIENT_ERROR").await;
     assert_eq!(held.error.as_deref(), Some("ERROR_DISK_FULL"), "{held:?}");
-    let freed = in_namespaces(
-        pid,
-        &["-U", "-m"],
-        &format!("rm '{}/fill'", mnt.path().display()),
-    );
-    assert!(
-        freed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&freed.stderr)
-    );
-    run.until(id, "TRANSFERRED").await;
-    assert!(run.child.wait().await.unwrap().success());
+    disk.free();
+    disk.run.until(id, "TRANSFERRED").await;
+    let out = disk.ends().await;
     assert_eq!(
         complete_and_hash(out.path(), id, &local).await,
         sha256(&data)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item_6_a_job_that_cannot_be_started_on_a_full_disk_starts_once_space_returns() {
+    // Background jobs take turns: the second waits in QUEUED while the first transfers, and
+    // is started (a change the full disk refuses) once the first is held back.
+    let first_data = body(3_000_000, 62);
+    let second_data = body(200_000, 63);
+    let server = TestServer::builder()
+        .route("/first", slow(&first_data))
+        .route("/second", Behaviour::full(second_data.clone()))
+        .start()
+        .await;
+    let prep = temp_dir("full-start-job-prep");
+    let files = temp_dir("full-start-job-files");
+    let background = |engine: &Engine, id: JobId| {
+        engine.set_priority(id, Priority::Normal).unwrap();
+    };
+    let first_file = files.path().join("first");
+    let second_file = files.path().join("second");
+    let first = queue_job(prep.path(), &server.url("/first"), &first_file, background).await;
+    let second = queue_job(
+        prep.path(),
+        &server.url("/second"),
+        &second_file,
+        background,
+    )
+    .await;
+    let mut disk = SmallDiskRun::start(prep.path());
+    disk.run.until(first, "TRANSFERRING").await;
+    disk.fill();
+    let held = disk.run.until(second, "TRANSIENT_ERROR").await;
+    assert_eq!(held.error.as_deref(), Some("ERROR_DISK_FULL"), "{held:?}");
+    disk.free();
+    disk.run.until(second, "TRANSFERRED").await;
+    let out = disk.ends().await;
+    assert_eq!(
+        complete_and_hash(out.path(), first, &first_file).await,
+        sha256(&first_data)
+    );
+    assert_eq!(
+        complete_and_hash(out.path(), second, &second_file).await,
+        sha256(&second_data)
     );
 }
 

@@ -253,11 +253,21 @@ async fn run_queue(engine: &Engine) -> std::io::Result<Result<(), String>> {
     engine.run();
     loop {
         let jobs = engine.list();
-        if jobs.iter().all(|j| j.state == JobState::Transferred) {
-            return Ok(Ok(()));
-        }
-        if let Some(job) = jobs.iter().find(|j| j.state == JobState::Error) {
-            return Ok(Err(format!("job {} failed: {:?}", job.id, job.error)));
+        let ended = if jobs.iter().all(|j| j.state == JobState::Transferred) {
+            Some(Ok(()))
+        } else {
+            jobs.iter()
+                .find(|j| j.state == JobState::Error)
+                .map(|job| Err(format!("job {} failed: {:?}", job.id, job.error)))
+        };
+        if let Some(outcome) = ended {
+            // The changes that led here are printed too, even those not read yet.
+            while let Ok(event) = events.try_recv() {
+                if let EngineEvent::StateChanged { job, .. } = event {
+                    print_state(&job)?;
+                }
+            }
+            return Ok(outcome);
         }
         if let Ok(EngineEvent::StateChanged { job, .. }) = events.recv().await {
             print_state(&job)?;
