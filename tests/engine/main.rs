@@ -41,3 +41,7 @@ mod acceptance {
     mod uploads_restart;
     mod uploads_support;
 }
+
+mod trust {
+    mod store;
+}

@@ -19,17 +19,18 @@ use crate::util::{sha256, sha256_file, temp_dir};
 /// Port of the web server inside the namespace (nothing else listens there).
 const PORT: u16 = 8000;
 
-/// Runs `script` with `sh` inside the namespaces of process `pid`.
+/// Runs `script` with `sh` inside the user, network and mount namespaces of process `pid`.
 fn in_namespace(pid: u32, script: &str) -> std::process::Output {
+    in_namespaces(pid, &["-U", "-n", "-m"], script)
+}
+
+/// Runs `script` with `sh` inside the namespaces of process `pid` that `which` names (nsenter's
+/// flags, such as `-U` and `-m`).
+pub fn in_namespaces(pid: u32, which: &[&str], script: &str) -> std::process::Output {
     StdCommand::new("nsenter")
-        .args([
-            "-t",
-            &pid.to_string(),
-            "-U",
-            "-n",
-            "-m",
-            "--preserve-credentials",
-        ])
+        .args(["-t", &pid.to_string()])
+        .args(which)
+        .arg("--preserve-credentials")
         .args(["sh", "-c", script])
         .output()
         .expect("run nsenter (util-linux)")

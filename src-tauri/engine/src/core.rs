@@ -1,6 +1,8 @@
 //! The engine's shared state and the one path every change to a job takes: apply the change to
 //! the in-memory record, commit it to the store, then announce it. If the commit fails the
-//! change is rolled back, so nothing is announced that a crash could take back.
+//! change is rolled back, so nothing is announced that a crash could take back; a queued or
+//! running job whose change cannot be saved waits in TRANSIENT_ERROR until it can
+//! (`Inner::hold_unsaved`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -159,6 +161,8 @@ pub struct Inner {
     pub day_clock: crate::bandwidth::DayClock,
     /// Holds background transfers to the bandwidth cap.
     pub throttle: crate::transfer::throttle::Throttle,
+    /// The lock on the data folder, held until shutdown (or until the engine is dropped).
+    pub data_lock: Mutex<Option<crate::data_lock::DataDirLock>>,
 }
 
 /// What a change wants besides the record edit.
@@ -259,6 +263,10 @@ impl Inner {
             if let Err(error) = committed {
                 tracing::error!(%id, "cannot commit a job change: {error}");
                 entry.record = before;
+                if let Some(event) = self.hold_unsaved(entry, &error) {
+                    let _ = self.events.send(event);
+                    self.wake.notify_one();
+                }
                 return Err(error);
             }
             entry.unsaved = false;

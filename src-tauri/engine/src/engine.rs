@@ -75,7 +75,11 @@ impl Engine {
     /// Opens the store and reloads every job, but starts nothing yet: subscribe first, then
     /// call [`Engine::run`], and no event of the start (such as a job the inactivity sweep
     /// cancels) can be missed.
+    ///
+    /// The data folder is locked first: a folder another engine uses is refused (E_ACCESSDENIED,
+    /// naming the holder) before anything in it is touched.
     pub async fn open(config: Config, data_dir: &Path) -> Result<Engine> {
+        let data_lock = crate::data_lock::DataDirLock::acquire(data_dir)?;
         let store = Store::open(data_dir)?;
         let secrets = SecretBox::open(data_dir)?;
         let records = store.load_jobs()?;
@@ -99,6 +103,7 @@ impl Engine {
             running: std::sync::atomic::AtomicBool::new(false),
             day_clock: crate::bandwidth::DayClock::local(),
             throttle: Default::default(),
+            data_lock: Mutex::new(Some(data_lock)),
         });
         reload(&inner, records)?;
         tracing::info!(data_dir = %data_dir.display(), "engine opened");
@@ -145,12 +150,21 @@ impl Engine {
         self.inner.shutdown.cancelled().await;
     }
 
-    /// Stops every task, lets transfers flush what they received, and saves progress.
+    /// Stops every task, lets transfers flush what they received, saves progress, and releases
+    /// the data folder for another engine.
     pub async fn shutdown(&self) {
         self.inner.shutdown.cancel();
         self.inner.tasks.close();
         self.inner.tasks.wait().await;
         crate::scheduler::persist_progress(&self.inner);
+        // Another engine may use the folder from now on.
+        drop(
+            self.inner
+                .data_lock
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         tracing::info!("engine stopped");
     }
 

@@ -268,9 +268,10 @@ impl Error {
         self
     }
 
-    /// An error from the job store (context GENERAL_QUEUE_MANAGER).
-    pub fn store(message: impl Into<String>, source: rusqlite::Error) -> Self {
-        Error::new(ErrorCode::E_FAIL, message)
+    /// An error from the job store (context GENERAL_QUEUE_MANAGER), coded by
+    /// [`store_error_code`], with SQLite's reason after `message`.
+    pub fn store(message: impl fmt::Display, source: rusqlite::Error) -> Self {
+        Error::new(store_error_code(&source), format!("{message}: {source}"))
             .in_context(ErrorContext::GeneralQueueManager)
             .with_source(source)
     }
@@ -291,6 +292,20 @@ pub fn io_error_code(error: &std::io::Error) -> ErrorCode {
         ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => ErrorCode::E_ACCESSDENIED,
         ErrorKind::NotFound => ErrorCode::ERROR_PATH_NOT_FOUND,
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded => ErrorCode::ERROR_DISK_FULL,
+        _ => ErrorCode::E_FAIL,
+    }
+}
+
+/// The stable code for a failure of the job store: ERROR_DISK_FULL when SQLite found the disk
+/// full or could not write to it (an I/O error, which in practice is space running out),
+/// E_ACCESSDENIED when the store is read-only or may not be opened, E_FAIL otherwise.
+pub fn store_error_code(error: &rusqlite::Error) -> ErrorCode {
+    use rusqlite::ErrorCode as Sqlite;
+    match error.sqlite_error_code() {
+        Some(Sqlite::DiskFull | Sqlite::SystemIoFailure) => ErrorCode::ERROR_DISK_FULL,
+        Some(Sqlite::ReadOnly | Sqlite::PermissionDenied | Sqlite::CannotOpen) => {
+            ErrorCode::E_ACCESSDENIED
+        }
         _ => ErrorCode::E_FAIL,
     }
 }

@@ -15,6 +15,7 @@
 //! - [`handover`]: Complete's renames: never replacing a file by surprise, never a special
 //!   file, and safe against a crash between the renames and their commit.
 //! - [`store`]: the SQLite job store (WAL, migrations, durable transitions).
+//! - `data_lock`: one engine per data folder (an advisory lock held for the engine's lifetime).
 //! - [`secrets`]: credentials and custom headers, encrypted at rest.
 //! - [`policy`]: the BITS policies (limits, inactivity) and engine tunables.
 //! - [`bandwidth`]: the MaxInternetBandwidth window and caps for background jobs.
@@ -24,6 +25,7 @@
 
 pub mod bandwidth;
 mod core;
+mod data_lock;
 pub mod engine;
 pub mod error;
 pub mod event;

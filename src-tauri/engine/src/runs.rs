@@ -14,6 +14,12 @@ use crate::transfer::download::FileDone;
 use crate::transfer::http::Failure;
 use crate::transfer::{FileStart, FileTask, NextStep};
 
+/// How soon a job held back by a change the store could not save tries again.
+pub const UNSAVED_RETRY_DELAY: Duration = Duration::from_secs(5);
+
+/// How the error of a job held back by a failed save begins.
+const UNSAVED: &str = "the job's progress cannot be saved";
+
 fn stale() -> Error {
     Error::new(ErrorCode::BG_E_INVALID_STATE, "the transfer was stopped")
 }
@@ -217,6 +223,54 @@ impl Inner {
         if self.transition(entry, trigger).is_ok() && transient {
             entry.retry_at = Some(retry_at);
         }
+    }
+
+    /// A change to a queued or running job could not be saved (the disk of the data folder is
+    /// full, or it became read-only). Rather than run on with nothing recorded, the job waits
+    /// in TRANSIENT_ERROR with the store's code (ERROR_DISK_FULL when space ran out) in context
+    /// GENERAL_QUEUE_MANAGER, and tries again every [`UNSAVED_RETRY_DELAY`]: the first change
+    /// that can be saved (its return to QUEUED) lets it go on by itself. Returns the event
+    /// announcing the change, if the job changed.
+    pub fn hold_unsaved(&self, entry: &mut JobEntry, error: &Error) -> Option<EngineEvent> {
+        let from = entry.record.state;
+        let waiting = from == JobState::TransientError;
+        let held_already = entry
+            .record
+            .error
+            .as_ref()
+            .is_some_and(|e| e.description.starts_with(UNSAVED));
+        let may_hold = from == JobState::Queued || from.is_active() || waiting && held_already;
+        if !may_hold || waiting && entry.retry_at.is_some() {
+            return None;
+        }
+        let failure = Failure::transient(
+            error.code,
+            ErrorContext::GeneralQueueManager,
+            format!(
+                "{UNSAVED} ({}); it goes on by itself once it can be saved again",
+                error.message
+            ),
+        );
+        entry.record.error = Some(error_of(failure, None, None));
+        if !waiting {
+            self.transition(entry, Trigger::TransientFailure).ok()?;
+            entry.stalled_since.get_or_insert(Instant::now());
+        }
+        // A start whose commit failed left its run behind (the rollback restores only the
+        // record); without this the scheduler would take the job for running for ever.
+        if let Some(run) = entry.run.take() {
+            run.cancel.cancel();
+        }
+        entry.retry_at = Some(Instant::now() + UNSAVED_RETRY_DELAY);
+        entry.unsaved = true;
+        Some(if entry.record.state != from {
+            EngineEvent::StateChanged {
+                job: entry.info(),
+                from,
+            }
+        } else {
+            EngineEvent::JobModified { job: entry.info() }
+        })
     }
 
     /// Holds a background job back while the bandwidth policy allows background jobs no bytes:

@@ -334,7 +334,9 @@ fn sample_file(entry: &mut JobEntry, now: UnixMillis) -> Option<(u32, FileBytes)
     Some((index as u32, file_bytes))
 }
 
-/// Writes the records whose bytes moved since their last write, in one transaction.
+/// Writes the records whose bytes moved since their last write, in one transaction. If that
+/// fails (a full disk), the running jobs among them wait until they can be saved
+/// (`Inner::hold_unsaved`).
 pub fn persist_progress(inner: &Inner) {
     let mut table = inner.table();
     let dirty: Vec<_> = table
@@ -348,7 +350,19 @@ pub fn persist_progress(inner: &Inner) {
     }
     match inner.store().save_jobs(dirty.iter()) {
         Ok(()) => table.entries.values_mut().for_each(|e| e.unsaved = false),
-        Err(error) => tracing::warn!("cannot save progress: {error}"),
+        Err(error) => {
+            tracing::warn!("cannot save progress: {error}");
+            let held: Vec<EngineEvent> = table
+                .entries
+                .values_mut()
+                .filter(|e| e.unsaved)
+                .filter_map(|e| inner.hold_unsaved(e, &error))
+                .collect();
+            for event in held {
+                let _ = inner.events.send(event);
+            }
+            inner.wake.notify_one();
+        }
     }
 }
 

@@ -2,7 +2,9 @@
 //! a crash or power loss. Schema changes go through numbered migrations (`user_version`).
 //!
 //! Jobs are kept as one row each holding the serialised [`JobRecord`]; the columns beside it are
-//! what queries need. A store that cannot be read is moved aside, never replaced in silence.
+//! what queries need. A store that SQLite finds is not a database, or damaged, is moved aside,
+//! never replaced in silence; a store that cannot be read or written for any other reason (a
+//! full or read-only disk) is left exactly as it is and the start is refused.
 
 use std::path::{Path, PathBuf};
 
@@ -70,9 +72,11 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `data_dir`. A file that is not a readable Ferry store is
-    /// renamed to `ferry.db.unreadable-<time>` and reported; a store from a newer Ferry is left
-    /// untouched and reported.
+    /// Opens (or creates) the store in `data_dir`. A file SQLite says is not a database or is
+    /// corrupt, that fails its integrity check, or whose rows are not Ferry's, is renamed to
+    /// `ferry.db.unreadable-<time>` and reported; a store from a newer Ferry, or one that cannot
+    /// be read or written now (disk full, read-only, no permission), is left untouched and
+    /// reported.
     pub fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| Error::local_io(format!("cannot create {}", data_dir.display()), e))?;
@@ -88,6 +92,7 @@ impl Store {
                 ),
             )
             .in_context(ErrorContext::GeneralQueueManager)),
+            Err(OpenError::Unavailable(cause)) => Err(unavailable(&path, &cause)),
             Err(OpenError::Unreadable(cause)) => {
                 let aside =
                     path.with_extension(format!("db.unreadable-{}", crate::job::now_millis()));
@@ -118,29 +123,48 @@ impl Store {
     }
 
     fn open_at(path: &Path) -> std::result::Result<Store, OpenError> {
-        let unreadable = |e: rusqlite::Error| OpenError::Unreadable(e.to_string());
-        let conn = Connection::open(path).map_err(unreadable)?;
+        let conn = Connection::open(path).map_err(OpenError::of)?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(unreadable)?;
+            .map_err(OpenError::of)?;
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(unreadable)?;
+            .map_err(OpenError::of)?;
         conn.pragma_update(None, "foreign_keys", true)
-            .map_err(unreadable)?;
+            .map_err(OpenError::of)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(unreadable)?;
+            .map_err(OpenError::of)?;
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(unreadable)?;
+            .map_err(OpenError::of)?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
             return Err(OpenError::Newer(version));
         }
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(OpenError::of)?;
+        if check != "ok" {
+            return Err(OpenError::Unreadable(format!(
+                "its integrity check failed: {check}"
+            )));
+        }
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(OpenError::Unavailable(Error::new(
+                ErrorCode::E_ACCESSDENIED,
+                "it can only be opened read-only",
+            )));
+        }
         let mut store = Store { conn };
-        store.migrate(version as usize).map_err(unreadable)?;
-        // Every row must parse; a store whose rows we cannot read is not ours.
+        store.migrate(version as usize).map_err(OpenError::of)?;
+        // A store that cannot take a write now (a full disk) is refused here, not at the first
+        // change of a job.
         store
-            .load_jobs()
-            .map_err(|e| OpenError::Unreadable(e.message))?;
+            .conn
+            .pragma_update(None, "user_version", known)
+            .map_err(OpenError::of)?;
+        // Every row must parse; a store whose rows we cannot read is not ours.
+        for (id, text) in store.job_rows().map_err(OpenError::of)? {
+            parse_record(&id, &text).map_err(|e| OpenError::Unreadable(e.message))?;
+        }
         Ok(store)
     }
 
@@ -156,28 +180,18 @@ impl Store {
 
     /// Every job in the queue.
     pub fn load_jobs(&self) -> Result<Vec<JobRecord>> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT id, record FROM jobs")
-            .map_err(|e| Error::store("cannot read the job store", e))?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-            })
-            .map_err(|e| Error::store("cannot read the job store", e))?;
-        let mut jobs = Vec::new();
-        for row in rows {
-            let (id, text) = row.map_err(|e| Error::store("cannot read the job store", e))?;
-            let record: JobRecord = serde_json::from_str(&text).map_err(|e| {
-                Error::new(
-                    ErrorCode::E_FAIL,
-                    format!("job {id} in the store cannot be read: {e}"),
-                )
-                .in_context(ErrorContext::GeneralQueueManager)
-            })?;
-            jobs.push(record);
-        }
-        Ok(jobs)
+        self.job_rows()
+            .map_err(|e| Error::store("cannot read the job store", e))?
+            .iter()
+            .map(|(id, text)| parse_record(id, text))
+            .collect()
+    }
+
+    /// The id and serialised record of every job.
+    fn job_rows(&self) -> rusqlite::Result<Vec<(String, String)>> {
+        let mut statement = self.conn.prepare("SELECT id, record FROM jobs")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect()
     }
 
     /// Writes jobs in one durable transaction.
@@ -311,9 +325,61 @@ impl Store {
     }
 }
 
+/// A job record from its serialised form.
+fn parse_record(id: &str, text: &str) -> Result<JobRecord> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::new(
+            ErrorCode::E_FAIL,
+            format!("job {id} in the store cannot be read: {e}"),
+        )
+        .in_context(ErrorContext::GeneralQueueManager)
+    })
+}
+
+/// Why the store could not be opened.
 enum OpenError {
+    /// SQLite says the file is not a database or is damaged: it is moved aside.
     Unreadable(String),
+    /// Written by a newer Ferry: left alone.
     Newer(i64),
+    /// It cannot be read or written now (disk full, read-only, busy, no permission): left alone.
+    Unavailable(Error),
+}
+
+impl OpenError {
+    /// Only SQLite's own verdict that the file is not a database or is corrupt makes a store
+    /// unreadable; every other failure (I/O, space, permissions) leaves it alone.
+    fn of(error: rusqlite::Error) -> OpenError {
+        use rusqlite::ErrorCode as Sqlite;
+        match error.sqlite_error_code() {
+            Some(Sqlite::NotADatabase | Sqlite::DatabaseCorrupt) => {
+                OpenError::Unreadable(error.to_string())
+            }
+            _ => OpenError::Unavailable(Error::store("SQLite", error)),
+        }
+    }
+}
+
+/// The refusal for a store that cannot be used now; says what to do about it.
+fn unavailable(path: &Path, cause: &Error) -> Error {
+    let folder = path.parent().unwrap_or(path).display();
+    let advice = match cause.code {
+        ErrorCode::ERROR_DISK_FULL => format!("free some space on the disk holding {folder}"),
+        ErrorCode::E_ACCESSDENIED => {
+            format!("make sure {folder} and the files in it can be written (it may be read-only)")
+        }
+        _ => format!("check the disk holding {folder}"),
+    };
+    Error::new(
+        cause.code,
+        format!(
+            "the job store {} cannot be used ({}); nothing was changed: {advice}, then start \
+             again",
+            path.display(),
+            cause.message
+        ),
+    )
+    .in_context(ErrorContext::GeneralQueueManager)
 }
 
 #[cfg(test)]

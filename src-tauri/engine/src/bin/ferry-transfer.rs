@@ -10,16 +10,26 @@
 //!          --policies FILE    BITS policies as JSON, e.g. {"MaxInternetBandwidth": {...}}
 //! ```
 //! `get` and `get-list` behave like `bitsadmin /transfer`: the job is completed when it is
-//! transferred and cancelled on a fatal error. `run` prints one line per state change:
-//! `TIME JOB STATE [ERROR]`, the time in UTC. Exit status 0 on success, 1 on failure, 2 on
-//! wrong usage.
+//! transferred and cancelled on a fatal error or on Ctrl-C/SIGTERM. Without `--data-dir` they
+//! keep their job in a fresh private folder (0700, never reused) that is removed when they end,
+//! however they end short of SIGKILL. `run` prints one line per state change:
+//! `TIME JOB STATE [ERROR]`, the time in UTC; it ends quietly when its output is closed. Exit
+//! status 0 on success, 1 on failure, 2 on wrong usage.
 
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ferry_engine::{
     Config, Engine, EngineEvent, FileSpec, JobId, JobInfo, JobState, JobType, Policies, Priority,
 };
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
+const USAGE: &str = "usage: ferry-transfer get [--data-dir DIR] [--policies FILE] URL PATH
+       ferry-transfer get-list [--data-dir DIR] [--policies FILE] LIST FOLDER
+       ferry-transfer run --data-dir DIR [--policies FILE]
+       ferry-transfer complete --data-dir DIR";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -29,9 +39,16 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(command) = Command::parse(&args) else {
-        eprintln!("usage: ferry-transfer get [--data-dir DIR] [--policies FILE] URL PATH\n       ferry-transfer get-list [--data-dir DIR] [--policies FILE] LIST FOLDER\n       ferry-transfer run --data-dir DIR [--policies FILE]\n       ferry-transfer complete --data-dir DIR");
-        return ExitCode::from(2);
+    let command = match Command::parse(&args) {
+        Ok(command) => command,
+        Err(Some(problem)) => {
+            eprintln!("ferry-transfer: {problem}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        Err(None) => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -67,17 +84,27 @@ struct Command {
 }
 
 impl Command {
-    fn parse(args: &[String]) -> Option<Command> {
-        let (verb, rest) = args.split_first()?;
+    /// The command `args` ask for; `Err(Some(problem))` for arguments that are wrong in a way
+    /// worth a sentence, `Err(None)` for plain wrong usage.
+    fn parse(args: &[String]) -> Result<Command, Option<String>> {
+        let (verb, rest) = args.split_first().ok_or(None)?;
         let mut data_dir = None;
         let mut policies = None;
         let mut positional = Vec::new();
         let mut iter = rest.iter();
         while let Some(arg) = iter.next() {
             if arg == "--data-dir" {
-                data_dir = Some(PathBuf::from(iter.next()?));
+                let dir = iter.next().ok_or(None)?;
+                if dir.is_empty() {
+                    return Err(Some(
+                        "--data-dir is empty; give the folder for the job store (an empty path \
+                         would mean the current folder)"
+                            .to_owned(),
+                    ));
+                }
+                data_dir = Some(PathBuf::from(dir));
             } else if arg == "--policies" {
-                policies = Some(PathBuf::from(iter.next()?));
+                policies = Some(PathBuf::from(iter.next().ok_or(None)?));
             } else {
                 positional.push(arg.clone());
             }
@@ -85,7 +112,7 @@ impl Command {
         let action = match (verb.as_str(), positional.as_slice()) {
             ("get", [url, path]) => Action::Get {
                 url: url.clone(),
-                path: absolute(path),
+                path: destination_file(path)?,
             },
             ("get-list", [list, folder]) => Action::GetList {
                 list: PathBuf::from(list),
@@ -93,9 +120,9 @@ impl Command {
             },
             ("run", []) if data_dir.is_some() => Action::Run,
             ("complete", []) if data_dir.is_some() => Action::Complete,
-            _ => return None,
+            _ => return Err(None),
         };
-        Some(Command {
+        Ok(Command {
             data_dir,
             policies,
             action,
@@ -103,17 +130,25 @@ impl Command {
     }
 
     async fn execute(self) -> Result<(), String> {
+        // Registered before anything is created, so a signal always finds the handlers.
+        let mut stop = Interrupts::register()?;
         let scratch = match &self.data_dir {
             Some(_) => None,
-            None => {
-                Some(std::env::temp_dir().join(format!("ferry-transfer-{}", std::process::id())))
-            }
+            None => Some(
+                tempfile::Builder::new()
+                    .prefix("ferry-transfer-")
+                    .permissions(std::fs::Permissions::from_mode(0o700))
+                    .tempdir()
+                    .map_err(|e| {
+                        format!("cannot create a scratch folder for the job store: {e}")
+                    })?,
+            ),
         };
-        let data_dir = self
-            .data_dir
-            .clone()
-            .or(scratch.clone())
-            .unwrap_or_default();
+        let data_dir = match (&self.data_dir, &scratch) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(scratch)) => scratch.path().to_owned(),
+            (None, None) => return Err("no data folder".to_owned()),
+        };
         let mut config = Config::default();
         if let Some(path) = &self.policies {
             config.policies = read_policies(path)?;
@@ -125,17 +160,44 @@ impl Command {
         let engine = Engine::open(config, &data_dir)
             .await
             .map_err(|e| e.to_string())?;
-        let outcome = self.action.perform(&engine).await;
+        let outcome = self.action.perform(&engine, &mut stop).await;
         engine.shutdown().await;
         if let Some(scratch) = scratch {
-            let _ = std::fs::remove_dir_all(scratch);
+            if let Err(e) = scratch.close() {
+                eprintln!("ferry-transfer: cannot remove the scratch folder: {e}");
+            }
         }
         outcome
     }
 }
 
+/// Ctrl-C (SIGINT) and SIGTERM, caught so that `get` can cancel its job and clean up, and
+/// `run` can stop the engine cleanly.
+struct Interrupts {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Interrupts {
+    fn register() -> Result<Interrupts, String> {
+        let handler = |kind| signal(kind).map_err(|e| format!("cannot handle signals: {e}"));
+        Ok(Interrupts {
+            interrupt: handler(SignalKind::interrupt())?,
+            terminate: handler(SignalKind::terminate())?,
+        })
+    }
+
+    /// Resolves with the signal's name when one arrives.
+    async fn received(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "Ctrl-C",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
+}
+
 impl Action {
-    async fn perform(&self, engine: &Engine) -> Result<(), String> {
+    async fn perform(&self, engine: &Engine, stop: &mut Interrupts) -> Result<(), String> {
         match self {
             Action::Get { url, path } => {
                 let name = path
@@ -147,20 +209,15 @@ impl Action {
                 let id = engine
                     .download(&name, url, path, Priority::Foreground)
                     .map_err(|e| e.to_string())?;
-                finish(engine, &mut events, id).await
+                finish(engine, &mut events, id, stop).await
             }
             Action::GetList { list, folder } => {
                 let urls = read_list(list)?;
                 let mut files = Vec::with_capacity(urls.len());
                 for url in urls {
-                    let name = url
-                        .rsplit('/')
-                        .next()
-                        .filter(|n| !n.is_empty())
-                        .unwrap_or("index.html");
                     files.push(FileSpec {
-                        remote_url: url.clone(),
-                        local_path: folder.join(name),
+                        local_path: folder.join(file_name_of(&url)),
+                        remote_url: url,
                     });
                 }
                 let mut events = engine.subscribe();
@@ -176,46 +233,91 @@ impl Action {
                     let _ = engine.cancel(id);
                     return Err(error.to_string());
                 }
-                finish(engine, &mut events, id).await
+                finish(engine, &mut events, id, stop).await
             }
-            Action::Complete => {
-                let transferred = engine
-                    .list()
-                    .into_iter()
-                    .filter(|j| j.state == JobState::Transferred);
-                for job in transferred {
-                    let outcome = engine.complete(job.id).map_err(|e| e.to_string())?;
-                    if outcome.state != JobState::Acknowledged {
-                        return Err(format!("job {}: {:?}", job.id, outcome.rename_failures));
-                    }
-                }
-                Ok(())
-            }
-            Action::Run => {
-                let mut events = engine.subscribe();
-                for job in engine.list() {
-                    print_state(&job);
-                }
-                engine.run();
-                loop {
-                    let jobs = engine.list();
-                    if jobs.iter().all(|j| j.state == JobState::Transferred) {
-                        return Ok(());
-                    }
-                    if let Some(job) = jobs.iter().find(|j| j.state == JobState::Error) {
-                        return Err(format!("job {} failed: {:?}", job.id, job.error));
-                    }
-                    if let Ok(EngineEvent::StateChanged { job, .. }) = events.recv().await {
-                        print_state(&job);
-                    }
-                }
-            }
+            Action::Complete => complete_transferred(engine),
+            Action::Run => tokio::select! {
+                ran = run_queue(engine) => match ran {
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                    Err(e) => Err(format!("cannot write the state lines: {e}")),
+                    Ok(outcome) => outcome,
+                },
+                signal = stop.received() => Err(format!("stopped by {signal}; progress was saved")),
+            },
         }
     }
 }
 
-/// Waits for TRANSFERRED (then completes) or ERROR (then cancels, like `bitsadmin /transfer`).
+/// Completes every TRANSFERRED job of the store; the first job whose files cannot all be put
+/// in place ends it with an error.
+fn complete_transferred(engine: &Engine) -> Result<(), String> {
+    let transferred = engine
+        .list()
+        .into_iter()
+        .filter(|j| j.state == JobState::Transferred);
+    for job in transferred {
+        let outcome = engine.complete(job.id).map_err(|e| e.to_string())?;
+        if outcome.state != JobState::Acknowledged {
+            return Err(format!("job {}: {:?}", job.id, outcome.rename_failures));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the queue until every job is TRANSFERRED (or one fails), printing every state change;
+/// an error writing the output (its reader went away) ends it.
+async fn run_queue(engine: &Engine) -> std::io::Result<Result<(), String>> {
+    let mut events = engine.subscribe();
+    for job in engine.list() {
+        print_state(&job)?;
+    }
+    engine.run();
+    loop {
+        let jobs = engine.list();
+        let ended = if jobs.iter().all(|j| j.state == JobState::Transferred) {
+            Some(Ok(()))
+        } else {
+            jobs.iter()
+                .find(|j| j.state == JobState::Error)
+                .map(|job| Err(format!("job {} failed: {:?}", job.id, job.error)))
+        };
+        if let Some(outcome) = ended {
+            // The changes that led here are printed too, even those not read yet.
+            while let Ok(event) = events.try_recv() {
+                if let EngineEvent::StateChanged { job, .. } = event {
+                    print_state(&job)?;
+                }
+            }
+            return Ok(outcome);
+        }
+        if let Ok(EngineEvent::StateChanged { job, .. }) = events.recv().await {
+            print_state(&job)?;
+        }
+    }
+}
+
+/// Waits for TRANSFERRED (then completes) or ERROR (then cancels, like `bitsadmin /transfer`);
+/// on Ctrl-C or SIGTERM cancels the job, so its temporary files go too.
 async fn finish(
+    engine: &Engine,
+    events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+    id: JobId,
+    stop: &mut Interrupts,
+) -> Result<(), String> {
+    tokio::select! {
+        outcome = wait_for_end(engine, events, id) => outcome,
+        signal = stop.received() => {
+            let cancelled = engine.cancel(id).map_err(|e| e.to_string());
+            Err(match cancelled {
+                Ok(_) => format!("stopped by {signal}; the download was cancelled"),
+                Err(e) => format!("stopped by {signal}; the download could not be cancelled: {e}"),
+            })
+        }
+    }
+}
+
+/// Waits for TRANSFERRED (then completes) or ERROR (then cancels).
+async fn wait_for_end(
     engine: &Engine,
     events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
     id: JobId,
@@ -250,7 +352,7 @@ async fn finish(
 }
 
 /// One line for a job's state: `TIME JOB STATE [ERROR]`.
-fn print_state(job: &JobInfo) {
+fn print_state(job: &JobInfo) -> std::io::Result<()> {
     let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let error = match (&job.error, job.state) {
         (Some(error), JobState::Error | JobState::TransientError) => {
@@ -258,7 +360,9 @@ fn print_state(job: &JobInfo) {
         }
         _ => String::new(),
     };
-    println!("{time} {} {}{error}", job.id, job.state);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{time} {} {}{error}", job.id, job.state)?;
+    out.flush()
 }
 
 fn read_policies(path: &Path) -> Result<Policies, String> {
@@ -277,6 +381,42 @@ fn read_list(path: &Path) -> Result<Vec<String>, String> {
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect())
+}
+
+/// The file `get` writes: `path` made absolute; refused when it names a folder rather than a
+/// file (`/`, `dir/`, `.`, an existing folder).
+fn destination_file(path: &str) -> Result<PathBuf, Option<String>> {
+    let absolute = absolute(path);
+    let folder = path.ends_with('/')
+        || absolute.file_name().is_none()
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last == "." || last == "..")
+        || absolute.is_dir();
+    if folder {
+        return Err(Some(format!(
+            "the destination {path} is a folder, not a file name: give the path of the file \
+             to write, such as {}",
+            absolute.join("NAME").display()
+        )));
+    }
+    Ok(absolute)
+}
+
+/// The name a list entry's file gets: the last segment of the URL's path (never its query or
+/// fragment), or `index.html` when the path ends in `/`.
+fn file_name_of(url: &str) -> String {
+    let segment = match url::Url::parse(url) {
+        Ok(parsed) => parsed
+            .path_segments()
+            .and_then(|mut segments| segments.next_back())
+            .map(str::to_owned),
+        Err(_) => url.rsplit('/').next().map(str::to_owned),
+    };
+    segment
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "index.html".to_owned())
 }
 
 fn absolute(path: &str) -> PathBuf {
