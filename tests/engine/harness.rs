@@ -193,15 +193,20 @@ const FERRY_TRANSFER: &str = env!("CARGO_BIN_EXE_ferry-transfer");
 pub struct KillMoments(u64);
 
 impl KillMoments {
-    /// A generator seeded from the clock; the seed is printed so that a failing run can be
-    /// replayed.
-    pub fn seeded_from_clock() -> KillMoments {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("the clock is past 1970")
-            .as_nanos() as u64
+    /// A generator seeded from `FERRY_KILL_SEED` when it is set (to replay a failing run),
+    /// otherwise from the clock; the seed is printed, so a failing run shows it.
+    pub fn seeded() -> KillMoments {
+        let seed = std::env::var("FERRY_KILL_SEED")
+            .ok()
+            .and_then(|text| text.parse::<u64>().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("the clock is past 1970")
+                    .as_nanos() as u64
+            })
             | 1;
-        println!("kill offsets seed: {seed}");
+        println!("kill offsets seed: {seed} (replay with FERRY_KILL_SEED={seed})");
         KillMoments(seed)
     }
 
@@ -236,7 +241,7 @@ pub async fn kill_runs(
     window: Range<u64>,
     mut in_flight: impl FnMut() -> bool,
 ) -> usize {
-    let mut moments = KillMoments::seeded_from_clock();
+    let mut moments = KillMoments::seeded();
     let mut hits = 0;
     for round in 0..rounds {
         let mut child = run_command(data_dir)

@@ -21,6 +21,7 @@ mod util;
 mod trust {
     mod bytes;
     mod files;
+    mod store;
 }
 
 mod acceptance {
@@ -40,8 +41,4 @@ mod acceptance {
     mod uploads_protocol;
     mod uploads_restart;
     mod uploads_support;
-}
-
-mod trust {
-    mod store;
 }

@@ -47,9 +47,9 @@ export class TestServer extends LoopbackServer {
     this.server = createServer((request, response) => this.handle(request, response));
   }
 
-  /** Serves `body` at `path` with Range, ETag and Last-Modified. */
-  file(path, body) {
-    this.routes.set(path, { kind: "file", body });
+  /** Serves `body` at `path` with Range, ETag and Last-Modified, as `contentType`. */
+  file(path, body, contentType = "application/octet-stream") {
+    this.routes.set(path, { kind: "file", body, contentType });
     return this.url(path);
   }
 
@@ -133,7 +133,7 @@ export class TestServer extends LoopbackServer {
     const etag = `"${sha256(body).slice(0, 16)}"`;
     const headers = {
       "accept-ranges": "bytes",
-      "content-type": "application/octet-stream",
+      "content-type": route.contentType ?? "application/octet-stream",
       etag,
       "last-modified": LAST_MODIFIED,
     };

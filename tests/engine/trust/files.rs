@@ -257,7 +257,7 @@ async fn item_5_kills_during_completes_renames_never_lose_a_file() {
     t.engine.shutdown().await;
     let (data, folder) = (t.data.path(), t.files.path());
 
-    let mut moments = KillMoments::seeded_from_clock();
+    let mut moments = KillMoments::seeded();
     let mut completed = 0;
     let mut mid_rename_kills = 0;
     for round in 0..ROUNDS {
