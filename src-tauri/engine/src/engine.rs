@@ -1357,7 +1357,7 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
                 path: file.local_path.clone(),
                 code: ErrorCode::ERROR_FILE_EXISTS,
                 message: format!(
-                    "{} already exists and was left as it is; replace it, keep both or choose another name, then complete again",
+                    "{} already exists and was left as it is",
                     file.local_path.display()
                 ),
             },

@@ -62,15 +62,22 @@ export type Notice = {
 export function describeOutcome(name: string, outcome: CompleteOutcome): Omit<Notice, "id"> {
   const paths = outcome.kept;
   if (outcome.rename_failures.length > 0) {
+    const existing = outcome.rename_failures.filter((f) => f.code === ERROR_FILE_EXISTS);
+    if (existing.length === outcome.rename_failures.length) {
+      const names = existing.map((f) => baseName(f.path)).join(", ");
+      return {
+        tone: "error",
+        title: `“${name}” is not complete: ${names} already exists`,
+        detail: "Nothing was replaced. Open the job to replace the file, keep both or choose another name.",
+        outcome,
+        paths,
+      };
+    }
     const failed = outcome.rename_failures.map((f) => `${baseName(f.path)}: ${f.message}`);
-    const exists = outcome.rename_failures.some((f) => f.code === ERROR_FILE_EXISTS);
-    const fix = exists
-      ? "Nothing was replaced: open the job to replace the file, keep both or choose another name."
-      : "Fix the cause (close programs using the files, free the folder) and Complete again.";
     return {
       tone: "error",
       title: `“${name}” is not complete: ${outcome.rename_failures.length} file(s) could not be renamed`,
-      detail: `${failed.join("; ")}. ${fix}`,
+      detail: `${failed.join("; ")}. Fix the cause (close programs using the files, free the folder) and Complete again.`,
       outcome,
       paths,
     };

@@ -64,21 +64,18 @@ pub fn page_instead_of_file(
     );
     match first.map(essence) {
         Some(first) if is_page(&seen) && !is_page(&first) => Some(format!(
-            "the server sent a web page ({seen}) instead of the rest of {name}, which began as {first}; \
-             the part already downloaded is kept. Open the page to see what the server says, change \
-             the URL, or restart the file"
+            "the server sent a web page ({seen}) instead of the rest of {name}, which began as \
+             {first}; the part already downloaded is kept"
         )),
         Some(first) if !first.is_empty() && !seen.is_empty() && family(&first) != family(&seen) => {
             Some(format!(
                 "the server now sends {seen} where {name} began as {first}; the part already \
-                 downloaded is kept. Open the page to see what the server says, change the URL, or \
-                 restart the file"
+                 downloaded is kept"
             ))
         }
         Some(_) => None,
         None if is_page(&seen) && !name_allows_page(local) => Some(format!(
-            "the server sent a web page ({seen}) instead of {name}. Open the page to see what the \
-             server says, change the URL, or download the page anyway"
+            "the server sent a web page ({seen}) instead of {name}"
         )),
         None => None,
     }
