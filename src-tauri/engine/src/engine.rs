@@ -1351,8 +1351,8 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
             message: error.message,
         });
     }
-    crate::handover::rename_into_place(temp, &file.local_path, file.replace_existing).map_err(
-        |e| match e.kind() {
+    crate::handover::rename_into_place(temp, &file.local_path, file.replace_existing).map_err(|e| {
+        match e.kind() {
             std::io::ErrorKind::AlreadyExists => RenameFailure {
                 path: file.local_path.clone(),
                 code: ErrorCode::ERROR_FILE_EXISTS,
@@ -1362,8 +1362,8 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
                 ),
             },
             _ => fail(e),
-        },
-    )
+        }
+    })
 }
 
 /// Loads records into the table; jobs that were running go back to QUEUED and continue from

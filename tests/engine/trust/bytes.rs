@@ -1,5 +1,6 @@
-//! Issue 10, the download path: an answer that is not the file's bytes (a web page, another
-//! version, compressed bytes, a malformed answer) never reaches the temporary file as if it were.
+//! What Ferry guarantees about the download path: an answer that is not the file's bytes (a web
+//! page, another version, compressed bytes, a malformed answer) never reaches the temporary file
+//! as if it were.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

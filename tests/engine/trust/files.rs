@@ -1,4 +1,4 @@
-//! Issue 10, destinations and numbers: Complete never replaces a file by surprise or a special
+//! What Ferry guarantees about destinations and numbers: Complete never replaces a file by surprise or a special
 //! file, survives kills during its renames, durations never overflow, retries run until the
 //! no-progress timeout has really passed, and long names still get a temporary name.
 

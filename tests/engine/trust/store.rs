@@ -1,5 +1,5 @@
-//! Issue 10, the store and the command line: one engine per data folder (item 4), a store
-//! that survives a full or read-only disk (item 6), a private scratch store for `get` (item 8),
+//! What Ferry guarantees about the store and the command line: one engine per data folder, a
+//! store that survives a full or read-only disk, a private scratch store for `get`,
 //! and the rough edges of `ferry-transfer`'s arguments and output. Every case runs the real
 //! `ferry-transfer` binary against a real server on 127.0.0.1; the disk cases put the data
 //! folder on a small tmpfs in a private user and mount namespace (`unshare`).
@@ -651,5 +651,29 @@ async fn edge_run_into_a_closed_pipe_ends_quietly() {
         matches!(output.status.code(), Some(0 | 141)),
         "{:?}: {message}",
         output.status
+    );
+}
+
+#[tokio::test]
+async fn item_5_get_refuses_a_destination_that_exists_before_downloading() {
+    let server = TestServer::start(Behaviour::full(body(20_000, 92))).await;
+    let dir = temp_dir("get-exists");
+    let mine = dir.path().join("mydoc");
+    std::fs::write(&mine, b"the user's own document").unwrap();
+    let output = finish(ferry(&[
+        "get",
+        &server.url("/f"),
+        mine.to_str().unwrap(),
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+    ]))
+    .await;
+    let message = stderr(&output);
+    assert!(!output.status.success(), "{message}");
+    assert!(message.contains("already exists"), "{message}");
+    assert_eq!(std::fs::read(&mine).unwrap(), b"the user's own document");
+    assert!(
+        server.requests().is_empty(),
+        "nothing was downloaded for nothing"
     );
 }

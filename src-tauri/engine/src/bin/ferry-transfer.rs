@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ferry_engine::{
-    Config, Engine, EngineEvent, FileSpec, JobId, JobInfo, JobState, JobType, Policies, Priority,
+    CompleteOutcome, Config, Engine, EngineEvent, FileSpec, JobId, JobInfo, JobState, JobType,
+    Policies, Priority,
 };
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
@@ -204,6 +205,7 @@ impl Action {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                refuse_existing(std::iter::once(path.as_path()))?;
                 let mut events = engine.subscribe();
                 engine.run();
                 let id = engine
@@ -220,6 +222,7 @@ impl Action {
                         remote_url: url,
                     });
                 }
+                refuse_existing(files.iter().map(|f| f.local_path.as_path()))?;
                 let mut events = engine.subscribe();
                 engine.run();
                 let id = engine
@@ -258,7 +261,7 @@ fn complete_transferred(engine: &Engine) -> Result<(), String> {
     for job in transferred {
         let outcome = engine.complete(job.id).map_err(|e| e.to_string())?;
         if outcome.state != JobState::Acknowledged {
-            return Err(format!("job {}: {:?}", job.id, outcome.rename_failures));
+            return Err(format!("job {}: {}", job.id, rename_failures(&outcome)));
         }
     }
     Ok(())
@@ -316,6 +319,29 @@ async fn finish(
     }
 }
 
+/// Why Complete could not put files in place, one sentence per file.
+fn rename_failures(outcome: &CompleteOutcome) -> String {
+    let reasons: Vec<&str> = outcome
+        .rename_failures
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    reasons.join("; ")
+}
+
+/// Refuses, before anything is downloaded, destinations that already exist: the command line
+/// never replaces a file (Complete would leave it alone and the download would be wasted).
+fn refuse_existing<'a>(mut paths: impl Iterator<Item = &'a Path>) -> Result<(), String> {
+    match paths.find(|path| std::fs::symlink_metadata(path).is_ok()) {
+        Some(path) => Err(format!(
+            "{} already exists; ferry-transfer never replaces a file: move it away or give \
+             another path",
+            path.display()
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Waits for TRANSFERRED (then completes) or ERROR (then cancels).
 async fn wait_for_end(
     engine: &Engine,
@@ -332,8 +358,8 @@ async fn wait_for_end(
                 } else {
                     let _ = engine.cancel(id);
                     Err(format!(
-                        "cannot put the files in place: {:?}",
-                        outcome.rename_failures
+                        "cannot put the files in place: {}",
+                        rename_failures(&outcome)
                     ))
                 };
             }
