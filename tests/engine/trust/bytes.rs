@@ -9,7 +9,7 @@ use bytes::Bytes;
 use ferry_engine::{Engine, ErrorCode, ErrorContext, FileSpec, JobId, JobState, JobType, Priority};
 use tokio::process::Command;
 
-use crate::cli::{RunProcess, FERRY_TRANSFER};
+use crate::cli::{queue_job, RunProcess, FERRY_TRANSFER};
 use crate::harness::{refusal, run_to_the_end, test_config, TestEngine};
 use crate::servers::{body, Behaviour, RawServer, Resource, TestServer};
 use crate::util::{sha256, sha256_file, temp_dir, wait_until};
@@ -351,4 +351,61 @@ async fn edge_a_body_that_stalls_or_breaks_says_so_precisely() {
             error.description
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edge_a_kill_in_a_files_first_seconds_resumes_from_what_is_on_disk() {
+    let data = body(4_000_000, 24);
+    let server = TestServer::start(Behaviour::slow_drip(
+        data.clone(),
+        16_384,
+        Duration::from_millis(10),
+    ))
+    .await;
+    let store = temp_dir("early-kill-data");
+    let files = temp_dir("early-kill-files");
+    let local = files.path().join("early.bin");
+    let id = queue_job(
+        store.path(),
+        &server.url("/early.bin"),
+        &local,
+        |engine, id| {
+            engine.set_priority(id, Priority::Foreground).unwrap();
+        },
+    )
+    .await;
+    // SIGKILL as soon as the first bytes are on disk: long before the first progress write.
+    let mut run = run_process(store.path());
+    let folder = files.path();
+    wait_until("the first bytes on disk", || async move {
+        crate::harness::files_in(folder).iter().any(|name| {
+            crate::harness::is_temporary(name)
+                && std::fs::metadata(folder.join(name)).is_ok_and(|m| m.len() >= 300_000)
+        })
+    })
+    .await;
+    run.child.kill().await.expect("SIGKILL the engine");
+
+    assert!(run_to_the_end(store.path()).success());
+    let ranges: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("range").map(str::to_owned))
+        .collect();
+    let resumed_from = ranges.get(1).cloned().flatten().and_then(|range| {
+        range
+            .strip_prefix("bytes=")?
+            .split('-')
+            .next()?
+            .parse::<u64>()
+            .ok()
+    });
+    assert!(
+        resumed_from.is_some_and(|from| from >= 300_000),
+        "the second run continues from the bytes on disk: {ranges:?}"
+    );
+    let engine = Engine::start(test_config(), store.path()).await.unwrap();
+    engine.complete(id).unwrap();
+    assert_eq!(sha256_file(&local), sha256(&data));
+    engine.shutdown().await;
 }
