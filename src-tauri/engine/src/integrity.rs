@@ -188,6 +188,25 @@ pub struct ServerDigest {
     pub digest: Digest,
 }
 
+impl ServerDigest {
+    /// The form kept with a file's validators: header name and `algo:hex`.
+    pub fn stored(&self) -> (String, String) {
+        (self.header.to_owned(), self.digest.normalised())
+    }
+
+    /// A whole-file digest kept by [`ServerDigest::stored`]; `None` for anything else.
+    pub fn from_stored((header, value): &(String, String)) -> Option<ServerDigest> {
+        let header = ["Repr-Digest", "Content-Digest", "Digest"]
+            .into_iter()
+            .find(|name| name == header)?;
+        Some(ServerDigest {
+            header,
+            scope: Scope::WholeFile,
+            digest: Digest::parse_checksum(value).ok()?,
+        })
+    }
+}
+
 /// The SHA-256 and SHA-512 digests of an answer's `Repr-Digest`, `Content-Digest` (RFC 9530
 /// structured-field dictionaries, `sha-256=:base64:`) and `Digest` (RFC 3230,
 /// `SHA-256=base64`). Other algorithms and unreadable values are ignored, as the RFCs ask.

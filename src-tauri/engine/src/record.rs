@@ -24,6 +24,11 @@ pub struct Validators {
     /// into HTML or changes media type family) from a new version of it.
     #[serde(default)]
     pub content_type: Option<String>,
+    /// The server's digests of the whole file (header name, `algo:hex`), from the answer that
+    /// began or last continued the download. Not part of the version: kept so that a file found
+    /// complete on disk after a restart is still checked against them.
+    #[serde(default)]
+    pub server_digests: Vec<(String, String)>,
 }
 
 impl Validators {

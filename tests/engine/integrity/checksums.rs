@@ -294,13 +294,13 @@ async fn a_resumed_file_is_checked_against_the_server_digests_of_its_partial_ans
         let t = TestEngine::start("server-digest-resume").await;
         let id = resumed(&t, &server.url("/file.bin")).await;
         let job = t.wait_state(id, JobState::Transferred).await;
-        let expected = if header == DigestHeader::Content {
-            // Content-Digest of a 206 covers only the range: checked, but not the whole file.
-            Verification::NotVerified
-        } else {
-            Verification::ServerDigest
-        };
-        assert_eq!(job.files[0].verification, expected, "{header:?}");
+        // A Content-Digest of the 206 covers its range only; the whole file is checked against
+        // the digest of the first answer (a 200), kept with the file's version.
+        assert_eq!(
+            job.files[0].verification,
+            Verification::ServerDigest,
+            "{header:?}"
+        );
         assert_eq!(job.files[0].sha256, Some(sha256(&data)), "{header:?}");
         let ranges: Vec<_> = server
             .requests()
@@ -337,6 +337,15 @@ async fn a_wrong_server_digest_is_an_error_naming_the_header() {
             error.description.contains(&format!("the server's {named}")),
             "{header:?}: {}",
             error.description
+        );
+        assert!(!t.path("file.bin").exists());
+        // Every byte is on disk now (the server answers 416): the kept digest is checked again.
+        t.engine.resume(id).unwrap();
+        let again = t.wait_error(id, JobState::Error).await;
+        assert_eq!(
+            again.code,
+            ErrorCode::FERRY_E_CHECKSUM_MISMATCH,
+            "{header:?}"
         );
         assert!(!t.path("file.bin").exists());
     }

@@ -175,15 +175,20 @@ impl Download<'_> {
                 )))
             }
         };
+        let (mut whole_file, message) = split_digests(response.headers(), status);
+        if whole_file.is_empty() && start > 0 {
+            // The same version as the bytes on disk: the digests its first answer sent hold.
+            whole_file = stored_digests(known.as_ref());
+        }
         let versioned = Validators {
             length: total,
             content_type: self
                 .first_content_type()
                 .or(validators.content_type.clone()),
+            server_digests: whole_file.iter().map(ServerDigest::stored).collect(),
             ..validators
         };
         self.started(start, total, &Some(versioned.clone()))?;
-        let (whole_file, message) = split_digests(response.headers(), status);
         let mut file = open_at(temp, start, &self.algorithms(&whole_file)?).await?;
         let written = self
             .pump_checked(
@@ -301,11 +306,12 @@ impl Download<'_> {
             ..known.unwrap_or_default()
         };
         self.started(length, Some(length), &Some(versioned.clone()))?;
-        let file = open_at(temp, length, &self.algorithms(&[])?).await?;
+        let whole_file = stored_digests(Some(&versioned));
+        let file = open_at(temp, length, &self.algorithms(&whole_file)?).await?;
         let digests = finish(file, temp).await?;
         self.done(
             &digests,
-            &[],
+            &whole_file,
             versioned.last_modified.as_deref().and_then(parse_date),
         )
     }
@@ -775,7 +781,20 @@ fn validators_of(response: &Response) -> Validators {
         last_modified: text(LAST_MODIFIED),
         length: None,
         content_type: text(CONTENT_TYPE),
+        server_digests: Vec::new(),
     }
+}
+
+/// The server's whole-file digests kept with `validators`.
+fn stored_digests(validators: Option<&Validators>) -> Vec<ServerDigest> {
+    validators
+        .map(|v| {
+            v.server_digests
+                .iter()
+                .filter_map(ServerDigest::from_stored)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// True when two sets of validators describe the same version of the remote file.
@@ -873,6 +892,7 @@ mod tests {
             last_modified: None,
             length: Some(len),
             content_type: None,
+            server_digests: Vec::new(),
         };
         assert!(same_version(&v("\"a\"", 10), &v("\"a\"", 10), Some(10)));
         assert!(!same_version(&v("\"a\"", 10), &v("\"b\"", 10), Some(10)));
