@@ -5,9 +5,10 @@
 //! The same thread hashes the file while it writes it (SHA-256 always, plus the algorithm of an
 //! expected checksum or server digest), so a finished file's digests cost no second read and
 //! no time on the async side (measured on a 1 GiB download from nginx on 2 cores: 1.96 s wall
-//! hashing here, 2.37 s hashing on the async side before the chunk is queued). A resume re-hashes the prefix already on disk once, when the file
-//! is opened: simpler than persisting a hasher's state with every progress write, and correct
-//! whatever happened to the file while Ferry was not running.
+//! hashing here, 2.37 s hashing on the async side before the chunk is queued). A resume
+//! re-hashes the prefix already on disk once, when the file is opened: simpler than persisting
+//! a hasher's state with every progress write, and correct whatever happened to the file while
+//! Ferry was not running.
 
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
