@@ -565,6 +565,9 @@ impl Engine {
     /// (`sha256-n4bQ…=`). It is kept normalised as `algo:hex`. The digest is computed while the
     /// bytes arrive; a file that does not match stops the job in ERROR with
     /// `FERRY_E_CHECKSUM_MISMATCH` (context LOCAL_FILE) and is never put under its final name.
+    /// For a file added with ranges, the checksum is that of the bytes kept (the ranges back to
+    /// back). A mismatched file is not transferred: Complete discards it, `restart_file`
+    /// downloads it again from byte 0.
     ///
     /// Errors: `E_INVALIDARG` for a malformed checksum or a file the job does not have,
     /// `E_NOTIMPL` for upload jobs, `BG_E_INVALID_STATE` when the job is acknowledged or
