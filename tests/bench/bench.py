@@ -5,7 +5,9 @@ nginx (from Debian) serves random data on 127.0.0.1. Each round downloads it onc
 tool, in rotating order, and every download is checked against the source's SHA-256:
 
   1. one 1 GiB file: `ferry-transfer get` vs `curl` vs `aria2c -x1 -s1` (one connection each);
-  2. 1,000 files of 64 KiB in one job: `ferry-transfer get-list` vs `aria2c -i -j1`.
+  2. 1,000 files of 64 KiB in one job: `ferry-transfer get-list` vs `aria2c -i -j1`;
+  3. the 1 GiB file with a SHA-256 check (`get --checksum sha256:…`) vs without: the cost of
+     checking (Ferry hashes every file with SHA-256 either way, while it writes it).
 
 Prints the medians and the engine's ratios as Markdown and writes them to tests/bench/results.md.
 Run it with `make bench`; `--help` lists the knobs (smaller sizes, fewer rounds, some tools).
@@ -56,7 +58,7 @@ def main() -> int:
     tools = set(args.tools.split(","))
     os.environ.setdefault("CARGO_TARGET_DIR", str(Path.home() / ".cache/ferry/target"))
     engine = Path(os.environ["CARGO_TARGET_DIR"]) / "release" / "ferry-transfer"
-    if "engine" in tools:
+    if tools & {"engine", "checksum"}:
         build_engine()
 
     load_before = os.getloadavg()[0]
@@ -89,8 +91,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--size-mib", type=int, default=1024, help="big file size (default 1024)")
     parser.add_argument("--files", type=int, default=1000, help="small files (default 1000)")
     parser.add_argument("--file-kib", type=int, default=64, help="small file size (default 64)")
-    parser.add_argument("--tools", default="engine,curl,aria2c",
-                        help="comma-separated subset of engine,curl,aria2c")
+    parser.add_argument("--tools", default="engine,curl,aria2c,checksum",
+                        help="comma-separated subset of engine,curl,aria2c,checksum (the last: "
+                             "the 1 GiB file with a SHA-256 check and without)")
     parser.add_argument("--workdir", default=None,
                         help="where the temporary files go (default: $TMPDIR)")
     parser.add_argument("--output", default=str(REPO / "tests/bench/results.md"),
@@ -152,12 +155,22 @@ def define_scenarios(base_url: str, big: dict[str, str], small: dict[str, str],
         Tool("aria2c", "`aria2c -i -j1`", lambda out, data: [
             *aria2_common, "-i", str(list_file), "-j1", "-d", str(out)]),
     ]
+    checksum = f"sha256:{big[BIG_NAME]}"
+    checked = [
+        Tool("checksum", "`ferry-transfer get --checksum sha256:…`", lambda out, data: [
+            str(engine), "get", "--data-dir", str(data), "--checksum", checksum, big_url,
+            str(out / BIG_NAME)]),
+        Tool("checksum", "`ferry-transfer get` (no checksum)", lambda out, data: [
+            str(engine), "get", "--data-dir", str(data), big_url, str(out / BIG_NAME)]),
+    ]
     return [
         Scenario(f"One {_size_label(size_mib)} file", big, size_mib << 20,
                  [t for t in one_file if t.key in tools]),
         Scenario(f"{len(small):,} files × {file_kib} KiB in one job", small,
                  len(small) * (file_kib << 10),
                  [t for t in many_files if t.key in tools]),
+        Scenario(f"One {_size_label(size_mib)} file with a SHA-256 check ÷ without", big,
+                 size_mib << 20, [t for t in checked if t.key in tools]),
     ]
 
 
@@ -171,7 +184,7 @@ def run_scenario(scenario: Scenario, rounds: int, scratch: Path) -> ScenarioResu
             print(f"{scenario.title}, round {round_index + 1}/{rounds}: {tool.label} "
                   f"{sample.wall_s:.2f} s wall, {sample.cpu_s:.2f} s CPU, "
                   f"{sample.peak_rss_kib / 1024:.1f} MiB", file=sys.stderr)
-    engine = next((t.label for t in scenario.tools if t.key == "engine"), None)
+    engine = next((t.label for t in scenario.tools if t.key in ("engine", "checksum")), None)
     medians = {label: median_sample(runs) for label, runs in samples.items()}
     return ScenarioResult(scenario.title, scenario.total_bytes, len(scenario.expected),
                           medians, engine)

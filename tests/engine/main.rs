@@ -18,6 +18,10 @@ mod servers;
 mod servers_selftest;
 mod util;
 
+mod integrity {
+    mod checksums;
+}
+
 mod trust {
     mod bytes;
     mod files;

@@ -35,7 +35,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use respond::Body;
 
-pub use behaviour::{body, AuthScheme, Behaviour, Login, Resource};
+pub use behaviour::{body, AuthScheme, Behaviour, DigestHeader, Login, Resource};
 pub use raw::RawServer;
 
 /// A request as the server received it, for assertions.

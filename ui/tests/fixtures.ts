@@ -26,6 +26,9 @@ export function file(index: number, overrides: Partial<FileInfo> = {}): FileInfo
     bytes_transferred: 0,
     transferred: false,
     completed: false,
+    checksum: null,
+    sha256: null,
+    verification: "NOT_VERIFIED",
     ...overrides,
   };
 }

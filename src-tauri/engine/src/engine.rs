@@ -559,6 +559,48 @@ impl Engine {
         })
     }
 
+    /// Sets (or with `None` clears) the checksum that download file `file_index` must match
+    /// before it counts as transferred: SHA-256, SHA-512, SHA-1 or MD5, written `algo:hex`
+    /// (`sha256:9f86d0…`) or in the Subresource Integrity form `algo-base64`
+    /// (`sha256-n4bQ…=`). It is kept normalised as `algo:hex`. The digest is computed while the
+    /// bytes arrive; a file that does not match stops the job in ERROR with
+    /// `FERRY_E_CHECKSUM_MISMATCH` (context LOCAL_FILE) and is never put under its final name.
+    /// For a file added with ranges, the checksum is that of the bytes kept (the ranges back to
+    /// back). A mismatched file is not transferred: Complete discards it, `restart_file`
+    /// downloads it again from byte 0.
+    ///
+    /// Errors: `E_INVALIDARG` for a malformed checksum or a file the job does not have,
+    /// `E_NOTIMPL` for upload jobs, `BG_E_INVALID_STATE` when the job is acknowledged or
+    /// cancelled or the file is already transferred.
+    pub fn set_checksum(&self, id: JobId, file_index: u32, checksum: Option<&str>) -> Result<()> {
+        let normalised = checksum
+            .map(|text| {
+                crate::integrity::Digest::parse_checksum(text)
+                    .map(|digest| digest.normalised())
+                    .map_err(|why| Error::new(ErrorCode::E_INVALIDARG, why))
+            })
+            .transpose()?;
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::SetProperty)?;
+            if entry.record.job_type.is_upload() {
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "checksums are checked on downloaded files only",
+                ));
+            }
+            let file = file_mut(&mut entry.record, file_index)?;
+            if file.transferred {
+                return Err(Error::new(
+                    ErrorCode::BG_E_INVALID_STATE,
+                    "that file is already transferred",
+                ));
+            }
+            file.checksum = normalised;
+            entry.record.touch();
+            Ok(())
+        })
+    }
+
     /// Resume: SUSPENDED or (TRANSIENT_)ERROR → QUEUED at once; no-op while active.
     pub fn resume(&self, id: JobId) -> Result<()> {
         let turn = self.inner.table().take_turn();

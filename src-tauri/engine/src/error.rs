@@ -127,6 +127,8 @@ codes! {
     ERROR_FILE_EXISTS = 0x8007_0050, "a file with that name already exists";
     /// The destination is a folder, FIFO, device, socket or a link to one (never replaced).
     FERRY_E_NOT_A_REGULAR_FILE = 0xA0FE_0003, "the destination exists and is not a regular file";
+    /// The downloaded file's digest differs from the expected checksum or the server's digest.
+    FERRY_E_CHECKSUM_MISMATCH = 0xA0FE_0004, "the file's checksum does not match the expected one";
     /// Timed out talking to the server.
     ERROR_WINHTTP_TIMEOUT = 0x8007_2EE2, "the server did not answer in time";
     /// The server's name could not be resolved.

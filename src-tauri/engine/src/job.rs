@@ -184,6 +184,21 @@ pub struct ByteRange {
     pub length: Option<u64>,
 }
 
+/// How a downloaded file's bytes were verified.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verification {
+    /// Nothing to compare the file with (or not finished yet).
+    #[default]
+    NotVerified,
+    /// The server's digest of the whole file (`Repr-Digest`, `Content-Digest` of a whole-file
+    /// answer, or `Digest`) matched.
+    ServerDigest,
+    /// The checksum the user gave matched (wins over a server digest).
+    Checksum,
+}
+
 /// One file to add to a job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -221,6 +236,13 @@ pub struct FileInfo {
     pub transferred: bool,
     /// The file is available to the user (downloads: renamed into place by Complete).
     pub completed: bool,
+    /// The expected checksum, normalised as `algo:hex` (downloads; see
+    /// `Engine::set_checksum`).
+    pub checksum: Option<String>,
+    /// SHA-256 of the finished file in lower-case hex (downloads, once transferred).
+    pub sha256: Option<String>,
+    /// How the finished file was verified.
+    pub verification: Verification,
 }
 
 /// A job's progress (BG_JOB_PROGRESS). `bytes_total` is `None` while any file's size is unknown.

@@ -12,6 +12,8 @@
 //! - [`scheduler`]: priorities, foreground concurrency, background time slices, retry and
 //!   no-progress timers.
 //! - [`transfer`]: HTTP downloads (ranges, validators, temporary files) and the upload protocol.
+//! - [`integrity`]: expected checksums, server digests (RFC 9530, RFC 3230) and the hashers
+//!   that compute a file's digests while it is written.
 //! - [`handover`]: Complete's renames: never replacing a file by surprise, never a special
 //!   file, and safe against a crash between the renames and their commit.
 //! - [`store`]: the SQLite job store (WAL, migrations, durable transitions).
@@ -30,6 +32,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod handover;
+pub mod integrity;
 pub mod job;
 pub mod network;
 mod notify_cmd;

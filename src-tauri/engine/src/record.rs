@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::job::{
     ByteRange, FileInfo, JobError, JobId, JobInfo, JobSettings, JobState, JobTimes, JobType,
-    Progress, ReplyProgress, UnixMillis,
+    Progress, ReplyProgress, UnixMillis, Verification,
 };
 
 /// What identifies one version of a remote file: if any of these change, a partial download
@@ -24,6 +24,11 @@ pub struct Validators {
     /// into HTML or changes media type family) from a new version of it.
     #[serde(default)]
     pub content_type: Option<String>,
+    /// The server's digests of the whole file (header name, `algo:hex`), from the answer that
+    /// began or last continued the download. Not part of the version: kept so that a file found
+    /// complete on disk after a restart is still checked against them.
+    #[serde(default)]
+    pub server_digests: Vec<(String, String)>,
 }
 
 impl Validators {
@@ -111,6 +116,15 @@ pub struct FileRecord {
     /// `handover`).
     #[serde(default)]
     pub handover: Option<crate::handover::HandOver>,
+    /// The checksum the file must match, normalised as `algo:hex` (`Engine::set_checksum`).
+    #[serde(default)]
+    pub checksum: Option<String>,
+    /// SHA-256 of the transferred file, lower-case hex.
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// How the transferred file was verified.
+    #[serde(default)]
+    pub verification: Verification,
 }
 
 impl FileRecord {
@@ -135,6 +149,9 @@ impl FileRecord {
             accept_web_page: false,
             replace_existing: false,
             handover: None,
+            checksum: None,
+            sha256: None,
+            verification: Verification::NotVerified,
         }
     }
 
@@ -143,6 +160,8 @@ impl FileRecord {
         self.bytes_transferred = 0;
         self.validators = None;
         self.transferred = false;
+        self.sha256 = None;
+        self.verification = Verification::NotVerified;
         if self.ranges.is_none() {
             self.bytes_total = None;
         }
@@ -279,6 +298,9 @@ impl JobRecord {
                     bytes_transferred: file.bytes_transferred,
                     transferred: file.transferred,
                     completed: file.completed,
+                    checksum: file.checksum.clone(),
+                    sha256: file.sha256.clone(),
+                    verification: file.verification,
                 })
                 .collect(),
             progress: self.progress(),

@@ -140,6 +140,8 @@ impl Inner {
                 }
             }
             file.server_modified = done.server_modified;
+            file.sha256 = done.sha256;
+            file.verification = done.verification;
             entry.record.last_activity = crate::job::now_millis();
             entry.stalled_since = None;
             entry.progress_pending = true;

@@ -105,6 +105,18 @@ pub enum AuthScheme {
     Digest,
 }
 
+/// Which digest header a [`Behaviour::Digests`] server adds to its 200 and 206 answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigestHeader {
+    /// `Repr-Digest: sha-256=:base64:` of the whole file (RFC 9530).
+    Repr,
+    /// `Content-Digest: sha-256=:base64:` of the answer's own bytes (RFC 9530): the whole file
+    /// for a 200, the range for a 206.
+    Content,
+    /// `Digest: SHA-512=base64` of the whole file (RFC 3230).
+    Legacy,
+}
+
 /// What a server does for a path.
 ///
 /// Behaviours that count ("the first `times` requests") count every request that reaches that
@@ -208,6 +220,18 @@ pub enum Behaviour {
     /// with `Content-Encoding: gzip` and the `Content-Range` of the plain bytes, as a server
     /// compressing on the fly without being asked does.
     GzipRanges(Resource),
+    /// Like `inner`, with a digest `header` on every 200 and 206 answer: the digest of the
+    /// bytes it describes, or with `wrong` the digest of other bytes.
+    Digests {
+        /// What answers.
+        inner: Box<Behaviour>,
+        /// Which header.
+        header: DigestHeader,
+        /// The whole file (what `Repr-Digest` and `Digest` describe).
+        file: Bytes,
+        /// Send the digest of other bytes.
+        wrong: bool,
+    },
 }
 
 impl Behaviour {
@@ -263,6 +287,17 @@ impl Behaviour {
             resource: Resource::new(body),
             after,
             times: None,
+        }
+    }
+
+    /// This behaviour with a digest `header` of `file` (the file it serves) on its 200 and 206
+    /// answers, right or `wrong`.
+    pub fn with_digest(self, header: DigestHeader, file: &Bytes, wrong: bool) -> Self {
+        Behaviour::Digests {
+            inner: Box::new(self),
+            header,
+            file: file.clone(),
+            wrong,
         }
     }
 

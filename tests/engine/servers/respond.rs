@@ -18,7 +18,7 @@ use hyper::header::{
 use hyper::{Method, Response, StatusCode, Uri};
 
 use super::auth;
-use super::behaviour::{Behaviour, Login, Resource};
+use super::behaviour::{Behaviour, DigestHeader, Login, Resource};
 use super::wire::Cut;
 
 /// The body type of every answer.
@@ -204,6 +204,20 @@ pub fn respond(behaviour: &Behaviour, n: usize, request: &RequestHead<'_>) -> Ou
             }
             reply
         }
+        Behaviour::Digests {
+            inner,
+            header,
+            file,
+            wrong,
+        } => match respond(inner, n, request) {
+            Outcome::Reply(mut reply) => {
+                if matches!(reply.status, StatusCode::OK | StatusCode::PARTIAL_CONTENT) {
+                    add_digest(&mut reply, *header, file, *wrong);
+                }
+                reply
+            }
+            proxy => return proxy,
+        },
         Behaviour::HtmlErrorPage => text(
             StatusCode::OK,
             "text/html; charset=utf-8",
@@ -237,6 +251,38 @@ fn text(status: StatusCode, content_type: &'static str, body: String) -> Reply {
         payload: Bytes::from(body),
         delivery: Delivery::Whole,
     }
+}
+
+/// Adds `header` to `reply`: the digest of the bytes it describes (`file`, or the reply's
+/// payload for `Content-Digest`), or with `wrong` of those bytes and one more.
+fn add_digest(reply: &mut Reply, header: DigestHeader, file: &Bytes, wrong: bool) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let described = match header {
+        DigestHeader::Content => &reply.payload,
+        DigestHeader::Repr | DigestHeader::Legacy => file,
+    };
+    let mut bytes = described.to_vec();
+    if wrong {
+        bytes.push(0);
+    }
+    let b64 = |digest: &[u8]| base64::engine::general_purpose::STANDARD.encode(digest);
+    let (name, value) = match header {
+        DigestHeader::Repr => (
+            "repr-digest",
+            format!("sha-256=:{}:", b64(&sha2::Sha256::digest(&bytes))),
+        ),
+        DigestHeader::Content => (
+            "content-digest",
+            format!("sha-256=:{}:", b64(&sha2::Sha256::digest(&bytes))),
+        ),
+        DigestHeader::Legacy => (
+            "digest",
+            format!("SHA-512={}", b64(&sha2::Sha512::digest(&bytes))),
+        ),
+    };
+    let value = HeaderValue::from_str(&value).expect("base64 is a valid header value");
+    reply.headers.insert(name, value);
 }
 
 /// `bytes` compressed with gzip.

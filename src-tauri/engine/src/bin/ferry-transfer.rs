@@ -8,6 +8,8 @@
 //!
 //! OPTIONS: --data-dir DIR     where the job store lives (required for `run`)
 //!          --policies FILE    BITS policies as JSON, e.g. {"MaxInternetBandwidth": {...}}
+//!          --checksum ALGO:HEX (get only) the file must match this sha256/sha512/sha1/md5
+//!                             checksum (or SRI form ALGO-BASE64), else nothing is kept
 //! ```
 //! `get` and `get-list` behave like `bitsadmin /transfer`: the job is completed when it is
 //! transferred and cancelled on a fatal error or on Ctrl-C/SIGTERM. Without `--data-dir` they
@@ -27,7 +29,8 @@ use ferry_engine::{
 };
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-const USAGE: &str = "usage: ferry-transfer get [--data-dir DIR] [--policies FILE] URL PATH
+const USAGE: &str =
+    "usage: ferry-transfer get [--data-dir DIR] [--policies FILE] [--checksum ALGO:HEX] URL PATH
        ferry-transfer get-list [--data-dir DIR] [--policies FILE] LIST FOLDER
        ferry-transfer run --data-dir DIR [--policies FILE]
        ferry-transfer complete --data-dir DIR";
@@ -72,8 +75,15 @@ fn main() -> ExitCode {
 }
 
 enum Action {
-    Get { url: String, path: PathBuf },
-    GetList { list: PathBuf, folder: PathBuf },
+    Get {
+        url: String,
+        path: PathBuf,
+        checksum: Option<String>,
+    },
+    GetList {
+        list: PathBuf,
+        folder: PathBuf,
+    },
     Run,
     Complete,
 }
@@ -91,6 +101,7 @@ impl Command {
         let (verb, rest) = args.split_first().ok_or(None)?;
         let mut data_dir = None;
         let mut policies = None;
+        let mut checksum = None;
         let mut positional = Vec::new();
         let mut iter = rest.iter();
         while let Some(arg) = iter.next() {
@@ -106,6 +117,10 @@ impl Command {
                 data_dir = Some(PathBuf::from(dir));
             } else if arg == "--policies" {
                 policies = Some(PathBuf::from(iter.next().ok_or(None)?));
+            } else if arg == "--checksum" {
+                let value = iter.next().ok_or(None)?;
+                ferry_engine::integrity::Digest::parse_checksum(value).map_err(Some)?;
+                checksum = Some(value.clone());
             } else {
                 positional.push(arg.clone());
             }
@@ -114,6 +129,7 @@ impl Command {
             ("get", [url, path]) => Action::Get {
                 url: url.clone(),
                 path: destination_file(path)?,
+                checksum: checksum.take(),
             },
             ("get-list", [list, folder]) => Action::GetList {
                 list: PathBuf::from(list),
@@ -123,6 +139,9 @@ impl Command {
             ("complete", []) if data_dir.is_some() => Action::Complete,
             _ => return Err(None),
         };
+        if checksum.is_some() {
+            return Err(Some("--checksum goes with get only".to_owned()));
+        }
         Ok(Command {
             data_dir,
             policies,
@@ -200,7 +219,11 @@ impl Interrupts {
 impl Action {
     async fn perform(&self, engine: &Engine, stop: &mut Interrupts) -> Result<(), String> {
         match self {
-            Action::Get { url, path } => {
+            Action::Get {
+                url,
+                path,
+                checksum,
+            } => {
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -208,9 +231,11 @@ impl Action {
                 refuse_existing(std::iter::once(path.as_path()))?;
                 let mut events = engine.subscribe();
                 engine.run();
-                let id = engine
-                    .download(&name, url, path, Priority::Foreground)
-                    .map_err(|e| e.to_string())?;
+                let id = match checksum {
+                    None => engine.download(&name, url, path, Priority::Foreground),
+                    Some(checksum) => download_checked(engine, &name, url, path, checksum),
+                }
+                .map_err(|e| e.to_string())?;
                 finish(engine, &mut events, id, stop).await
             }
             Action::GetList { list, folder } => {
@@ -249,6 +274,31 @@ impl Action {
             },
         }
     }
+}
+
+/// Like [`Engine::download`], with the checksum the file must match set before it starts.
+fn download_checked(
+    engine: &Engine,
+    name: &str,
+    url: &str,
+    path: &Path,
+    checksum: &str,
+) -> ferry_engine::Result<JobId> {
+    let id = engine.create_job(name, JobType::Download)?;
+    let file = FileSpec {
+        remote_url: url.to_owned(),
+        local_path: path.to_owned(),
+    };
+    let made = engine
+        .set_priority(id, Priority::Foreground)
+        .and_then(|_| engine.add_file(id, file))
+        .and_then(|_| engine.set_checksum(id, 0, Some(checksum)))
+        .and_then(|_| engine.resume(id));
+    if let Err(error) = made {
+        let _ = engine.cancel(id);
+        return Err(error);
+    }
+    Ok(id)
 }
 
 /// Completes every TRANSFERRED job of the store; the first job whose files cannot all be put

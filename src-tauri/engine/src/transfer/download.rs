@@ -20,7 +20,8 @@ use super::temp_file::TempFile;
 use super::throttle::Pacer;
 use super::{FileStart, RunReport, Stop};
 use crate::error::{ErrorCode, ErrorContext};
-use crate::job::{ByteRange, UnixMillis};
+use crate::integrity::{self, Algorithm, Digest, Scope, ServerDigest};
+use crate::job::{ByteRange, UnixMillis, Verification};
 use crate::record::{FileRecord, Validators};
 
 /// Longest time received bytes wait in the buffer: a crash loses at most this much of a slow
@@ -31,6 +32,10 @@ const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 pub struct FileDone {
     /// Server's Last-Modified, applied to the final file.
     pub server_modified: Option<UnixMillis>,
+    /// SHA-256 of the file, lower-case hex.
+    pub sha256: Option<String>,
+    /// How the file's bytes were verified.
+    pub verification: Verification,
 }
 
 /// Everything one file download needs.
@@ -170,17 +175,29 @@ impl Download<'_> {
                 )))
             }
         };
+        let (mut whole_file, message) = split_digests(response.headers(), status);
+        if whole_file.is_empty() && start > 0 {
+            // The same version as the bytes on disk: the digests its first answer sent hold.
+            whole_file = stored_digests(known.as_ref());
+        }
         let versioned = Validators {
             length: total,
             content_type: self
                 .first_content_type()
                 .or(validators.content_type.clone()),
+            server_digests: whole_file.iter().map(ServerDigest::stored).collect(),
             ..validators
         };
         self.started(start, total, &Some(versioned.clone()))?;
-        let mut file = open_at(temp, start).await?;
+        let mut file = open_at(temp, start, &self.algorithms(&whole_file)?).await?;
         let written = self
-            .pump_from(response, &mut file, start, total.map(|t| t - start))
+            .pump_checked(
+                response,
+                &mut file,
+                start,
+                total.map(|t| t - start),
+                &message,
+            )
             .await?;
         let end = start + written;
         if let Some(total) = total {
@@ -188,10 +205,92 @@ impl Download<'_> {
                 return Err(Stop::Failed(short_body(end, total)));
             }
         }
-        finish(file, temp).await?;
-        Ok(FileDone {
-            server_modified: versioned.last_modified.as_deref().and_then(parse_date),
+        let digests = finish(file, temp).await?;
+        self.done(
+            &digests,
+            &whole_file,
+            versioned.last_modified.as_deref().and_then(parse_date),
+        )
+    }
+
+    /// The expected checksum, if the file has one.
+    fn expected(&self) -> Result<Option<Digest>, Stop> {
+        let Some(text) = self.file.checksum.as_deref() else {
+            return Ok(None);
+        };
+        Digest::parse_checksum(text).map(Some).map_err(|why| {
+            Stop::Failed(Failure::fatal(
+                ErrorCode::E_INVALIDARG,
+                ErrorContext::LocalFile,
+                why,
+            ))
         })
+    }
+
+    /// What the whole file is hashed with: SHA-256, the expected checksum's algorithm and those
+    /// of the server's whole-file digests.
+    fn algorithms(&self, whole_file: &[ServerDigest]) -> Result<Vec<Algorithm>, Stop> {
+        let mut algorithms = vec![Algorithm::Sha256];
+        algorithms.extend(self.expected()?.map(|d| d.algorithm));
+        algorithms.extend(whole_file.iter().map(|d| d.digest.algorithm));
+        Ok(algorithms)
+    }
+
+    /// Checks the finished file's digests against the server's whole-file digests and the
+    /// expected checksum; the file counts as transferred only if all match.
+    fn done(
+        &self,
+        digests: &[Digest],
+        whole_file: &[ServerDigest],
+        server_modified: Option<UnixMillis>,
+    ) -> Result<FileDone, Stop> {
+        let mut verification = Verification::NotVerified;
+        for server in whole_file {
+            let what = format!("the server's {}", server.header);
+            compare(&what, &server.digest, digests)?;
+            verification = Verification::ServerDigest;
+        }
+        if let Some(expected) = self.expected()? {
+            compare("the expected checksum", &expected, digests)?;
+            verification = Verification::Checksum;
+        }
+        Ok(FileDone {
+            server_modified,
+            sha256: integrity::find(digests, Algorithm::Sha256).map(|d| hex::encode(&d.bytes)),
+            verification,
+        })
+    }
+
+    /// Streams the body like [`Self::pump_from`], checking the answer's own bytes against the
+    /// server's `Content-Digest` of a partial answer (`message`) once the body is complete.
+    async fn pump_checked(
+        &self,
+        response: Response,
+        file: &mut TempFile,
+        start: u64,
+        expected: Option<u64>,
+        message: &[ServerDigest],
+    ) -> Result<u64, Stop> {
+        if message.is_empty() {
+            return self.pump_from(response, file, start, expected).await;
+        }
+        let algorithms = message.iter().map(|d| d.digest.algorithm).collect();
+        file.begin_message(algorithms)
+            .await
+            .map_err(write_failure)?;
+        let written = self.pump_from(response, file, start, expected).await?;
+        let digests = file.message_digests().await.map_err(write_failure)?;
+        if expected.is_none_or(|e| e == written) {
+            for server in message {
+                let what = format!(
+                    "the server's {} of bytes {start}-{}",
+                    server.header,
+                    (start + written).saturating_sub(1)
+                );
+                compare(&what, &server.digest, &digests)?;
+            }
+        }
+        Ok(written)
     }
 
     /// The temporary file already holds all `length` bytes of the version in `known` (a crash
@@ -207,10 +306,14 @@ impl Download<'_> {
             ..known.unwrap_or_default()
         };
         self.started(length, Some(length), &Some(versioned.clone()))?;
-        finish(open_at(temp, length).await?, temp).await?;
-        Ok(FileDone {
-            server_modified: versioned.last_modified.as_deref().and_then(parse_date),
-        })
+        let whole_file = stored_digests(Some(&versioned));
+        let file = open_at(temp, length, &self.algorithms(&whole_file)?).await?;
+        let digests = finish(file, temp).await?;
+        self.done(
+            &digests,
+            &whole_file,
+            versioned.last_modified.as_deref().and_then(parse_date),
+        )
     }
 
     /// The `Content-Type` of the answer that began this file's download, if known.
@@ -284,7 +387,7 @@ impl Download<'_> {
         if written_total > 0 && known.as_ref().and_then(Validators::if_range).is_none() {
             written_total = 0;
         }
-        let mut file = open_at(temp, written_total).await?;
+        let mut file = open_at(temp, written_total, &self.algorithms(&[])?).await?;
         let mut skip = written_total;
         let mut total_bytes = known
             .as_ref()
@@ -387,8 +490,10 @@ impl Download<'_> {
                 self.started(written_total, total_bytes, &known)?;
             }
             let expected = got.end + 1 - got.start;
+            // Repr-Digest describes the whole remote file, not the ranges kept here.
+            let (_, message) = split_digests(response.headers(), StatusCode::PARTIAL_CONTENT);
             let written = self
-                .pump_from(response, &mut file, written_total, Some(expected))
+                .pump_checked(response, &mut file, written_total, Some(expected), &message)
                 .await?;
             written_total += written;
             if written != expected {
@@ -396,13 +501,15 @@ impl Download<'_> {
             }
             skip = 0;
         }
-        finish(file, temp).await?;
-        Ok(FileDone {
-            server_modified: known
+        let digests = finish(file, temp).await?;
+        self.done(
+            &digests,
+            &[],
+            known
                 .and_then(|k| k.last_modified)
                 .as_deref()
                 .and_then(parse_date),
-        })
+        )
     }
 
     async fn send(&self, url: &url::Url, headers: HeaderMap) -> Result<Answer, Stop> {
@@ -598,30 +705,67 @@ async fn existing_length(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Opens the temporary file for writing at `offset`, cutting anything after it.
-async fn open_at(path: &Path, offset: u64) -> Result<TempFile, Stop> {
-    TempFile::open_at(path, offset).await.map_err(|e| {
-        Stop::Failed(Failure::local(
-            format!("cannot write {}", path.display()),
-            &e,
-        ))
-    })
+/// Opens the temporary file for writing at `offset`, cutting anything after it, hashing the
+/// whole file with `algorithms`.
+async fn open_at(path: &Path, offset: u64, algorithms: &[Algorithm]) -> Result<TempFile, Stop> {
+    TempFile::open_at(path, offset, algorithms)
+        .await
+        .map_err(|e| {
+            Stop::Failed(Failure::local(
+                format!("cannot write {}", path.display()),
+                &e,
+            ))
+        })
 }
 
 async fn flush(file: &mut TempFile) -> Result<(), Stop> {
-    file.flush()
-        .await
-        .map_err(|e| Stop::Failed(Failure::local("cannot write the temporary file", &e)))
+    file.flush().await.map_err(write_failure)
 }
 
-/// Makes the finished file durable before it is marked transferred.
-async fn finish(mut file: TempFile, path: &Path) -> Result<(), Stop> {
-    file.sync().await.map_err(|e| {
+fn write_failure(e: std::io::Error) -> Stop {
+    Stop::Failed(Failure::local("cannot write the temporary file", &e))
+}
+
+/// Makes the finished file durable before it is marked transferred; returns its digests.
+async fn finish(file: TempFile, path: &Path) -> Result<Vec<Digest>, Stop> {
+    file.finish().await.map_err(|e| {
         Stop::Failed(Failure::local(
             format!("cannot write {}", path.display()),
             &e,
         ))
     })
+}
+
+/// The server's digests of an answer: those of the whole file (`Repr-Digest`, `Digest`, and
+/// `Content-Digest` of a 200), and those of the answer's bytes only (`Content-Digest` of a 206).
+fn split_digests(
+    headers: &HeaderMap,
+    status: StatusCode,
+) -> (Vec<ServerDigest>, Vec<ServerDigest>) {
+    integrity::server_digests(headers)
+        .into_iter()
+        .partition(|d| d.scope == Scope::WholeFile || status == StatusCode::OK)
+}
+
+/// Compares `wanted` with the computed digest of its algorithm; a difference stops the file
+/// with FERRY_E_CHECKSUM_MISMATCH naming both digests.
+fn compare(what: &str, wanted: &Digest, computed: &[Digest]) -> Result<(), Stop> {
+    let Some(actual) = integrity::find(computed, wanted.algorithm) else {
+        return Ok(());
+    };
+    if actual.bytes == wanted.bytes {
+        return Ok(());
+    }
+    Err(Stop::Failed(Failure::fatal(
+        ErrorCode::FERRY_E_CHECKSUM_MISMATCH,
+        ErrorContext::LocalFile,
+        format!(
+            "the downloaded bytes do not match {what}: expected {}, got {}; the file was not \
+             put under its final name",
+            wanted.normalised(),
+            actual.normalised()
+        ),
+    )))
 }
 
 fn validators_of(response: &Response) -> Validators {
@@ -637,7 +781,20 @@ fn validators_of(response: &Response) -> Validators {
         last_modified: text(LAST_MODIFIED),
         length: None,
         content_type: text(CONTENT_TYPE),
+        server_digests: Vec::new(),
     }
+}
+
+/// The server's whole-file digests kept with `validators`.
+fn stored_digests(validators: Option<&Validators>) -> Vec<ServerDigest> {
+    validators
+        .map(|v| {
+            v.server_digests
+                .iter()
+                .filter_map(ServerDigest::from_stored)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// True when two sets of validators describe the same version of the remote file.
@@ -735,6 +892,7 @@ mod tests {
             last_modified: None,
             length: Some(len),
             content_type: None,
+            server_digests: Vec::new(),
         };
         assert!(same_version(&v("\"a\"", 10), &v("\"a\"", 10), Some(10)));
         assert!(!same_version(&v("\"a\"", 10), &v("\"b\"", 10), Some(10)));

@@ -209,6 +209,8 @@ impl Upload<'_> {
         }
         Ok(FileDone {
             server_modified: None,
+            sha256: None,
+            verification: crate::job::Verification::NotVerified,
         })
     }
 
