@@ -179,8 +179,9 @@ pub fn credentials(credentials: &Credentials) -> Result<()> {
     Ok(())
 }
 
-/// Ranges of `add_file_with_ranges`: at least one, no zero lengths, no open offsets, no overlaps
-/// (checked in offset order, as BITS does), at most `max` of them.
+/// Ranges of `add_file_with_ranges`: at least one, no zero lengths, no open offsets, no end past
+/// the largest file size, no overlaps (checked in offset order, as BITS does), at most `max` of
+/// them.
 pub fn ranges(ranges: &[ByteRange], max: u32) -> Result<()> {
     if ranges.is_empty() {
         return Err(Error::new(
@@ -208,6 +209,18 @@ pub fn ranges(ranges: &[ByteRange], max: u32) -> Result<()> {
             return Err(Error::new(
                 ErrorCode::BG_E_INVALID_RANGE,
                 "a range has zero length",
+            ));
+        }
+        if range
+            .length
+            .is_some_and(|length| range.offset.checked_add(length).is_none())
+        {
+            return Err(Error::new(
+                ErrorCode::BG_E_INVALID_RANGE,
+                format!(
+                    "the range at offset {} ends past the largest possible file size",
+                    range.offset
+                ),
             ));
         }
     }
@@ -307,5 +320,19 @@ mod tests {
             ErrorCode::BG_E_INVALID_RANGE
         );
         assert_eq!(ranges(&[], 500).unwrap_err().code, ErrorCode::E_INVALIDARG);
+    }
+
+    #[test]
+    fn a_range_ending_past_the_largest_file_size_is_refused() {
+        // Found by `properties::accepted_ranges_can_be_added_up_without_overflow`: the download
+        // computed `offset + length - 1` for the Range header and overflowed.
+        let range = ByteRange {
+            offset: 1,
+            length: Some(u64::MAX),
+        };
+        assert_eq!(
+            ranges(&[range], 500).unwrap_err().code,
+            ErrorCode::BG_E_INVALID_RANGE
+        );
     }
 }

@@ -134,7 +134,7 @@ impl Download<'_> {
                 )
             }
             StatusCode::OK => {
-                let length = content_length(&response);
+                let length = content_length(response.headers());
                 if offset > 0 {
                     let changed = known
                         .as_ref()
@@ -659,9 +659,8 @@ fn same_version(known: &Validators, seen: &Validators, length: Option<u64>) -> b
     etag_ok && date_ok && length_ok
 }
 
-fn content_length(response: &Response) -> Option<u64> {
-    response
-        .headers()
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(CONTENT_LENGTH)?
         .to_str()
         .ok()?
@@ -688,14 +687,17 @@ fn content_range(headers: &HeaderMap) -> Option<ContentRange> {
         "*" => None,
         n => Some(n.parse().ok()?),
     };
-    (end >= start && total.is_none_or(|t| end < t)).then_some(ContentRange { start, end, total })
+    // An end at u64::MAX could only belong to a file larger than any length can say.
+    let consistent = end >= start && end < u64::MAX && total.is_none_or(|t| end < t);
+    consistent.then_some(ContentRange { start, end, total })
 }
 
-/// Total bytes the ranges cover in a remote file of `len` bytes, if every range fits.
+/// Total bytes the ranges cover in a remote file of `len` bytes, if every range fits and the
+/// total is a number.
 fn sum_ranges(ranges: &[ByteRange], len: u64) -> Option<u64> {
-    ranges.iter().try_fold(0u64, |sum, r| match r.length {
-        Some(length) => Some(sum + length),
-        None => len.checked_sub(r.offset).map(|rest| sum + rest),
+    ranges.iter().try_fold(0u64, |sum, r| {
+        let length = r.length.or_else(|| len.checked_sub(r.offset))?;
+        sum.checked_add(length)
     })
 }
 
@@ -726,6 +728,28 @@ mod tests {
             content_range(&h).is_none(),
             "an end past the total is invalid"
         );
+    }
+
+    #[test]
+    fn a_content_range_ending_at_the_largest_number_is_refused() {
+        // Found by `properties::an_accepted_content_range_is_a_span_inside_the_file`: the
+        // download counted `end + 1 - start` bytes and overflowed on a hostile server's answer.
+        let mut h = HeaderMap::new();
+        h.insert(
+            CONTENT_RANGE,
+            HeaderValue::from_static("bytes 0-18446744073709551615/*"),
+        );
+        assert!(content_range(&h).is_none());
+    }
+
+    #[test]
+    fn a_sum_of_ranges_past_the_largest_number_is_unknown() {
+        // Found by `properties::sums_of_ranges_never_overflow` (ranges read back from a store).
+        let to_end = ByteRange {
+            offset: 0,
+            length: None,
+        };
+        assert_eq!(sum_ranges(&[to_end, to_end], 1 << 63), None);
     }
 
     #[test]
