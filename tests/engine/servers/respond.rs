@@ -19,6 +19,7 @@ use hyper::{Method, Response, StatusCode, Uri};
 
 use super::auth;
 use super::behaviour::{Behaviour, Login, Resource};
+use super::chaos;
 use super::wire::Cut;
 
 /// The body type of every answer.
@@ -203,6 +204,10 @@ pub fn respond(behaviour: &Behaviour, n: usize, request: &RequestHead<'_>) -> Ou
                     .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             }
             reply
+        }
+        Behaviour::Chaos { versions, seed } => {
+            let answer = chaos::behaviour_for(versions, *seed, n, request.uri.path());
+            return respond(&answer, 0, request);
         }
         Behaviour::HtmlErrorPage => text(
             StatusCode::OK,
