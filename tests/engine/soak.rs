@@ -146,6 +146,7 @@ impl Soak {
                 }
             }
             running = still;
+            self.assert_no_panics();
             if Instant::now() >= end && running.is_empty() {
                 break;
             }
@@ -167,6 +168,11 @@ impl Soak {
             self.seed,
             tally.wrong_bytes
         );
+        self.assert_no_panics();
+    }
+
+    /// Fails the soak as soon as the engine panicked (its job would only look stuck).
+    fn assert_no_panics(&self) {
         let panics = PANICS.lock().unwrap_or_else(|e| e.into_inner()).clone();
         assert!(
             panics.is_empty(),
