@@ -27,7 +27,8 @@ SHELL_HAS_TS := $(shell grep -qs '^ts *=' src-tauri/Cargo.toml && echo yes)
 header = @printf '\n==> %s\n' '$(1)'
 
 .PHONY: run test bench deps deps-apt deps-toolchain deps-ui deps-tauri-driver bindings \
-	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e screenshots
+	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e screenshots \
+	fuzz soak
 
 ## Build the UI and start the app.
 run: deps ui-build
@@ -41,6 +42,23 @@ test: deps ui-build fmt-check clippy bindings-check rust-test ui-check ui-test a
 ## Throughput, CPU and memory of the engine against curl and aria2c (writes tests/bench/results.md).
 bench: deps
 	tests/bench/bench.py
+
+## The engine's property tests of every parser that reads the network or a file, with
+## FUZZ_CASES cases each instead of proptest's 256 (a nightly toolchain for cargo-fuzz is not
+## needed). A failure prints the smallest input found and saves its seed under
+## src-tauri/engine/proptest-regressions/.
+FUZZ_CASES ?= 100000
+fuzz:
+	$(call header,Property tests with $(FUZZ_CASES) cases each)
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p ferry-engine --lib properties
+
+## Jobs against a server that misbehaves at random on every request, for FERRY_SOAK_SECS
+## seconds (default 120). The seed is printed first; FERRY_SOAK_SEED=<seed> replays a run.
+FERRY_SOAK_SECS ?= 120
+export FERRY_SOAK_SECS
+soak:
+	$(call header,Soak against a hostile server for $(FERRY_SOAK_SECS) s)
+	cargo test -p ferry-engine --test engine soak -- --ignored --nocapture
 
 ## Install whatever is missing; a warm run only looks.
 deps: deps-apt deps-toolchain deps-ui deps-tauri-driver

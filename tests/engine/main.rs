@@ -16,6 +16,7 @@ mod nginx_downloads;
 mod restart;
 mod servers;
 mod servers_selftest;
+mod soak;
 mod util;
 
 mod integrity {

@@ -6,6 +6,7 @@
 //! - `servers/behaviour.rs`: [`Behaviour`], [`Resource`], [`body`]: what a path does.
 //! - `servers/respond.rs`: ranges, validators and how bytes go out (whole, drip, chunked).
 //! - `servers/wire.rs`: bodies cut short on the wire (dropped or stalled connections).
+//! - `servers/chaos.rs`: [`Behaviour::Chaos`], a misbehaviour per request picked from a seed.
 //! - `servers/raw.rs`: [`RawServer`], fixed bytes below HTTP (malformed answers hyper refuses
 //!   to produce).
 //! - `servers/auth.rs`: Basic and Digest checks; `servers/proxy.rs`: the proxy behaviour;
@@ -13,6 +14,7 @@
 
 mod auth;
 mod behaviour;
+mod chaos;
 mod proxy;
 mod raw;
 mod respond;
@@ -36,6 +38,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use respond::Body;
 
 pub use behaviour::{body, AuthScheme, Behaviour, DigestHeader, Login, Resource};
+pub use chaos::{mix as chaos_mix, pick, Misbehaviour};
 pub use raw::RawServer;
 
 /// A request as the server received it, for assertions.

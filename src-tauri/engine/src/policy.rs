@@ -155,3 +155,118 @@ pub fn current_user() -> String {
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".to_owned())
 }
+
+#[cfg(test)]
+mod properties {
+    //! The policies file against any input: never a panic, what is accepted has no problem, and
+    //! policies written by serde read back identical.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Policies within their documented ranges.
+    fn valid_policies() -> impl Strategy<Value = Policies> {
+        let bandwidth = (
+            any::<bool>(),
+            0u8..24,
+            0u8..24,
+            any::<Option<u32>>(),
+            any::<Option<u32>>(),
+        )
+            .prop_map(
+                |(enabled, start_hour, end_hour, in_window_kbps, outside_kbps)| BandwidthPolicy {
+                    enabled,
+                    start_hour,
+                    end_hour,
+                    in_window_kbps,
+                    outside_kbps,
+                },
+            );
+        (
+            1..=MAX_JOB_INACTIVITY_TIMEOUT_SECS,
+            1..=u32::MAX,
+            1..=u32::MAX,
+            1..=u32::MAX,
+            1..=u32::MAX,
+            bandwidth,
+        )
+            .prop_map(
+                |(timeout, user, machine, files, ranges, bandwidth)| Policies {
+                    job_inactivity_timeout_secs: timeout,
+                    max_jobs_per_user: user,
+                    max_jobs_per_machine: machine,
+                    max_files_per_job: files,
+                    max_ranges_per_file: ranges,
+                    max_internet_bandwidth: bandwidth,
+                },
+            )
+    }
+
+    /// A JSON value of any shape, small.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            ".{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(name(), inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A field name: one of the policies' (or their bandwidth fields'), or any text.
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "JobInactivityTimeout",
+                "JobInactivityTimeoutSecs",
+                "MaxJobsPerUser",
+                "MaxJobsPerMachine",
+                "MaxFilesPerJob",
+                "MaxRangesPerFile",
+                "MaxInternetBandwidth",
+                "Enabled",
+                "StartHour",
+                "EndHour",
+                "InWindowKbps",
+                "OutsideKbps",
+            ])
+            .prop_map(str::to_owned),
+            ".{0,10}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_read_or_refused_in_words(text in ".{0,200}") {
+            if let Err(why) = Policies::from_json(&text) {
+                prop_assert!(!why.is_empty());
+            }
+        }
+
+        #[test]
+        fn any_json_object_is_read_or_refused_without_a_panic(
+            fields in prop::collection::btree_map(name(), json(), 0..6),
+        ) {
+            let text = serde_json::Value::Object(fields.into_iter().collect()).to_string();
+            match Policies::from_json(&text) {
+                Ok(policies) => prop_assert_eq!(policies.problem(), None),
+                Err(why) => prop_assert!(!why.is_empty()),
+            }
+        }
+
+        #[test]
+        fn policies_written_by_serde_read_back_identical(policies in valid_policies()) {
+            let text = serde_json::to_string(&policies).unwrap();
+            prop_assert_eq!(Policies::from_json(&text), Ok(policies));
+        }
+    }
+}

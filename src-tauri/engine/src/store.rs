@@ -483,3 +483,67 @@ mod tests {
         assert!(dir.join(STORE_FILE).exists());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Rows of the job store against any content (a damaged file, an edit by hand, a row from
+    //! another version): decoding gives a record or an error with a code, never a panic.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::job::{JobSettings, JobType};
+
+    /// A job record as JSON, as the store writes it.
+    fn saved_record() -> serde_json::Value {
+        let record = JobRecord::new(
+            JobId::new(),
+            JobType::Download,
+            "me".into(),
+            JobSettings::new("x"),
+        );
+        serde_json::to_value(&record).unwrap()
+    }
+
+    /// Any small JSON value.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            ".{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(".{0,6}", inner, 0..3)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn a_row_of_any_text_is_a_record_or_a_coded_error(text in ".{0,300}") {
+            if let Err(e) = parse_record("row", &text) {
+                prop_assert_eq!(e.code, ErrorCode::E_FAIL);
+            }
+        }
+
+        #[test]
+        fn a_saved_row_with_one_field_changed_is_a_record_or_a_coded_error(
+            field in any::<prop::sample::Index>(),
+            value in json(),
+        ) {
+            let mut record = saved_record();
+            let fields = record.as_object_mut().unwrap();
+            let name = fields.keys().nth(field.index(fields.len())).unwrap().clone();
+            fields.insert(name, value);
+            if let Err(e) = parse_record("row", &record.to_string()) {
+                prop_assert_eq!(e.code, ErrorCode::E_FAIL);
+            }
+        }
+    }
+}

@@ -179,8 +179,9 @@ pub fn credentials(credentials: &Credentials) -> Result<()> {
     Ok(())
 }
 
-/// Ranges of `add_file_with_ranges`: at least one, no zero lengths, no open offsets, no overlaps
-/// (checked in offset order, as BITS does), at most `max` of them.
+/// Ranges of `add_file_with_ranges`: at least one, no zero lengths, no open offsets, no end past
+/// the largest file size, no overlaps (checked in offset order, as BITS does), at most `max` of
+/// them.
 pub fn ranges(ranges: &[ByteRange], max: u32) -> Result<()> {
     if ranges.is_empty() {
         return Err(Error::new(
@@ -208,6 +209,18 @@ pub fn ranges(ranges: &[ByteRange], max: u32) -> Result<()> {
             return Err(Error::new(
                 ErrorCode::BG_E_INVALID_RANGE,
                 "a range has zero length",
+            ));
+        }
+        if range
+            .length
+            .is_some_and(|length| range.offset.checked_add(length).is_none())
+        {
+            return Err(Error::new(
+                ErrorCode::BG_E_INVALID_RANGE,
+                format!(
+                    "the range at offset {} ends past the largest possible file size",
+                    range.offset
+                ),
             ));
         }
     }
@@ -307,5 +320,109 @@ mod tests {
             ErrorCode::BG_E_INVALID_RANGE
         );
         assert_eq!(ranges(&[], 500).unwrap_err().code, ErrorCode::E_INVALIDARG);
+    }
+
+    #[test]
+    fn a_range_ending_past_the_largest_file_size_is_refused() {
+        // Found by `properties::accepted_ranges_can_be_added_up_without_overflow`: the download
+        // computed `offset + length - 1` for the Range header and overflowed.
+        let range = ByteRange {
+            offset: 1,
+            length: Some(u64::MAX),
+        };
+        assert_eq!(
+            ranges(&[range], 500).unwrap_err().code,
+            ErrorCode::BG_E_INVALID_RANGE
+        );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    //! The checks on what callers (the command line, the window, a queue file) hand the engine,
+    //! against any input: never a panic, every refusal carries a code, and what is accepted is
+    //! something the engine can work with.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A URL near the grammar: schemes, credentials, hosts, ports, paths, odd characters.
+    fn url_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            r"(https?|HTTP|ftp|file|data|javascript)?:(//)?([a-z]{1,5}(:[a-z]{0,4})?@)?(\[[0-9a-f:]{0,12}\]|[a-z0-9.-]{0,20}|%[0-9a-f]{2})(:[0-9]{0,7})?(/[ -~]{0,30})?(#.{0,5})?",
+            ".{0,60}",
+            "https?://[a-z]{1,3}/[a-z]{2200,2210}",
+        ]
+    }
+
+    /// Byte ranges as a caller may give them, large values and overlaps included.
+    fn ranges_given() -> impl Strategy<Value = Vec<ByteRange>> {
+        let number = prop_oneof![any::<u64>(), 0u64..1000, Just(u64::MAX), Just(u64::MAX - 1)];
+        let range = (number.clone(), prop::option::of(number))
+            .prop_map(|(offset, length)| ByteRange { offset, length });
+        prop::collection::vec(range, 0..6)
+    }
+
+    proptest! {
+        #[test]
+        fn an_accepted_url_is_http_with_a_host_and_reads_back(text in url_text()) {
+            match remote_url(&text) {
+                Ok(url) => {
+                    prop_assert!(matches!(url.scheme(), "http" | "https"));
+                    prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()));
+                    prop_assert_eq!(remote_url(url.as_str()).ok(), Some(url));
+                }
+                Err(e) => prop_assert_eq!(e.code, ErrorCode::E_INVALIDARG),
+            }
+        }
+
+        #[test]
+        fn accepted_ranges_can_be_added_up_without_overflow(ranges in ranges_given(), max in 0u32..8) {
+            match super::ranges(&ranges, max) {
+                Ok(()) => {
+                    for range in &ranges {
+                        if let Some(length) = range.length {
+                            prop_assert!(
+                                range.offset.checked_add(length).is_some(),
+                                "an accepted range ends inside u64: {range:?}"
+                            );
+                        }
+                    }
+                }
+                Err(e) => prop_assert!([
+                    ErrorCode::E_INVALIDARG,
+                    ErrorCode::BG_E_TOO_MANY_RANGES_IN_FILE,
+                    ErrorCode::BG_E_INVALID_RANGE,
+                    ErrorCode::BG_E_OVERLAPPING_RANGES,
+                ]
+                .contains(&e.code)),
+            }
+        }
+
+        #[test]
+        fn a_local_path_is_checked_without_a_panic(name in r"([^/]{0,8}/){0,2}[^/]{0,8}", relative in any::<bool>()) {
+            let folder = tempfile::tempdir().unwrap();
+            let path = if relative {
+                std::path::PathBuf::from(&name)
+            } else {
+                folder.path().join(&name)
+            };
+            if let Err(e) = download_path(&path) {
+                prop_assert!(e.code.0 != 0);
+            } else {
+                prop_assert!(path.is_absolute() && path.file_name().is_some());
+                prop_assert!(!path.components().any(|c| c == std::path::Component::ParentDir));
+            }
+        }
+
+        #[test]
+        fn names_and_descriptions_are_checked_without_a_panic(text in ".{0,1100}") {
+            for result in [display_name(&text), description(&text)] {
+                if let Err(e) = result {
+                    prop_assert!(e.code.0 != 0);
+                }
+            }
+        }
     }
 }

@@ -232,6 +232,16 @@ pub enum Behaviour {
         /// Send the digest of other bytes.
         wrong: bool,
     },
+    /// Per request, one of the misbehaviours above (a cut, a version flip, a redirect, a drip,
+    /// 503 with `Retry-After`, gzip, a web page, no length, a wrong range, no ranges) or a good
+    /// answer, picked from `seed` and the request's number (see `servers/chaos.rs`): the same
+    /// seed gives the same answers in the same order.
+    Chaos {
+        /// The file's successive contents; a flip moves to the next one, in a cycle.
+        versions: Vec<Bytes>,
+        /// Decides every pick.
+        seed: u64,
+    },
 }
 
 impl Behaviour {

@@ -19,6 +19,7 @@ use hyper::{Method, Response, StatusCode, Uri};
 
 use super::auth;
 use super::behaviour::{Behaviour, DigestHeader, Login, Resource};
+use super::chaos;
 use super::wire::Cut;
 
 /// The body type of every answer.
@@ -218,6 +219,10 @@ pub fn respond(behaviour: &Behaviour, n: usize, request: &RequestHead<'_>) -> Ou
             }
             proxy => return proxy,
         },
+        Behaviour::Chaos { versions, seed } => {
+            let answer = chaos::behaviour_for(versions, *seed, n, request.uri.path());
+            return respond(&answer, 0, request);
+        }
         Behaviour::HtmlErrorPage => text(
             StatusCode::OK,
             "text/html; charset=utf-8",

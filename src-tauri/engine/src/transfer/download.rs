@@ -139,7 +139,7 @@ impl Download<'_> {
                 )
             }
             StatusCode::OK => {
-                let length = content_length(&response);
+                let length = content_length(response.headers());
                 if offset > 0 {
                     let changed = known
                         .as_ref()
@@ -816,9 +816,8 @@ fn same_version(known: &Validators, seen: &Validators, length: Option<u64>) -> b
     etag_ok && date_ok && length_ok
 }
 
-fn content_length(response: &Response) -> Option<u64> {
-    response
-        .headers()
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(CONTENT_LENGTH)?
         .to_str()
         .ok()?
@@ -845,14 +844,17 @@ fn content_range(headers: &HeaderMap) -> Option<ContentRange> {
         "*" => None,
         n => Some(n.parse().ok()?),
     };
-    (end >= start && total.is_none_or(|t| end < t)).then_some(ContentRange { start, end, total })
+    // An end at u64::MAX could only belong to a file larger than any length can say.
+    let consistent = end >= start && end < u64::MAX && total.is_none_or(|t| end < t);
+    consistent.then_some(ContentRange { start, end, total })
 }
 
-/// Total bytes the ranges cover in a remote file of `len` bytes, if every range fits.
+/// Total bytes the ranges cover in a remote file of `len` bytes, if every range fits and the
+/// total is a number.
 fn sum_ranges(ranges: &[ByteRange], len: u64) -> Option<u64> {
-    ranges.iter().try_fold(0u64, |sum, r| match r.length {
-        Some(length) => Some(sum + length),
-        None => len.checked_sub(r.offset).map(|rest| sum + rest),
+    ranges.iter().try_fold(0u64, |sum, r| {
+        let length = r.length.or_else(|| len.checked_sub(r.offset))?;
+        sum.checked_add(length)
     })
 }
 
@@ -886,6 +888,28 @@ mod tests {
     }
 
     #[test]
+    fn a_content_range_ending_at_the_largest_number_is_refused() {
+        // Found by `properties::an_accepted_content_range_is_a_span_inside_the_file`: the
+        // download counted `end + 1 - start` bytes and overflowed on a hostile server's answer.
+        let mut h = HeaderMap::new();
+        h.insert(
+            CONTENT_RANGE,
+            HeaderValue::from_static("bytes 0-18446744073709551615/*"),
+        );
+        assert!(content_range(&h).is_none());
+    }
+
+    #[test]
+    fn a_sum_of_ranges_past_the_largest_number_is_unknown() {
+        // Found by `properties::sums_of_ranges_never_overflow` (ranges read back from a store).
+        let to_end = ByteRange {
+            offset: 0,
+            length: None,
+        };
+        assert_eq!(sum_ranges(&[to_end, to_end], 1 << 63), None);
+    }
+
+    #[test]
     fn versions_differ_when_any_validator_differs() {
         let v = |etag: &str, len| Validators {
             etag: Some(etag.into()),
@@ -913,5 +937,126 @@ mod tests {
         ];
         assert_eq!(sum_ranges(&ranges, 100), Some(15));
         assert_eq!(sum_ranges(&ranges, 50), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    //! The answers' range and length headers against any input: never a panic, and what the
+    //! engine accepts is consistent. Case count: `PROPTEST_CASES` (`make fuzz` runs many more).
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Headers holding `name: value`, or `None` when the bytes cannot be a header value.
+    fn with(name: reqwest::header::HeaderName, value: &[u8]) -> Option<HeaderMap> {
+        let value = HeaderValue::from_bytes(value).ok()?;
+        let mut headers = HeaderMap::new();
+        headers.insert(name, value);
+        Some(headers)
+    }
+
+    /// A number as a server might write one: digits (up to far past u64), a sign, spaces.
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            r"[ \t]{0,2}[-+]?[0-9]{0,25}[ \t]{0,2}",
+            Just("18446744073709551615".to_owned()),
+            Just("18446744073709551616".to_owned()),
+        ]
+    }
+
+    /// A `Content-Range` value near the grammar `bytes first-last/(total|*)`.
+    fn content_range_text() -> impl Strategy<Value = String> {
+        let unit = prop_oneof![
+            Just("bytes "),
+            Just("bytes  "),
+            Just("BYTES "),
+            Just(""),
+            Just("items ")
+        ];
+        let total = prop_oneof![Just("*".to_owned()), number()];
+        (unit, number(), number(), total, r"[ \t]{0,2}").prop_map(
+            |(unit, first, last, total, pad)| format!("{pad}{unit}{first}-{last}/{total}{pad}"),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn content_range_and_length_never_panic_on_any_bytes(value in prop::collection::vec(any::<u8>(), 0..80)) {
+            for name in [CONTENT_RANGE, CONTENT_LENGTH] {
+                if let Some(headers) = with(name, &value) {
+                    let _ = content_range(&headers);
+                    let _ = unsatisfied_length(&headers);
+                    let _ = content_length(&headers);
+                }
+            }
+        }
+
+        #[test]
+        fn an_accepted_content_range_is_a_span_inside_the_file(text in content_range_text()) {
+            let headers = with(CONTENT_RANGE, text.as_bytes()).unwrap();
+            if let Some(range) = content_range(&headers) {
+                prop_assert!(range.start <= range.end);
+                prop_assert!(range.total.is_none_or(|total| range.end < total));
+                prop_assert!(
+                    range.end.checked_add(1).is_some(),
+                    "the engine counts `end + 1 - start` bytes: {text:?}"
+                );
+            }
+        }
+
+        #[test]
+        fn a_content_range_written_from_numbers_parses_back(
+            start in any::<u64>(),
+            span in any::<u64>(),
+            beyond in any::<u64>(),
+            known_total in any::<bool>(),
+        ) {
+            let end = start.saturating_add(span).min(u64::MAX - 1);
+            prop_assume!(start <= end);
+            let total = known_total.then(|| end.saturating_add(1).saturating_add(beyond % 1000));
+            let text = format!(
+                "bytes {start}-{end}/{}",
+                total.map_or("*".to_owned(), |t| t.to_string())
+            );
+            let range = content_range(&with(CONTENT_RANGE, text.as_bytes()).unwrap())
+                .expect("a well-formed Content-Range is accepted");
+            prop_assert_eq!((range.start, range.end, range.total), (start, end, total));
+        }
+
+        #[test]
+        fn an_unsatisfied_length_written_from_a_number_parses_back(length in any::<u64>()) {
+            let headers = with(CONTENT_RANGE, format!("bytes */{length}").as_bytes()).unwrap();
+            prop_assert_eq!(unsatisfied_length(&headers), Some(length));
+        }
+
+        #[test]
+        fn content_length_variants_give_the_number_or_nothing(text in number()) {
+            let headers = with(CONTENT_LENGTH, text.as_bytes()).unwrap();
+            prop_assert_eq!(content_length(&headers), text.trim().parse::<u64>().ok());
+        }
+
+        #[test]
+        fn sums_of_ranges_never_overflow(
+            ranges in prop::collection::vec((any::<u64>(), any::<Option<u64>>()), 0..6),
+            len in any::<u64>(),
+        ) {
+            let ranges: Vec<ByteRange> = ranges
+                .into_iter()
+                .map(|(offset, length)| ByteRange { offset, length })
+                .collect();
+            let _ = sum_ranges(&ranges, len);
+        }
+
+        #[test]
+        fn content_codings_never_panic(value in prop::collection::vec(any::<u8>(), 0..40)) {
+            if let Some(headers) = with(CONTENT_ENCODING, &value) {
+                if let Some(coding) = content_coding(&headers) {
+                    prop_assert!(!coding.is_empty());
+                }
+            }
+        }
     }
 }

@@ -549,3 +549,67 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(120)));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! `Retry-After` and HTTP statuses from a server against any input: never a panic, numbers
+    //! and dates read back as written, every status maps to a code.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn with_retry_after(value: &[u8]) -> Option<HeaderMap> {
+        let value = HeaderValue::from_bytes(value).ok()?;
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, value);
+        Some(headers)
+    }
+
+    /// A `Retry-After` value near its grammar: seconds (with signs, spaces, huge numbers) or an
+    /// HTTP date, well or badly formed.
+    fn retry_after_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            r"[ \t]{0,2}[-+]?[0-9]{0,25}(\.[0-9]{0,3})?[ \t]{0,2}",
+            r"(Mon|Tue|Sun|Xyz), [0-9]{1,2} (Jan|Feb|Dec|Foo) [0-9]{1,5} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2} (GMT|UTC)?",
+            r"[A-Za-z]{6,9}, [0-9]{2}-[A-Za-z]{3}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn retry_after_never_panics_on_any_bytes(value in prop::collection::vec(any::<u8>(), 0..64)) {
+            if let Some(headers) = with_retry_after(&value) {
+                let _ = retry_after(&headers);
+            }
+        }
+
+        #[test]
+        fn retry_after_near_its_grammar_never_panics(text in retry_after_text()) {
+            if let Some(headers) = with_retry_after(text.as_bytes()) {
+                let _ = retry_after(&headers);
+            }
+        }
+
+        #[test]
+        fn retry_after_seconds_read_back_as_written(seconds in any::<u64>()) {
+            let headers = with_retry_after(seconds.to_string().as_bytes()).unwrap();
+            prop_assert_eq!(retry_after(&headers), Some(Duration::from_secs(seconds)));
+        }
+
+        #[test]
+        fn a_retry_after_date_in_the_past_means_now(seconds in 0u64..=1_700_000_000) {
+            let when = std::time::UNIX_EPOCH + Duration::from_secs(seconds);
+            let headers = with_retry_after(httpdate::fmt_http_date(when).as_bytes()).unwrap();
+            prop_assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        }
+
+        #[test]
+        fn every_status_a_server_can_send_maps_to_its_code(code in 100u16..=999) {
+            let status = StatusCode::from_u16(code).unwrap();
+            let failure = Failure::http_status(status, &HeaderMap::new(), ErrorContext::RemoteFile);
+            prop_assert_eq!(failure.code, ErrorCode::http(code));
+            prop_assert!(!failure.description.is_empty());
+        }
+    }
+}

@@ -114,3 +114,59 @@ mod tests {
         assert!(page_instead_of_file(None, Some("image/png"), Path::new("/d/a.iso")).is_none());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! The web-page guard against any `Content-Type` and local name: never a panic, parameters
+    //! and case never change the verdict, a type that stays the same is never refused.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A `Content-Type` near its grammar, or any text.
+    fn content_type() -> impl Strategy<Value = String> {
+        prop_oneof![
+            r"[ \t]{0,2}(text|application|video|TEXT|[a-z]{0,8})(/[a-zA-Z0-9.+-]{0,12})?[ \t]{0,2}(;[ a-z=0-9-]{0,20}){0,2}",
+            Just("text/html".to_owned()),
+            Just("application/xhtml+xml".to_owned()),
+            ".{0,30}",
+        ]
+    }
+
+    /// A local path: a folder and a name with or without an extension, odd characters included.
+    fn local() -> impl Strategy<Value = std::path::PathBuf> {
+        r"/?([a-z]{1,4}/){0,2}[^/\x00]{0,12}(\.[^/\x00]{0,6})?".prop_map(std::path::PathBuf::from)
+    }
+
+    proptest! {
+        #[test]
+        fn the_guard_never_panics(
+            first in prop::option::of(content_type()),
+            seen in prop::option::of(content_type()),
+            path in local(),
+        ) {
+            if let Some(why) = page_instead_of_file(first.as_deref(), seen.as_deref(), &path) {
+                prop_assert!(!why.is_empty());
+            }
+        }
+
+        #[test]
+        fn case_and_parameters_do_not_change_the_verdict(
+            first in prop::option::of(content_type()),
+            seen in content_type(),
+            path in local(),
+            parameter in r"[a-z]{1,8}=[a-z0-9-]{1,8}",
+        ) {
+            let plain = page_instead_of_file(first.as_deref(), Some(&seen), &path).is_some();
+            let dressed = format!("{};{parameter}", seen.to_ascii_uppercase());
+            let verdict = page_instead_of_file(first.as_deref(), Some(&dressed), &path).is_some();
+            prop_assert_eq!(plain, verdict);
+        }
+
+        #[test]
+        fn a_type_that_stays_the_same_is_never_refused(kind in content_type(), path in local()) {
+            prop_assert!(page_instead_of_file(Some(&kind), Some(&kind), &path).is_none());
+        }
+    }
+}

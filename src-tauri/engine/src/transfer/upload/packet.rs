@@ -440,3 +440,73 @@ mod tests {
         assert_eq!(body.len(), 300);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! The BITS upload server's answer headers against any input: never a panic, numbers read
+    //! back as BITS writes them, every refusal carries a code.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Header names an upload server's Ack is read for.
+    const ACK_HEADERS: &[&str] = &[
+        "bits-error-code",
+        "bits-error-context",
+        "bits-received-content-range",
+        "retry-after",
+    ];
+
+    /// An Ack with `status` and, for each header of [`ACK_HEADERS`], `value` if it is one.
+    fn ack(status: u16, values: &[Vec<u8>]) -> Ack {
+        let mut headers = HeaderMap::new();
+        for (name, value) in ACK_HEADERS.iter().zip(values) {
+            if let Ok(value) = HeaderValue::from_bytes(value) {
+                headers.insert(*name, value);
+            }
+        }
+        Ack {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+        }
+    }
+
+    /// A header value near the grammars BITS uses: hex with or without `0x`, decimals, signs,
+    /// spaces, numbers past 32 and 64 bits, or any bytes.
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            r"[ \t]{0,2}(0x|0X)?[-+]?[0-9a-fA-FxX]{0,20}[ \t]{0,2}".prop_map(String::into_bytes),
+            r"[ \t]{0,2}[-+]?[0-9]{0,25}[ \t]{0,2}".prop_map(String::into_bytes),
+            prop::collection::vec(any::<u8>(), 0..40),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn an_ack_never_panics_and_its_failure_carries_a_code(
+            status in 100u16..=999,
+            values in prop::collection::vec(value(), ACK_HEADERS.len()),
+        ) {
+            let ack = ack(status, &values);
+            let _ = (ack.received(), ack.session_lost(), ack.session_end(), ack.is_success());
+            let failure = ack.failure("Fragment");
+            let expected = ack.error_code().unwrap_or_else(|| ErrorCode::http(status));
+            prop_assert_eq!(failure.code, expected);
+            prop_assert!(!failure.description.is_empty());
+        }
+
+        #[test]
+        fn an_error_code_as_bits_writes_it_reads_back(code in any::<u32>(), prefix in any::<bool>()) {
+            let text = if prefix { format!("0x{code:08X}") } else { format!("{code:x}") };
+            let ack = ack(500, &[text.into_bytes()]);
+            prop_assert_eq!(ack.error_code(), Some(ErrorCode(code)));
+        }
+
+        #[test]
+        fn a_received_range_reads_back(next in any::<u64>()) {
+            let ack = ack(200, &[vec![], vec![], next.to_string().into_bytes()]);
+            prop_assert_eq!(ack.received(), Some(next));
+        }
+    }
+}
