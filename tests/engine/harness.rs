@@ -117,8 +117,20 @@ impl TestEngine {
         what: &str,
         condition: impl Fn(&JobInfo) -> bool,
     ) -> JobInfo {
+        self.wait_within(id, what, PATIENCE, condition).await
+    }
+
+    /// [`TestEngine::wait`] with a patience of its own, for work that is long by design (such
+    /// as a thousand files, each made durable).
+    pub async fn wait_within(
+        &self,
+        id: JobId,
+        what: &str,
+        patience: Duration,
+        condition: impl Fn(&JobInfo) -> bool,
+    ) -> JobInfo {
         let mut events = self.engine.subscribe();
-        let deadline = tokio::time::Instant::now() + PATIENCE;
+        let deadline = tokio::time::Instant::now() + patience;
         loop {
             let job = self
                 .engine

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use ferry_engine::policy::MAX_JOB_INACTIVITY_TIMEOUT_SECS;
 use ferry_engine::{Engine, ErrorCode, FileSpec, JobId, JobState, JobType, Priority};
@@ -253,7 +254,14 @@ async fn item_5_kills_during_completes_renames_never_lose_a_file() {
         .zip(names.iter().map(String::as_str))
         .collect();
     let id = t.start_job(&files);
-    t.wait_state(id, JobState::Transferred).await;
+    // Each file is made durable (fsync) and its start committed: long on a loaded machine.
+    t.wait_within(
+        id,
+        "all files transferred",
+        Duration::from_secs(300),
+        |job| job.state == JobState::Transferred,
+    )
+    .await;
     t.engine.shutdown().await;
     let (data, folder) = (t.data.path(), t.files.path());
 
@@ -286,7 +294,8 @@ async fn item_5_kills_during_completes_renames_never_lose_a_file() {
                 );
                 break;
             }
-            std::hint::spin_loop();
+            // Polls as fast as it can without taking the processor from the process under test.
+            std::thread::yield_now();
         }
         let _ = child.kill();
         child.wait().unwrap();
