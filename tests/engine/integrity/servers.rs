@@ -1,11 +1,10 @@
 //! The resume and validator cases against servers nobody here wrote: nginx, lighttpd and
 //! apache2 from Debian, each started on a free port of 127.0.0.1 with its own configuration.
-//! The same four cases run on each (one module per server), so a failure names the server:
+//! The same cases run on each (one module per server), so a failure names the server:
 //! - an unchanged file continues with a range and If-Range, and ends byte-identical;
 //! - a changed file of the same size restarts from 0 and ends as the new version;
 //! - a changed file of another size restarts from 0 and ends as the new version;
-//! - a server with ranges turned off cannot resume: BG_E_INSUFFICIENT_RANGE_SUPPORT.
-//!
+//! - a server with ranges turned off cannot resume: BG_E_INSUFFICIENT_RANGE_SUPPORT;
 //! - a file dated in the future (apache2 then answers every If-Range with the whole file) ends
 //!   as the server's file.
 //!
