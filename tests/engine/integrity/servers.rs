@@ -23,14 +23,16 @@ use ferry_engine::{BandwidthPolicy, ErrorCode, JobId, JobState, Priority};
 use crate::harness::TestEngine;
 use crate::servers::body;
 use crate::third_party::{LoggedRequest, Ranges, Software, ThirdPartyServer};
-use crate::util::{sha256, wait_until};
+use crate::util::sha256;
 
 /// Size of the served file: about 4 s at [`CAP_KBPS`].
 const SIZE: usize = 1_000_000;
 /// The bandwidth cap that keeps the first request running long enough to be interrupted.
 const CAP_KBPS: u32 = 2_000;
-/// Bytes on disk before the download is suspended.
+/// Bytes in the temporary file before the download is suspended.
 const INTERRUPT_AFTER: u64 = 100_000;
+/// How many times the access log is read, 20 ms apart, before a missing line fails the test.
+const LOG_POLLS: usize = 500;
 /// The served file's name.
 const NAME: &str = "file.bin";
 
@@ -48,16 +50,23 @@ async fn capped_engine(test: &str) -> TestEngine {
     .await
 }
 
-/// Starts a NORMAL download of [`NAME`] from `server`, suspends it once [`INTERRUPT_AFTER`]
-/// bytes are on disk, and lifts the cap, so that the next Resume runs at full speed.
+/// Starts a NORMAL download of [`NAME`] from `server`, suspends it once its temporary file
+/// holds [`INTERRUPT_AFTER`] bytes, and lifts the cap, so that the next Resume runs at full speed.
 async fn interrupted_download(server: &ThirdPartyServer, test: &str) -> (TestEngine, JobId) {
     let t = capped_engine(&format!("{test}-{}", server.software())).await;
     let id = t.job(&[(&server.url(&format!("/{NAME}")), NAME)]);
     t.engine.set_priority(id, Priority::Normal).unwrap();
     t.engine.resume(id).unwrap();
+    let on_disk = |job: &ferry_engine::JobInfo| {
+        job.files[0]
+            .temp_path
+            .as_ref()
+            .and_then(|path| std::fs::metadata(path).ok())
+            .is_some_and(|meta| meta.len() >= INTERRUPT_AFTER)
+    };
     let job = t
-        .wait(id, "the first bytes, under the cap", |job| {
-            job.progress.bytes_transferred >= INTERRUPT_AFTER || job.state == JobState::Error
+        .wait(id, "the first bytes on disk, under the cap", |job| {
+            on_disk(job) || job.state == JobState::Error
         })
         .await;
     assert_ne!(
@@ -124,12 +133,18 @@ async fn gets_once_logged(
             .filter(|request| request.method == "GET")
             .collect()
     };
-    wait_until(
-        &format!("{}: {what} in the access log", server.software()),
-        || std::future::ready(gets().iter().any(&done)),
-    )
-    .await;
-    gets()
+    for _ in 0..LOG_POLLS {
+        let logged = gets();
+        if logged.iter().any(&done) {
+            return logged;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "{}: no {what} in the access log: {:?}",
+        server.software(),
+        server.access_log()
+    );
 }
 
 /// Resumes the interrupted job and returns the final file's bytes after Complete.
