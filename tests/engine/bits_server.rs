@@ -128,7 +128,7 @@ pub struct Misbehaviour {
     pub hold: Option<Hold>,
 }
 
-/// Hold a packet of one type, the `skip`-th one after this one, at `point`.
+/// Hold the packet of type `kind` that follows `skip` others of that type, at `point`.
 #[derive(Clone, Copy, Debug)]
 pub struct Hold {
     /// The packet type held.

@@ -82,7 +82,8 @@ async fn kill_in(
     }
 }
 
-/// [`kill_in`] with the packet of `kind` (the `skip`-th after the first) held at `point`.
+/// [`kill_in`] with the packet of `kind` that follows `skip` others of that type held at
+/// `point`.
 async fn kill_while_held(
     phase: &'static str,
     job_type: JobType,
