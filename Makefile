@@ -9,12 +9,14 @@ export CARGO_TARGET_DIR
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 # Debian packages: the webview and tray libraries to build against, and the real peers the
-# tests drive (a display, a notification server, a system tray, nginx, curl, aria2,
-# libfaketime to move one process's wall clock, iproute2 and Python for a network that comes
-# and goes in a private namespace).
+# tests drive (a display, a notification server, a system tray, nginx, lighttpd and apache2 as
+# third-party web servers, curl, aria2, libfaketime to move one process's wall clock, iproute2
+# and Python for a network that comes and goes in a private namespace). The tests start the web
+# servers themselves on free loopback ports; a system service the packages may start on port
+# 80 is never used.
 APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev build-essential file pkg-config xvfb webkit2gtk-driver dunst trayer xdotool \
-	imagemagick dbus-x11 nginx-light aria2 curl time libnotify-bin faketime iproute2 python3
+	imagemagick dbus-x11 nginx-light lighttpd apache2 aria2 curl time libnotify-bin faketime iproute2 python3
 
 BINDINGS_DIR := ui/src/lib/bindings
 # The shell crate exports its own TypeScript types once it declares a `ts` feature.

@@ -9,7 +9,8 @@
 //!
 //! Layout of this file:
 //! - protocol constants and error-code helpers;
-//! - [`BitsServerConfig`] and [`Misbehaviour`], the knobs a test sets at start or at run time;
+//! - [`BitsServerConfig`] and [`Misbehaviour`], the knobs a test sets at start or at run time
+//!   ([`Hold`] keeps one packet from being answered, so a test can kill the client in a phase);
 //! - observations: [`Packet`], [`SessionSnapshot`], [`ReplyFetch`];
 //! - [`BitsServer`]: lifecycle (start, reachability, stop on drop) and the observation API;
 //! - request routing, then one handler per packet type, then the reply download;
@@ -122,6 +123,31 @@ pub struct Misbehaviour {
     /// Reply downloads send this many body bytes and then stall until the session is closed
     /// or cancelled (or the server stops), at which point the connection is cut.
     pub stall_reply_after: Option<u64>,
+    /// Hold one packet for good (until the server stops), so that a test can kill the client
+    /// in that phase of the upload. Fires once.
+    pub hold: Option<Hold>,
+}
+
+/// Hold the packet of type `kind` that follows `skip` others of that type, at `point`.
+#[derive(Clone, Copy, Debug)]
+pub struct Hold {
+    /// The packet type held.
+    pub kind: PacketKind,
+    /// How many packets of that type pass before the one held.
+    pub skip: usize,
+    /// Whether the server acts on the held packet first.
+    pub point: HoldPoint,
+}
+
+/// Where a held packet stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldPoint {
+    /// Before the server acts on it: the request never reaches the application (the packet is
+    /// recorded without an Ack).
+    BeforeHandling,
+    /// After the server acted on it, before the Ack goes out: the client never learns what
+    /// the server did.
+    BeforeAck,
 }
 
 /// User name and password of HTTP Basic authentication.
@@ -311,6 +337,7 @@ impl BitsServer {
                 replies: HashMap::new(),
                 packets: Vec::new(),
                 reply_fetches: Vec::new(),
+                held: 0,
             }),
         });
         let main_listener = ListenerSlot::new(main_addr, Listener::Main);
@@ -395,6 +422,11 @@ impl BitsServer {
             .collect();
         files.sort();
         files
+    }
+
+    /// How many packets reached a [`Hold`] so far (each stays there until the server stops).
+    pub fn held(&self) -> usize {
+        self.shared.state().held
     }
 
     /// The knobs in force now (counters show what is left).
@@ -565,6 +597,8 @@ struct State {
     replies: HashMap<String, Reply>,
     packets: Vec<Packet>,
     reply_fetches: Vec<ReplyFetch>,
+    /// Packets that reached a [`Hold`].
+    held: usize,
 }
 
 struct SessionEntry {
@@ -660,6 +694,11 @@ async fn bits_packet(
 ) -> Result<Response<Body>, ConnectionCut> {
     let (parts, body) = request.into_parts();
     let head = PacketHead::read(&parts.method, &parts.uri, &parts.headers);
+    let hold = shared.take_hold(head.kind);
+    if hold == Some(HoldPoint::BeforeHandling) {
+        shared.record(role, &parts, &head, 0, None);
+        return shared.hold_forever().await;
+    }
     let credentials = shared.state().misbehaviour.basic_auth.clone();
     let handled = if !authorised(&parts.headers, credentials.as_ref()) {
         let body_len = drain(body).await;
@@ -696,31 +735,74 @@ async fn bits_packet(
         }
     };
 
-    shared.state().packets.push(Packet {
-        listener: role,
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        kind: head.kind,
-        session_id: head.session_id.clone(),
-        content_range: header_text(&parts.headers, "content-range"),
-        content_name: header_text(&parts.headers, "content-name"),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body_len: handled.body_len,
-        ack_status: handled.ack.as_ref().map(|ack| ack.status.as_u16()),
-    });
+    let ack_status = handled.ack.as_ref().map(|ack| ack.status.as_u16());
+    shared.record(role, &parts, &head, handled.body_len, ack_status);
+    if hold == Some(HoldPoint::BeforeAck) {
+        return shared.hold_forever().await;
+    }
     if let Some(delay) = handled.delay {
         tokio::time::sleep(delay).await;
     }
     handled.ack.map(Ack::into_response).ok_or(ConnectionCut)
+}
+
+impl Shared {
+    /// Appends a packet to the record.
+    fn record(
+        &self,
+        role: Listener,
+        parts: &hyper::http::request::Parts,
+        head: &PacketHead,
+        body_len: u64,
+        ack_status: Option<u16>,
+    ) {
+        self.state().packets.push(Packet {
+            listener: role,
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            kind: head.kind,
+            session_id: head.session_id.clone(),
+            content_range: header_text(&parts.headers, "content-range"),
+            content_name: header_text(&parts.headers, "content-name"),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_owned(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body_len,
+            ack_status,
+        });
+    }
+
+    /// Consumes [`Misbehaviour::hold`] if it is for a packet of `kind`: where to hold this one,
+    /// or `None` to let it pass (counting it against `skip`).
+    fn take_hold(&self, kind: PacketKind) -> Option<HoldPoint> {
+        let mut state = self.state();
+        let hold = state
+            .misbehaviour
+            .hold
+            .as_mut()
+            .filter(|h| h.kind == kind)?;
+        if hold.skip > 0 {
+            hold.skip -= 1;
+            return None;
+        }
+        let point = hold.point;
+        state.misbehaviour.hold = None;
+        Some(point)
+    }
+
+    /// Counts a held packet and waits until the server stops; the connection is then cut.
+    async fn hold_forever(&self) -> Result<Response<Body>, ConnectionCut> {
+        self.state().held += 1;
+        self.shutdown.cancelled().await;
+        Err(ConnectionCut)
+    }
 }
 
 /// The parts of a request every packet handler looks at.

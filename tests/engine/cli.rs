@@ -114,8 +114,30 @@ pub async fn queue_job(
     local: &Path,
     setup: impl FnOnce(&Engine, JobId),
 ) -> JobId {
+    queue(data, JobType::Download, url, local, setup).await
+}
+
+/// [`queue_job`] for an upload (`job_type` Upload or UploadReply) of the file `local` to `url`.
+pub async fn queue_upload(data: &Path, job_type: JobType, url: &str, local: &Path) -> JobId {
+    queue(data, job_type, url, local, |_, _| {}).await
+}
+
+/// `ferry-transfer run` on the store in `data`, read through its state lines.
+pub fn run(data: &Path) -> RunProcess {
+    let mut command = Command::new(FERRY_TRANSFER);
+    command.args(["run", "--data-dir"]).arg(data);
+    RunProcess::spawn(command)
+}
+
+async fn queue(
+    data: &Path,
+    job_type: JobType,
+    url: &str,
+    local: &Path,
+    setup: impl FnOnce(&Engine, JobId),
+) -> JobId {
     let engine = Engine::open(test_config(), data).await.unwrap();
-    let id = engine.create_job("queued", JobType::Download).unwrap();
+    let id = engine.create_job("queued", job_type).unwrap();
     engine
         .add_file(
             id,

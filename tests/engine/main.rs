@@ -1,6 +1,6 @@
 //! The engine's integration tests: one binary, one module per area of the acceptance cases
 //! (`acceptance/`, named after the case numbers of acceptance.md), run against real HTTP
-//! servers on 127.0.0.1 (`servers`, and nginx from Debian) and real SQLite files.
+//! servers on 127.0.0.1 (`servers`, and nginx, lighttpd and apache2 from Debian) and real SQLite files.
 
 // A failing unwrap in a test helper is a failing test, which is what it should be.
 #![allow(clippy::unwrap_used)]
@@ -11,16 +11,18 @@ mod cli;
 mod clock;
 mod harness;
 mod network;
-mod nginx;
 mod nginx_downloads;
 mod restart;
 mod servers;
 mod servers_selftest;
 mod soak;
+mod third_party;
 mod util;
 
 mod integrity {
     mod checksums;
+    mod servers;
+    mod upload_kills;
 }
 
 mod trust {
@@ -45,5 +47,5 @@ mod acceptance {
     mod uploads_errors;
     mod uploads_protocol;
     mod uploads_restart;
-    mod uploads_support;
+    pub(crate) mod uploads_support;
 }

@@ -5,14 +5,14 @@ use std::path::Path;
 use ferry_engine::{ByteRange, FileSpec, JobState, JobType};
 
 use crate::harness::TestEngine;
-use crate::nginx::Nginx;
 use crate::servers::body;
+use crate::third_party::{Ranges, Software, ThirdPartyServer};
 
 /// Downloads `name` from nginx to TRANSFERRED, stops the engine, and cuts the temporary file to
 /// a third, as a crash that lost the tail would. Returns the restarted engine and the job.
 async fn interrupted(
     name: &str,
-    nginx: &Nginx,
+    nginx: &ThirdPartyServer,
     test: &str,
 ) -> (TestEngine, ferry_engine::JobId, std::path::PathBuf) {
     let t = TestEngine::start(test).await;
@@ -36,6 +36,11 @@ async fn interrupted(
     (t, id, temp)
 }
 
+/// nginx serving a new folder holding one file, ranges on.
+fn nginx_serving(label: &str, name: &str, bytes: &[u8]) -> (tempfile::TempDir, ThirdPartyServer) {
+    ThirdPartyServer::serving_one_file(Software::Nginx, label, name, bytes, Ranges::Served)
+}
+
 fn flip_first_byte(path: &Path) {
     let mut bytes = std::fs::read(path).unwrap();
     bytes[0] ^= 0xFF;
@@ -45,7 +50,7 @@ fn flip_first_byte(path: &Path) {
 #[tokio::test]
 async fn nginx_resume_continues_with_range_and_if_range() {
     let data = body(3_000_000, 1);
-    let (_root, nginx) = Nginx::serving_one_file("nginx-root", "big.bin", &data);
+    let (_root, nginx) = nginx_serving("nginx-root", "big.bin", &data);
     let (t, id, temp) = interrupted("big.bin", &nginx, "nginx-resume").await;
     flip_first_byte(&temp); // a sentinel: a resume keeps the bytes already on disk
     let job = t.wait_state(id, JobState::Transferred).await;
@@ -68,7 +73,7 @@ async fn nginx_resume_continues_with_range_and_if_range() {
 #[tokio::test]
 async fn nginx_a_changed_file_restarts_from_zero() {
     let old = body(2_000_000, 2);
-    let (root, nginx) = Nginx::serving_one_file("nginx-root-changed", "file.bin", &old);
+    let (root, nginx) = nginx_serving("nginx-root-changed", "file.bin", &old);
     let (t, id, _) = interrupted("file.bin", &nginx, "nginx-changed").await;
     t.engine.suspend(id).unwrap();
     let new = body(2_000_000, 3);
@@ -93,7 +98,7 @@ async fn nginx_a_changed_file_restarts_from_zero() {
 #[tokio::test]
 async fn nginx_ranges_are_fetched_in_the_order_given_and_server_time_is_kept() {
     let data = body(100_000, 4);
-    let (root, nginx) = Nginx::serving_one_file("nginx-root-ranges", "r.bin", &data);
+    let (root, nginx) = nginx_serving("nginx-root-ranges", "r.bin", &data);
     let t = TestEngine::start("nginx-ranges").await;
     let id = t.engine.create_job("ranges", JobType::Download).unwrap();
     let ranges = vec![

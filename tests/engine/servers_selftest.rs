@@ -12,8 +12,8 @@ use reqwest::header::{
 };
 use reqwest::{Client, ClientBuilder, Response, StatusCode};
 
-use crate::nginx::Nginx;
 use crate::servers::{body, AuthScheme, Behaviour, Login, RawServer, Resource, TestServer};
+use crate::third_party::{Ranges, Software, ThirdPartyServer};
 use crate::util::{sha256, sha256_file, temp_dir, wait_until};
 
 /// A client that ignores the environment's proxies.
@@ -742,7 +742,13 @@ async fn routes_switch_and_requests_are_recorded() {
 #[tokio::test]
 async fn nginx_serves_ranges_and_validators() {
     let file = body(100_000, 21);
-    let (root, nginx) = Nginx::serving_one_file("nginx-root", "file.bin", &file);
+    let (root, nginx) = ThirdPartyServer::serving_one_file(
+        Software::Nginx,
+        "nginx-root",
+        "file.bin",
+        &file,
+        Ranges::Served,
+    );
     let client = client();
     let url = nginx.url("/file.bin");
 

@@ -15,8 +15,8 @@ use tokio::process::Command;
 
 use crate::cli::{queue_job, RunProcess, FERRY_TRANSFER};
 use crate::harness::{files_in, is_temporary, refusal, run_to_the_end, test_config, TestEngine};
-use crate::nginx::Nginx;
 use crate::servers::{body, Behaviour, DigestHeader, Resource, TestServer};
+use crate::third_party::{Ranges, Software, ThirdPartyServer};
 use crate::util::{sha256, sha256_file, temp_dir, wait_until};
 
 /// `algo:hex` and `algo-base64` checksums of `data` for every supported algorithm.
@@ -463,7 +463,13 @@ async fn a_restarted_engine_checks_the_whole_file_when_it_resumes() {
 #[tokio::test]
 async fn files_from_nginx_get_their_sha256_and_a_checksum_check() {
     let data = body(2_000_000, 43);
-    let (_root, nginx) = Nginx::serving_one_file("checksum-nginx", "big.bin", &data);
+    let (_root, nginx) = ThirdPartyServer::serving_one_file(
+        Software::Nginx,
+        "checksum-nginx",
+        "big.bin",
+        &data,
+        Ranges::Served,
+    );
     let t = TestEngine::start("checksum-nginx").await;
     let id = t.job(&[
         (&nginx.url("/big.bin"), "plain.bin"),

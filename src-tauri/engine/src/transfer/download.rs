@@ -8,8 +8,8 @@ use std::path::Path;
 
 use futures_util::StreamExt;
 use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
-    CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH,
+    CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
 };
 use reqwest::{Response, StatusCode};
 use tokio_util::sync::CancellationToken;
@@ -144,7 +144,11 @@ impl Download<'_> {
                     let changed = known
                         .as_ref()
                         .is_none_or(|k| !same_version(k, &validators, length));
-                    if !changed && !self.dynamic {
+                    // A server that announces byte ranges and still sends the whole file
+                    // found If-Range's validator not current or not strong enough (RFC 9110
+                    // §13.1.5; apache2 for a file dated in the future): the body is the
+                    // current file, taken from byte 0 like a new version.
+                    if !changed && !self.dynamic && !announces_byte_ranges(&response) {
                         return Err(Stop::Failed(Failure::fatal(
                             ErrorCode::BG_E_INSUFFICIENT_RANGE_SUPPORT,
                             ErrorContext::RemoteFile,
@@ -814,6 +818,17 @@ fn same_version(known: &Validators, seen: &Validators, length: Option<u64>) -> b
         _ => true,
     };
     etag_ok && date_ok && length_ok
+}
+
+/// True when the answer says `Accept-Ranges: bytes`.
+fn announces_byte_ranges(response: &Response) -> bool {
+    response
+        .headers()
+        .get_all(ACCEPT_RANGES)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|unit| unit.trim().eq_ignore_ascii_case("bytes"))
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
