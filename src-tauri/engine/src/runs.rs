@@ -85,11 +85,11 @@ impl Inner {
         });
     }
 
-    /// A file's bytes start to flow; its size and version are committed first. A new version
-    /// (or a file's first start) is committed before the call returns, so no byte of it reaches
-    /// the temporary file while the store still names another version (a crash then would
-    /// continue the old version onto the new one's bytes); an unchanged start waits for the next
-    /// progress write.
+    /// A file's bytes start to flow with this size and version. A start that replaces a known
+    /// version is committed before the call returns, so no byte of it reaches the temporary file
+    /// while the store still names another version (a crash then would continue the old version
+    /// onto the new one's bytes); so is the first start of a large file. Other starts wait for
+    /// the next progress write (see [`must_commit_start`]).
     pub fn report_file_started(
         &self,
         id: JobId,
@@ -101,7 +101,7 @@ impl Inner {
             current(entry, run_id)?;
             notes.quiet = true;
             let file = &mut entry.record.files[index];
-            notes.deferred = file.validators == start.validators && file.bytes_total == start.total;
+            notes.deferred = !must_commit_start(file, start);
             file.bytes_transferred = start.offset;
             file.bytes_total = start.total;
             file.validators = start.validators.clone();
@@ -350,6 +350,26 @@ impl Inner {
             change(entry)
         })
     }
+}
+
+/// Files at least this large (or of unknown size) have their first start committed at once, so
+/// that a crash in their first seconds resumes from the bytes on disk; smaller ones would take
+/// less time to fetch again than the commit takes, so their start waits for the next write.
+const DURABLE_START_BYTES: u64 = 1 << 20;
+
+/// Whether a file's start must be committed before its first byte is written. A start that
+/// replaces a known version always must: otherwise a crash could leave the old version's
+/// validators beside the new version's bytes, and a resume could mix the two. A first start
+/// (no version known yet) is safe to defer, since a resume without validators starts from
+/// byte 0; it is committed anyway when the file is large enough to be worth resuming.
+fn must_commit_start(file: &crate::record::FileRecord, start: &FileStart) -> bool {
+    let unchanged = file.validators == start.validators && file.bytes_total == start.total;
+    if unchanged {
+        return false;
+    }
+    let replaces_a_version = file.validators.is_some();
+    let worth_resuming = start.total.is_none_or(|total| total >= DURABLE_START_BYTES);
+    replaces_a_version || worth_resuming
 }
 
 /// The job error recorded for `failure` of file `file` (over `protocol`).
