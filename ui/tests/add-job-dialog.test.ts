@@ -121,7 +121,9 @@ describe("Add a job with a checksum", () => {
     const field = screen.getByTestId("add-checksum") as HTMLTextAreaElement;
     await paste(field, `${"0".repeat(64)}  other.iso\n${SHA256} *setup.iso\n`);
     expect(field.value).toBe(`sha256:${SHA256}`);
-    expect(screen.getByTestId("add-checksum-note").textContent).toBe("Checked when the download finishes.");
+    expect(screen.getByTestId("add-checksum-note").textContent).toBe(
+      "SHA-256 checksum for setup.iso, checked when the download finishes.",
+    );
     await fireEvent.click(screen.getByTestId("add-submit"));
     await waitFor(() => expect(screen.queryByTestId("add-job-dialog")).toBeNull());
     const request = sent.find((s) => s.command === "create_job")?.args.request as { checksums?: unknown };

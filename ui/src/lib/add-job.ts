@@ -124,7 +124,11 @@ export function checksumNote(form: AddJobForm): string | null {
   const fill = formChecksums(form);
   if (!fill.ok || fill.count === 0) return null;
   const files = fill.checksums.length;
-  if (files === 1) return "Checked when the download finishes.";
+  if (files === 1) {
+    const algorithm = (fill.checksums[0] ?? "").split(/[:-]/)[0]?.toUpperCase().replace("SHA", "SHA-");
+    const name = downloadNames(form)[0] ?? "the file";
+    return `${algorithm} checksum for ${name}, checked when the download finishes.`;
+  }
   return `Checksums for ${fill.count} of ${files} files, checked when each finishes.`;
 }
 
