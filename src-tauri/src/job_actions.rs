@@ -27,10 +27,16 @@ pub struct NewJobRequest {
     /// Where the reply of an upload-reply job goes.
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub reply_file_name: Option<PathBuf>,
+    /// Expected checksums, one per file in `files` order (`null` for a file without one), as
+    /// `algo:hex` or Subresource Integrity `algo-base64`. May be shorter than `files`, or
+    /// left out when no file has one.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub checksums: Option<Vec<Option<String>>>,
 }
 
 /// Creates a SUSPENDED job from `request`. All or nothing: if any file, the priority, the
-/// credentials or the reply file is refused, the half-made job is discarded before the error
+/// credentials, a checksum or the reply file is refused, the half-made job is discarded before the error
 /// is returned, so no trace of it stays in the queue or the history.
 pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
     let id = engine.create_job(&request.display_name, request.job_type)?;
@@ -47,12 +53,44 @@ pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
 
 fn fill(engine: &Engine, id: JobId, request: NewJobRequest) -> Result<()> {
     engine.set_priority(id, request.priority)?;
+    let file_count = request.files.len();
     engine.add_files(id, request.files)?;
+    set_checksums(
+        engine,
+        id,
+        file_count,
+        request.checksums.as_deref().unwrap_or_default(),
+    )?;
     if let Some(credentials) = request.credentials {
         engine.set_credentials(id, credentials)?;
     }
     if let Some(reply) = request.reply_file_name {
         engine.set_reply_file_name(id, reply)?;
+    }
+    Ok(())
+}
+
+/// Gives the job's first files (indexes 0, 1, …, as a new job numbers them) their expected
+/// checksums; more checksums than files is refused.
+fn set_checksums(
+    engine: &Engine,
+    id: JobId,
+    file_count: usize,
+    checksums: &[Option<String>],
+) -> Result<()> {
+    if checksums.len() > file_count {
+        return Err(Error::new(
+            ErrorCode::E_INVALIDARG,
+            format!(
+                "{} checksums were given for {file_count} files; give at most one per file",
+                checksums.len()
+            ),
+        ));
+    }
+    for (index, checksum) in (0u32..).zip(checksums) {
+        if let Some(checksum) = checksum {
+            engine.set_checksum(id, index, Some(checksum))?;
+        }
     }
     Ok(())
 }

@@ -330,3 +330,46 @@ fn set_local_folder_moves_every_file_not_yet_transferred() {
         elsewhere.join("b.bin").to_string_lossy().as_ref()
     );
 }
+
+#[test]
+fn create_job_sets_each_file_s_checksum_normalised() {
+    let app = TestApp::start();
+    let mut request = download_request(
+        "Checked",
+        "http://127.0.0.1:9/file.bin",
+        &app.destination("file.bin"),
+    );
+    let hex = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
+    request["request"]["checksums"] = json!([format!("SHA256:{hex}")]);
+
+    let job = app.invoke("create_job", request).unwrap();
+
+    assert_eq!(
+        job["files"][0]["checksum"],
+        format!("sha256:{}", hex.to_lowercase()),
+        "{job}"
+    );
+    assert_eq!(job["files"][0]["verification"], "NOT_VERIFIED");
+}
+
+#[test]
+fn create_job_is_all_or_nothing_when_a_checksum_is_refused() {
+    let app = TestApp::start();
+    let mut request = download_request(
+        "Bad sum",
+        "http://127.0.0.1:9/file.bin",
+        &app.destination("file.bin"),
+    );
+    request["request"]["checksums"] = json!(["sha256:abcd"]);
+
+    let error = app.invoke("create_job", request).unwrap_err();
+
+    assert_eq!(error["code"], E_INVALIDARG, "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("checksum")),
+        "the message names the checksum: {error}"
+    );
+    assert!(app.jobs().is_empty(), "the half-made job was discarded");
+}

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import App from "../src/App.svelte";
-import { BG_E_TOO_MANY_FILES_IN_JOB, E_ACCESSDENIED } from "../src/lib/codes";
+import { BG_E_TOO_MANY_FILES_IN_JOB, E_ACCESSDENIED, E_INVALIDARG } from "../src/lib/codes";
 import { job, settings } from "./fixtures";
 import { fakeShell, ipcError, names } from "./ipc-backend";
 
@@ -104,5 +104,68 @@ describe("Add a job", () => {
     await fireEvent.drop(window, { dataTransfer: data });
     const field = (await screen.findByTestId("add-urls")) as HTMLTextAreaElement;
     expect(field.value).toBe("http://127.0.0.1/a.iso\nhttp://127.0.0.1/b.iso");
+  });
+});
+
+const SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+function paste(field: HTMLElement, text: string) {
+  return fireEvent.paste(field, { clipboardData: { getData: (type: string) => (type === "text/plain" ? text : "") } });
+}
+
+describe("Add a job with a checksum", () => {
+  it("a pasted sha256sum listing fills the field with the file's line and reaches the engine", async () => {
+    const created = job({ state: "SUSPENDED" });
+    const sent = await openDialog({ create_job: created, resume_job: null });
+    await fireEvent.input(screen.getByTestId("add-urls"), { target: { value: "http://127.0.0.1/setup.iso" } });
+    const field = screen.getByTestId("add-checksum") as HTMLTextAreaElement;
+    await paste(field, `${"0".repeat(64)}  other.iso\n${SHA256} *setup.iso\n`);
+    expect(field.value).toBe(`sha256:${SHA256}`);
+    expect(screen.getByTestId("add-checksum-note").textContent).toBe(
+      "SHA-256 checksum for setup.iso, checked when the download finishes.",
+    );
+    await fireEvent.click(screen.getByTestId("add-submit"));
+    await waitFor(() => expect(screen.queryByTestId("add-job-dialog")).toBeNull());
+    const request = sent.find((s) => s.command === "create_job")?.args.request as { checksums?: unknown };
+    expect(request.checksums).toEqual([`sha256:${SHA256}`]);
+  });
+
+  it("gives each of several URLs the line with its name and counts them", async () => {
+    const sent = await openDialog({ create_job: job({ state: "SUSPENDED" }), resume_job: null });
+    await fireEvent.input(screen.getByTestId("add-urls"), {
+      target: { value: "http://127.0.0.1/a.iso\nhttp://127.0.0.1/b.iso\nhttp://127.0.0.1/c.iso" },
+    });
+    await paste(screen.getByTestId("add-checksum"), `${SHA256}  a.iso\nMD5 (c.iso) = ${"1".repeat(32)}`);
+    expect(screen.getByTestId("add-checksum-note").textContent).toBe(
+      "Checksums for 2 of 3 files, checked when each finishes.",
+    );
+    await fireEvent.click(screen.getByTestId("add-submit"));
+    await waitFor(() => expect(names(sent)).toContain("create_job"));
+    const request = sent.find((s) => s.command === "create_job")?.args.request as { checksums?: unknown };
+    expect(request.checksums).toEqual([`sha256:${SHA256}`, null, `md5:${"1".repeat(32)}`]);
+  });
+
+  it("an invalid checksum is said under its field and blocks Add", async () => {
+    const sent = await openDialog({});
+    await fireEvent.input(screen.getByTestId("add-urls"), { target: { value: "http://127.0.0.1/setup.iso" } });
+    await fireEvent.input(screen.getByTestId("add-checksum"), { target: { value: "sha256:1234" } });
+    await fireEvent.click(screen.getByTestId("add-submit"));
+    const message = await screen.findByTestId("add-checksum-error");
+    expect(message.textContent).toBe("A sha256 checksum has 64 hexadecimal digits; this one has 4.");
+    expect(screen.getByTestId("add-checksum").getAttribute("aria-describedby")).toBe(message.id);
+    expect(screen.getByTestId("add-urls").getAttribute("aria-invalid")).toBe("false");
+    expect(names(sent)).not.toContain("create_job");
+  });
+
+  it("a checksum the engine refuses is said under the checksum field", async () => {
+    await openDialog({
+      create_job: () => ipcError(E_INVALIDARG, "E_INVALIDARG", "the checksum value is not base64"),
+    });
+    await fireEvent.input(screen.getByTestId("add-urls"), { target: { value: "http://127.0.0.1/setup.iso" } });
+    await fireEvent.input(screen.getByTestId("add-checksum"), { target: { value: SHA256 } });
+    await fireEvent.click(screen.getByTestId("add-submit"));
+    expect((await screen.findByTestId("add-checksum-error")).textContent).toBe(
+      "the checksum value is not base64 (E_INVALIDARG)",
+    );
   });
 });

@@ -185,4 +185,41 @@ describe("error prompts", () => {
     await waitFor(() => expect(after(sent, "resume_job")).toHaveLength(1));
     expect(after(sent, "restart_file")[0]!.args).toEqual({ id: target.id, fileIndex: 0 });
   });
+
+  it("a checksum mismatch shows both digests, downloads the file again or completes without it", async () => {
+    const expected = `sha256:${"a".repeat(64)}`;
+    const actual = `sha256:${"b".repeat(64)}`;
+    const target = job({
+      state: "ERROR",
+      files: [file(0, { local_path: "/home/me/Downloads/setup.iso", bytes_transferred: 1000 })],
+      error: jobError(codes.FERRY_E_CHECKSUM_MISMATCH, "FERRY_E_CHECKSUM_MISMATCH", {
+        context: "LOCAL_FILE",
+        file_index: 0,
+        description: `the downloaded bytes do not match your checksum: expected ${expected}, got ${actual}; the file was not put under its final name`,
+      }),
+    });
+    const { sent, prompt } = await promptFor(target, { restart_file: null });
+    expect(prompt.dataset.kind).toBe("checksum-mismatch");
+    expect(within(prompt).getByText("The file does not match its checksum")).toBeTruthy();
+    expect(within(prompt).getByTestId("checksum-expected").textContent).toBe(expected);
+    expect(within(prompt).getByTestId("checksum-actual").textContent).toBe(actual);
+    expect(within(prompt).getByTestId("checksum-mismatch-hint").textContent).toContain("setup.iso arrived");
+    expect(within(prompt).getAllByRole("button").map((b) => b.textContent?.trim())).toEqual([
+      "Download this file again",
+      "Complete without it",
+    ]);
+
+    await fireEvent.click(within(prompt).getByTestId("error-prompt-submit"));
+    await waitFor(() => expect(after(sent, "resume_job")).toHaveLength(1));
+    expect(after(sent, "restart_file")[0]!.args).toEqual({ id: target.id, fileIndex: 0 });
+    expect(sent.findIndex((s) => s.command === "restart_file")).toBeLessThan(
+      sent.findIndex((s) => s.command === "resume_job"),
+    );
+
+    const completeWithout = within(prompt).getByTestId("error-prompt-complete-without") as HTMLButtonElement;
+    await waitFor(() => expect(completeWithout.disabled).toBe(false));
+    await fireEvent.click(completeWithout);
+    await screen.findByTestId("confirm-dialog");
+    expect(screen.getByTestId("confirm-list-discarded").textContent).toContain("/home/me/Downloads/setup.iso");
+  });
 });

@@ -3,7 +3,7 @@ import type { ErrorContext } from "../src/lib/bindings/ErrorContext";
 import type { JobState } from "../src/lib/bindings/JobState";
 import type { JobType } from "../src/lib/bindings/JobType";
 import * as codes from "../src/lib/codes";
-import { choosePrompt, type Prompt } from "../src/lib/prompts";
+import { choosePrompt, mismatchDigests, type Prompt } from "../src/lib/prompts";
 import { file, job, jobError } from "./fixtures";
 
 function promptFor(
@@ -113,5 +113,26 @@ describe("error prompt chosen by code and context", () => {
       files: [file(0, { transferred: true }), file(1, { local_path: "/d/mydoc", transferred: true })],
     });
     expect(choosePrompt(target, outcome)).toEqual({ kind: "file-exists", outcome, fileIndex: 1, path: "/d/mydoc" });
+  });
+
+  it("a checksum mismatch offers to download the file again, with both digests", () => {
+    const description =
+      "the downloaded bytes do not match your checksum: expected sha256:aa11, got sha256:bb22; the file was not put under its final name";
+    const target = job({
+      state: "ERROR",
+      files: [file(0), file(1, { bytes_total: 5000, bytes_transferred: 5000 })],
+      error: jobError(codes.FERRY_E_CHECKSUM_MISMATCH, "FERRY_E_CHECKSUM_MISMATCH", {
+        context: "LOCAL_FILE",
+        file_index: 1,
+        description,
+      }),
+    });
+    expect(choosePrompt(target, null)).toEqual({
+      kind: "checksum-mismatch",
+      fileIndex: 1,
+      expected: "sha256:aa11",
+      actual: "sha256:bb22",
+    });
+    expect(mismatchDigests("something else")).toEqual({ expected: null, actual: null });
   });
 });

@@ -1,5 +1,5 @@
 // The X display as a person sees it: whole-screen screenshots, windows, the system tray, the
-// mouse and the keyboard (ImageMagick, xwininfo and xdotool on the Xvfb display).
+// mouse and the keyboard (ImageMagick, xwininfo, xdotool and xrefresh on the Xvfb display).
 
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -36,6 +36,27 @@ export async function screenshotWhenStill(name, { tries = 20, everyMs = 250 } = 
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   return path;
+}
+
+function screenDigest(name) {
+  return createHash("sha256").update(readFileSync(screenshot(name))).digest("hex");
+}
+
+/**
+ * Brings the X display up to date with the page: soon after the app starts, the webview can
+ * leave an old frame on screen (e.g. "Loading jobs…" under a dialog opened since) until the
+ * pointer moves over it and its window is exposed. Moves the pointer across the screen and
+ * back to a corner, repaints every window (xrefresh), and waits, within `timeoutMs`, until the
+ * screen shows something else than right after the exposure.
+ */
+export async function repaintScreen({ timeoutMs = 5_000, everyMs = 250 } = {}) {
+  run("xdotool", ["mousemove", "--sync", "640", "400", "mousemove", "--sync", "1", "799"]);
+  run("xrefresh", []);
+  const exposed = screenDigest("repaint");
+  const deadline = Date.now() + timeoutMs;
+  while (screenDigest("repaint") === exposed && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
 }
 
 /** Keeps a screenshot the README shows (see SCREENSHOTS_DIR). */

@@ -141,3 +141,23 @@ export async function promptCode(prompt) {
 
 /** BG_E_HTTP_ERROR_nnn. */
 export const httpErrorCode = (status) => (0x80190000 + status) >>> 0;
+
+/**
+ * Pastes `text` into a field through a real paste event carrying it as the clipboard's
+ * text/plain, so the field's own paste handling runs (e.g. reading `sha256sum` output).
+ */
+export async function pasteAsClipboard(session, element, text) {
+  await session.execute(
+    `const [field, text] = arguments;
+     const data = new DataTransfer();
+     data.setData("text/plain", text);
+     field.focus();
+     const event = new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true });
+     if (field.dispatchEvent(event)) {
+       const prototype = Object.getPrototypeOf(field);
+       Object.getOwnPropertyDescriptor(prototype, "value").set.call(field, text);
+       field.dispatchEvent(new Event("input", { bubbles: true }));
+     }`,
+    [element, text],
+  );
+}

@@ -21,6 +21,7 @@ import {
   ERROR_FILE_NOT_FOUND,
   ERROR_PATH_NOT_FOUND,
 } from "./codes";
+import { checksumsForFiles, type ChecksumFill } from "./checksum";
 import { baseName } from "./format";
 import { fileNameFromUrl, joinPath, parseUrlList, uniqueNames } from "./paths";
 
@@ -34,6 +35,7 @@ export type AddJobField =
   | "replyFile"
   | "user"
   | "password"
+  | "checksum"
   | "form";
 
 /** Longest display name the engine accepts. */
@@ -48,6 +50,8 @@ export type AddJobForm = {
   urls: string;
   /** Download destination folder. */
   folder: string;
+  /** Expected checksum(s): one value, or pasted `sha256sum`-style lines (downloads). */
+  checksum: string;
   /** Upload source file. */
   uploadFile: string;
   /** Upload target URL. */
@@ -69,6 +73,7 @@ export function emptyForm(defaultFolder: string): AddJobForm {
     jobType: "DOWNLOAD",
     urls: "",
     folder: defaultFolder,
+    checksum: "",
     uploadFile: "",
     serverUrl: "",
     replyFile: "",
@@ -91,12 +96,40 @@ export function missingFields(form: AddJobForm): FieldErrors {
   if (form.jobType === "DOWNLOAD") {
     if (parseUrlList(form.urls).length === 0) errors.urls = "Enter at least one URL.";
     if (form.folder.trim().length === 0) errors.folder = "Choose a destination folder.";
+    const fill = formChecksums(form);
+    if (!fill.ok) errors.checksum = fill.error;
   } else {
     if (form.uploadFile.trim().length === 0) errors.uploadFile = "Choose the file to upload.";
     if (form.serverUrl.trim().length === 0) errors.serverUrl = "Enter the server URL.";
   }
   if (form.useCredentials && form.userName.length === 0) errors.user = "Enter a user name.";
   return errors;
+}
+
+/** The file names a download's URLs get, in order (unique within the job). */
+export function downloadNames(form: AddJobForm): string[] {
+  return uniqueNames(parseUrlList(form.urls).map(fileNameFromUrl));
+}
+
+/** The checksum field read against the download's files. */
+export function formChecksums(form: AddJobForm): ChecksumFill {
+  return checksumsForFiles(form.checksum, downloadNames(form));
+}
+
+/**
+ * What the checksum field will do, said under it: null when it is empty or wrong (its error
+ * says why then).
+ */
+export function checksumNote(form: AddJobForm): string | null {
+  const fill = formChecksums(form);
+  if (!fill.ok || fill.count === 0) return null;
+  const files = fill.checksums.length;
+  if (files === 1) {
+    const algorithm = (fill.checksums[0] ?? "").split(/[:-]/)[0]?.toUpperCase().replace("SHA", "SHA-");
+    const name = downloadNames(form)[0] ?? "the file";
+    return `${algorithm} checksum for ${name}, checked when the download finishes.`;
+  }
+  return `Checksums for ${fill.count} of ${files} files, checked when each finishes.`;
 }
 
 /** The name a job gets when the user leaves it empty. */
@@ -124,8 +157,9 @@ export function buildRequest(form: AddJobForm): NewJobRequest {
     : null;
   if (form.jobType === "DOWNLOAD") {
     const urls = parseUrlList(form.urls);
-    const names = uniqueNames(urls.map(fileNameFromUrl));
+    const names = downloadNames(form);
     const folder = form.folder.trim();
+    const fill = formChecksums(form);
     return {
       display_name,
       job_type: "DOWNLOAD",
@@ -136,6 +170,7 @@ export function buildRequest(form: AddJobForm): NewJobRequest {
       })),
       credentials,
       reply_file_name: null,
+      ...(fill.ok && fill.count > 0 ? { checksums: fill.checksums } : {}),
     };
   }
   const reply = form.replyFile.trim();
@@ -164,10 +199,11 @@ function isAbsolutePath(path: string): boolean {
 
 /**
  * The field an engine error concerns. Codes name the field outright where they can; an
- * E_INVALIDARG (which BITS returns for any bad argument) goes to the first field whose value
- * the engine would reject.
+ * E_INVALIDARG (which BITS returns for any bad argument) goes to the checksum field when its
+ * `message` is about a checksum (the engine's only way to tell), else to the first field whose
+ * value the engine would reject.
  */
-export function fieldForError(code: number, form: AddJobForm): AddJobField {
+export function fieldForError(code: number, form: AddJobForm, message = ""): AddJobField {
   const download = form.jobType === "DOWNLOAD";
   const localField: AddJobField = download ? "folder" : "uploadFile";
   const remoteField: AddJobField = download ? "urls" : "serverUrl";
@@ -189,6 +225,7 @@ export function fieldForError(code: number, form: AddJobForm): AddJobField {
     case BG_E_PASSWORD_TOO_LARGE:
       return "password";
     case E_INVALIDARG:
+      if (download && form.checksum.trim().length > 0 && /checksum/i.test(message)) return "checksum";
       return invalidArgumentField(form);
     default:
       return "form";

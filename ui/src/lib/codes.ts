@@ -43,6 +43,7 @@ export const ERROR_WINHTTP_SECURE_FAILURE = 0x8007_2f8f;
 /** Ferry's own codes (customer bit set). */
 export const FERRY_E_WEB_PAGE_INSTEAD_OF_FILE = 0xa0fe_0001;
 export const FERRY_E_CONTENT_ENCODED = 0xa0fe_0002;
+export const FERRY_E_CHECKSUM_MISMATCH = 0xa0fe_0004;
 
 const HTTP_ERROR_BASE = 0x8019_0000;
 

@@ -24,6 +24,7 @@ const TITLES: Record<Prompt["kind"], string> = {
   "disk-full": "The disk is full",
   "restart-file": "The server cannot resume this file",
   "web-page": "The server sent a web page instead of the file",
+  "checksum-mismatch": "The file does not match its checksum",
   "dynamic-content": "The server does not say how big the file is",
   certificate: "The server's certificate could not be verified",
   "blocked-by-policy": "Held by the bandwidth policy",
@@ -70,6 +71,14 @@ export function promptHint(prompt: Prompt, job: JobInfo, retryInMs: number | nul
         testid: "web-page-hint",
       };
     }
+    case "checksum-mismatch":
+      return {
+        text:
+          `${promptFileName(job, prompt.fileIndex)} arrived, but its bytes are not the expected ones: it was ` +
+          "damaged on the way or changed on the server, so it was not put in place. Download it again, or " +
+          "complete the job without it.",
+        testid: "checksum-mismatch-hint",
+      };
     case "dynamic-content":
       return {
         text:

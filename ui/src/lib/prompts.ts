@@ -21,6 +21,7 @@ import {
   ERROR_WINHTTP_NAME_NOT_RESOLVED,
   ERROR_WINHTTP_SECURE_FAILURE,
   ERROR_WINHTTP_TIMEOUT,
+  FERRY_E_CHECKSUM_MISMATCH,
   FERRY_E_WEB_PAGE_INSTEAD_OF_FILE,
   httpStatusOf,
 } from "./codes";
@@ -45,6 +46,12 @@ export type Prompt =
    * offers to download the page anyway.
    */
   | { kind: "web-page"; fileIndex: number; firstAnswer: boolean }
+  /**
+   * The downloaded bytes do not match the expected checksum (the user's or the server's
+   * digest): download the file again, or Complete without it. The digests are read from the
+   * error's description; null where it does not name them.
+   */
+  | { kind: "checksum-mismatch"; fileIndex: number; expected: string | null; actual: string | null }
   /** The server sends no size: accept dynamic content. */
   | { kind: "dynamic-content" }
   /** The server's certificate failed: explain, no bypass. */
@@ -83,6 +90,18 @@ function failingFile(error: JobError, job: JobInfo): number {
   if (error.file_index !== null) return error.file_index;
   const unfinished = job.files.find((file) => !file.transferred);
   return unfinished?.index ?? 0;
+}
+
+/**
+ * The two digests of a checksum mismatch as the engine words it ("… expected sha256:…, got
+ * sha256:…; …"); null for one the description does not name.
+ */
+export function mismatchDigests(description: string): { expected: string | null; actual: string | null } {
+  const digest = "([A-Za-z0-9-]+:[0-9a-fA-F]+)";
+  return {
+    expected: new RegExp(`expected ${digest}`).exec(description)?.[1] ?? null,
+    actual: new RegExp(`got ${digest}`).exec(description)?.[1] ?? null,
+  };
 }
 
 /** Bytes the files not yet transferred still need, or null when a size is unknown. */
@@ -135,6 +154,9 @@ export function choosePrompt(job: JobInfo, renameFailure: CompleteOutcome | null
     const fileIndex = failingFile(error, job);
     const file = job.files.find((f) => f.index === fileIndex);
     return { kind: "web-page", fileIndex, firstAnswer: (file?.bytes_transferred ?? 0) === 0 };
+  }
+  if (code === FERRY_E_CHECKSUM_MISMATCH) {
+    return { kind: "checksum-mismatch", fileIndex: failingFile(error, job), ...mismatchDigests(error.description) };
   }
   if (code === BG_E_MISSING_FILE_SIZE || code === BG_E_INSUFFICIENT_HTTP_SUPPORT) {
     return { kind: "dynamic-content" };

@@ -31,4 +31,10 @@ credentials: Credentials | null,
 /**
  * Where the reply of an upload-reply job goes.
  */
-reply_file_name: string | null, };
+reply_file_name: string | null, 
+/**
+ * Expected checksums, one per file in `files` order (`null` for a file without one), as
+ * `algo:hex` or Subresource Integrity `algo-base64`. May be shorter than `files`, or
+ * left out when no file has one.
+ */
+checksums?: Array<string | null>, };
