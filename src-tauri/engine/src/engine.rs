@@ -904,6 +904,7 @@ impl Engine {
                 return Ok(());
             }
             start_over(file)?;
+            entry.live.forget_file(file_index as usize);
             let failure = crate::transfer::http::Failure::fatal(
                 ErrorCode::BG_E_VALIDATION_FAILED,
                 crate::error::ErrorContext::RemoteFile,

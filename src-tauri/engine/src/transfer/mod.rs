@@ -83,6 +83,14 @@ impl LiveProgress {
         self.file.store(index as u64 + 1, Ordering::Release);
     }
 
+    /// Forgets the live count when it names file `index` (a file that was just reset), so that
+    /// nothing copies the old count back into it before the next file starts.
+    pub fn forget_file(&self, index: usize) {
+        let _ =
+            self.file
+                .compare_exchange(index as u64 + 1, 0, Ordering::AcqRel, Ordering::Acquire);
+    }
+
     /// The reply bytes received, while a reply download is in flight.
     pub fn read_reply(&self) -> Option<u64> {
         self.reply.load(Ordering::Acquire).checked_sub(1)
