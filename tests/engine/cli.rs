@@ -11,6 +11,7 @@ use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
 use crate::harness::{test_config, PATIENCE};
+use crate::util::wait_until;
 
 /// The `ferry-transfer` binary under test.
 pub const FERRY_TRANSFER: &str = env!("CARGO_BIN_EXE_ferry-transfer");
@@ -104,6 +105,19 @@ impl RunProcess {
             assert_ne!(line.state, "ERROR", "the job failed: {line:?}");
         }
     }
+}
+
+/// SIGKILLs `run` as soon as a temporary file in `folder` holds `bytes` bytes: in a file's first
+/// moments, long before the first progress write.
+pub async fn kill_once_a_temporary_holds(run: &mut RunProcess, folder: &Path, bytes: u64) {
+    wait_until("the first bytes on disk", || async move {
+        crate::harness::files_in(folder).iter().any(|name| {
+            crate::harness::is_temporary(name)
+                && std::fs::metadata(folder.join(name)).is_ok_and(|m| m.len() >= bytes)
+        })
+    })
+    .await;
+    run.child.kill().await.expect("SIGKILL the engine");
 }
 
 /// Writes a job downloading `url` to `local` into the store in `data`, changed by `setup` and

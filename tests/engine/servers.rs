@@ -59,6 +59,17 @@ impl RecordedRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// The first byte asked for by a `Range: bytes=N-…` header, if there is one.
+    pub fn range_start(&self) -> Option<u64> {
+        self.header("range")?
+            .strip_prefix("bytes=")?
+            .split('-')
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
 }
 
 /// A running server on `127.0.0.1:<free port>`; it stops, connections included, when dropped.

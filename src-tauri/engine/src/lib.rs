@@ -43,6 +43,8 @@ pub mod scheduler;
 pub mod secrets;
 pub mod state;
 pub mod store;
+#[cfg(test)]
+mod test_json;
 pub mod transfer;
 pub mod validate;
 

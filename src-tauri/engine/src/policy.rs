@@ -203,27 +203,13 @@ mod properties {
             )
     }
 
-    /// A JSON value of any shape, small.
+    /// A JSON value of any shape, small, whose keys are often the policies' own.
     fn json() -> impl Strategy<Value = serde_json::Value> {
-        let leaf = prop_oneof![
-            Just(serde_json::Value::Null),
-            any::<bool>().prop_map(serde_json::Value::from),
-            any::<i64>().prop_map(serde_json::Value::from),
-            any::<u64>().prop_map(serde_json::Value::from),
-            any::<f64>().prop_map(serde_json::Value::from),
-            ".{0,8}".prop_map(serde_json::Value::from),
-        ];
-        leaf.prop_recursive(3, 16, 4, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
-                prop::collection::btree_map(name(), inner, 0..4)
-                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
-            ]
-        })
+        crate::test_json::json_with_keys(name(), 3)
     }
 
     /// A field name: one of the policies' (or their bandwidth fields'), or any text.
-    fn name() -> impl Strategy<Value = String> {
+    fn name() -> impl Strategy<Value = String> + Clone {
         prop_oneof![
             prop::sample::select(vec![
                 "JobInactivityTimeout",

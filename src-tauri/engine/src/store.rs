@@ -507,21 +507,7 @@ mod properties {
 
     /// Any small JSON value.
     fn json() -> impl Strategy<Value = serde_json::Value> {
-        let leaf = prop_oneof![
-            Just(serde_json::Value::Null),
-            any::<bool>().prop_map(serde_json::Value::from),
-            any::<i64>().prop_map(serde_json::Value::from),
-            any::<u64>().prop_map(serde_json::Value::from),
-            any::<f64>().prop_map(serde_json::Value::from),
-            ".{0,8}".prop_map(serde_json::Value::from),
-        ];
-        leaf.prop_recursive(2, 8, 3, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::from),
-                prop::collection::btree_map(".{0,6}", inner, 0..3)
-                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
-            ]
-        })
+        crate::test_json::json_with_keys(".{0,6}".prop_map(String::from), 2)
     }
 
     proptest! {

@@ -13,11 +13,11 @@ use ferry_engine::{Engine, ErrorCode, ErrorContext, JobId, JobState, Priority, V
 use sha2::Digest as _;
 use tokio::process::Command;
 
-use crate::cli::{queue_job, RunProcess, FERRY_TRANSFER};
-use crate::harness::{files_in, is_temporary, refusal, run_to_the_end, test_config, TestEngine};
+use crate::cli::{kill_once_a_temporary_holds, queue_job, run, FERRY_TRANSFER};
+use crate::harness::{files_in, refusal, run_to_the_end, test_config, TestEngine};
 use crate::servers::{body, Behaviour, DigestHeader, Resource, TestServer};
 use crate::third_party::{Ranges, Software, ThirdPartyServer};
-use crate::util::{sha256, sha256_file, temp_dir, wait_until};
+use crate::util::{sha256, sha256_file, temp_dir};
 
 /// `algo:hex` and `algo-base64` checksums of `data` for every supported algorithm.
 fn checksums_of(data: &[u8]) -> Vec<(String, String)> {
@@ -387,38 +387,18 @@ async fn a_resume_after_a_kill_mid_file_verifies_the_whole_file_without_fetching
         },
     )
     .await;
-    let mut run = RunProcess::spawn({
-        let mut command = Command::new(FERRY_TRANSFER);
-        command.args(["run", "--data-dir"]).arg(store.path());
-        command
-    });
-    let folder = files.path();
-    wait_until("the first bytes on disk", || async move {
-        files_in(folder).iter().any(|name| {
-            is_temporary(name)
-                && std::fs::metadata(folder.join(name)).is_ok_and(|m| m.len() >= 300_000)
-        })
-    })
-    .await;
-    run.child.kill().await.expect("SIGKILL the engine");
+    let mut run = run(store.path());
+    kill_once_a_temporary_holds(&mut run, files.path(), 300_000).await;
 
     assert!(run_to_the_end(store.path()).success());
-    let ranges: Vec<Option<String>> = server
-        .requests()
-        .iter()
-        .map(|r| r.header("range").map(str::to_owned))
-        .collect();
-    let resumed_from = ranges.get(1).cloned().flatten().and_then(|range| {
-        range
-            .strip_prefix("bytes=")?
-            .split('-')
-            .next()?
-            .parse::<u64>()
-            .ok()
-    });
+    let starts: Vec<Option<u64>> = server.requests().iter().map(|r| r.range_start()).collect();
     assert!(
-        resumed_from.is_some_and(|from| from >= 300_000),
-        "the second run continues from the bytes on disk: {ranges:?}"
+        starts
+            .get(1)
+            .copied()
+            .flatten()
+            .is_some_and(|from| from >= 300_000),
+        "the second run continues from the bytes on disk: {starts:?}"
     );
     let engine = Engine::start(test_config(), store.path()).await.unwrap();
     let job = engine.get(id).unwrap();

@@ -2,14 +2,13 @@
 //! page, another version, compressed bytes, a malformed answer) never reaches the temporary file
 //! as if it were.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
 use ferry_engine::{Engine, ErrorCode, ErrorContext, FileSpec, JobId, JobState, JobType, Priority};
-use tokio::process::Command;
 
-use crate::cli::{queue_job, RunProcess, FERRY_TRANSFER};
+use crate::cli::{kill_once_a_temporary_holds, queue_job, run};
 use crate::harness::{refusal, run_to_the_end, test_config, TestEngine};
 use crate::servers::{body, Behaviour, RawServer, Resource, TestServer};
 use crate::util::{sha256, sha256_file, temp_dir, wait_until};
@@ -117,13 +116,6 @@ async fn item_1_a_first_answer_that_is_a_web_page_for_a_file_named_otherwise_wai
     }
 }
 
-/// `ferry-transfer run` on the store in `data`, killed when dropped.
-fn run_process(data: &Path) -> RunProcess {
-    let mut command = Command::new(FERRY_TRANSFER);
-    command.args(["run", "--data-dir"]).arg(data);
-    RunProcess::spawn(command)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn item_2_a_version_flip_and_a_kill_never_mix_two_versions() {
     const SIZE: usize = 4_000_000;
@@ -169,7 +161,7 @@ async fn item_2_a_version_flip_and_a_kill_never_mix_two_versions() {
 
     // Version B: the file starts over and B's bytes reach the disk; SIGKILL right then.
     server.set_behaviour(drip(&b, 1));
-    let mut run = run_process(data.path());
+    let mut run = run(data.path());
     let (temp_ref, b_ref) = (&temp, &b);
     wait_until("version B's bytes on disk", || async move {
         std::fs::read(temp_ref)
@@ -374,35 +366,18 @@ async fn edge_a_kill_in_a_files_first_seconds_resumes_from_what_is_on_disk() {
         },
     )
     .await;
-    // SIGKILL as soon as the first bytes are on disk: long before the first progress write.
-    let mut run = run_process(store.path());
-    let folder = files.path();
-    wait_until("the first bytes on disk", || async move {
-        crate::harness::files_in(folder).iter().any(|name| {
-            crate::harness::is_temporary(name)
-                && std::fs::metadata(folder.join(name)).is_ok_and(|m| m.len() >= 300_000)
-        })
-    })
-    .await;
-    run.child.kill().await.expect("SIGKILL the engine");
+    let mut run = run(store.path());
+    kill_once_a_temporary_holds(&mut run, files.path(), 300_000).await;
 
     assert!(run_to_the_end(store.path()).success());
-    let ranges: Vec<Option<String>> = server
-        .requests()
-        .iter()
-        .map(|r| r.header("range").map(str::to_owned))
-        .collect();
-    let resumed_from = ranges.get(1).cloned().flatten().and_then(|range| {
-        range
-            .strip_prefix("bytes=")?
-            .split('-')
-            .next()?
-            .parse::<u64>()
-            .ok()
-    });
+    let starts: Vec<Option<u64>> = server.requests().iter().map(|r| r.range_start()).collect();
     assert!(
-        resumed_from.is_some_and(|from| from >= 300_000),
-        "the second run continues from the bytes on disk: {ranges:?}"
+        starts
+            .get(1)
+            .copied()
+            .flatten()
+            .is_some_and(|from| from >= 300_000),
+        "the second run continues from the bytes on disk: {starts:?}"
     );
     let engine = Engine::start(test_config(), store.path()).await.unwrap();
     engine.complete(id).unwrap();
