@@ -10,7 +10,8 @@ use ferry_engine::{Engine, FileSpec, JobId, JobType};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-use crate::harness::{test_config, PATIENCE};
+use crate::harness::{run_to_the_end, test_config, PATIENCE};
+use crate::servers::TestServer;
 use crate::util::wait_until;
 
 /// The `ferry-transfer` binary under test.
@@ -107,9 +108,26 @@ impl RunProcess {
     }
 }
 
-/// SIGKILLs `run` as soon as a temporary file in `folder` holds `bytes` bytes: in a file's first
-/// moments, long before the first progress write.
-pub async fn kill_once_a_temporary_holds(run: &mut RunProcess, folder: &Path, bytes: u64) {
+/// Runs the queue in `data` and SIGKILLs it once a temporary file in `folder` holds `bytes`
+/// bytes (long before the first progress write); runs it again to the end and checks that the
+/// second run asked `server` only for what was not on disk yet.
+pub async fn kill_early_then_resume(data: &Path, folder: &Path, bytes: u64, server: &TestServer) {
+    let mut first = run(data);
+    kill_once_a_temporary_holds(&mut first, folder, bytes).await;
+    assert!(run_to_the_end(data).success());
+    let starts: Vec<Option<u64>> = server.requests().iter().map(|r| r.range_start()).collect();
+    assert!(
+        starts
+            .get(1)
+            .copied()
+            .flatten()
+            .is_some_and(|from| from >= bytes),
+        "the second run continues from the bytes on disk: {starts:?}"
+    );
+}
+
+/// SIGKILLs `run` as soon as a temporary file in `folder` holds `bytes` bytes.
+async fn kill_once_a_temporary_holds(run: &mut RunProcess, folder: &Path, bytes: u64) {
     wait_until("the first bytes on disk", || async move {
         crate::harness::files_in(folder).iter().any(|name| {
             crate::harness::is_temporary(name)

@@ -13,8 +13,8 @@ use ferry_engine::{Engine, ErrorCode, ErrorContext, JobId, JobState, Priority, V
 use sha2::Digest as _;
 use tokio::process::Command;
 
-use crate::cli::{kill_once_a_temporary_holds, queue_job, run, FERRY_TRANSFER};
-use crate::harness::{files_in, refusal, run_to_the_end, test_config, TestEngine};
+use crate::cli::{kill_early_then_resume, queue_job, FERRY_TRANSFER};
+use crate::harness::{files_in, refusal, test_config, TestEngine};
 use crate::servers::{body, Behaviour, DigestHeader, Resource, TestServer};
 use crate::third_party::{Ranges, Software, ThirdPartyServer};
 use crate::util::{sha256, sha256_file, temp_dir};
@@ -387,19 +387,7 @@ async fn a_resume_after_a_kill_mid_file_verifies_the_whole_file_without_fetching
         },
     )
     .await;
-    let mut run = run(store.path());
-    kill_once_a_temporary_holds(&mut run, files.path(), 300_000).await;
-
-    assert!(run_to_the_end(store.path()).success());
-    let starts: Vec<Option<u64>> = server.requests().iter().map(|r| r.range_start()).collect();
-    assert!(
-        starts
-            .get(1)
-            .copied()
-            .flatten()
-            .is_some_and(|from| from >= 300_000),
-        "the second run continues from the bytes on disk: {starts:?}"
-    );
+    kill_early_then_resume(store.path(), files.path(), 300_000, &server).await;
     let engine = Engine::start(test_config(), store.path()).await.unwrap();
     let job = engine.get(id).unwrap();
     assert_eq!(job.files[0].verification, Verification::Checksum);

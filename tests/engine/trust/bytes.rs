@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ferry_engine::{Engine, ErrorCode, ErrorContext, FileSpec, JobId, JobState, JobType, Priority};
 
-use crate::cli::{kill_once_a_temporary_holds, queue_job, run};
+use crate::cli::{kill_early_then_resume, queue_job, run};
 use crate::harness::{refusal, run_to_the_end, test_config, TestEngine};
 use crate::servers::{body, Behaviour, RawServer, Resource, TestServer};
 use crate::util::{sha256, sha256_file, temp_dir, wait_until};
@@ -366,19 +366,7 @@ async fn edge_a_kill_in_a_files_first_seconds_resumes_from_what_is_on_disk() {
         },
     )
     .await;
-    let mut run = run(store.path());
-    kill_once_a_temporary_holds(&mut run, files.path(), 300_000).await;
-
-    assert!(run_to_the_end(store.path()).success());
-    let starts: Vec<Option<u64>> = server.requests().iter().map(|r| r.range_start()).collect();
-    assert!(
-        starts
-            .get(1)
-            .copied()
-            .flatten()
-            .is_some_and(|from| from >= 300_000),
-        "the second run continues from the bytes on disk: {starts:?}"
-    );
+    kill_early_then_resume(store.path(), files.path(), 300_000, &server).await;
     let engine = Engine::start(test_config(), store.path()).await.unwrap();
     engine.complete(id).unwrap();
     assert_eq!(sha256_file(&local), sha256(&data));
