@@ -538,24 +538,8 @@ impl Engine {
     /// `BG_E_INVALID_STATE` when the job is acknowledged or cancelled or the file is already
     /// transferred.
     pub fn allow_web_page(&self, id: JobId, file_index: u32) -> Result<()> {
-        self.inner.with_job(id, |entry, _| {
-            self.inner.transition(entry, Trigger::SetProperty)?;
-            if entry.record.job_type.is_upload() {
-                return Err(Error::new(
-                    ErrorCode::E_NOTIMPL,
-                    "upload jobs download no web pages",
-                ));
-            }
-            let file = file_mut(&mut entry.record, file_index)?;
-            if file.transferred {
-                return Err(Error::new(
-                    ErrorCode::BG_E_INVALID_STATE,
-                    "that file is already transferred",
-                ));
-            }
-            file.accept_web_page = true;
-            entry.record.touch();
-            Ok(())
+        self.change_pending_download(id, file_index, "upload jobs download no web pages", |f| {
+            f.accept_web_page = true
         })
     }
 
@@ -580,13 +564,29 @@ impl Engine {
                     .map_err(|why| Error::new(ErrorCode::E_INVALIDARG, why))
             })
             .transpose()?;
+        self.change_pending_download(
+            id,
+            file_index,
+            "checksums are checked on downloaded files only",
+            |file| file.checksum = normalised,
+        )
+    }
+
+    /// Changes download file `file_index` while it is not yet transferred (a property set:
+    /// an active job queues again). `E_NOTIMPL` with `for_uploads` on upload jobs,
+    /// `E_INVALIDARG` for a file the job does not have, `BG_E_INVALID_STATE` once the file is
+    /// transferred or the job has ended.
+    fn change_pending_download(
+        &self,
+        id: JobId,
+        file_index: u32,
+        for_uploads: &str,
+        change: impl FnOnce(&mut FileRecord),
+    ) -> Result<()> {
         self.inner.with_job(id, |entry, _| {
             self.inner.transition(entry, Trigger::SetProperty)?;
             if entry.record.job_type.is_upload() {
-                return Err(Error::new(
-                    ErrorCode::E_NOTIMPL,
-                    "checksums are checked on downloaded files only",
-                ));
+                return Err(Error::new(ErrorCode::E_NOTIMPL, for_uploads));
             }
             let file = file_mut(&mut entry.record, file_index)?;
             if file.transferred {
@@ -595,7 +595,7 @@ impl Engine {
                     "that file is already transferred",
                 ));
             }
-            file.checksum = normalised;
+            change(file);
             entry.record.touch();
             Ok(())
         })
