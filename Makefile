@@ -32,9 +32,10 @@ header = @printf '\n==> %s\n' '$(1)'
 	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e screenshots \
 	fuzz soak
 
-## Build the UI and start the app.
+## Build the UI and start the app (it starts the owner of the queue, `ferry service`).
 run: deps ui-build
-	cargo run -p ferry
+	cargo build -p ferry-cli -p ferry-desktop
+	$(CARGO_TARGET_DIR)/debug/ferry-desktop
 
 ## Every check CI runs, in order, stopping at the first failure. The UI is built first: the
 ## shell crate embeds ui/dist, so clippy and the Rust tests need it.
@@ -99,8 +100,9 @@ deps-tauri-driver:
 bindings:
 	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && \
 	TS_RS_EXPORT_DIR=$$fresh cargo test -q -p ferry-engine --features ts export_bindings && \
+	TS_RS_EXPORT_DIR=$$fresh cargo test -q -p ferry-owner --features ts export_bindings && \
 	$(if $(SHELL_HAS_TS),TS_RS_EXPORT_DIR=$$fresh \
-		cargo test -q -p ferry --features ts export_bindings &&) \
+		cargo test -q -p ferry-desktop --features ts export_bindings &&) \
 	mkdir -p $(BINDINGS_DIR) && \
 	find $(BINDINGS_DIR) -mindepth 1 -delete && \
 	cp -R "$$fresh"/. $(BINDINGS_DIR)/
@@ -141,8 +143,8 @@ ui-build:
 	cd ui && npm run build
 
 app-build:
-	$(call header,App build (cargo build -p ferry))
-	cargo build -p ferry
+	$(call header,App build (cargo build -p ferry-desktop -p ferry-cli))
+	cargo build -p ferry-desktop -p ferry-cli
 
 e2e:
 	$(call header,End-to-end tests (real app under Xvfb over WebDriver))

@@ -1,22 +1,23 @@
-//! The one adapter from engine events to the outside: a [`Channel`] per window that
-//! subscribed, and desktop notifications.
+//! The one adapter from the owner's event stream to the window: a [`Channel`] per webview
+//! that subscribed.
 //!
-//! The engine already batches progress (one event per tick), so events are forwarded as they
-//! come. A subscriber that falls behind the engine's broadcast buffer gets a fresh snapshot of
-//! every job instead of the events it missed.
+//! The owner already batches progress (one event per tick), so events are forwarded as they
+//! come. When the window falls behind, or the connection to the owner is replaced after the
+//! owner went away and came back, the window gets a fresh snapshot of every job instead of the
+//! events it missed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use ferry_engine::{Engine, EngineEvent, JobInfo};
+use ferry_engine::{EngineEvent, JobInfo};
+use ferry_owner::{Call, OwnerEvent};
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::notify::{notice_for, Notifier};
-use crate::settings::SettingsFile;
+use crate::owner_link::OwnerLink;
+use crate::IpcError;
 
 /// What the window receives on its channel: every engine event, plus the shell's own.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -42,6 +43,17 @@ pub enum ShellEvent {
     },
 }
 
+impl From<OwnerEvent> for UiEvent {
+    fn from(event: OwnerEvent) -> Self {
+        match event {
+            OwnerEvent::Engine(event) => UiEvent::Engine(event),
+            OwnerEvent::Snapshot(snapshot) => UiEvent::Shell(ShellEvent::Snapshot {
+                jobs: snapshot.jobs,
+            }),
+        }
+    }
+}
+
 /// The event streams open to windows: at most one per webview, so a reloaded page that
 /// subscribes again replaces its old stream instead of adding a second one.
 #[derive(Default)]
@@ -50,19 +62,19 @@ pub struct Subscriptions {
 }
 
 impl Subscriptions {
-    /// Starts forwarding engine events to `channel` and returns the jobs as they are now.
-    /// The stream starts before the snapshot is taken, so no change falls between the two;
-    /// an event may repeat what the snapshot already shows, which is harmless because events
-    /// carry whole jobs.
-    pub fn subscribe(
+    /// Starts forwarding the owner's events to `channel` and returns the jobs as they are now.
+    /// Events that happen while the snapshot is on its way wait in the stream, so none falls
+    /// between the two; an event may repeat what the snapshot already shows, which is harmless
+    /// because events carry whole jobs.
+    pub async fn subscribe(
         &self,
-        engine: &Engine,
+        link: Arc<OwnerLink>,
         webview: &str,
         channel: Channel<UiEvent>,
-    ) -> Vec<JobInfo> {
-        let events = engine.subscribe();
-        let snapshot = engine.list();
-        let stream = tauri::async_runtime::spawn(forward(engine.clone(), events, channel));
+    ) -> Result<Vec<JobInfo>, IpcError> {
+        let generations = link.generations();
+        let (snapshot, events) = link.client().subscribe().await?;
+        let stream = tauri::async_runtime::spawn(forward(link, generations, events, channel));
         let replaced = self
             .by_webview
             .lock()
@@ -71,61 +83,77 @@ impl Subscriptions {
         if let Some(old) = replaced {
             old.abort();
         }
-        snapshot
+        Ok(snapshot)
+    }
+
+    /// Stops the stream of a webview that is gone.
+    pub fn forget(&self, webview: &str) {
+        let removed = self
+            .by_webview
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(webview);
+        if let Some(stream) = removed {
+            stream.abort();
+        }
     }
 }
 
 async fn forward(
-    engine: Engine,
-    mut events: tokio::sync::broadcast::Receiver<EngineEvent>,
+    link: Arc<OwnerLink>,
+    mut generations: tokio::sync::watch::Receiver<u64>,
+    mut events: broadcast::Receiver<OwnerEvent>,
     channel: Channel<UiEvent>,
 ) {
     loop {
-        let event = match events.recv().await {
-            Ok(event) => UiEvent::Engine(Box::new(event)),
+        let event = tokio::select! {
+            event = events.recv() => event,
+            changed = generations.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                // A new connection: subscribe on it and replace what the window holds.
+                match link.client().subscribe().await {
+                    Ok((jobs, fresh)) => {
+                        events = fresh;
+                        Ok(OwnerEvent::Snapshot(ferry_owner::protocol::Snapshot { jobs }))
+                    }
+                    Err(error) => {
+                        tracing::warn!("cannot follow the owner's events again: {error}");
+                        continue;
+                    }
+                }
+            }
+        };
+        let event = match event {
+            Ok(event) => UiEvent::from(event),
             Err(RecvError::Lagged(missed)) => {
                 tracing::warn!(
                     missed,
-                    "the window fell behind the engine; sending a fresh snapshot"
+                    "the window fell behind the owner; sending a fresh snapshot"
                 );
-                UiEvent::Shell(ShellEvent::Snapshot {
-                    jobs: engine.list(),
-                })
+                match link.call(Call::List).await {
+                    Ok(jobs) => UiEvent::Shell(ShellEvent::Snapshot { jobs }),
+                    Err(error) => {
+                        tracing::warn!("cannot list the jobs: {error}");
+                        continue;
+                    }
+                }
             }
-            Err(RecvError::Closed) => return,
+            // The connection is gone; the next generation brings a new stream.
+            Err(RecvError::Closed) => {
+                if generations.changed().await.is_err() {
+                    return;
+                }
+                generations.mark_changed();
+                continue;
+            }
         };
         if let Err(error) = channel.send(event) {
             tracing::debug!("the window's event channel is gone: {error}");
             return;
         }
     }
-}
-
-/// Shows a desktop notification for every engine event that calls for one, as the settings
-/// and each job's notify flags allow.
-pub fn spawn_notifications<R: Runtime>(
-    app: AppHandle<R>,
-    engine: Engine,
-    settings: Arc<SettingsFile>,
-) {
-    let mut events = engine.subscribe();
-    let notifier = Notifier::new(app, engine);
-    tauri::async_runtime::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(event) => {
-                    if let Some(notice) = notice_for(&event, &settings.current()) {
-                        notifier.show(notice);
-                    }
-                }
-                Err(RecvError::Lagged(missed)) => tracing::warn!(
-                    missed,
-                    "notifications fell behind; some events were skipped"
-                ),
-                Err(RecvError::Closed) => return,
-            }
-        }
-    });
 }
 
 #[cfg(test)]
@@ -149,5 +177,9 @@ mod tests {
             snapshot,
             serde_json::json!({ "kind": "snapshot", "jobs": [] })
         );
+        let from_owner = UiEvent::from(OwnerEvent::Snapshot(ferry_owner::protocol::Snapshot {
+            jobs: Vec::new(),
+        }));
+        assert_eq!(serde_json::to_value(from_owner).unwrap(), snapshot);
     }
 }

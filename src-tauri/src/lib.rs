@@ -1,93 +1,66 @@
-//! # ferry
+//! # ferry-desktop
 //!
-//! Ferry's desktop shell: a Tauri window, a tray icon and desktop notifications over the
-//! transfer engine ([`ferry_engine`]). The shell is thin: every command is a one-liner over
-//! the engine, which validates every value and owns every rule of the job model.
+//! Ferry's window and tray icon: a client of the owner of the queue ([`ferry_owner`]), which
+//! runs the engine, raises the notifications and serves a local API. The app finds the owner
+//! of its data folder, or starts one (`ferry service`), and every command is one call of that
+//! API, so the window shows the same queue as the `ferry` command line.
 //!
 //! ## Layout
-//! - [`run`]: the app as users start it (logging, engine, tray, notifications, single
-//!   instance). [`builder`] is the part any runtime can run, so tests drive it with tauri's
-//!   mock runtime.
+//! - [`run`]: the app as users start it (logging, the owner, tray, single instance).
+//!   [`builder`] is the part any runtime can run, so tests drive it with tauri's mock runtime.
 //! - `commands`: the `#[tauri::command]`s the window may call (and nothing else: see
 //!   `capabilities/main.json`, generated permissions in `build.rs`).
-//! - [`bridge`]: engine events to the window's channel and to notifications.
-//! - [`notify`]: which events deserve a notification, and showing them.
+//! - [`owner_link`]: the connection to the owner, restored when the owner comes back.
+//! - [`bridge`]: the owner's events to the window's channel.
 //! - `tray`: the tray icon, its menu and its tooltip ([`queue_summary`]).
-//! - [`settings`]: the settings file and how it configures the engine.
-//! - [`job_actions`]: requests that take several engine verbs (create a job in one step).
-//! - [`ipc_error`]: how errors cross to the window.
-//! - `lifecycle`, `dialogs`, `open_path`, `logging`: window and process plumbing.
+//! - `settings`: saving settings (start at login here, the rest in the owner).
+//! - `lifecycle`, `dialogs`, `open_path`: window and process plumbing.
 
 pub mod bridge;
 mod commands;
 mod dialogs;
-pub mod ipc_error;
-pub mod job_actions;
 mod lifecycle;
-mod logging;
-pub mod notify;
 mod open_path;
+pub mod owner_link;
 pub mod queue_summary;
-pub mod settings;
-#[cfg(test)]
-mod test_jobs;
+mod settings;
 mod tray;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ferry_engine::Engine;
+use ferry_owner::launch;
 use tauri::{AppHandle, Manager, RunEvent, Runtime};
 
 pub use bridge::{ShellEvent, UiEvent};
-pub use ipc_error::IpcError;
-pub use job_actions::NewJobRequest;
+pub use ferry_owner::ApiError as IpcError;
+pub use ferry_owner::{NewJobRequest, Settings, Theme};
 pub use lifecycle::MAIN_WINDOW;
-pub use settings::{Settings, SettingsFile, Theme};
+pub use owner_link::OwnerLink;
 
-/// Environment variable naming the data directory (tests point it at a temporary folder).
-pub const DATA_DIR_VARIABLE: &str = "FERRY_DATA_DIR";
-
-/// What the shell holds for the app's lifetime: the running engine and the settings.
+/// What the shell holds for the app's lifetime: the connection to the owner of the queue.
 pub struct Shell {
-    /// The transfer engine.
-    pub engine: Engine,
-    /// The settings file and the settings in force.
-    pub settings: Arc<SettingsFile>,
+    /// The connection to the owner.
+    pub link: Arc<OwnerLink>,
 }
 
 impl Shell {
-    /// Reads the settings in `data_dir` and opens the engine there with them. Blocks until
-    /// the engine has reloaded its jobs; call it outside any async runtime. Nothing runs until
-    /// [`Shell::run`], so subscribers set up in between miss no event.
-    pub fn start(data_dir: &Path) -> ferry_engine::Result<Shell> {
-        let settings = Arc::new(SettingsFile::load(data_dir));
-        let config = settings.current().engine_config();
-        let engine = tauri::async_runtime::block_on(Engine::open(config, data_dir))?;
-        Ok(Shell { engine, settings })
+    /// Connects to the owner of `data_dir`, starting `program service` when none runs. Blocks
+    /// until connected; call it outside any async runtime.
+    pub fn connect(data_dir: &Path, program: &Path) -> Result<Shell, IpcError> {
+        let link = tauri::async_runtime::block_on(OwnerLink::connect(data_dir, program))?;
+        Ok(Shell { link })
     }
 
-    /// Starts the engine's transfers, timers and sweeps.
-    pub fn run(&self) {
-        tauri::async_runtime::block_on(async { self.engine.run() });
-    }
-
-    /// Hands the engine and the settings to the app, for the commands to use.
+    /// Hands the connection to the app, for the commands to use.
     pub fn manage<R: Runtime>(self, app: &impl Manager<R>) {
-        app.manage(self.engine);
-        app.manage(self.settings);
+        app.manage(self.link);
     }
 }
 
-/// Where Ferry keeps its jobs, settings and log: `$FERRY_DATA_DIR` when set, else `ferry` in
-/// the user's data directory (`~/.local/share/ferry` on Linux).
+/// Where Ferry keeps its jobs, settings and logs (see [`launch::data_dir`]).
 pub fn data_dir() -> PathBuf {
-    match std::env::var_os(DATA_DIR_VARIABLE) {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => dirs::data_dir()
-            .unwrap_or_else(std::env::temp_dir)
-            .join("ferry"),
-    }
+    launch::data_dir()
 }
 
 /// The app's configuration: `tauri.conf.json`, the capability and the embedded UI.
@@ -147,27 +120,26 @@ pub fn run() {
         );
         std::process::exit(1);
     }
-    logging::init(&data_dir);
+    ferry_owner::logging::init(&data_dir, ferry_owner::logging::WINDOW_LOG);
     // A second launch hands over to the running instance (which shows its window) and exits
-    // while the app is built, before this instance ever opens the job store.
+    // while the app is built, before this instance ever reaches the owner.
     let single_instance =
         tauri_plugin_single_instance::init(|app, _args, _cwd| lifecycle::show_main_window(app));
     let app = builder(tauri::Builder::default().plugin(single_instance))
         .setup(move |app| {
-            let shell = match Shell::start(&data_dir) {
+            let shell = match Shell::connect(&data_dir, &launch::ferry_program()) {
                 Ok(shell) => shell,
                 Err(error) => {
-                    tracing::error!(code = %error.code, data_dir = %data_dir.display(), "cannot start the engine: {error}");
+                    tracing::error!(data_dir = %data_dir.display(), "cannot reach the owner of the queue: {error}");
+                    eprintln!("ferry: {error}");
                     std::process::exit(1);
                 }
             };
             let handle = app.handle();
-            if let Err(error) = tray::install(handle, shell.engine.clone()) {
+            if let Err(error) = tray::install(handle, Arc::clone(&shell.link)) {
                 // Without a tray, a launch of Ferry still brings the hidden window back.
                 tracing::warn!("cannot put Ferry in the system tray: {error}");
             }
-            bridge::spawn_notifications(handle.clone(), shell.engine.clone(), Arc::clone(&shell.settings));
-            shell.run();
             shell.manage(handle);
             tauri::async_runtime::spawn(lifecycle::quit_on_signals(handle.clone()));
             if !std::env::args().any(|arg| arg == lifecycle::HIDDEN_FLAG) {
@@ -185,11 +157,12 @@ pub fn run() {
     }
 }
 
-/// Stops the engine cleanly (transfers flush, progress is saved) whichever way the app ends.
+/// Stops the owner this app started (transfers flush, progress is saved; jobs resume at the
+/// next start) whichever way the app ends. An owner started otherwise keeps running.
 fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {
     if let RunEvent::Exit = event {
-        if let Some(engine) = app.try_state::<Engine>() {
-            tauri::async_runtime::block_on(engine.shutdown());
+        if let Some(link) = app.try_state::<Arc<OwnerLink>>() {
+            tauri::async_runtime::block_on(link.stop_started_owner());
         }
     }
 }

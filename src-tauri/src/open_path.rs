@@ -7,16 +7,18 @@
 
 use std::path::{Path, PathBuf};
 
-use ferry_engine::{Engine, ErrorCode, JobId};
+use ferry_engine::{ErrorCode, HistoryEntry, JobId, JobInfo};
+use ferry_owner::{Call, Settings};
 
-use crate::ipc_error::IpcError;
+use crate::owner_link::OwnerLink;
+use crate::IpcError;
 
 /// How many finished jobs are searched for a path.
-const HISTORY_SEARCHED: usize = 10_000;
+const HISTORY_SEARCHED: u32 = 10_000;
 
 /// Opens `path`, a file Ferry transferred, with its default application.
-pub fn open_file(engine: &Engine, path: &Path) -> Result<(), IpcError> {
-    if !known_files(engine)?.iter().any(|known| known == path) {
+pub async fn open_file(link: &OwnerLink, path: &Path) -> Result<(), IpcError> {
+    if !known_files(link).await?.iter().any(|known| known == path) {
         return Err(unknown(path));
     }
     if !path.is_file() {
@@ -30,8 +32,10 @@ pub fn open_file(engine: &Engine, path: &Path) -> Result<(), IpcError> {
 
 /// Opens the folder that holds `path` (a file Ferry knows), or `path` itself when it is the
 /// default folder or the folder of such a file.
-pub fn reveal(engine: &Engine, default_folder: &Path, path: &Path) -> Result<(), IpcError> {
-    let files = known_files(engine)?;
+pub async fn reveal(link: &OwnerLink, path: &Path) -> Result<(), IpcError> {
+    let files = known_files(link).await?;
+    let settings: Settings = link.call(Call::GetSettings).await?;
+    let default_folder = settings.default_folder.as_path();
     let folder = if files.iter().any(|known| known == path) {
         path.parent().map(Path::to_path_buf)
     } else if path == default_folder || files.iter().any(|known| known.parent() == Some(path)) {
@@ -52,8 +56,8 @@ pub fn reveal(engine: &Engine, default_folder: &Path, path: &Path) -> Result<(),
 /// Opens the remote URL of file `file_index` of job `id` in the web browser, so the user can read
 /// the page the server sent instead of the file. The window names the file, never a URL, and
 /// only http and https URLs are opened.
-pub fn open_remote(engine: &Engine, id: JobId, file_index: u32) -> Result<(), IpcError> {
-    let job = engine.get(id)?;
+pub async fn open_remote(link: &OwnerLink, id: JobId, file_index: u32) -> Result<(), IpcError> {
+    let job: JobInfo = link.call(Call::Get { job: id }).await?;
     let file = job.files.get(file_index as usize).ok_or_else(|| {
         IpcError::new(
             ErrorCode::E_INVALIDARG,
@@ -72,18 +76,18 @@ pub fn open_remote(engine: &Engine, id: JobId, file_index: u32) -> Result<(), Ip
 }
 
 /// Every local file of the jobs in the queue and in the history.
-fn known_files(engine: &Engine) -> Result<Vec<PathBuf>, IpcError> {
-    let mut files: Vec<PathBuf> = engine
-        .list()
+async fn known_files(link: &OwnerLink) -> Result<Vec<PathBuf>, IpcError> {
+    let jobs: Vec<JobInfo> = link.call(Call::List).await?;
+    let history: Vec<HistoryEntry> = link
+        .call(Call::History {
+            limit: HISTORY_SEARCHED,
+        })
+        .await?;
+    let mut files: Vec<PathBuf> = jobs
         .into_iter()
         .flat_map(|job| job.files.into_iter().map(|file| file.local_path))
         .collect();
-    files.extend(
-        engine
-            .history(HISTORY_SEARCHED)?
-            .into_iter()
-            .flat_map(|entry| entry.files),
-    );
+    files.extend(history.into_iter().flat_map(|entry| entry.files));
     Ok(files)
 }
 

@@ -1,34 +1,46 @@
-//! The shell on tauri's mock runtime, with the real engine on a temporary data directory and
-//! the app's real context (configuration and capability): commands answer through the same
-//! permission checks as in the window, and errors cross as `{ code, name, message }`.
+//! The shell on tauri's mock runtime, connected to a real owner (in this process, on its Unix
+//! socket) of a temporary data directory, with the app's real context (configuration and
+//! capability): commands answer through the same permission checks as in the window and the
+//! same local API as every client, and errors cross as `{ code, name, message }`.
 
-use ferry::Shell;
+use std::path::Path;
+use std::sync::Arc;
+
+use ferry_desktop::Shell;
+use ferry_owner::Owner;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
 
 const E_INVALIDARG: u64 = 0x8007_0057;
 const E_ACCESSDENIED: u64 = 0x8007_0005;
 const BG_E_USERNAME_TOO_LARGE: u64 = 0x8020_0025;
 
-/// A running shell on the mock runtime; the engine stops when it is dropped.
+/// A running shell on the mock runtime; the owner stops when it is dropped.
 struct TestApp {
-    app: App<MockRuntime>,
+    _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
     data_dir: TempDir,
+    stop: CancellationToken,
+    owner: Option<tauri::async_runtime::JoinHandle<()>>,
 }
 
 impl TestApp {
     fn start() -> TestApp {
         let data_dir = tempfile::tempdir().expect("a temporary data directory");
-        let shell =
-            Shell::start(data_dir.path()).expect("the engine starts on an empty data directory");
-        shell.run();
-        let app = ferry::builder(mock_builder())
-            .build(ferry::context())
+        let owner = tauri::async_runtime::block_on(Owner::open(data_dir.path()))
+            .expect("the owner starts on an empty data directory");
+        let stop = owner.stop_token();
+        let owner = tauri::async_runtime::spawn(owner.serve(Arc::new(|| {})));
+        // No program to start: the owner above must be the one the shell finds.
+        let shell = Shell::connect(data_dir.path(), Path::new("/nonexistent/ferry"))
+            .expect("the shell reaches the owner");
+        let app = ferry_desktop::builder(mock_builder())
+            .build(ferry_desktop::context())
             .expect("the app builds");
         shell.manage(&app);
         let config = app
@@ -36,15 +48,17 @@ impl TestApp {
             .app
             .windows
             .iter()
-            .find(|w| w.label == ferry::MAIN_WINDOW)
+            .find(|w| w.label == ferry_desktop::MAIN_WINDOW)
             .expect("tauri.conf.json declares the main window");
         let window = WebviewWindowBuilder::from_config(&app, config)
             .and_then(|w| w.build())
             .expect("the main window opens");
         TestApp {
-            app,
+            _app: app,
             window,
             data_dir,
+            stop,
+            owner: Some(owner),
         }
     }
 
@@ -84,8 +98,10 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let engine = self.app.state::<ferry_engine::Engine>();
-        tauri::async_runtime::block_on(engine.shutdown());
+        self.stop.cancel();
+        if let Some(owner) = self.owner.take() {
+            let _ = tauri::async_runtime::block_on(owner);
+        }
     }
 }
 

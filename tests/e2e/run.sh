@@ -16,7 +16,7 @@ if [[ -z "${FERRY_E2E_SESSION_BUS:-}" ]]; then
 fi
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry/target}"
-export FERRY_APP="${FERRY_APP:-$CARGO_TARGET_DIR/debug/ferry}"
+export FERRY_APP="${FERRY_APP:-$CARGO_TARGET_DIR/debug/ferry-desktop}"
 export FERRY_E2E_ARTIFACTS="${FERRY_E2E_ARTIFACTS:-$E2E_DIR/artifacts}"
 export FERRY_E2E_NOTIFY_LOG="$FERRY_E2E_ARTIFACTS/notify.log"
 export PATH="$HOME/.cargo/bin:$PATH"

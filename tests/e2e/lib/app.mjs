@@ -82,7 +82,9 @@ export class Ferry {
   /** Launches the app in a new WebDriver session and waits until its window shows the UI. */
   async open() {
     this.session = await newSession(this.driverUrl, FERRY_APP);
-    const app = await waitFor("the ferry process", () => findDescendant(this.driver.pid, "ferry"));
+    const app = await waitFor("the ferry-desktop process", () =>
+      findDescendant(this.driver.pid, "ferry-desktop"),
+    );
     this.pid = app.pid;
     await waitFor("the job list UI", () => this.session.find('[data-testid="add-job-button"]'));
     return this.session;

@@ -2,7 +2,7 @@
 import type { ErrorCode } from "./ErrorCode";
 
 /**
- * A failed command, as the UI receives it.
+ * A failed call, as clients and the window receive it.
  */
 export type IpcError = { 
 /**

@@ -5,7 +5,7 @@ import type { JobType } from "./JobType";
 import type { Priority } from "./Priority";
 
 /**
- * A job as the Add dialog describes it.
+ * A new job as the window's Add dialog or `ferry create` describes it, created all or nothing.
  */
 export type NewJobRequest = { 
 /**
@@ -37,4 +37,8 @@ reply_file_name: string | null,
  * `algo:hex` or Subresource Integrity `algo-base64`. May be shorter than `files`, or
  * left out when no file has one.
  */
-checksums?: Array<string | null>, };
+checksums?: Array<string | null>, 
+/**
+ * A description (e.g. which program handed the job over).
+ */
+description?: string, };

@@ -1,39 +1,13 @@
-//! What the window asks for that takes more than one engine verb: creating a job with its
-//! files and credentials in one step, and moving a job's remaining files to another folder.
+//! Calls that take more than one engine verb: creating a job with its files and credentials
+//! in one step, and moving a job's remaining files to another folder.
 //!
 //! The engine validates every value; these functions only sequence the verbs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use ferry_engine::{
-    Credentials, Engine, Error, ErrorCode, FileSpec, JobId, JobInfo, JobType, Priority, Result,
-};
-use serde::Deserialize;
+use ferry_engine::{Engine, Error, ErrorCode, JobId, JobInfo, Result};
 
-/// A job as the Add dialog describes it.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct NewJobRequest {
-    /// Name shown in the list (may repeat across jobs).
-    pub display_name: String,
-    /// Download, upload or upload-reply.
-    pub job_type: JobType,
-    /// Scheduling priority.
-    pub priority: Priority,
-    /// The files, in transfer order.
-    pub files: Vec<FileSpec>,
-    /// Credentials for the server or the proxy, if the transfer needs them.
-    pub credentials: Option<Credentials>,
-    /// Where the reply of an upload-reply job goes.
-    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
-    pub reply_file_name: Option<PathBuf>,
-    /// Expected checksums, one per file in `files` order (`null` for a file without one), as
-    /// `algo:hex` or Subresource Integrity `algo-base64`. May be shorter than `files`, or
-    /// left out when no file has one.
-    #[serde(default)]
-    #[cfg_attr(feature = "ts", ts(optional))]
-    pub checksums: Option<Vec<Option<String>>>,
-}
+use crate::protocol::NewJobRequest;
 
 /// Creates a SUSPENDED job from `request`. All or nothing: if any file, the priority, the
 /// credentials, a checksum or the reply file is refused, the half-made job is discarded before the error
@@ -53,6 +27,9 @@ pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
 
 fn fill(engine: &Engine, id: JobId, request: NewJobRequest) -> Result<()> {
     engine.set_priority(id, request.priority)?;
+    if let Some(description) = &request.description {
+        engine.set_description(id, description)?;
+    }
     let file_count = request.files.len();
     engine.add_files(id, request.files)?;
     set_checksums(

@@ -10,7 +10,7 @@
 use ferry_engine::{
     notify_flags, Engine, EngineEvent, ErrorCode, ErrorContext, JobError, JobId, JobInfo, JobType,
 };
-use tauri::{AppHandle, Runtime};
+use std::sync::Arc;
 
 use crate::settings::Settings;
 
@@ -132,25 +132,28 @@ fn sentence(text: &str) -> String {
     }
 }
 
+/// What the "Show Ferry" action of a notification does (open the window).
+pub type ShowFerry = Arc<dyn Fn() + Send + Sync>;
+
 /// Shows notices on the desktop and carries out the action the user picks on one.
-pub struct Notifier<R: Runtime> {
-    app: AppHandle<R>,
+pub struct Notifier {
+    show_ferry: ShowFerry,
     engine: Engine,
 }
 
-impl<R: Runtime> Notifier<R> {
-    /// A notifier whose actions act on `engine` and show `app`'s window.
-    pub fn new(app: AppHandle<R>, engine: Engine) -> Self {
-        Notifier { app, engine }
+impl Notifier {
+    /// A notifier whose actions act on `engine` and call `show_ferry` to open the window.
+    pub fn new(show_ferry: ShowFerry, engine: Engine) -> Self {
+        Notifier { show_ferry, engine }
     }
 
     /// Shows `notice` without blocking the caller.
     pub fn show(&self, notice: Notice) {
-        let app = self.app.clone();
+        let show_ferry = Arc::clone(&self.show_ferry);
         let engine = self.engine.clone();
         let spawned = std::thread::Builder::new()
             .name("ferry-notification".into())
-            .spawn(move || deliver(&app, &engine, notice));
+            .spawn(move || deliver(&show_ferry, &engine, notice));
         if let Err(error) = spawned {
             tracing::warn!("cannot start a thread to show a notification: {error}");
         }
@@ -158,7 +161,7 @@ impl<R: Runtime> Notifier<R> {
 }
 
 /// Shows the notice and, where the server supports actions, waits for the user's choice.
-fn deliver<R: Runtime>(app: &AppHandle<R>, engine: &Engine, notice: Notice) {
+fn deliver(show_ferry: &ShowFerry, engine: &Engine, notice: Notice) {
     let mut notification = notify_rust::Notification::new();
     notification
         .appname("Ferry")
@@ -175,7 +178,7 @@ fn deliver<R: Runtime>(app: &AppHandle<R>, engine: &Engine, notice: Notice) {
         }
         match notification.show() {
             Ok(handle) if actions => {
-                handle.wait_for_action(|action| act(app, engine, &notice, action))
+                handle.wait_for_action(|action| act(show_ferry, engine, &notice, action))
             }
             Ok(_) => {}
             Err(error) => {
@@ -185,7 +188,7 @@ fn deliver<R: Runtime>(app: &AppHandle<R>, engine: &Engine, notice: Notice) {
     }
     #[cfg(not(all(unix, not(target_os = "macos"))))]
     {
-        let _ = (app, engine);
+        let _ = (show_ferry, engine);
         if let Err(error) = notification.show() {
             tracing::warn!(summary = %notice.summary, "cannot show a notification: {error}");
         }
@@ -194,7 +197,7 @@ fn deliver<R: Runtime>(app: &AppHandle<R>, engine: &Engine, notice: Notice) {
 
 /// Carries out the action the user picked on a notification.
 #[cfg(all(unix, not(target_os = "macos")))]
-fn act<R: Runtime>(app: &AppHandle<R>, engine: &Engine, notice: &Notice, action: &str) {
+fn act(show_ferry: &ShowFerry, engine: &Engine, notice: &Notice, action: &str) {
     match (action, notice.complete) {
         ("complete", Some(id)) => match engine.complete(id) {
             Ok(outcome) if outcome.rename_failures.is_empty() => {
@@ -202,11 +205,11 @@ fn act<R: Runtime>(app: &AppHandle<R>, engine: &Engine, notice: &Notice, action:
             }
             Ok(outcome) => {
                 tracing::warn!(%id, failed = outcome.rename_failures.len(), "some files could not be put in place");
-                crate::lifecycle::show_main_window(app);
+                show_ferry();
             }
             Err(error) => tracing::info!(%id, "cannot complete from a notification: {error}"),
         },
-        ("default", _) => crate::lifecycle::show_main_window(app),
+        ("default", _) => show_ferry(),
         _ => {}
     }
 }
@@ -234,7 +237,7 @@ mod tests {
     use ferry_engine::JobState;
 
     fn job(name: &str, flags: u32) -> JobInfo {
-        let mut job = crate::test_jobs::job_info(name, JobState::Transferred);
+        let mut job = crate::fixtures::job_info(name, JobState::Transferred);
         job.settings.notify_flags = flags;
         job
     }

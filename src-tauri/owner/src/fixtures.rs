@@ -1,4 +1,4 @@
-//! Jobs as the engine describes them, for the shell's unit tests.
+//! Jobs as the engine describes them, for the unit tests of Ferry's crates.
 
 use ferry_engine::{JobId, JobInfo, JobSettings, JobState, JobTimes, JobType, Progress};
 

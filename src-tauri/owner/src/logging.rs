@@ -1,6 +1,6 @@
-//! Logging: to stderr and to `ferry.log` in the data directory. `RUST_LOG` picks the level
-//! (default `info`). The log file is started afresh once it passes 5 MiB, keeping the
-//! previous one as `ferry.log.1`.
+//! Logging: to stderr and to a log file in the data directory (`ferry.log` for the owner,
+//! `window.log` for the window). `RUST_LOG` picks the level (default `info`). A log file is
+//! started afresh once it passes 5 MiB, keeping the previous one as `<name>.1`.
 
 use std::fs::{File, OpenOptions};
 use std::path::Path;
@@ -10,17 +10,19 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};
 
-/// Name of the log file inside the data directory.
-pub const LOG_FILE: &str = "ferry.log";
+/// The owner's log file inside the data directory.
+pub const OWNER_LOG: &str = "ferry.log";
+/// The window's log file inside the data directory.
+pub const WINDOW_LOG: &str = "window.log";
 
 const ROTATE_AT_BYTES: u64 = 5 * 1024 * 1024;
 
-/// Installs the global subscriber. Logging to the file is skipped (with a note on stderr) when
-/// the file cannot be opened.
-pub fn init(data_dir: &Path) {
+/// Installs the global subscriber, writing to `file_name` in `data_dir` and to stderr. Logging
+/// to the file is skipped (with a note on stderr) when the file cannot be opened.
+pub fn init(data_dir: &Path, file_name: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,zbus=warn"));
-    let file = match open_log(data_dir) {
+    let file = match open_log(data_dir, file_name) {
         Ok(file) => Some(file),
         Err(error) => {
             eprintln!(
@@ -41,10 +43,10 @@ pub fn init(data_dir: &Path) {
     }
 }
 
-fn open_log(data_dir: &Path) -> std::io::Result<File> {
-    let path = data_dir.join(LOG_FILE);
+fn open_log(data_dir: &Path, file_name: &str) -> std::io::Result<File> {
+    let path = data_dir.join(file_name);
     if std::fs::metadata(&path).is_ok_and(|meta| meta.len() > ROTATE_AT_BYTES) {
-        std::fs::rename(&path, data_dir.join(format!("{LOG_FILE}.1")))?;
+        std::fs::rename(&path, data_dir.join(format!("{file_name}.1")))?;
     }
     OpenOptions::new().create(true).append(true).open(path)
 }

@@ -1,19 +1,19 @@
-//! How a failed command crosses to the UI: `{ code, name, message }`.
+//! How a failed call crosses the local API and reaches the window: `{ code, name, message }`.
 //!
-//! The UI switches on `code` (or its `name`), never on `message`, which is a sentence for
-//! people. Engine errors keep their stable code; the shell's own failures (the settings file,
-//! a file manager that cannot start) get the closest engine code.
+//! Clients switch on `code` (or its `name`), never on `message`, which is a sentence for
+//! people. Engine errors keep their stable code; other failures (the settings file, a lost
+//! connection to the owner, a file manager that cannot start) get the closest engine code.
 
 use std::fmt;
 
 use ferry_engine::error::io_error_code;
 use ferry_engine::ErrorCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// A failed command, as the UI receives it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct IpcError {
+/// A failed call, as clients and the window receive it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, rename = "IpcError"))]
+pub struct ApiError {
     /// The stable error code, e.g. 0x80200002 for BG_E_INVALID_STATE.
     pub code: ErrorCode,
     /// The code's name, e.g. `BG_E_INVALID_STATE`.
@@ -22,10 +22,10 @@ pub struct IpcError {
     pub message: String,
 }
 
-impl IpcError {
+impl ApiError {
     /// An error with a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        IpcError {
+        ApiError {
             code,
             name: code.name().into_owned(),
             message: message.into(),
@@ -34,31 +34,32 @@ impl IpcError {
 
     /// A failed local file operation: the code follows the OS error kind.
     pub fn io(what: impl fmt::Display, error: &std::io::Error) -> Self {
-        IpcError::new(io_error_code(error), format!("{what}: {error}"))
+        ApiError::new(io_error_code(error), format!("{what}: {error}"))
     }
 
-    /// A failure inside the shell itself (a task that died, a window that is gone).
+    /// A failure inside Ferry itself (a task that died, a window that is gone, a connection
+    /// to the owner that broke).
     pub fn internal(what: impl fmt::Display) -> Self {
-        IpcError::new(ErrorCode::E_FAIL, what.to_string())
+        ApiError::new(ErrorCode::E_FAIL, what.to_string())
     }
 }
 
-impl From<ferry_engine::Error> for IpcError {
+impl From<ferry_engine::Error> for ApiError {
     fn from(error: ferry_engine::Error) -> Self {
         if let Some(source) = std::error::Error::source(&error) {
             tracing::debug!(code = %error.code, "{}: {source}", error.message);
         }
-        IpcError::new(error.code, error.message)
+        ApiError::new(error.code, error.message)
     }
 }
 
-impl fmt::Display for IpcError {
+impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.name, self.code.0, self.message)
+        write!(f, "{} (0x{:08X}): {}", self.name, self.code.0, self.message)
     }
 }
 
-impl std::error::Error for IpcError {}
+impl std::error::Error for ApiError {}
 
 #[cfg(test)]
 mod tests {
@@ -66,7 +67,7 @@ mod tests {
 
     #[test]
     fn engine_errors_keep_their_code_name_and_message() {
-        let error = IpcError::from(ferry_engine::Error::new(
+        let error = ApiError::from(ferry_engine::Error::new(
             ErrorCode::BG_E_INVALID_STATE,
             "not now",
         ));
@@ -81,7 +82,7 @@ mod tests {
     fn io_errors_map_to_stable_codes() {
         let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         assert_eq!(
-            IpcError::io("cannot write settings", &denied).code,
+            ApiError::io("cannot write settings", &denied).code,
             ErrorCode::E_ACCESSDENIED
         );
     }

@@ -1,0 +1,75 @@
+//! `ferry`: Ferry's command line. `ferry service` runs the owner of a data folder's queue;
+//! every other verb is a client of that owner's local API (bitsadmin's verbs, with `--json`
+//! on the verbs that read). See `ferry --help` and `ferry <verb> --help`.
+
+mod args;
+mod docs;
+mod jobs;
+mod monitor;
+mod print;
+mod transfer;
+mod verbs;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ferry_owner::launch;
+use ferry_owner::ApiError;
+
+use crate::args::{Cli, Verb};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let data_dir = cli.data_dir.clone().unwrap_or_else(launch::data_dir);
+    match &cli.verb {
+        Verb::Service => {
+            if let Err(error) = std::fs::create_dir_all(&data_dir) {
+                eprintln!(
+                    "ferry: cannot create the data folder {}: {error}",
+                    data_dir.display()
+                );
+                return ExitCode::FAILURE;
+            }
+            ferry_owner::logging::init(&data_dir, ferry_owner::logging::OWNER_LOG);
+        }
+        Verb::Completions { .. } | Verb::Man => return docs::print(&cli.verb),
+        _ => quiet_logging(),
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("ferry: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.verb {
+            Verb::Service => ferry_owner::service::run(&data_dir).await,
+            verb => verbs::run(&data_dir, verb).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ferry: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A client logs only warnings, to stderr (`RUST_LOG` overrides).
+fn quiet_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// What a verb returns.
+pub type Outcome = Result<(), ApiError>;

@@ -1,0 +1,170 @@
+//! Carries out one [`Call`] on the engine and turns its answer into JSON. The engine validates
+//! every value; a call here only picks the verb.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use ferry_engine::{Engine, ErrorCode};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api_error::ApiError;
+use crate::job_actions;
+use crate::protocol::{Call, Hello, PROTOCOL_VERSION};
+use crate::settings::{apply_to_engine, SettingsFile};
+
+/// What calls act on: the engine and the settings of one data folder.
+#[derive(Clone)]
+pub struct Queue {
+    /// The engine.
+    pub engine: Engine,
+    /// The settings file and the settings in force.
+    pub settings: Arc<SettingsFile>,
+    /// The data folder.
+    pub data_dir: std::path::PathBuf,
+}
+
+/// The answer of `call`. Blocking (engine verbs commit to the store): run it off the async
+/// workers. [`Call::Subscribe`] and [`Call::Shutdown`] are the server's; here they only
+/// answer what they return.
+pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
+    let e = &queue.engine;
+    match call {
+        Call::Hello => json(Hello {
+            protocol: PROTOCOL_VERSION,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            pid: std::process::id(),
+            data_dir: queue.data_dir.clone(),
+        }),
+        Call::List | Call::Subscribe => json(e.list()),
+        Call::Get { job } => json(e.get(job)?),
+        Call::GetError { job } => json(e.get_error(job)?),
+        Call::GetReplyData { job } => {
+            json(base64::engine::general_purpose::STANDARD.encode(e.get_reply_data(job)?))
+        }
+        Call::History { limit } => json(e.history(limit as usize)?),
+        Call::CreateJob {
+            display_name,
+            job_type,
+        } => json(e.create_job(&display_name, job_type)?),
+        Call::CreateWithFiles(request) => json(job_actions::create_job(e, request)?),
+        Call::AddFiles { job, files } => done(e.add_files(job, files)),
+        Call::AddFileWithRanges { job, file, ranges } => {
+            done(e.add_file_with_ranges(job, file, ranges))
+        }
+        Call::SetRemoteName { job, file, url } => done(e.set_remote_name(job, file, &url)),
+        Call::ReplaceRemotePrefix {
+            job,
+            old_prefix,
+            new_prefix,
+        } => json(e.replace_remote_prefix(job, &old_prefix, &new_prefix)?),
+        Call::SetLocalPath { job, file, path } => {
+            absolute(&path)?;
+            done(e.set_local_path(job, file, path))
+        }
+        Call::SetLocalFolder { job, folder } => {
+            absolute(&folder)?;
+            done(job_actions::set_local_folder(e, job, &folder))
+        }
+        Call::SetReplaceExisting { job, file, replace } => {
+            done(e.set_replace_existing(job, file, replace))
+        }
+        Call::KeepBoth { job, file } => json(e.keep_both(job, file)?),
+        Call::RestartFile { job, file } => done(e.restart_file(job, file)),
+        Call::AllowWebPage { job, file } => done(e.allow_web_page(job, file)),
+        Call::SetChecksum {
+            job,
+            file,
+            checksum,
+        } => done(e.set_checksum(job, file, checksum.as_deref())),
+        Call::Resume { job } => done(e.resume(job)),
+        Call::Suspend { job } => done(e.suspend(job)),
+        Call::Cancel { job } => json(e.cancel(job)?),
+        Call::Complete { job } => json(e.complete(job)?),
+        Call::SuspendAll => all("suspend", e.suspend_all()),
+        Call::ResumeAll => all("resume", e.resume_all()),
+        Call::SetDisplayName { job, name } => done(e.set_display_name(job, &name)),
+        Call::SetDescription { job, text } => done(e.set_description(job, &text)),
+        Call::SetPriority { job, priority } => done(e.set_priority(job, priority)),
+        Call::SetHttpMethod { job, method } => done(e.set_http_method(job, &method)),
+        Call::SetNotifyFlags { job, flags } => done(e.set_notify_flags(job, flags)),
+        Call::SetNotifyCommand { job, command } => done(e.set_notify_command(job, command)),
+        Call::SetMinimumRetryDelay { job, seconds } => {
+            done(e.set_minimum_retry_delay(job, seconds))
+        }
+        Call::SetNoProgressTimeout { job, seconds } => {
+            done(e.set_no_progress_timeout(job, seconds))
+        }
+        Call::SetMaximumDownloadTime { job, seconds } => {
+            done(e.set_maximum_download_time(job, seconds))
+        }
+        Call::SetProxy { job, proxy } => done(e.set_proxy(job, proxy)),
+        Call::SetRedirectPolicy { job, policy } => done(e.set_redirect_policy(job, policy)),
+        Call::SetDynamicContent { job, enabled } => done(e.set_dynamic_content(job, enabled)),
+        Call::SetReplyFileName { job, path } => {
+            absolute(&path)?;
+            done(e.set_reply_file_name(job, path))
+        }
+        Call::SetCredentials { job, credentials } => done(e.set_credentials(job, credentials)),
+        Call::RemoveCredentials {
+            job,
+            target,
+            scheme,
+        } => done(e.remove_credentials(job, target, scheme)),
+        Call::SetCustomHeaders { job, headers } => done(e.set_custom_headers(job, headers)),
+        Call::GetPolicies => json(e.policies()),
+        Call::SetPolicies { policies } => {
+            let mut settings = queue.settings.current();
+            settings.policies = policies;
+            let saved = queue.settings.save(settings)?;
+            apply_to_engine(e, &saved);
+            json(saved.policies)
+        }
+        Call::GetSettings => json(queue.settings.current()),
+        Call::SetSettings { settings } => {
+            let saved = queue.settings.save(settings)?;
+            apply_to_engine(e, &saved);
+            json(saved)
+        }
+        Call::Shutdown => Ok(Value::Null),
+    }
+}
+
+fn json(value: impl Serialize) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(ApiError::internal)
+}
+
+fn done(result: ferry_engine::Result<()>) -> Result<Value, ApiError> {
+    result?;
+    Ok(Value::Null)
+}
+
+/// A verb applied to every job answers nothing; a job that refused it is logged (the engine
+/// skips jobs in states the verb does not apply to).
+fn all(
+    verb: &str,
+    results: Vec<(ferry_engine::JobId, ferry_engine::Result<()>)>,
+) -> Result<Value, ApiError> {
+    for (job, result) in results {
+        if let Err(error) = result {
+            tracing::warn!(%job, "cannot {verb} the job: {error}");
+        }
+    }
+    Ok(Value::Null)
+}
+
+/// Paths cross the API absolute: the owner's working folder means nothing to the client.
+fn absolute(path: &Path) -> Result<(), ApiError> {
+    if path.is_absolute() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::E_INVALIDARG,
+            format!(
+                "{} is not an absolute path; give the whole path",
+                path.display()
+            ),
+        ))
+    }
+}

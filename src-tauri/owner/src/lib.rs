@@ -1,0 +1,40 @@
+//! # ferry-owner
+//!
+//! One process owns a data folder's queue: the owner. It holds the folder's lock, runs the
+//! engine ([`ferry_engine`]), raises desktop notifications and serves a local API on a
+//! Unix-domain socket that only its own user can reach. The window, the tray, the `ferry`
+//! command line and the browser hand-off are all clients of that API.
+//!
+//! ## Layout
+//! - [`protocol`]: the wire format (versioned JSON lines): requests, answers, events.
+//! - [`server`]: the owner's side: connections, the peer's uid, hostile clients.
+//! - [`dispatch`]: one call carried out on the engine.
+//! - [`client`]: the client's side: calls matched by id, the event stream.
+//! - [`launch`]: finding the owner, starting one in the background when none runs.
+//! - [`service`]: the owner process itself (`ferry service`).
+//! - [`endpoint`]: where the socket lives and who may use it.
+//! - [`frames`]: bounded line framing.
+//! - [`settings`], [`notify`], [`job_actions`], [`logging`]: what the owner keeps beside the
+//!   engine: the settings file, notifications, multi-step calls, its log.
+//! - [`api_error`]: how a failure crosses the API: `{ code, name, message }`.
+
+pub mod api_error;
+pub mod client;
+pub mod dispatch;
+pub mod endpoint;
+pub mod fixtures;
+pub mod frames;
+pub mod job_actions;
+pub mod launch;
+pub mod logging;
+pub mod notify;
+pub mod protocol;
+pub mod server;
+pub mod service;
+pub mod settings;
+
+pub use api_error::ApiError;
+pub use client::Client;
+pub use protocol::{Call, Hello, NewJobRequest, OwnerEvent, Reply, Request, PROTOCOL_VERSION};
+pub use service::Owner;
+pub use settings::{Settings, SettingsFile, Theme};

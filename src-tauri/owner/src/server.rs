@@ -1,0 +1,245 @@
+//! The owner's side of the local API: accepts connections on the Unix socket, refuses other
+//! users, reads requests one by one and answers each, and streams events to subscribers.
+//!
+//! No client can stall the owner or another client: each connection has its own tasks, its
+//! answers wait in a bounded outbox, a client that stops reading gets its events replaced by
+//! one snapshot once it reads again (or is dropped after [`WRITE_TIMEOUT`]), and a broken or
+//! oversized request gets an error answer while the connection stays usable.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferry_engine::{EngineEvent, ErrorCode};
+use tokio::io::BufReader;
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api_error::ApiError;
+use crate::dispatch::{dispatch, Queue};
+use crate::endpoint::peer_allowed;
+use crate::frames::{read_frame, write_frame, Frame};
+use crate::protocol::{parse_request, Call, OwnerEvent, Reply, Snapshot, MAX_FRAME_BYTES};
+
+/// Most connections served at once; more are answered with an error and closed.
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// Frames waiting for a slow client before its events are dropped (and replaced by a snapshot).
+const OUTBOX_FRAMES: usize = 256;
+
+/// How long a stopping owner waits for its last answers to reach their clients.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long one frame may take to reach a client before the connection is dropped.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `listener` until `stop` is cancelled (a [`Call::Shutdown`] cancels it too).
+pub async fn serve(listener: UnixListener, queue: Queue, stop: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let connections = TaskTracker::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stop.cancelled() => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!("cannot accept a connection: {error}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            tokio::spawn(refuse(
+                stream,
+                ApiError::new(
+                    ErrorCode::E_FAIL,
+                    format!("the owner already serves {MAX_CONNECTIONS} connections; try again"),
+                ),
+            ));
+            continue;
+        };
+        let queue = queue.clone();
+        let stop = stop.clone();
+        connections.spawn(async move {
+            connection(stream, queue, stop).await;
+            drop(slot);
+        });
+    }
+    // Every connection ends on `stop`; their last answers (the Shutdown's "ok") still go out.
+    connections.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::debug!("some clients did not take their last answers");
+    }
+}
+
+/// Answers one error and closes.
+async fn refuse(stream: UnixStream, error: ApiError) {
+    let (_, mut write) = stream.into_split();
+    let _ = tokio::time::timeout(
+        WRITE_TIMEOUT,
+        write_frame(&mut write, &Reply::err(None, error)),
+    )
+    .await;
+}
+
+async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken) {
+    let uid = match stream.peer_cred() {
+        Ok(credentials) => credentials.uid(),
+        Err(error) => {
+            tracing::warn!("cannot tell who connected; closing: {error}");
+            return;
+        }
+    };
+    if !peer_allowed(uid) {
+        tracing::warn!(uid, "refused a connection from another user");
+        return refuse(
+            stream,
+            ApiError::new(
+                ErrorCode::E_ACCESSDENIED,
+                "this Ferry owner answers only the user it runs as",
+            ),
+        )
+        .await;
+    }
+    let (read, write) = stream.into_split();
+    let (outbox, pending) = mpsc::channel(OUTBOX_FRAMES);
+    let writer = tokio::spawn(write_loop(write, pending));
+    let mut reader = BufReader::with_capacity(64 * 1024, read);
+    let mut subscription: Option<tokio::task::JoinHandle<()>> = None;
+    loop {
+        let frame = tokio::select! {
+            frame = read_frame(&mut reader) => frame,
+            () = stop.cancelled() => break,
+        };
+        let reply = match frame {
+            Ok(Some(Frame::Line(line))) => match parse_request(&line) {
+                Ok(request) => {
+                    let id = request.id;
+                    match request.call {
+                        Call::Subscribe => {
+                            let events = queue.engine.subscribe();
+                            let jobs = queue.engine.list();
+                            if let Some(old) = subscription.replace(tokio::spawn(forward(
+                                queue.engine.clone(),
+                                events,
+                                outbox.clone(),
+                            ))) {
+                                old.abort();
+                            }
+                            answer(id, serde_json::to_value(jobs).map_err(ApiError::internal))
+                        }
+                        Call::Shutdown => {
+                            tracing::info!("a client asked the owner to stop");
+                            stop.cancel();
+                            Reply::ok(id, serde_json::Value::Null)
+                        }
+                        call => {
+                            let queue = queue.clone();
+                            let done = tokio::task::spawn_blocking(move || dispatch(&queue, call))
+                                .await
+                                .unwrap_or_else(|error| {
+                                    Err(ApiError::internal(format!(
+                                        "the call stopped unexpectedly: {error}"
+                                    )))
+                                });
+                            answer(id, done)
+                        }
+                    }
+                }
+                Err((id, error)) => Reply::err(id, error),
+            },
+            Ok(Some(Frame::TooLong)) => Reply::err(
+                None,
+                ApiError::new(
+                    ErrorCode::E_INVALIDARG,
+                    format!("the request is longer than {MAX_FRAME_BYTES} bytes and was skipped"),
+                ),
+            ),
+            Ok(None) => break,
+            Err(error) => {
+                tracing::debug!("a client's connection broke: {error}");
+                break;
+            }
+        };
+        if outbox.send(reply).await.is_err() {
+            break;
+        }
+    }
+    if let Some(subscription) = subscription {
+        subscription.abort();
+    }
+    drop(outbox);
+    let _ = writer.await;
+}
+
+fn answer(id: u64, result: Result<serde_json::Value, ApiError>) -> Reply {
+    match result {
+        Ok(value) => Reply::ok(id, value),
+        Err(error) => Reply::err(Some(id), error),
+    }
+}
+
+/// Writes frames until the outbox closes, the client goes, or one frame takes too long.
+async fn write_loop(mut write: OwnedWriteHalf, mut pending: mpsc::Receiver<Reply>) {
+    while let Some(reply) = pending.recv().await {
+        match tokio::time::timeout(WRITE_TIMEOUT, write_frame(&mut write, &reply)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::debug!("a client stopped reading: {error}");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!("a client read nothing for {WRITE_TIMEOUT:?}; dropping it");
+                return;
+            }
+        }
+    }
+}
+
+/// Sends the engine's events to one subscriber. When its outbox is full the events are
+/// dropped and, as soon as there is room, replaced by one snapshot of every job.
+async fn forward(
+    engine: ferry_engine::Engine,
+    mut events: broadcast::Receiver<EngineEvent>,
+    outbox: mpsc::Sender<Reply>,
+) {
+    let mut behind = false;
+    loop {
+        if behind {
+            tokio::select! {
+                room = outbox.reserve() => {
+                    let Ok(room) = room else { return };
+                    room.send(Reply::event(OwnerEvent::Snapshot(Snapshot { jobs: engine.list() })));
+                    behind = false;
+                }
+                event = events.recv() => {
+                    if matches!(event, Err(broadcast::error::RecvError::Closed)) {
+                        return;
+                    }
+                }
+            }
+            continue;
+        }
+        let event = match events.recv().await {
+            Ok(event) => OwnerEvent::Engine(Box::new(event)),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::debug!(missed, "a subscriber fell behind the engine");
+                behind = true;
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        match outbox.try_send(Reply::event(event)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => behind = true,
+            Err(mpsc::error::TrySendError::Closed(_)) => return,
+        }
+    }
+}
