@@ -1,1 +1,16 @@
-//! placeholder
+//! Integration tests of the owner process and the `ferry` command line: a real `ferry service`
+//! per test (its own data folder and runtime folder), driven through the local API and the
+//! `ferry` binary, against the engine tests' real servers on 127.0.0.1.
+
+#![allow(missing_docs)]
+
+mod api;
+mod cli;
+mod harness;
+
+#[path = "../engine/servers.rs"]
+#[allow(dead_code)]
+mod servers;
+#[path = "../engine/util.rs"]
+#[allow(dead_code)]
+mod util;

@@ -1,0 +1,1 @@
+//! Every verb of the `ferry` command line against a real owner.
