@@ -72,9 +72,11 @@ impl Owned {
 
     /// Where the owner of this data folder listens.
     pub fn socket(&self) -> PathBuf {
-        self.runtime_dir()
-            .join("ferry")
-            .join(endpoint::socket_path(&self.data_dir()).file_name().expect("a name"))
+        self.runtime_dir().join("ferry").join(
+            endpoint::socket_path(&self.data_dir())
+                .file_name()
+                .expect("a name"),
+        )
     }
 
     /// `ferry` with this test's data folder and runtime folder.
@@ -125,6 +127,7 @@ impl Owned {
     }
 
     /// A client of the owner (in this test's runtime).
+    #[allow(dead_code)] // for the API tests
     pub async fn client(&self) -> Client {
         Client::connect(&self.socket())
             .await

@@ -8,8 +8,8 @@ mod api;
 mod cli;
 mod harness;
 
-#[path = "../engine/servers.rs"]
-#[allow(dead_code)]
+#[path = "../engine/servers/mod.rs"]
+#[allow(dead_code, unused_imports)]
 mod servers;
 #[path = "../engine/util.rs"]
 #[allow(dead_code)]

@@ -71,17 +71,20 @@ impl Client {
             let mut write = self.write.lock().await;
             write_frame(&mut *write, &request).await
         };
-        if self.closed.is_cancelled() {
-            lock(&self.waiting).remove(&id);
-            return Err(broken("it is closed"));
-        }
         if let Err(error) = sent {
             lock(&self.waiting).remove(&id);
             return Err(broken(&error.to_string()));
         }
-        answered
-            .await
-            .unwrap_or_else(|_| Err(broken("it closed before answering")))
+        // The read loop hands over every answer it read before it marks the connection closed,
+        // so an answer that came is taken before the closing is noticed.
+        tokio::select! {
+            biased;
+            answer = answered => answer.unwrap_or_else(|_| Err(broken("it closed before answering"))),
+            () = self.closed.cancelled() => {
+                lock(&self.waiting).remove(&id);
+                Err(broken("it closed before answering"))
+            }
+        }
     }
 
     /// Sends `call` and reads its answer as `T`.

@@ -2,7 +2,7 @@
 //! mode a download engine must survive (see [`Behaviour`]).
 //!
 //! Layout:
-//! - `servers.rs` (this file): [`TestServer`], its builder, routing and the request log.
+//! - `servers/mod.rs` (this file): [`TestServer`], its builder, routing and the request log.
 //! - `servers/behaviour.rs`: [`Behaviour`], [`Resource`], [`body`]: what a path does.
 //! - `servers/respond.rs`: ranges, validators and how bytes go out (whole, drip, chunked).
 //! - `servers/wire.rs`: bodies cut short on the wire (dropped or stalled connections).
