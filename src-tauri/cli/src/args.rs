@@ -305,11 +305,11 @@ pub enum Verb {
     },
     /// Set the proxy.
     Setproxysettings {
+        /// The job.
+        job: JobRef,
         /// How to reach the network.
         #[arg(value_enum)]
         usage: ProxyUsage,
-        /// The job.
-        job: JobRef,
         /// OVERRIDE: the proxies, e.g. `http://proxy:3128`.
         list: Option<String>,
         /// OVERRIDE: hosts that bypass the proxy, separated by `;` or spaces.

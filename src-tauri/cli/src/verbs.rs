@@ -231,8 +231,8 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
             Ok(())
         }
         Verb::Setproxysettings {
-            usage,
             job,
+            usage,
             list,
             bypass,
         } => {
