@@ -252,10 +252,9 @@ fn every_setter_changes_what_info_shows_and_no_secret_is_ever_printed() {
     set(&["setdescription", "from the command line"]);
     set(&["sethttpmethod", "POST"]);
     set(&["setcustomheaders", "X-Token: s3cr3t-value", "X-Other: 1"]);
-    owned.ok(&[
+    set(&[
         "setproxysettings",
         "override",
-        &id,
         "http://127.0.0.1:3128",
         "localhost",
     ]);
