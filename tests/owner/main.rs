@@ -7,6 +7,7 @@
 mod api;
 mod cli;
 mod harness;
+mod memory;
 
 #[path = "../engine/servers/mod.rs"]
 #[allow(dead_code, unused_imports)]

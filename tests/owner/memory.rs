@@ -1,0 +1,38 @@
+//! What a headless owner costs: `ferry service` with no jobs and no window, measured from
+//! `/proc/<pid>/smaps_rollup` once it has settled.
+
+use std::time::Duration;
+
+use crate::harness::Owned;
+
+/// The limit for an idle headless owner.
+const IDLE_RSS_LIMIT_KIB: u64 = 20 * 1024;
+
+/// A field of `/proc/<pid>/smaps_rollup`, in KiB.
+fn rollup(pid: u32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).expect("smaps_rollup");
+    text.lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+            rest.trim().trim_end_matches("kB").trim().parse().ok()
+        })
+        .unwrap_or_else(|| panic!("{field} in smaps_rollup"))
+}
+
+#[test]
+fn an_idle_headless_owner_stays_under_20_mib_rss() {
+    let owned = Owned::start("memory");
+    // One call, as a client would make, then time to settle.
+    assert!(owned.ok(&["list"]).contains("Listed 0 job(s)."));
+    std::thread::sleep(Duration::from_secs(2));
+    let pid = owned.owner.as_ref().expect("the owner runs").id();
+
+    let rss = rollup(pid, "Rss");
+    let pss = rollup(pid, "Pss");
+    println!("idle headless owner: RSS {rss} KiB, PSS {pss} KiB");
+
+    assert!(
+        rss <= IDLE_RSS_LIMIT_KIB,
+        "an idle owner uses {rss} KiB RSS; the limit is {IDLE_RSS_LIMIT_KIB} KiB"
+    );
+}
