@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -92,4 +93,39 @@ test("Cancel in the window removes a job ferry made, and ferry list agrees", asy
   const listed = await ferry("list");
   assert.equal(listed.code, 0, listed.stderr);
   assert.ok(!listed.stdout.includes(jobId), listed.stdout);
+});
+
+/** The pid of the owner holding the app's data folder, from its lock file. */
+function ownerPid() {
+  return Number(readFileSync(join(suite.ferry.dataDir, "ferry.lock"), "utf8").split(" ")[0]);
+}
+
+test("an owner killed mid-transfer is started again by the window and the job finishes", async () => {
+  const { ferry: app, server, session } = suite;
+  const file = randomFile(4 << 20);
+  const url = server.heldFile("/cli/survivor.bin", file.body);
+  const path = join(app.downloads, "survivor.bin");
+  const made = await ferry("transfer", "--no-wait", "--name", "Survivor", url, path);
+  assert.equal(made.code, 0, made.stderr);
+  const jobId = bare(made.stdout);
+  await server.waitForHold("/cli/survivor.bin");
+  await waitForState(session, jobId, "TRANSFERRING");
+
+  const killed = ownerPid();
+  process.kill(killed, "SIGKILL");
+  server.release("/cli/survivor.bin");
+
+  await waitFor("a new owner to hold the data folder", () => {
+    try {
+      const pid = ownerPid();
+      return pid !== killed && pid > 0;
+    } catch {
+      return false;
+    }
+  });
+  await waitForState(session, jobId, "TRANSFERRED");
+  assert.equal((await ferry("getstate", jobId)).stdout.trim(), "TRANSFERRED");
+  await completeJob(session, jobId);
+  await waitForRowGone(session, jobId);
+  assert.equal(sha256OfFile(path), file.sha256);
 });
