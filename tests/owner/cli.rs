@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::bits_server::{BitsServer, BitsServerConfig, Misbehaviour};
 use crate::harness::Owned;
 use crate::servers::{body, Behaviour, TestServer};
 use crate::util::{sha256, sha256_file};
@@ -621,4 +622,48 @@ async fn monitor_json_prints_a_snapshot_then_each_event_of_a_job_one_per_line() 
     for kind in ["job_modified", "state_changed", "job_transferred"] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_reply_job_uploads_its_file_and_getreplydata_and_complete_give_the_reply() {
+    let reply = body(3_000, 60);
+    let server = BitsServer::start(BitsServerConfig::misbehaving(Misbehaviour {
+        reply: Some(reply.clone()),
+        ..Misbehaviour::default()
+    }))
+    .await;
+    let owned = Owned::start("upload-reply");
+    let local = owned.path("up.bin");
+    let upload = body(50_000, 61);
+    std::fs::write(&local, &upload).unwrap();
+    let reply_path = owned.path("reply.bin");
+
+    let id = owned.ok(&["create", "--type", "upload-reply", "Up"]);
+    let id = id.trim();
+    owned.ok(&[
+        "addfile",
+        id,
+        &server.url("up.bin"),
+        local.to_str().unwrap(),
+    ]);
+    owned.ok(&["setreplyfilename", id, reply_path.to_str().unwrap()]);
+    owned.ok(&["resume", id]);
+    wait_state(&owned, id, "TRANSFERRED");
+
+    let data: Value = serde_json::from_str(&owned.ok(&["getreplydata", id, "--json"])).unwrap();
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(data["base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        decoded,
+        reply.to_vec(),
+        "getreplydata gives the server's reply"
+    );
+    owned.ok(&["complete", id]);
+    assert_eq!(std::fs::read(&reply_path).unwrap(), reply.to_vec());
+    let uploaded = server
+        .uploaded_file("up.bin")
+        .expect("the upload is in place");
+    assert_eq!(sha256_file(&uploaded), sha256(&upload));
 }

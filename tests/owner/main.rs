@@ -9,6 +9,9 @@ mod cli;
 mod harness;
 mod memory;
 
+#[path = "../engine/bits_server.rs"]
+#[allow(dead_code, unused_imports)]
+mod bits_server;
 #[path = "../engine/servers/mod.rs"]
 #[allow(dead_code, unused_imports)]
 mod servers;
