@@ -6,6 +6,7 @@
 
 mod api;
 mod cli;
+mod crash;
 mod harness;
 
 #[path = "../engine/servers/mod.rs"]
