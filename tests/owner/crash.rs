@@ -160,7 +160,14 @@ async fn the_owner_killed_fifty_times_mid_transfer_and_restarted_by_a_client_los
         "only {in_flight} of {KILLS} kills hit a transfer in flight"
     );
 
-    // A last client starts the owner, which finishes every job.
+    // A last client starts the owner, which finishes every job (at full speed now: the kills
+    // are over, the rest only has to arrive whole).
+    for job in 0..JOBS {
+        for file in 0..FILES {
+            let data = bodies[job * FILES + file].clone();
+            server.set_route(&format!("/{job}/{file}"), Behaviour::full(data));
+        }
+    }
     owned.ok(&["list"]);
     let client = Client::connect(&socket).await.expect("connect");
     let deadline = Instant::now() + Duration::from_secs(120);
