@@ -338,6 +338,50 @@ async fn a_second_owner_of_a_data_folder_is_refused_naming_the_first_and_touches
     );
 }
 
+#[test]
+fn a_refused_second_owner_leaves_even_an_unreadable_settings_file_alone() {
+    let mut owned = Owned::start("lock-settings");
+    let pid = owned.owner.as_ref().expect("an owner").id();
+    // A settings file the running owner does not read again (being edited by hand, or written
+    // by a newer version): a refused owner must not set it aside under the running one.
+    let settings = owned.data_dir().join("settings.json");
+    std::fs::write(&settings, b"{ \"theme\": \"half-written").expect("write the settings");
+    let second = owned
+        .command()
+        .arg("service")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a second ferry service");
+    let refused = output_within(second, Duration::from_secs(20), "the second ferry service");
+    assert!(!refused.status.success());
+    assert_eq!(
+        std::fs::read(&settings).expect("the settings file is still there"),
+        b"{ \"theme\": \"half-written",
+        "the settings file is unchanged"
+    );
+    let names: Vec<String> = std::fs::read_dir(owned.data_dir())
+        .expect("list the data folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.contains("unreadable")),
+        "nothing was set aside: {names:?}"
+    );
+    assert_eq!(Raw::connect(&owned.socket()).hello(1), pid);
+
+    // The next owner that holds the folder sets the file aside, as it always did.
+    owned.ok(&["stop"]);
+    let mut first = owned.owner.take().expect("the first owner");
+    exit_within(&mut first, Duration::from_secs(20), "the stopped owner");
+    owned.owner = Some(owned.spawn_service());
+    owned.wait_listening();
+    assert!(!settings.exists(), "the unreadable file was moved");
+    assert!(owned.data_dir().join("settings.json.unreadable").exists());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_services_started_together_leave_one_owner_and_one_clear_refusal() {
     let mut owned = Owned::new("two-services");
