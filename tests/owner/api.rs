@@ -749,6 +749,144 @@ fn two_hundred_clients_connected_at_once_are_each_answered() {
 }
 
 #[test]
+fn a_client_beyond_the_most_connections_is_told_so_and_ferry_says_why() {
+    let owned = Owned::start("full");
+    let pid = owned.owner.as_ref().expect("an owner").id();
+    // Fill every connection the owner serves (each one answered, so each holds its slot).
+    let mut held = Vec::new();
+    let limit = loop {
+        let mut raw = Raw::connect(&owned.socket());
+        raw.send(b"{\"v\":1,\"id\":1,\"call\":\"hello\"}\n");
+        let answer = raw.answer();
+        if answer.get("error").is_some() {
+            assert_refused(&answer, Value::Null, ErrorCode::E_FAIL, "already serves");
+            break held.len();
+        }
+        assert_eq!(answer["ok"]["pid"], json!(pid), "{answer}");
+        held.push(raw);
+        assert!(held.len() <= 4096, "the owner sets a limit");
+    };
+    println!("the owner serves {limit} connections at once");
+    assert!(limit >= 200, "at least 200 clients at once ({limit})");
+    // A `ferry` command then fails with the owner's reason, not with a broken connection.
+    let full = owned.ferry(&["list"]);
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "ferry: E_FAIL (0x80004005): the owner already serves {limit} connections"
+        )),
+        "ferry fails with the owner's reason: {stderr}"
+    );
+    // As soon as one leaves, the next is served.
+    drop(held.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut raw = Raw::connect(&owned.socket());
+        raw.send(b"{\"v\":1,\"id\":2,\"call\":\"hello\"}\n");
+        if raw.answer().get("ok").is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a freed connection is served again"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts `ferry service` under `prlimit --nofile=LIMITS`, connects 500 clients one after the
+/// other, each saying hello, and tells how many were served and how many refused; fails if one
+/// is left without an answer.
+fn served_under_file_limit(name: &str, limits: &str) -> (usize, usize) {
+    let mut owned = Owned::new(name);
+    let mut service = Command::new("prlimit");
+    service
+        .arg(format!("--nofile={limits}"))
+        .arg("--")
+        .arg(crate::harness::FERRY)
+        .arg("service")
+        .env("FERRY_DATA_DIR", owned.data_dir())
+        .env("XDG_RUNTIME_DIR", owned.runtime_dir())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    owned.owner = Some(service.spawn().expect("start ferry service under prlimit"));
+    owned.wait_listening();
+    let (mut served, mut refused) = (Vec::new(), 0);
+    for n in 0..500u64 {
+        let mut raw = Raw::connect(&owned.socket());
+        raw.writer
+            .set_read_timeout(Some(PROMPT * 2))
+            .expect("a read timeout");
+        // A refused client may find the connection already closed when it sends; the refusal
+        // is there to read all the same.
+        let _ = raw
+            .writer
+            .write_all(format!("{{\"v\":1,\"id\":{n},\"call\":\"hello\"}}\n").as_bytes());
+        let mut line = String::new();
+        match raw.reader.read_line(&mut line) {
+            Ok(read) if read > 0 => {}
+            other => panic!("client {n} got no answer ({other:?}): the owner left it hanging"),
+        }
+        let answer: Value = serde_json::from_str(&line).expect("JSON");
+        if answer.get("ok").is_some() {
+            served.push(raw);
+        } else {
+            assert_refused(&answer, Value::Null, ErrorCode::E_FAIL, "already serves");
+            refused += 1;
+        }
+    }
+    println!(
+        "open files {limits}: {} served, {refused} refused",
+        served.len()
+    );
+    (served.len(), refused)
+}
+
+#[test]
+fn with_few_files_allowed_the_owner_refuses_clients_it_cannot_serve_instead_of_leaving_them_hanging(
+) {
+    // A low limit on open files that cannot be raised: the clients beyond what it allows are
+    // told so.
+    let (served, refused) = served_under_file_limit("few-files", "400:400");
+    assert!(
+        refused > 0 && served >= 100,
+        "{served} served, {refused} refused"
+    );
+    // A low soft limit under a higher hard one (1,024 under 524,288 is a common default): the
+    // owner raises its own and serves every client.
+    let (served, refused) = served_under_file_limit("soft-limit", "400:4096");
+    assert_eq!((served, refused), (500, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_longer_than_the_owner_accepts_fails_at_once_in_the_client() {
+    let owned = Owned::start("long-request");
+    let client = owned.client().await;
+    let job: JobId = client
+        .call(Call::CreateJob {
+            display_name: "long".into(),
+            job_type: JobType::Download,
+        })
+        .await
+        .expect("a job");
+    let text = "x".repeat(5 << 20);
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        client.call_value(Call::SetDescription { job, text }),
+    )
+    .await
+    .expect("the call ends (it does not wait forever for an answer)");
+    let error = outcome.expect_err("the call fails");
+    assert_eq!(error.code, ErrorCode::E_INVALIDARG, "{error}");
+    // The connection is still good.
+    let hello: Hello = client.call(Call::Hello).await.expect("hello");
+    assert_eq!(hello.pid, owned.owner.as_ref().expect("an owner").id());
+}
+
+#[test]
 fn clients_that_send_half_a_line_and_go_quiet_do_not_block_others() {
     let owned = Owned::start("half-line");
     let pid = owned.owner.as_ref().expect("an owner").id();
