@@ -6,6 +6,7 @@
 
 mod api;
 mod cli;
+mod crash;
 mod harness;
 mod memory;
 

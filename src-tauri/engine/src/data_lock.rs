@@ -97,14 +97,17 @@ fn program_name() -> String {
 
 /// The refusal for a folder another engine holds, naming the holder when the file says.
 fn in_use(data_dir: &Path, lock_file: &Path) -> Error {
-    let holder = std::fs::read_to_string(lock_file)
-        .ok()
-        .and_then(|text| {
-            let (pid, program) = text.trim().split_once(' ')?;
-            let pid: u32 = pid.parse().ok()?;
-            Some(format!("{program} (pid {pid})"))
-        })
-        .unwrap_or_else(|| "another Ferry engine".to_owned());
+    // The holder writes its name just after it takes the lock: when both started together, it
+    // may not have yet, so an empty file is read again for a moment.
+    let mut holder = holder_of(lock_file);
+    for _ in 0..HOLDER_NAME_READS {
+        if holder.is_some() {
+            break;
+        }
+        std::thread::sleep(HOLDER_NAME_PAUSE);
+        holder = holder_of(lock_file);
+    }
+    let holder = holder.unwrap_or_else(|| "another Ferry engine".to_owned());
     Error::new(
         ErrorCode::E_ACCESSDENIED,
         format!(
@@ -114,6 +117,19 @@ fn in_use(data_dir: &Path, lock_file: &Path) -> Error {
         ),
     )
     .in_context(ErrorContext::GeneralQueueManager)
+}
+
+/// How many more times a refused engine reads a lock file that does not name its holder yet.
+const HOLDER_NAME_READS: u32 = 25;
+/// The pause between two of those reads.
+const HOLDER_NAME_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// `PROGRAM (pid PID)` from the lock file, if it names its holder.
+fn holder_of(lock_file: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(lock_file).ok()?;
+    let (pid, program) = text.trim().split_once(' ')?;
+    let pid: u32 = pid.parse().ok()?;
+    Some(format!("{program} (pid {pid})"))
 }
 
 #[cfg(test)]
@@ -135,6 +151,28 @@ mod tests {
         );
         drop(held);
         assert!(DataDirLock::acquire(&dir).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_holder_that_names_itself_a_moment_after_locking_is_still_named() {
+        let dir = std::env::temp_dir().join(format!("ferry-lock-{}", uuid::Uuid::new_v4()));
+        let held = DataDirLock::acquire(&dir).unwrap();
+        // As if the holder had just taken the lock and not written its name yet.
+        let lock_file = dir.join(LOCK_FILE);
+        std::fs::write(&lock_file, "").unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::fs::write(&lock_file, "4242 ferry\n").unwrap();
+        });
+        let refused = DataDirLock::acquire(&dir).unwrap_err();
+        writer.join().unwrap();
+        assert!(
+            refused.message.contains("ferry (pid 4242)"),
+            "{}",
+            refused.message
+        );
+        drop(held);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

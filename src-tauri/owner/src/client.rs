@@ -9,20 +9,27 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ferry_engine::{ErrorCode, JobInfo};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::io::BufReader;
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::api_error::ApiError;
-use crate::frames::{read_frame, write_frame, Frame};
-use crate::protocol::{Call, OwnerEvent, Reply, Request, PROTOCOL_VERSION};
+use crate::frames::{read_frame, Frame};
+use crate::protocol::{Call, OwnerEvent, Reply, Request, MAX_FRAME_BYTES, PROTOCOL_VERSION};
 
 /// Events a client keeps for a slow reader before it reports a lag.
 const EVENT_BUFFER: usize = 4096;
 
 type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, ApiError>>>>>;
+
+/// Why the owner turned the connection away (an error without an id, then the end of the
+/// connection: another user, too many clients), once it has.
+type Refusal = Arc<Mutex<Option<ApiError>>>;
+
+/// How long a call whose request could not be sent waits to read why the owner closed.
+const REFUSAL_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One connection to an owner. Cheap to clone; every clone shares the connection.
 #[derive(Clone)]
@@ -32,6 +39,7 @@ pub struct Client {
     next_id: Arc<AtomicU64>,
     events: broadcast::Sender<OwnerEvent>,
     closed: CancellationToken,
+    refusal: Refusal,
 }
 
 impl Client {
@@ -42,11 +50,13 @@ impl Client {
         let waiting: Waiting = Arc::default();
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let closed = CancellationToken::new();
+        let refusal: Refusal = Arc::default();
         tokio::spawn(read_loop(
             read,
             Arc::clone(&waiting),
             events.clone(),
             closed.clone(),
+            Arc::clone(&refusal),
         ));
         Ok(Client {
             write: Arc::new(tokio::sync::Mutex::new(write)),
@@ -54,26 +64,44 @@ impl Client {
             next_id: Arc::new(AtomicU64::new(1)),
             events,
             closed,
+            refusal,
         })
     }
 
-    /// Sends `call` and waits for its answer.
+    /// Sends `call` and waits for its answer. A request longer than the owner reads
+    /// ([`MAX_FRAME_BYTES`]) is refused here with E_INVALIDARG, and not sent.
     pub async fn call_value(&self, call: Call) -> Result<Value, ApiError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (answer, answered) = oneshot::channel();
-        lock(&self.waiting).insert(id, answer);
         let request = Request {
             v: PROTOCOL_VERSION,
             id,
             call,
         };
+        let mut line = serde_json::to_vec(&request).map_err(ApiError::internal)?;
+        if line.len() > MAX_FRAME_BYTES {
+            return Err(ApiError::new(
+                ErrorCode::E_INVALIDARG,
+                format!(
+                    "the request is {} bytes long; the owner reads requests of at most {MAX_FRAME_BYTES} bytes",
+                    line.len()
+                ),
+            ));
+        }
+        line.push(b'\n');
+        let (answer, answered) = oneshot::channel();
+        lock(&self.waiting).insert(id, answer);
         let sent = {
             let mut write = self.write.lock().await;
-            write_frame(&mut *write, &request).await
+            match write.write_all(&line).await {
+                Ok(()) => write.flush().await,
+                Err(error) => Err(error),
+            }
         };
         if let Err(error) = sent {
             lock(&self.waiting).remove(&id);
-            return Err(broken(&error.to_string()));
+            // An owner that turned the connection away said why before closing it.
+            let _ = tokio::time::timeout(REFUSAL_WAIT, self.closed.cancelled()).await;
+            return Err(self.refused().unwrap_or_else(|| broken(&error.to_string())));
         }
         // The read loop hands over every answer it read before it marks the connection closed,
         // so an answer that came is taken before the closing is noticed.
@@ -82,9 +110,17 @@ impl Client {
             answer = answered => answer.unwrap_or_else(|_| Err(broken("it closed before answering"))),
             () = self.closed.cancelled() => {
                 lock(&self.waiting).remove(&id);
-                Err(broken("it closed before answering"))
+                Err(self.refused().unwrap_or_else(|| broken("it closed before answering")))
             }
         }
+    }
+
+    /// Why the owner turned this connection away, if it did.
+    fn refused(&self) -> Option<ApiError> {
+        self.refusal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Sends `call` and reads its answer as `T`.
@@ -137,8 +173,11 @@ async fn read_loop(
     waiting: Waiting,
     events: broadcast::Sender<OwnerEvent>,
     closed: CancellationToken,
+    refusal: Refusal,
 ) {
     let mut reader = BufReader::with_capacity(64 * 1024, read);
+    // An error without an id that turns out to be the last frame: the owner's refusal.
+    let mut last_unanswerable: Option<ApiError> = None;
     loop {
         let line = match read_frame(&mut reader).await {
             Ok(Some(Frame::Line(line))) => line,
@@ -148,8 +187,15 @@ async fn read_loop(
             }
             Ok(None) | Err(_) => break,
         };
+        last_unanswerable = None;
         match serde_json::from_slice::<Reply>(&line) {
             Ok(Reply::Ok { id, ok, .. }) => settle(&waiting, Some(id), Ok(ok)),
+            Ok(Reply::Err {
+                id: None, error, ..
+            }) => {
+                tracing::debug!("the owner sent an error for no request: {error}");
+                last_unanswerable = Some(error);
+            }
             Ok(Reply::Err { id, error, .. }) => settle(&waiting, id, Err(error)),
             Ok(Reply::Event { event, .. }) => {
                 let _ = events.send(event);
@@ -157,7 +203,13 @@ async fn read_loop(
             Err(error) => tracing::warn!("cannot read a frame from the owner: {error}"),
         }
     }
-    // Everyone still waiting learns that no answer will come.
+    // Everyone still waiting learns that no answer will come, and why when the owner said.
+    if let Some(refused) = last_unanswerable {
+        for (_, answer) in lock(&waiting).drain() {
+            let _ = answer.send(Err(refused.clone()));
+        }
+        *refusal.lock().unwrap_or_else(PoisonError::into_inner) = Some(refused);
+    }
     closed.cancel();
     lock(&waiting).clear();
 }

@@ -23,8 +23,13 @@ use crate::endpoint::peer_allowed;
 use crate::frames::{read_frame, write_frame, Frame};
 use crate::protocol::{parse_request, Call, OwnerEvent, Reply, Snapshot, MAX_FRAME_BYTES};
 
-/// Most connections served at once; more are answered with an error and closed.
+/// Most connections served at once; more are answered with an error and closed. Fewer where
+/// the limit on open files is low (see [`connection_limit`]).
 pub const MAX_CONNECTIONS: usize = 1024;
+
+/// Open files kept for the owner's own use beside its clients' connections: the store, the
+/// log, transfers' connections and temporaries, and the one a refusal needs.
+const FILES_FOR_THE_OWNER: u64 = 256;
 
 /// Frames waiting for a slow client before its events are dropped (and replaced by a snapshot).
 const OUTBOX_FRAMES: usize = 256;
@@ -37,7 +42,8 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves `listener` until `stop` is cancelled (a [`Call::Shutdown`] cancels it too).
 pub async fn serve(listener: UnixListener, queue: Queue, stop: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let most = connection_limit();
+    let slots = Arc::new(Semaphore::new(most));
     let connections = TaskTracker::new();
     loop {
         let accepted = tokio::select! {
@@ -57,7 +63,7 @@ pub async fn serve(listener: UnixListener, queue: Queue, stop: CancellationToken
                 stream,
                 ApiError::new(
                     ErrorCode::E_FAIL,
-                    format!("the owner already serves {MAX_CONNECTIONS} connections; try again"),
+                    format!("the owner already serves {most} connections; try again"),
                 ),
             ));
             continue;
@@ -77,6 +83,38 @@ pub async fn serve(listener: UnixListener, queue: Queue, stop: CancellationToken
     {
         tracing::debug!("some clients did not take their last answers");
     }
+}
+
+/// How many connections this process can serve at once: [`MAX_CONNECTIONS`], or fewer when
+/// the limit on open files would run out first. A client beyond it is then answered with an
+/// error, where running out of files would leave it waiting unanswered. The soft limit is
+/// raised as far as the hard one allows (up to what the owner needs) first.
+pub fn connection_limit() -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let wanted = MAX_CONNECTIONS as u64 + FILES_FOR_THE_OWNER;
+    let limit = getrlimit(Resource::Nofile);
+    let mut files = limit.current.unwrap_or(u64::MAX);
+    if files < wanted {
+        let raised = wanted.min(limit.maximum.unwrap_or(u64::MAX));
+        if raised > files {
+            let new = Rlimit {
+                current: Some(raised),
+                maximum: limit.maximum,
+            };
+            match setrlimit(Resource::Nofile, new) {
+                Ok(()) => files = raised,
+                Err(error) => tracing::debug!("cannot raise the limit on open files: {error}"),
+            }
+        }
+    }
+    let most = usize::try_from(files.saturating_sub(FILES_FOR_THE_OWNER)).unwrap_or(usize::MAX);
+    if most < MAX_CONNECTIONS {
+        tracing::info!(
+            open_files = files,
+            "the limit on open files allows {most} clients at once"
+        );
+    }
+    most.clamp(1, MAX_CONNECTIONS)
 }
 
 /// Answers one error and closes.

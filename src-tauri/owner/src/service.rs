@@ -32,8 +32,14 @@ impl Owner {
     pub async fn open(data_dir: &Path) -> Result<Owner, ApiError> {
         let data_dir = std::path::absolute(data_dir)
             .map_err(|e| ApiError::io(format!("cannot find {}", data_dir.display()), &e))?;
-        let settings = Arc::new(SettingsFile::load(&data_dir));
+        // Nothing in the folder changes before its lock is held (the engine takes it): an
+        // unreadable settings file is set aside only once this owner has the folder.
+        let (settings, unreadable) = SettingsFile::read(&data_dir);
         let engine = Engine::open(settings.current().engine_config(), &data_dir).await?;
+        if let Some(problem) = unreadable {
+            settings.set_aside(&problem);
+        }
+        let settings = Arc::new(settings);
         let socket = socket_path(&data_dir);
         let (listener, socket_inode) = bind(&socket)?;
         Ok(Owner {

@@ -127,31 +127,45 @@ impl SettingsFile {
     /// Reads `settings.json` in `data_dir`; a missing file means defaults, an unreadable one is
     /// set aside and defaults are used.
     pub fn load(data_dir: &Path) -> SettingsFile {
+        let (file, unreadable) = SettingsFile::read(data_dir);
+        if let Some(problem) = unreadable {
+            file.set_aside(&problem);
+        }
+        file
+    }
+
+    /// Reads `settings.json` in `data_dir` and changes nothing: a missing file means defaults;
+    /// an unreadable one gives defaults and why it cannot be read (see
+    /// [`SettingsFile::set_aside`]). For an owner that does not hold the data folder yet.
+    pub fn read(data_dir: &Path) -> (SettingsFile, Option<String>) {
         let path = data_dir.join(SETTINGS_FILE);
-        let settings = match std::fs::read(&path) {
+        let (settings, unreadable) = match std::fs::read(&path) {
             Ok(bytes) => match serde_json::from_slice::<Settings>(&bytes) {
                 Ok(settings) => match settings.validate() {
-                    Ok(()) => settings,
-                    Err(error) => {
-                        set_aside(&path, &error.message);
-                        Settings::default()
-                    }
+                    Ok(()) => (settings, None),
+                    Err(error) => (Settings::default(), Some(error.message)),
                 },
-                Err(error) => {
-                    set_aside(&path, &error.to_string());
-                    Settings::default()
-                }
+                Err(error) => (Settings::default(), Some(error.to_string())),
             },
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                (Settings::default(), None)
+            }
             Err(error) => {
                 tracing::warn!(path = %path.display(), "cannot read the settings, using defaults: {error}");
-                Settings::default()
+                (Settings::default(), None)
             }
         };
-        SettingsFile {
+        let file = SettingsFile {
             path,
             current: RwLock::new(settings),
-        }
+        };
+        (file, unreadable)
+    }
+
+    /// Moves an unreadable settings file aside (`settings.json.unreadable`), keeping it for the
+    /// user; `problem` says why it could not be read.
+    pub fn set_aside(&self, problem: &str) {
+        set_aside(&self.path, problem);
     }
 
     /// The settings in force.
