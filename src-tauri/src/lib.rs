@@ -16,7 +16,8 @@
 //! - [`settings`]: the settings file and how it configures the engine.
 //! - [`job_actions`]: requests that take several engine verbs (create a job in one step).
 //! - [`ipc_error`]: how errors cross to the window.
-//! - `lifecycle`, `dialogs`, `open_path`, `logging`: window and process plumbing.
+//! - [`main_window`]: the window, built in code, released when closed, rebuilt where it was.
+//! - `lifecycle`, `dialogs`, `open_path`, `logging`: process plumbing.
 
 pub mod bridge;
 mod commands;
@@ -25,6 +26,7 @@ pub mod ipc_error;
 pub mod job_actions;
 mod lifecycle;
 mod logging;
+pub mod main_window;
 pub mod notify;
 mod open_path;
 pub mod queue_summary;
@@ -42,7 +44,7 @@ use tauri::{AppHandle, Manager, RunEvent, Runtime};
 pub use bridge::{ShellEvent, UiEvent};
 pub use ipc_error::IpcError;
 pub use job_actions::NewJobRequest;
-pub use lifecycle::MAIN_WINDOW;
+pub use main_window::MAIN_WINDOW;
 pub use settings::{Settings, SettingsFile, Theme};
 
 /// Environment variable naming the data directory (tests point it at a temporary folder).
@@ -105,7 +107,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 .build(),
         )
         .manage(bridge::Subscriptions::default())
-        .on_window_event(lifecycle::keep_running_on_close)
+        .manage(main_window::WindowMemory::default())
+        .on_window_event(main_window::remember_on_close)
         .invoke_handler(tauri::generate_handler![
             commands::subscribe_jobs,
             commands::list_jobs,
@@ -148,10 +151,10 @@ pub fn run() {
         std::process::exit(1);
     }
     logging::init(&data_dir);
-    // A second launch hands over to the running instance (which shows its window) and exits
-    // while the app is built, before this instance ever opens the job store.
+    // A second launch hands over to the running instance (which shows its window, building it
+    // if it was closed) and exits while the app is built, before it ever opens the job store.
     let single_instance =
-        tauri_plugin_single_instance::init(|app, _args, _cwd| lifecycle::show_main_window(app));
+        tauri_plugin_single_instance::init(|app, _args, _cwd| main_window::show(app));
     let app = builder(tauri::Builder::default().plugin(single_instance))
         .setup(move |app| {
             let shell = match Shell::start(&data_dir) {
@@ -163,15 +166,16 @@ pub fn run() {
             };
             let handle = app.handle();
             if let Err(error) = tray::install(handle, shell.engine.clone()) {
-                // Without a tray, a launch of Ferry still brings the hidden window back.
+                // Without a tray, a launch of Ferry still brings the closed window back.
                 tracing::warn!("cannot put Ferry in the system tray: {error}");
             }
             bridge::spawn_notifications(handle.clone(), shell.engine.clone(), Arc::clone(&shell.settings));
             shell.run();
             shell.manage(handle);
             tauri::async_runtime::spawn(lifecycle::quit_on_signals(handle.clone()));
+            // Started hidden (at login), Ferry builds no window, so no webview, until asked.
             if !std::env::args().any(|arg| arg == lifecycle::HIDDEN_FLAG) {
-                lifecycle::show_main_window(handle);
+                main_window::show(handle);
             }
             Ok(())
         })
@@ -185,11 +189,18 @@ pub fn run() {
     }
 }
 
-/// Stops the engine cleanly (transfers flush, progress is saved) whichever way the app ends.
+/// Keeps Ferry in the tray when its window closes, and stops the engine cleanly (transfers
+/// flush, progress is saved) whichever way the app ends.
 fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {
-    if let RunEvent::Exit = event {
-        if let Some(engine) = app.try_state::<Engine>() {
-            tauri::async_runtime::block_on(engine.shutdown());
+    match event {
+        RunEvent::ExitRequested { code, api, .. } => {
+            main_window::keep_running_without_windows(&api, code)
         }
+        RunEvent::Exit => {
+            if let Some(engine) = app.try_state::<Engine>() {
+                tauri::async_runtime::block_on(engine.shutdown());
+            }
+        }
+        _ => {}
     }
 }

@@ -10,8 +10,8 @@ use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, Tray
 use tauri::{AppHandle, Runtime};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use crate::lifecycle;
 use crate::queue_summary::QueueSummary;
+use crate::{lifecycle, main_window};
 
 /// The tooltip is refreshed at most this often, however fast progress arrives.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
@@ -46,7 +46,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, engine: Engine) -> tauri::Result<
                 ..
             } = event
             {
-                lifecycle::show_main_window(tray.app_handle());
+                main_window::show(tray.app_handle());
             }
         })
         .build(app)?;
@@ -56,7 +56,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, engine: Engine) -> tauri::Result<
 
 fn on_menu<R: Runtime>(app: &AppHandle<R>, engine: &Engine, event: &MenuEvent) {
     match event.id().as_ref() {
-        "show" => lifecycle::show_main_window(app),
+        "show" => main_window::show(app),
         "pause-all" => log_failures("pause", engine.suspend_all()),
         "resume-all" => log_failures("resume", engine.resume_all()),
         "quit" => lifecycle::quit(app),

@@ -107,6 +107,20 @@ export function windowsOf(pid) {
     .sort((a, b) => b.width * b.height - a.width * a.height);
 }
 
+/** Ferry's windows on screen, as windowsOf, without its icon docked in the tray. */
+export function appWindowsOf(pid) {
+  const panel = trayPanel();
+  const docked = new Set(panel ? windowTree(panel.id).map((w) => w.id) : []);
+  return windowsOf(pid).filter((w) => !docked.has(w.id));
+}
+
+/** Moves and resizes top-level `window` (an id like "0x1e00007"), as a person dragging it. */
+export function placeWindow(windowId, { x, y, width, height }) {
+  const id = String(Number(windowId));
+  run("xdotool", ["windowmove", "--sync", id, String(x), String(y)]);
+  run("xdotool", ["windowsize", "--sync", id, String(width), String(height)]);
+}
+
 /** trayer's strip: the top-level window named "panel". */
 export function trayPanel() {
   return windowTree().find((w) => w.name === '"panel"');

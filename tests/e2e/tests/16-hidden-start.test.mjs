@@ -1,0 +1,49 @@
+// Started at login (--hidden), Ferry sits in the tray without building its window, so without
+// any WebKit process; the first click on the tray brings the window, and Quit works with no
+// window at all.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { Ferry } from "../lib/app.mjs";
+import { appWindowsOf, isViewable } from "../lib/desktop.mjs";
+import { hasWebProcess, isAlive, programsOf } from "../lib/processes.mjs";
+import { chooseTrayMenuItem, openTrayMenu, waitForTrayIcon } from "../lib/tray.mjs";
+import { sleep, waitFor } from "../lib/wait.mjs";
+import { requestClose } from "../lib/x11-close.mjs";
+
+let ferry;
+
+before(async () => {
+  ferry = await Ferry.start("hidden-start", { driver: false });
+  ferry.launch(["--hidden"]);
+});
+after(() => ferry?.stop());
+
+test("--hidden builds no window and starts no WebKit process", async () => {
+  await waitForTrayIcon();
+  await sleep(3_000);
+  assert.deepEqual(appWindowsOf(ferry.pid), [], "no window on screen");
+  assert.deepEqual(programsOf(ferry.pid), ["ferry"], "ferry alone, no WebKit process");
+});
+
+test("the first Show Ferry from the tray builds the window", async () => {
+  await openTrayMenu(await waitForTrayIcon());
+  chooseTrayMenuItem("Show Ferry");
+  const main = await waitFor("the window", () => appWindowsOf(ferry.pid)[0]);
+  assert.ok(main.width >= 720 && main.height >= 440, `window is ${main.width}x${main.height}`);
+  await waitFor("the web process", () => hasWebProcess(ferry.pid));
+
+  await requestClose(main.id);
+  await waitFor("the window to be gone", () => !isViewable(main.id));
+  await waitFor("the web process to exit", () => !hasWebProcess(ferry.pid));
+  assert.ok(isAlive(ferry.pid), "Ferry stays in the tray");
+});
+
+test("Quit from the tray ends Ferry with no window open", async () => {
+  await openTrayMenu(await waitForTrayIcon());
+  chooseTrayMenuItem("Quit");
+  const pid = ferry.pid;
+  await waitFor("Ferry to exit", () => !isAlive(pid));
+  assert.equal(await ferry.exited, 0, "a clean exit");
+});
