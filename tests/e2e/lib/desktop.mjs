@@ -143,7 +143,11 @@ export function trayIcons() {
 export function clickCentre(window, button = 1) {
   const x = String(window.x + Math.floor(window.width / 2));
   const y = String(window.y + Math.floor(window.height / 2));
-  run("xdotool", ["mousemove", "--sync", x, y, "click", String(button)]);
+  // `mousemove --sync` waits for the pointer to move, which it never does when it is already
+  // there (a second click on the tray icon): then the pointer stays where it is.
+  const here = /x:(\d+) y:(\d+)/.exec(run("xdotool", ["getmouselocation"]));
+  const move = here && here[1] === x && here[2] === y ? [] : ["mousemove", "--sync", x, y];
+  run("xdotool", [...move, "click", String(button)]);
 }
 
 /** Presses keys on whatever has the keyboard (e.g. "Down", "Return"). */

@@ -1,11 +1,13 @@
 // Started at login (--hidden), Ferry sits in the tray without building its window, so without
-// any WebKit process; the first click on the tray brings the window, and Quit works with no
-// window at all.
+// any WebKit process; the first Show Ferry in the tray builds the window, so does a second
+// launch once it was closed, and Quit works with no window at all.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 
 import { Ferry } from "../lib/app.mjs";
+import { FERRY_APP } from "../lib/env.mjs";
 import { appWindowsOf, isViewable } from "../lib/desktop.mjs";
 import { hasWebProcess, isAlive, programsOf } from "../lib/processes.mjs";
 import { chooseTrayMenuItem, openTrayMenu, waitForTrayIcon } from "../lib/tray.mjs";
@@ -38,6 +40,18 @@ test("the first Show Ferry from the tray builds the window", async () => {
   await waitFor("the window to be gone", () => !isViewable(main.id));
   await waitFor("the web process to exit", () => !hasWebProcess(ferry.pid));
   assert.ok(isAlive(ferry.pid), "Ferry stays in the tray");
+});
+
+test("a second launch brings the closed window back and exits", async () => {
+  const second = spawn(FERRY_APP, [], { env: ferry.environment(), stdio: "ignore" });
+  const exited = new Promise((resolve) => second.once("exit", resolve));
+  const main = await waitFor("the window", () => appWindowsOf(ferry.pid)[0]);
+  assert.equal(await exited, 0, "the second launch hands over and exits");
+  assert.ok(isAlive(ferry.pid), "the first Ferry shows the window");
+
+  await requestClose(main.id);
+  await waitFor("the window to be gone", () => !isViewable(main.id));
+  await waitFor("the web process to exit", () => !hasWebProcess(ferry.pid));
 });
 
 test("Quit from the tray ends Ferry with no window open", async () => {
