@@ -69,7 +69,7 @@ test("Show Ferry builds the window again where it was, on the same job, at once"
   assert.deepEqual({ x, y, width, height }, PLACE, "the same size and position as when closed");
 
   const session = await ferry.reattach();
-  const [row] = await session.findAll(byTestId("job-row"));
+  const row = await waitFor("the job's row", () => session.find(byTestId("job-row")));
   const jobId = await row.attribute("data-job-id");
   const details = await waitFor("the details again", () => session.find(byTestId("job-details")));
   assert.match(await visibleText(session, details), /Overnight/, "the details show the same job");
