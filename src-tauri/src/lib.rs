@@ -14,12 +14,14 @@
 //! - [`bridge`]: the owner's events to the window's channel.
 //! - `tray`: the tray icon, its menu and its tooltip ([`queue_summary`]).
 //! - `settings`: saving settings (start at login here, the rest in the owner).
-//! - `lifecycle`, `dialogs`, `open_path`: window and process plumbing.
+//! - [`main_window`]: the window, built in code, released when closed, rebuilt where it was.
+//! - `lifecycle`, `dialogs`, `open_path`: process plumbing.
 
 pub mod bridge;
 mod commands;
 mod dialogs;
 mod lifecycle;
+pub mod main_window;
 mod open_path;
 pub mod owner_link;
 pub mod queue_summary;
@@ -35,7 +37,7 @@ use tauri::{AppHandle, Manager, RunEvent, Runtime};
 pub use bridge::{ShellEvent, UiEvent};
 pub use ferry_owner::ApiError as IpcError;
 pub use ferry_owner::{NewJobRequest, Settings, Theme};
-pub use lifecycle::MAIN_WINDOW;
+pub use main_window::MAIN_WINDOW;
 pub use owner_link::OwnerLink;
 
 /// What the shell holds for the app's lifetime: the connection to the owner of the queue.
@@ -78,7 +80,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 .build(),
         )
         .manage(bridge::Subscriptions::default())
-        .on_window_event(lifecycle::keep_running_on_close)
+        .manage(main_window::WindowMemory::default())
+        .on_window_event(main_window::remember_on_close)
         .invoke_handler(tauri::generate_handler![
             commands::subscribe_jobs,
             commands::list_jobs,
@@ -121,10 +124,10 @@ pub fn run() {
         std::process::exit(1);
     }
     ferry_owner::logging::init(&data_dir, ferry_owner::logging::WINDOW_LOG);
-    // A second launch hands over to the running instance (which shows its window) and exits
-    // while the app is built, before this instance ever reaches the owner.
+    // A second launch hands over to the running instance (which shows its window, building it
+    // if it was closed) and exits while the app is built, before it ever reaches the owner.
     let single_instance =
-        tauri_plugin_single_instance::init(|app, _args, _cwd| lifecycle::show_main_window(app));
+        tauri_plugin_single_instance::init(|app, _args, _cwd| main_window::show(app));
     let app = builder(tauri::Builder::default().plugin(single_instance))
         .setup(move |app| {
             let shell = match Shell::connect(&data_dir, &launch::ferry_program()) {
@@ -137,13 +140,14 @@ pub fn run() {
             };
             let handle = app.handle();
             if let Err(error) = tray::install(handle, Arc::clone(&shell.link)) {
-                // Without a tray, a launch of Ferry still brings the hidden window back.
+                // Without a tray, a launch of Ferry still brings the closed window back.
                 tracing::warn!("cannot put Ferry in the system tray: {error}");
             }
             shell.manage(handle);
             tauri::async_runtime::spawn(lifecycle::quit_on_signals(handle.clone()));
+            // Started hidden (at login), Ferry builds no window, so no webview, until asked.
             if !std::env::args().any(|arg| arg == lifecycle::HIDDEN_FLAG) {
-                lifecycle::show_main_window(handle);
+                main_window::show(handle);
             }
             Ok(())
         })
@@ -157,12 +161,19 @@ pub fn run() {
     }
 }
 
-/// Stops the owner this app started (transfers flush, progress is saved; jobs resume at the
-/// next start) whichever way the app ends. An owner started otherwise keeps running.
+/// Keeps Ferry in the tray when its window closes, and stops the owner this app started
+/// (transfers flush, progress is saved; jobs resume at the next start) whichever way the app
+/// ends. An owner started otherwise keeps running.
 fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {
-    if let RunEvent::Exit = event {
-        if let Some(link) = app.try_state::<Arc<OwnerLink>>() {
-            tauri::async_runtime::block_on(link.stop_started_owner());
+    match event {
+        RunEvent::ExitRequested { code, api, .. } => {
+            main_window::keep_running_without_windows(&api, code)
         }
+        RunEvent::Exit => {
+            if let Some(link) = app.try_state::<Arc<OwnerLink>>() {
+                tauri::async_runtime::block_on(link.stop_started_owner());
+            }
+        }
+        _ => {}
     }
 }

@@ -1,42 +1,14 @@
-//! Showing, hiding and quitting: closing the window keeps Ferry in the tray, Quit (from the
-//! tray, a signal or the session) stops the engine cleanly before the process ends.
+//! Starting and quitting: `--hidden` starts Ferry in the tray, Quit (from the tray, a signal or
+//! the session) stops the owner the app started, cleanly, before the process ends. The window
+//! itself comes and goes in [`crate::main_window`].
 
-use tauri::{AppHandle, Manager, Runtime, Window, WindowEvent};
+use tauri::{AppHandle, Runtime};
 
-/// Label of the one window (tauri.conf.json and the capability use it too).
-pub const MAIN_WINDOW: &str = "main";
-
-/// Command-line flag that starts Ferry hidden in the tray (used when it starts at login).
+/// Command-line flag that starts Ferry in the tray without building its window (used when it
+/// starts at login).
 pub const HIDDEN_FLAG: &str = "--hidden";
 
-/// Brings the main window to the front, showing it if it was hidden.
-pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
-    let Some(window) = app.get_webview_window(MAIN_WINDOW) else {
-        tracing::warn!("the main window is gone");
-        return;
-    };
-    let shown = window
-        .unminimize()
-        .and_then(|()| window.show())
-        .and_then(|()| window.set_focus());
-    if let Err(error) = shown {
-        tracing::warn!("cannot show the main window: {error}");
-    }
-}
-
-/// Hides the main window instead of closing it, so transfers go on with Ferry in the tray.
-pub fn keep_running_on_close<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
-    if let WindowEvent::CloseRequested { api, .. } = event {
-        if window.label() == MAIN_WINDOW {
-            api.prevent_close();
-            if let Err(error) = window.hide() {
-                tracing::warn!("cannot hide the main window: {error}");
-            }
-        }
-    }
-}
-
-/// Ends Ferry. The engine is shut down when the event loop reports the exit (see
+/// Ends Ferry. The owner it started is stopped when the event loop reports the exit (see
 /// [`crate::run`]), so every way out goes through the same clean stop.
 pub fn quit<R: Runtime>(app: &AppHandle<R>) {
     tracing::info!("quitting");

@@ -13,9 +13,8 @@ use tauri::{AppHandle, Runtime};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::owner_link::OwnerLink;
-
-use crate::lifecycle;
 use crate::queue_summary::QueueSummary;
+use crate::{lifecycle, main_window};
 
 /// The tooltip is refreshed at most this often, however fast progress arrives.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
@@ -50,7 +49,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, link: Arc<OwnerLink>) -> tauri::R
                 ..
             } = event
             {
-                lifecycle::show_main_window(tray.app_handle());
+                main_window::show(tray.app_handle());
             }
         })
         .build(app)?;
@@ -68,7 +67,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, link: &Arc<OwnerLink>, event: &MenuEv
         });
     };
     match event.id().as_ref() {
-        "show" => lifecycle::show_main_window(app),
+        "show" => main_window::show(app),
         "pause-all" => everything(Call::SuspendAll),
         "resume-all" => everything(Call::ResumeAll),
         "quit" => lifecycle::quit(app),

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, WebviewWindow};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
@@ -43,15 +43,8 @@ impl TestApp {
             .build(ferry_desktop::context())
             .expect("the app builds");
         shell.manage(&app);
-        let config = app
-            .config()
-            .app
-            .windows
-            .iter()
-            .find(|w| w.label == ferry_desktop::MAIN_WINDOW)
-            .expect("tauri.conf.json declares the main window");
-        let window = WebviewWindowBuilder::from_config(&app, config)
-            .and_then(|w| w.build())
+        let window = ferry_desktop::main_window::builder(&app, &Default::default())
+            .build()
             .expect("the main window opens");
         TestApp {
             _app: app,
@@ -388,4 +381,38 @@ fn create_job_is_all_or_nothing_when_a_checksum_is_refused() {
         "the message names the checksum: {error}"
     );
     assert!(app.jobs().is_empty(), "the half-made job was discarded");
+}
+
+#[test]
+fn a_rebuilt_window_opens_where_and_on_the_view_the_closed_one_left() {
+    use ferry_desktop::main_window::{builder, Geometry, Remembered, Size};
+    let app = mock_builder()
+        .build(ferry_desktop::context())
+        .expect("the app builds");
+    let remembered = Remembered {
+        geometry: Some(Geometry {
+            x: 200.0,
+            y: 90.0,
+            size: Size {
+                width: 900.0,
+                height: 600.0,
+            },
+            maximized: false,
+        }),
+        view: Some("page=history".into()),
+    };
+    let window = builder(&app, &remembered)
+        .build()
+        .expect("the window is rebuilt");
+    assert_eq!(
+        window.label(),
+        ferry_desktop::MAIN_WINDOW,
+        "the capability's label"
+    );
+    let url = window.url().expect("the window has a URL");
+    assert_eq!(url.fragment(), Some("page=history"), "{url}");
+    assert!(
+        app.config().app.windows.is_empty(),
+        "no window is declared in tauri.conf.json: --hidden builds none"
+    );
 }

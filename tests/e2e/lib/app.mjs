@@ -2,7 +2,8 @@
 //
 // tauri-driver cannot pass environment variables to the app, so each Ferry gets its own
 // tauri-driver started with FERRY_DATA_DIR (and private XDG folders) in its environment; the
-// app inherits them through WebKitWebDriver. One Ferry per test file.
+// app inherits them through WebKitWebDriver. One Ferry per test file. A test that needs no
+// WebDriver (a start in the tray, memory) launches the app itself with the same environment.
 
 import { execFileSync, spawn } from "node:child_process";
 import {
@@ -28,15 +29,18 @@ import { waitFor } from "./wait.mjs";
 const EXIT_GRACE_MS = 15_000;
 
 export class Ferry {
-  /** Starts tauri-driver for a new Ferry named `name` (used for folders and logs). */
-  static async start(name) {
+  /**
+   * Prepares a new Ferry named `name` (used for folders and logs) and starts its tauri-driver,
+   * unless `driver` is false (then only `launch` can start the app).
+   */
+  static async start(name, { driver = true } = {}) {
     if (!existsSync(FERRY_APP)) throw new Error(`the app is not built: ${FERRY_APP} is missing`);
     // Popups left by an earlier test file would show in this one's screenshots.
     execFileSync("dunstctl", ["close-all"], { stdio: "ignore" });
     const root = mkdtempSync(join(tmpdir(), `ferry-e2e-${name}-`));
     const ferry = new Ferry(name, root);
     try {
-      await ferry.startDriver();
+      if (driver) await ferry.startDriver();
     } catch (error) {
       await ferry.stop();
       throw error;
@@ -56,6 +60,23 @@ export class Ferry {
     this.session = null;
     this.pid = null;
     this.driver = null;
+    /** The app when launched without WebDriver (see launch), and its exit code to come. */
+    this.child = null;
+    this.exited = null;
+    /** The handle of the window the session drives. */
+    this.windowHandle = null;
+  }
+
+  /** The environment the app runs in: its own data directory and XDG folders. */
+  environment() {
+    const xdg = (folder) => join(this.root, folder);
+    return {
+      ...process.env,
+      FERRY_DATA_DIR: this.dataDir,
+      XDG_CONFIG_HOME: xdg("config"),
+      XDG_DATA_HOME: xdg("share"),
+      XDG_CACHE_HOME: xdg("cache"),
+    };
   }
 
   async startDriver() {
@@ -63,16 +84,9 @@ export class Ferry {
     this.driverUrl = `http://127.0.0.1:${port}`;
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     const log = openSync(join(ARTIFACTS_DIR, `${this.name}.log`), "a");
-    const xdg = (folder) => join(this.root, folder);
     const ports = ["--port", String(port), "--native-port", String(nativePort)];
     this.driver = spawn("tauri-driver", ports, {
-      env: {
-        ...process.env,
-        FERRY_DATA_DIR: this.dataDir,
-        XDG_CONFIG_HOME: xdg("config"),
-        XDG_DATA_HOME: xdg("share"),
-        XDG_CACHE_HOME: xdg("cache"),
-      },
+      env: this.environment(),
       stdio: ["ignore", log, log],
     });
     closeSync(log); // the driver holds its own copy
@@ -87,11 +101,51 @@ export class Ferry {
     );
     this.pid = app.pid;
     await waitFor("the job list UI", () => this.session.find('[data-testid="add-job-button"]'));
+    this.windowHandle = await this.session.windowHandle();
     return this.session;
   }
 
-  /** Ends the session and waits for the app to exit (stopping it if it lingers). */
+  /**
+   * Points the session at the window Ferry built after its last one was closed (the closed
+   * window's webview is gone with it) and waits until it shows the UI. Returns the session.
+   */
+  async reattach() {
+    const closed = this.windowHandle;
+    const handle = await waitFor("a new window in the WebDriver session", async () => {
+      const handles = await this.session.windowHandles();
+      return handles.find((h) => h !== closed);
+    });
+    await this.session.switchToWindow(handle);
+    this.windowHandle = handle;
+    await waitFor("the job list UI", () => this.session.find('[data-testid="add-job-button"]'));
+    return this.session;
+  }
+
+  /**
+   * Starts the app without WebDriver, with `args` (e.g. ["--hidden"]), as a person or the
+   * session's autostart does. Returns its pid.
+   */
+  launch(args = []) {
+    if (!existsSync(FERRY_APP)) throw new Error(`the app is not built: ${FERRY_APP} is missing`);
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const log = openSync(join(ARTIFACTS_DIR, `${this.name}.log`), "a");
+    this.child = spawn(FERRY_APP, args, { env: this.environment(), stdio: ["ignore", log, log] });
+    closeSync(log);
+    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
+    this.pid = this.child.pid;
+    return this.pid;
+  }
+
+  /** Ends the session (or SIGTERMs a launched app) and waits for the app to exit. */
   async quit() {
+    if (this.child) {
+      const tree = processTree(this.child.pid).map((p) => p.pid);
+      signalAll([this.child.pid], "SIGTERM");
+      this.child = null;
+      this.pid = null;
+      await stopProcesses(tree);
+      return;
+    }
     if (!this.session) return;
     const pid = this.pid;
     const tree = processTree(pid).map((p) => p.pid);

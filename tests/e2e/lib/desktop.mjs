@@ -107,6 +107,20 @@ export function windowsOf(pid) {
     .sort((a, b) => b.width * b.height - a.width * a.height);
 }
 
+/** Ferry's windows on screen, as windowsOf, without its icon docked in the tray. */
+export function appWindowsOf(pid) {
+  const panel = trayPanel();
+  const docked = new Set(panel ? windowTree(panel.id).map((w) => w.id) : []);
+  return windowsOf(pid).filter((w) => !docked.has(w.id));
+}
+
+/** Moves and resizes top-level `window` (an id like "0x1e00007"), as a person dragging it. */
+export function placeWindow(windowId, { x, y, width, height }) {
+  const id = String(Number(windowId));
+  run("xdotool", ["windowmove", "--sync", id, String(x), String(y)]);
+  run("xdotool", ["windowsize", "--sync", id, String(width), String(height)]);
+}
+
 /** trayer's strip: the top-level window named "panel". */
 export function trayPanel() {
   return windowTree().find((w) => w.name === '"panel"');
@@ -129,7 +143,11 @@ export function trayIcons() {
 export function clickCentre(window, button = 1) {
   const x = String(window.x + Math.floor(window.width / 2));
   const y = String(window.y + Math.floor(window.height / 2));
-  run("xdotool", ["mousemove", "--sync", x, y, "click", String(button)]);
+  // `mousemove --sync` waits for the pointer to move, which it never does when it is already
+  // there (a second click on the tray icon): then the pointer stays where it is.
+  const here = /x:(\d+) y:(\d+)/.exec(run("xdotool", ["getmouselocation"]));
+  const move = here && here[1] === x && here[2] === y ? [] : ["mousemove", "--sync", x, y];
+  run("xdotool", [...move, "click", String(button)]);
 }
 
 /** Presses keys on whatever has the keyboard (e.g. "Down", "Return"). */

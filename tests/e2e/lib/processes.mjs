@@ -30,6 +30,16 @@ export function processTree(root) {
   return tree;
 }
 
+/** The programs of `root`'s tree (e.g. ["ferry", "WebKitNetworkProcess"]). */
+export function programsOf(root) {
+  return processTree(root).map((p) => programName(p.pid));
+}
+
+/** True while the app `root` has a WebKit web process, i.e. a webview. */
+export function hasWebProcess(root) {
+  return programsOf(root).includes("WebKitWebProcess");
+}
+
 /** The first process named `name` below `root`, or undefined. */
 export function findDescendant(root, name) {
   return processTree(root).find((p) => p.pid !== root && p.name === name);

@@ -48,7 +48,11 @@ export async function newSession(driverUrl, application, args = []) {
   return new Session(driverUrl, value.sessionId);
 }
 
-/** One WebDriver session: one running app with its window. */
+/**
+ * One WebDriver session: one running app and its windows. Ferry destroys its window when it is
+ * closed and builds a new one when it is shown again; the session lives on, and the new
+ * window's webview appears among its window handles (see Ferry.reattach in app.mjs).
+ */
 export class Session {
   constructor(driverUrl, id) {
     this.driverUrl = driverUrl;
@@ -79,6 +83,21 @@ export class Session {
 
   title() {
     return this.request("GET", "/title");
+  }
+
+  /** The handles of the app's windows (webviews) the session can drive. */
+  windowHandles() {
+    return this.request("GET", "/window/handles");
+  }
+
+  /** The handle of the window commands go to; "no such window" once it was closed. */
+  windowHandle() {
+    return this.request("GET", "/window");
+  }
+
+  /** Sends the following commands to window `handle`. */
+  switchToWindow(handle) {
+    return this.request("POST", "/window", { handle });
   }
 
   /** PNG of the webview as a Buffer. */
