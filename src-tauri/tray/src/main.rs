@@ -69,7 +69,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(error) = gtk::init() {
+    if let Err(error) = init_gtk_without_gl() {
         tracing::error!("cannot open the display: {error}");
         eprintln!("ferry-tray: cannot open the display: {error}");
         return ExitCode::FAILURE;
@@ -95,6 +95,25 @@ fn main() -> ExitCode {
     gtk::main();
     tracing::info!("the tray ends");
     ExitCode::SUCCESS
+}
+
+/// The environment variable that turns GDK's use of OpenGL off.
+const GDK_GL_VARIABLE: &str = "GDK_GL";
+
+/// Starts GTK without OpenGL. On X11 the first GTK 3 program of a display loads the OpenGL
+/// stack (Mesa, LLVM: tens of MiB) to pick its visuals, unless another one left its choice
+/// on the display; a tray icon never draws with OpenGL, so GDK is told not to. The setting is
+/// put back at once, so the window this process starts uses OpenGL as usual. Runs before any
+/// other thread exists.
+fn init_gtk_without_gl() -> Result<(), gtk::glib::BoolError> {
+    let before = std::env::var_os(GDK_GL_VARIABLE);
+    std::env::set_var(GDK_GL_VARIABLE, "disable");
+    let initialised = gtk::init();
+    match before {
+        Some(value) => std::env::set_var(GDK_GL_VARIABLE, value),
+        None => std::env::remove_var(GDK_GL_VARIABLE),
+    }
+    initialised
 }
 
 fn build_tray(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<TrayIcon, String> {
