@@ -215,9 +215,9 @@ pub fn builder<'a, R: Runtime, M: Manager<R>>(
     }
 }
 
-/// Brings the main window to the front, building it first when there is none (at start, or
-/// after the user closed it). Runs on the main thread, so a tray click and a second launch at
-/// the same moment build one window.
+/// Brings the main window to the front, building it first when there is none (at start).
+/// Runs on the main thread, so the start and a second launch at the same moment build one
+/// window.
 pub fn show<R: Runtime>(app: &AppHandle<R>) {
     let handle = app.clone();
     let shown = app.run_on_main_thread(move || {
@@ -283,7 +283,7 @@ pub fn remember_on_close<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     }
     tracing::info!(
         ?remembered,
-        "the main window closes; Ferry stays in the tray"
+        "the main window closes; the tray and the owner stay"
     );
     memory.set(remembered);
 }

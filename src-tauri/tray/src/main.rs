@@ -91,6 +91,7 @@ fn main() -> ExitCode {
         }
     };
     gtk::glib::MainContext::default().spawn_local(apply_updates(tray, updates));
+    end_on_signals();
     tracing::info!(pid = std::process::id(), "the tray runs");
     gtk::main();
     tracing::info!("the tray ends");
@@ -193,6 +194,20 @@ async fn apply_updates(tray: TrayIcon, mut updates: tokio::sync::mpsc::Unbounded
     }
     drop(tray);
     gtk::main_quit();
+}
+
+/// Ends the tray cleanly on SIGTERM (the session ends, `kill`) and SIGINT (Ctrl-C); the owner
+/// and any window go on.
+fn end_on_signals() {
+    const SIGINT: i32 = 2;
+    const SIGTERM: i32 = 15;
+    for (signal, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+        gtk::glib::source::unix_signal_add_local(signal, move || {
+            tracing::info!("{name} received");
+            gtk::main_quit();
+            gtk::glib::ControlFlow::Break
+        });
+    }
 }
 
 /// Decodes one of the icons (PNG, 8-bit RGBA).

@@ -156,22 +156,6 @@ export class Ferry {
   }
 
   /**
-   * Points the session at the window Ferry built after its last one was closed (the closed
-   * window's webview is gone with it) and waits until it shows the UI. Returns the session.
-   */
-  async reattach() {
-    const closed = this.windowHandle;
-    const handle = await waitFor("a new window in the WebDriver session", async () => {
-      const handles = await this.session.windowHandles();
-      return handles.find((h) => h !== closed);
-    });
-    await this.session.switchToWindow(handle);
-    this.windowHandle = handle;
-    await waitFor("the job list UI", () => this.session.find('[data-testid="add-job-button"]'));
-    return this.session;
-  }
-
-  /**
    * Starts the app without WebDriver, with `args` (e.g. ["--hidden"]), as a person or the
    * session's autostart does. Returns its pid.
    */

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 
 import { Ferry } from "../lib/app.mjs";
 import { FERRY_APP } from "../lib/env.mjs";
-import { appWindowsOf, isViewable } from "../lib/desktop.mjs";
+import { appWindowsOf, isViewable, trayIcons } from "../lib/desktop.mjs";
 import { findDescendant, hasWebProcess, isAlive, programName } from "../lib/processes.mjs";
 import { TestServer, randomFile, sha256OfFile } from "../lib/servers.mjs";
 import { chooseTrayMenuItem, openTrayMenu, waitForTrayIcon } from "../lib/tray.mjs";
@@ -59,6 +59,11 @@ test("--hidden starts the tray, builds no window and starts no WebKit process", 
   assert.deepEqual(programs(ferry.processes(tray)), ["ferry", "ferry-tray"], "tray and owner only");
   assert.equal(findDescendant(tray, "ferry-desktop"), undefined, "no window's process");
   assert.deepEqual(appWindowsOf(tray), [], "no window on screen");
+
+  ferry.launchTray();
+  assert.equal(await ferry.trayExited, 0, "a second tray for the same data folder exits 0");
+  assert.equal(ferry.trayPid(), tray, "the first tray stays");
+  assert.equal(trayIcons().length, 1, "one icon");
 });
 
 test("the first Show Ferry from the tray starts the window", async () => {
@@ -120,4 +125,14 @@ test("Quit from the tray with the window open ends window, tray and owner; the j
   });
   assert.equal((await cli("complete", jobId)).code, 0);
   assert.equal(sha256OfFile(path), file.sha256);
+});
+
+test("a tray started by hand ends with status 0 on SIGTERM, leaving the owner", async () => {
+  const tray = ferry.launchTray();
+  await waitFor("its icon", () => trayIcons().length === 1 && ferry.trayPid() === tray);
+  const owner = await waitFor("the owner", () => ferry.ownerPid());
+  process.kill(tray, "SIGTERM");
+  assert.equal(await ferry.trayExited, 0, "a clean end");
+  await waitFor("the icon to go", () => trayIcons().length === 0);
+  assert.ok(isAlive(owner), "the owner keeps running");
 });
