@@ -11,9 +11,10 @@ use crate::owner_link::OwnerLink;
 /// Command-line flag for a start at login: make sure the tray runs, build no window, exit.
 pub const HIDDEN_FLAG: &str = "--hidden";
 
-/// Ends the window's process.
+/// Ends the window's process, remembering where the window was for the next one.
 pub fn quit<R: Runtime>(app: &AppHandle<R>) {
     tracing::info!("quitting");
+    crate::main_window::remember_before_exit(app);
     app.exit(0);
 }
 

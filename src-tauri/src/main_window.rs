@@ -259,6 +259,20 @@ pub fn remember_on_close<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     if !matches!(event, WindowEvent::CloseRequested { .. }) || window.label() != MAIN_WINDOW {
         return;
     }
+    tracing::info!("the main window closes; the tray and the owner stay");
+    remember(window);
+}
+
+/// Remembers the main window's geometry and view, if it is open, before the process ends
+/// without closing it (Quit in the tray, a signal).
+pub fn remember_before_exit<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        remember(&window.as_ref().window());
+    }
+}
+
+/// Keeps `window`'s geometry and view in the [`WindowMemory`] (and so in `window.json`).
+fn remember<R: Runtime>(window: &Window<R>) {
     let Some(memory) = window.try_state::<WindowMemory>() else {
         return;
     };
@@ -281,10 +295,7 @@ pub fn remember_on_close<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
             remembered.view = view_from_fragment(url.fragment());
         }
     }
-    tracing::info!(
-        ?remembered,
-        "the main window closes; the tray and the owner stay"
-    );
+    tracing::info!(?remembered, "remembering the main window");
     memory.set(remembered);
 }
 

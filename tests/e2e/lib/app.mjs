@@ -107,6 +107,21 @@ export class Ferry {
     return [...seen.values()];
   }
 
+  /**
+   * The pids of the window's process `windowPid` and its WebKit processes: its tree without
+   * the tray and the owner, which the window may have started but which outlive it.
+   */
+  windowProcesses(windowPid = this.pid) {
+    const others = new Set(
+      [this.trayPid(), this.ownerPid()]
+        .filter(Boolean)
+        .flatMap((pid) => processTree(pid).map((p) => p.pid)),
+    );
+    return processTree(windowPid)
+      .map((p) => p.pid)
+      .filter((pid) => !others.has(pid));
+  }
+
   /** Starts the tray (ferry-tray, beside the app) as the session would. Returns its pid. */
   launchTray() {
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
@@ -204,7 +219,8 @@ export class Ferry {
         signalAll([this.driver.pid], "SIGTERM");
         await stopProcesses(tree);
       }
-      rmSync(this.root, { recursive: true, force: true });
+      // A WebKit process of a window that just ended may still be writing its caches here.
+      rmSync(this.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   }
 

@@ -53,9 +53,13 @@ test("closing the window ends its process, the tray and the owner stay, and a do
     const [moved] = appWindowsOf(window);
     return moved.x === PLACE.x && moved.width === PLACE.width;
   });
+  const windowTree = ferry.windowProcesses(window);
+  assert.ok(windowTree.length >= 3, "the window's process and its WebKit processes");
   await requestClose(main.id);
   await waitFor("the window to be gone", () => !isViewable(main.id));
-  await waitFor("the window's process to exit", () => !isAlive(window));
+  await waitFor("the window's process and its WebKit processes to exit", () =>
+    windowTree.every((pid) => !isAlive(pid)),
+  );
   const left = ferry.processes().map((p) => programName(p.pid)).sort();
   assert.deepEqual(left, ["ferry", "ferry-tray"], "the owner and the tray, no WebKit process");
   assert.ok(isAlive(tray) && isAlive(owner), "the tray and the owner stay");

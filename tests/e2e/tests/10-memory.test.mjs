@@ -30,8 +30,11 @@ before(async () => {
   ferry = await Ferry.start("memory", { driver: false });
 });
 after(async () => {
-  await ferry?.stop();
-  writeTable();
+  try {
+    await ferry?.stop();
+  } finally {
+    writeTable();
+  }
 });
 
 /** RSS and PSS of each process of Ferry (window, tray, owner, WebKit), by program. */
@@ -54,9 +57,11 @@ test("with the window open, then closed: the tray and the owner only", async () 
   assert.ok(figures.open.some((p) => p.name === "WebKitWebProcess"), "the web process counts");
   assert.ok(figures.open.some((p) => p.name === "ferry-tray"), "the tray counts");
 
+  const windowTree = ferry.windowProcesses(window);
   await requestClose(main.id);
   await waitFor("the window to be gone", () => !isViewable(main.id));
   assert.equal(await ferry.exited, 0, "the window's process ends with its window");
+  await waitFor("its WebKit processes to exit", () => windowTree.every((pid) => !isAlive(pid)));
   await sleep(SETTLE_MS);
   figures.closed = measure();
   assert.deepEqual(names(figures.closed), ["ferry", "ferry-tray"], "no window, no WebKit");

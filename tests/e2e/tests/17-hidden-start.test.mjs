@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
@@ -32,9 +32,15 @@ before(async () => {
   ferry = await Ferry.start("hidden-start", { driver: false });
 });
 after(async () => {
-  await ferry?.stop();
-  await server?.close();
+  try {
+    await ferry?.stop();
+  } finally {
+    await server?.close();
+  }
 });
+
+/** Waits until every process of `pids` (a window's process and its WebKit processes) ended. */
+const allEnded = (what, pids) => waitFor(what, () => pids.every((pid) => !isAlive(pid)));
 
 /** Runs `ferry ARGS` on the app's data folder; resolves to { code, stdout, stderr }. */
 async function cli(...args) {
@@ -75,9 +81,10 @@ test("the first Show Ferry from the tray starts the window", async () => {
   assert.ok(main.width >= 720 && main.height >= 440, `window is ${main.width}x${main.height}`);
   await waitFor("the web process", () => hasWebProcess(app.pid));
 
+  const windowTree = ferry.windowProcesses(app.pid);
   await requestClose(main.id);
   await waitFor("the window to be gone", () => !isViewable(main.id));
-  await waitFor("the window's process to exit", () => !isAlive(app.pid));
+  await allEnded("the window's process and its WebKit processes to exit", windowTree);
   assert.ok(isAlive(tray), "the tray stays");
 });
 
@@ -105,10 +112,16 @@ test("Quit from the tray with the window open ends window, tray and owner; the j
   const owner = ferry.ownerPid();
   const socket = ferry.socketPath();
   assert.ok(window && tray && owner && existsSync(socket), "window, tray, owner and socket");
+  await waitFor("the window's web process", () => hasWebProcess(window));
+  const windowTree = ferry.windowProcesses(window);
 
+  const memory = join(ferry.dataDir, "window.json");
+  rmSync(memory, { force: true });
   await openTrayMenu(await waitForTrayIcon());
   chooseTrayMenuItem("Quit");
   assert.equal(await ferry.exited, 0, "the window's process exits with 0");
+  await allEnded("the window's WebKit processes to exit", windowTree);
+  assert.ok(existsSync(memory), "the window's place is kept for the next start");
   await waitFor("the tray to exit", () => !isAlive(tray));
   await waitFor("the owner to exit", () => !isAlive(owner));
   assert.ok(!existsSync(socket), "the owner removed its socket");
