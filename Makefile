@@ -34,7 +34,7 @@ header = @printf '\n==> %s\n' '$(1)'
 
 ## Build the UI and start the app (it starts the owner of the queue, `ferry service`).
 run: deps ui-build
-	cargo build -p ferry-cli -p ferry-desktop
+	cargo build -p ferry-cli -p ferry-desktop -p ferry-tray
 	$(CARGO_TARGET_DIR)/debug/ferry-desktop
 
 ## Every check CI runs, in order, stopping at the first failure. The UI is built first: the
@@ -143,8 +143,8 @@ ui-build:
 	cd ui && npm run build
 
 app-build:
-	$(call header,App build (cargo build -p ferry-desktop -p ferry-cli))
-	cargo build -p ferry-desktop -p ferry-cli
+	$(call header,App build (cargo build -p ferry-desktop -p ferry-cli -p ferry-tray))
+	cargo build -p ferry-desktop -p ferry-cli -p ferry-tray
 
 e2e:
 	$(call header,End-to-end tests (real app under Xvfb over WebDriver))

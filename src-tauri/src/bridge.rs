@@ -43,13 +43,16 @@ pub enum ShellEvent {
     },
 }
 
-impl From<OwnerEvent> for UiEvent {
-    fn from(event: OwnerEvent) -> Self {
+impl UiEvent {
+    /// What the page receives for `event`: nothing for news about Ferry as a whole (Quit
+    /// closes the window by itself).
+    pub fn from_owner(event: OwnerEvent) -> Option<UiEvent> {
         match event {
-            OwnerEvent::Engine(event) => UiEvent::Engine(event),
-            OwnerEvent::Snapshot(snapshot) => UiEvent::Shell(ShellEvent::Snapshot {
+            OwnerEvent::Engine(event) => Some(UiEvent::Engine(event)),
+            OwnerEvent::Snapshot(snapshot) => Some(UiEvent::Shell(ShellEvent::Snapshot {
                 jobs: snapshot.jobs,
-            }),
+            })),
+            OwnerEvent::Owner(_) => None,
         }
     }
 }
@@ -126,7 +129,10 @@ async fn forward(
             }
         };
         let event = match event {
-            Ok(event) => UiEvent::from(event),
+            Ok(event) => match UiEvent::from_owner(event) {
+                Some(event) => event,
+                None => continue,
+            },
             Err(RecvError::Lagged(missed)) => {
                 tracing::warn!(
                     missed,
@@ -177,9 +183,12 @@ mod tests {
             snapshot,
             serde_json::json!({ "kind": "snapshot", "jobs": [] })
         );
-        let from_owner = UiEvent::from(OwnerEvent::Snapshot(ferry_owner::protocol::Snapshot {
-            jobs: Vec::new(),
-        }));
+        let from_owner =
+            UiEvent::from_owner(OwnerEvent::Snapshot(ferry_owner::protocol::Snapshot {
+                jobs: Vec::new(),
+            }));
         assert_eq!(serde_json::to_value(from_owner).unwrap(), snapshot);
+        let quitting = OwnerEvent::Owner(ferry_owner::OwnerNotice::Quitting);
+        assert!(UiEvent::from_owner(quitting).is_none());
     }
 }

@@ -1,20 +1,22 @@
 //! # ferry-desktop
 //!
-//! Ferry's window and tray icon: a client of the owner of the queue ([`ferry_owner`]), which
-//! runs the engine, raises the notifications and serves a local API. The app finds the owner
-//! of its data folder, or starts one (`ferry service`), and every command is one call of that
-//! API, so the window shows the same queue as the `ferry` command line.
+//! Ferry's window: a client of the owner of the queue ([`ferry_owner`]), which runs the
+//! engine, raises the notifications and serves a local API. The app finds the owner of its
+//! data folder, or starts one (`ferry service`), and every command is one call of that API, so
+//! the window shows the same queue as the `ferry` command line. The process lives as long as
+//! its window: the tray icon is another process, `ferry-tray`, which this one starts when none
+//! runs, and which starts this one again on Show Ferry.
 //!
 //! ## Layout
-//! - [`run`]: the app as users start it (logging, the owner, tray, single instance).
+//! - [`run`]: the app as users start it (logging, the tray, the owner, single instance).
 //!   [`builder`] is the part any runtime can run, so tests drive it with tauri's mock runtime.
 //! - `commands`: the `#[tauri::command]`s the window may call (and nothing else: see
 //!   `capabilities/main.json`, generated permissions in `build.rs`).
 //! - [`owner_link`]: the connection to the owner, restored when the owner comes back.
 //! - [`bridge`]: the owner's events to the window's channel.
-//! - `tray`: the tray icon, its menu and its tooltip ([`queue_summary`]).
+//! - [`tray_process`]: starting `ferry-tray` when none runs for the data folder.
 //! - `settings`: saving settings (start at login here, the rest in the owner).
-//! - [`main_window`]: the window, built in code, released when closed, rebuilt where it was.
+//! - [`main_window`]: the window, built in code; its geometry and view kept in `window.json`.
 //! - `lifecycle`, `dialogs`, `open_path`: process plumbing.
 
 pub mod bridge;
@@ -24,15 +26,14 @@ mod lifecycle;
 pub mod main_window;
 mod open_path;
 pub mod owner_link;
-pub mod queue_summary;
 mod settings;
-mod tray;
+pub mod tray_process;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferry_owner::launch;
-use tauri::{AppHandle, Manager, RunEvent, Runtime};
+use tauri::{Manager, Runtime};
 
 pub use bridge::{ShellEvent, UiEvent};
 pub use ferry_owner::ApiError as IpcError;
@@ -80,7 +81,6 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 .build(),
         )
         .manage(bridge::Subscriptions::default())
-        .manage(main_window::WindowMemory::default())
         .on_window_event(main_window::remember_on_close)
         .invoke_handler(tauri::generate_handler![
             commands::subscribe_jobs,
@@ -113,7 +113,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         ])
 }
 
-/// Runs Ferry until the user quits.
+/// Runs Ferry's window until it is closed (the tray and the owner stay), or until Quit in the
+/// tray. With `--hidden` (the autostart entry at login), only makes sure the tray runs.
 pub fn run() {
     let data_dir = data_dir();
     if let Err(error) = std::fs::create_dir_all(&data_dir) {
@@ -124,11 +125,17 @@ pub fn run() {
         std::process::exit(1);
     }
     ferry_owner::logging::init(&data_dir, ferry_owner::logging::WINDOW_LOG);
-    // A second launch hands over to the running instance (which shows its window, building it
-    // if it was closed) and exits while the app is built, before it ever reaches the owner.
+    tray_process::ensure_running(&data_dir);
+    if std::env::args().any(|arg| arg == lifecycle::HIDDEN_FLAG) {
+        tracing::info!("started hidden: the tray runs, no window is built");
+        return;
+    }
+    // A second launch hands over to the running instance (which brings its window to the
+    // front) and exits while the app is built, before it ever reaches the owner.
     let single_instance =
         tauri_plugin_single_instance::init(|app, _args, _cwd| main_window::show(app));
     let app = builder(tauri::Builder::default().plugin(single_instance))
+        .manage(main_window::WindowMemory::in_folder(&data_dir))
         .setup(move |app| {
             let shell = match Shell::connect(&data_dir, &launch::ferry_program()) {
                 Ok(shell) => shell,
@@ -139,41 +146,22 @@ pub fn run() {
                 }
             };
             let handle = app.handle();
-            if let Err(error) = tray::install(handle, Arc::clone(&shell.link)) {
-                // Without a tray, a launch of Ferry still brings the closed window back.
-                tracing::warn!("cannot put Ferry in the system tray: {error}");
-            }
+            tauri::async_runtime::spawn(lifecycle::quit_when_told(
+                handle.clone(),
+                Arc::clone(&shell.link),
+            ));
             shell.manage(handle);
             tauri::async_runtime::spawn(lifecycle::quit_on_signals(handle.clone()));
-            // Started hidden (at login), Ferry builds no window, so no webview, until asked.
-            if !std::env::args().any(|arg| arg == lifecycle::HIDDEN_FLAG) {
-                main_window::show(handle);
-            }
+            main_window::show(handle);
             Ok(())
         })
         .build(context());
     match app {
-        Ok(app) => app.run(on_run_event),
+        // The process ends with its window (the last window closing ends the event loop).
+        Ok(app) => app.run(|_, _| {}),
         Err(error) => {
             tracing::error!("cannot start the window: {error}");
             std::process::exit(1);
         }
-    }
-}
-
-/// Keeps Ferry in the tray when its window closes, and stops the owner this app started
-/// (transfers flush, progress is saved; jobs resume at the next start) whichever way the app
-/// ends. An owner started otherwise keeps running.
-fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {
-    match event {
-        RunEvent::ExitRequested { code, api, .. } => {
-            main_window::keep_running_without_windows(&api, code)
-        }
-        RunEvent::Exit => {
-            if let Some(link) = app.try_state::<Arc<OwnerLink>>() {
-                tauri::async_runtime::block_on(link.stop_started_owner());
-            }
-        }
-        _ => {}
     }
 }

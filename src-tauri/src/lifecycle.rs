@@ -1,18 +1,27 @@
-//! Starting and quitting: `--hidden` starts Ferry in the tray, Quit (from the tray, a signal or
-//! the session) stops the owner the app started, cleanly, before the process ends. The window
-//! itself comes and goes in [`crate::main_window`].
+//! Starting and ending the window's process: `--hidden` only makes sure the tray runs; Quit in
+//! the tray (told by the owner), a signal or the session end the process. The owner and the
+//! tray are other processes and are not stopped here: Quit in the tray stops them.
+
+use std::sync::Arc;
 
 use tauri::{AppHandle, Runtime};
 
-/// Command-line flag that starts Ferry in the tray without building its window (used when it
-/// starts at login).
+use crate::owner_link::OwnerLink;
+
+/// Command-line flag for a start at login: make sure the tray runs, build no window, exit.
 pub const HIDDEN_FLAG: &str = "--hidden";
 
-/// Ends Ferry. The owner it started is stopped when the event loop reports the exit (see
-/// [`crate::run`]), so every way out goes through the same clean stop.
+/// Ends the window's process, remembering where the window was for the next one.
 pub fn quit<R: Runtime>(app: &AppHandle<R>) {
     tracing::info!("quitting");
+    crate::main_window::remember_before_exit(app);
     app.exit(0);
+}
+
+/// Ends the window's process when the owner says Ferry quits (Quit in the tray).
+pub async fn quit_when_told<R: Runtime>(app: AppHandle<R>, link: Arc<OwnerLink>) {
+    link.quitting().await;
+    quit(&app);
 }
 
 /// Quits cleanly on SIGTERM (session end, `kill`) and SIGINT (Ctrl-C in a terminal).

@@ -1,8 +1,12 @@
-//! The one window, made in code and released when closed: closing it destroys its webview
-//! (and with it WebKit's web process), Ferry stays in the tray, and showing it again builds a
-//! new one with the size, position and view the last one had when it closed.
+//! The one window, made in code: closing it ends the window's process (and with it WebKit's
+//! processes) while the tray (`ferry-tray`) and the owner stay, and the next window comes back
+//! with the size, position and view the last one had when it closed (kept in `window.json` in
+//! the data folder).
 
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
 
 use tauri::{
     AppHandle, Manager, PhysicalPosition, PhysicalSize, Runtime, WebviewUrl, WebviewWindow,
@@ -24,9 +28,14 @@ const MIN_SIZE: Size = Size {
 /// The UI's view (page, selection) travels in the URL's fragment; anything longer than this
 /// or with other characters than the UI writes is dropped rather than handed back.
 const MAX_VIEW_LEN: usize = 200;
+/// Coordinates and sizes read back from `window.json` beyond this many pixels are refused.
+const MAX_COORDINATE: f64 = 100_000.0;
+
+/// The file in the data folder that keeps the window's geometry and view between processes.
+pub const WINDOW_FILE: &str = "window.json";
 
 /// A size in logical pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Size {
     /// Width.
     pub width: f64,
@@ -35,7 +44,7 @@ pub struct Size {
 }
 
 /// Where the window was and how big, in logical pixels, when it closed.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Geometry {
     /// Left edge of the window's frame.
     pub x: f64,
@@ -71,29 +80,102 @@ impl Geometry {
             maximized,
         }
     }
+
+    /// True when every figure is a finite number of a plausible size, and the size is at
+    /// least the window's minimum.
+    fn is_plausible(&self) -> bool {
+        let plausible = |v: f64| v.is_finite() && v.abs() <= MAX_COORDINATE;
+        plausible(self.x)
+            && plausible(self.y)
+            && plausible(self.size.width)
+            && plausible(self.size.height)
+            && self.size.width >= MIN_SIZE.width
+            && self.size.height >= MIN_SIZE.height
+    }
 }
 
 /// What the last window left behind for the next one: its geometry and the UI's view.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Remembered {
     /// Geometry at close; `None` before the first close (the window is then centred).
+    #[serde(default)]
     pub geometry: Option<Geometry>,
     /// The URL fragment the UI kept its view in (e.g. `page=history`), already checked.
+    #[serde(default)]
     pub view: Option<String>,
 }
 
-/// The app's memory of the window between a close and the next show.
+impl Remembered {
+    /// Reads `path` (written by [`Remembered::write`]). A missing, unreadable or malformed
+    /// file, or one with implausible figures or a view the UI would not write, gives back
+    /// nothing (or only its sound part): the window then opens centred at its default size.
+    pub fn read(path: &Path) -> Remembered {
+        let text = match std::fs::read(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Remembered::default()
+            }
+            Err(error) => {
+                tracing::warn!(file = %path.display(), "cannot read the window's memory: {error}");
+                return Remembered::default();
+            }
+        };
+        if text.len() > 64 * 1024 {
+            tracing::warn!(file = %path.display(), "the window's memory is too large; ignored");
+            return Remembered::default();
+        }
+        match serde_json::from_slice::<Remembered>(&text) {
+            Ok(read) => Remembered {
+                geometry: read.geometry.filter(Geometry::is_plausible),
+                view: view_from_fragment(read.view.as_deref()),
+            },
+            Err(error) => {
+                tracing::warn!(file = %path.display(), "the window's memory is malformed; ignored: {error}");
+                Remembered::default()
+            }
+        }
+    }
+
+    /// Writes this to `path` whole or not at all (a temporary beside it, then a rename).
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text)?;
+        std::fs::rename(&temporary, path)
+    }
+}
+
+/// The window's memory: what the last window left at its close, read at start from
+/// [`WINDOW_FILE`] and written there at each close (only in memory without a file, in tests).
 #[derive(Debug, Default)]
-pub struct WindowMemory(Mutex<Remembered>);
+pub struct WindowMemory {
+    file: Option<PathBuf>,
+    last: Mutex<Remembered>,
+}
 
 impl WindowMemory {
+    /// The memory kept in [`WINDOW_FILE`] in `data_dir`, as the last window left it.
+    pub fn in_folder(data_dir: &Path) -> WindowMemory {
+        let file = data_dir.join(WINDOW_FILE);
+        let last = Remembered::read(&file);
+        WindowMemory {
+            file: Some(file),
+            last: Mutex::new(last),
+        }
+    }
+
     /// What was remembered at the last close.
     pub fn get(&self) -> Remembered {
-        self.0.lock().map(|r| r.clone()).unwrap_or_default()
+        self.last.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     fn set(&self, remembered: Remembered) {
-        if let Ok(mut slot) = self.0.lock() {
+        if let Some(file) = &self.file {
+            if let Err(error) = remembered.write(file) {
+                tracing::warn!(file = %file.display(), "cannot keep the window's geometry: {error}");
+            }
+        }
+        if let Ok(mut slot) = self.last.lock() {
             *slot = remembered;
         }
     }
@@ -133,9 +215,9 @@ pub fn builder<'a, R: Runtime, M: Manager<R>>(
     }
 }
 
-/// Brings the main window to the front, building it first when there is none (at start, or
-/// after the user closed it). Runs on the main thread, so a tray click and a second launch at
-/// the same moment build one window.
+/// Brings the main window to the front, building it first when there is none (at start).
+/// Runs on the main thread, so the start and a second launch at the same moment build one
+/// window.
 pub fn show<R: Runtime>(app: &AppHandle<R>) {
     let handle = app.clone();
     let shown = app.run_on_main_thread(move || {
@@ -172,11 +254,25 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
 }
 
 /// On a close request of the main window, remembers its geometry and view and lets it close:
-/// the webview goes, the tray and the engine stay (see [`keep_running_without_windows`]).
+/// the process ends with it, the tray and the owner stay.
 pub fn remember_on_close<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     if !matches!(event, WindowEvent::CloseRequested { .. }) || window.label() != MAIN_WINDOW {
         return;
     }
+    tracing::info!("the main window closes; the tray and the owner stay");
+    remember(window);
+}
+
+/// Remembers the main window's geometry and view, if it is open, before the process ends
+/// without closing it (Quit in the tray, a signal).
+pub fn remember_before_exit<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        remember(&window.as_ref().window());
+    }
+}
+
+/// Keeps `window`'s geometry and view in the [`WindowMemory`] (and so in `window.json`).
+fn remember<R: Runtime>(window: &Window<R>) {
     let Some(memory) = window.try_state::<WindowMemory>() else {
         return;
     };
@@ -199,19 +295,8 @@ pub fn remember_on_close<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
             remembered.view = view_from_fragment(url.fragment());
         }
     }
-    tracing::info!(
-        ?remembered,
-        "the main window closes; Ferry stays in the tray"
-    );
+    tracing::info!(?remembered, "remembering the main window");
     memory.set(remembered);
-}
-
-/// Keeps Ferry running when its last window closes: only an explicit exit (Quit, a signal),
-/// which carries an exit code, ends the app.
-pub fn keep_running_without_windows(api: &tauri::ExitRequestApi, code: Option<i32>) {
-    if code.is_none() {
-        api.prevent_exit();
-    }
 }
 
 #[cfg(test)]
@@ -283,5 +368,74 @@ mod tests {
         };
         memory.set(remembered.clone());
         assert_eq!(memory.get(), remembered);
+    }
+
+    fn sample() -> Remembered {
+        Remembered {
+            geometry: Some(Geometry {
+                x: 40.0,
+                y: -20.5,
+                size: Size {
+                    width: 900.0,
+                    height: 600.0,
+                },
+                maximized: true,
+            }),
+            view: Some("page=history&job=1f-2a".into()),
+        }
+    }
+
+    #[test]
+    fn the_memory_survives_the_process_in_the_data_folder() {
+        let folder = tempfile::tempdir().unwrap();
+        assert_eq!(
+            WindowMemory::in_folder(folder.path()).get(),
+            Remembered::default()
+        );
+        WindowMemory::in_folder(folder.path()).set(sample());
+        assert_eq!(WindowMemory::in_folder(folder.path()).get(), sample());
+        assert!(!folder.path().join("window.json.tmp").exists());
+    }
+
+    #[test]
+    fn a_bad_window_file_is_ignored() {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join(WINDOW_FILE);
+        for bad in [
+            &b"not json"[..],
+            b"[1, 2, 3]",
+            b"{\"geometry\": {\"x\": \"left\"}}",
+            b"\xff\xfe",
+        ] {
+            std::fs::write(&file, bad).unwrap();
+            assert_eq!(Remembered::read(&file), Remembered::default());
+        }
+        std::fs::write(&file, "x".repeat(100_000)).unwrap();
+        assert_eq!(Remembered::read(&file), Remembered::default());
+        // A folder where the file should be is not readable as one.
+        std::fs::remove_file(&file).unwrap();
+        std::fs::create_dir(&file).unwrap();
+        assert_eq!(Remembered::read(&file), Remembered::default());
+    }
+
+    #[test]
+    fn implausible_figures_and_views_are_dropped_and_the_rest_kept() {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join(WINDOW_FILE);
+        let geometry = |x: f64, width: f64| {
+            format!(
+                r#"{{"geometry": {{"x": {x}, "y": 0, "size": {{"width": {width}, "height": 500}}, "maximized": false}}, "view": "page=history"}}"#
+            )
+        };
+        for (x, width) in [(1e9, 800.0), (0.0, 10.0), (0.0, 1e12)] {
+            std::fs::write(&file, geometry(x, width)).unwrap();
+            let read = Remembered::read(&file);
+            assert_eq!(read.geometry, None, "x {x}, width {width}");
+            assert_eq!(read.view.as_deref(), Some("page=history"));
+        }
+        std::fs::write(&file, geometry(10.0, 800.0)).unwrap();
+        assert!(Remembered::read(&file).geometry.is_some());
+        std::fs::write(&file, r#"{"view": "page=<script>"}"#).unwrap();
+        assert_eq!(Remembered::read(&file), Remembered::default());
     }
 }

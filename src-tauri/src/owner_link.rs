@@ -1,15 +1,16 @@
-//! The app's connection to the owner of the queue: found or started at launch, and found or
-//! started again if the owner goes away (stopped, crashed or killed), so the window and the
-//! tray carry on with the same queue.
+//! The window's connection to the owner of the queue: found or started at launch, and found
+//! or started again if the owner goes away (stopped, crashed or killed), so the window carries
+//! on with the same queue, unless the owner said Ferry quits (Quit in the tray): then
+//! [`OwnerLink::quitting`] tells the window to close.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use ferry_owner::launch::{self, Started};
-use ferry_owner::{ApiError, Call, Client};
+use ferry_owner::{ApiError, Call, Client, OwnerEvent, OwnerNotice};
 use serde::de::DeserializeOwned;
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 /// Pause between attempts to reach an owner that went away.
@@ -22,26 +23,62 @@ pub struct OwnerLink {
     client: RwLock<Client>,
     /// Counts connections; subscribers follow it to subscribe again after a reconnection.
     generation: watch::Sender<u64>,
-    /// True when this app started the owner it is connected to (Quit then stops it).
-    started_owner: AtomicBool,
-    /// Set by Quit: the owner going away is then expected, not a reason to start another.
-    quitting: AtomicBool,
+    /// Becomes true when the owner says Ferry quits: the owner going away is then expected,
+    /// not a reason to start another.
+    quitting: watch::Sender<bool>,
 }
 
 impl OwnerLink {
     /// Connects to the owner of `data_dir`, starting `program service` when none runs.
     pub async fn connect(data_dir: &Path, program: &Path) -> Result<Arc<OwnerLink>, ApiError> {
-        let (client, started) = launch::connect_or_start(data_dir, program).await?;
+        let (client, _) = launch::connect_or_start(data_dir, program).await?;
         let link = Arc::new(OwnerLink {
             data_dir: data_dir.to_owned(),
             program: program.to_owned(),
-            client: RwLock::new(client),
+            client: RwLock::new(client.clone()),
             generation: watch::Sender::new(0),
-            started_owner: AtomicBool::new(started == Started::ByThisClient),
-            quitting: AtomicBool::new(false),
+            quitting: watch::Sender::new(false),
         });
+        Arc::clone(&link).listen_for_quit(client).await;
         tokio::spawn(Arc::clone(&link).keep_connected());
         Ok(link)
+    }
+
+    /// Waits until the owner says Ferry quits (Quit in the tray); never returns otherwise.
+    pub async fn quitting(&self) {
+        let mut quitting = self.quitting.subscribe();
+        if quitting.wait_for(|quitting| *quitting).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Subscribes `client` to the owner's events and watches them for
+    /// [`OwnerNotice::Quitting`]. (The window's own subscriptions share the connection's events.)
+    async fn listen_for_quit(self: Arc<Self>, client: Client) {
+        let mut events = match client.subscribe().await {
+            Ok((_, events)) => events,
+            Err(error) => {
+                tracing::warn!("cannot follow the owner's events: {error}");
+                return;
+            }
+        };
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    event = events.recv() => match event {
+                        Ok(OwnerEvent::Owner(OwnerNotice::Quitting)) => {
+                            tracing::info!("the owner says Ferry quits");
+                            self.quitting.send_replace(true);
+                            return;
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return,
+                    },
+                    () = client.closed() => return,
+                }
+            }
+        });
     }
 
     /// The current connection.
@@ -67,26 +104,15 @@ impl OwnerLink {
         self.generation.subscribe()
     }
 
-    /// Stops the owner if this app started it (Quit); an owner started otherwise (`ferry
-    /// service`, a systemd unit, the command line) keeps running.
-    pub async fn stop_started_owner(&self) {
-        self.quitting.store(true, Ordering::Relaxed);
-        if !self.started_owner.load(Ordering::Relaxed) {
-            return;
-        }
-        let client = self.client();
-        match client.call_value(Call::Shutdown).await {
-            Ok(_) => {
-                let _ = tokio::time::timeout(Duration::from_secs(10), client.closed()).await;
-            }
-            Err(error) => tracing::warn!("cannot stop the owner: {error}"),
-        }
-    }
-
     async fn keep_connected(self: Arc<Self>) {
         loop {
             self.client().closed().await;
-            if self.quitting.load(Ordering::Relaxed) {
+            // A Quit's `quitting` comes just before the connection closes: give it the time to
+            // be read before starting another owner.
+            if tokio::time::timeout(RECONNECT_PAUSE, self.quitting())
+                .await
+                .is_ok()
+            {
                 return;
             }
             tracing::warn!("the connection to the owner is gone; reconnecting");
@@ -100,9 +126,10 @@ impl OwnerLink {
                 }
             };
             if started == Started::ByThisClient {
-                self.started_owner.store(true, Ordering::Relaxed);
+                tracing::info!("started the owner again");
             }
-            *self.client.write().unwrap_or_else(PoisonError::into_inner) = client;
+            *self.client.write().unwrap_or_else(PoisonError::into_inner) = client.clone();
+            Arc::clone(&self).listen_for_quit(client).await;
             self.generation.send_modify(|generation| *generation += 1);
             tracing::info!("reconnected to the owner");
         }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime};
 
 use ferry_engine::{ErrorCode, FileSpec, JobId, JobInfo, JobState, JobType, Priority};
-use ferry_owner::{Call, Client, Hello, NewJobRequest};
+use ferry_owner::{Call, Client, Hello, NewJobRequest, OwnerEvent, OwnerNotice, QuitAnswer};
 use serde_json::{json, Value};
 
 use crate::harness::{set_mode, Owned};
@@ -1073,6 +1073,73 @@ fn ferry_stop_ends_the_owner_with_status_zero_and_removes_its_socket() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
+}
+
+/// Waits (up to 10 s) for a `quitting` event on `events`, skipping others.
+async fn quitting_within(
+    events: &mut tokio::sync::broadcast::Receiver<OwnerEvent>,
+    who: &str,
+) -> OwnerEvent {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match events.recv().await {
+                Ok(event @ OwnerEvent::Owner(OwnerNotice::Quitting)) => return event,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(error) => panic!("{who}: the events ended before quitting: {error}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{who} is told that Ferry quits"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quit_tells_every_subscriber_and_stops_an_owner_started_on_demand() {
+    let mut owned = Owned::new("quit-on-demand");
+    let socket = owned.socket();
+    owned.owner = Some(
+        owned
+            .command()
+            .args(["service", "--on-demand"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ferry service starts"),
+    );
+    owned.wait_listening();
+    let window = owned.client().await;
+    let tray = owned.client().await;
+    let (_, mut window_events) = window.subscribe().await.expect("subscribe");
+    let (_, mut tray_events) = tray.subscribe().await.expect("subscribe");
+
+    let answer: QuitAnswer = tray.call(Call::Quit).await.expect("quit");
+    assert_eq!(answer, QuitAnswer { stopping: true });
+    quitting_within(&mut window_events, "the window").await;
+    quitting_within(&mut tray_events, "the tray").await;
+    let mut owner = owned.owner.take().expect("an owner");
+    let status = exit_within(&mut owner, Duration::from_secs(20), "the owner after Quit");
+    assert_eq!(status.code(), Some(0), "Quit is a clean stop");
+    assert!(!socket.exists(), "the socket is removed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quit_leaves_an_owner_run_by_hand_running_and_a_later_subscriber_untold() {
+    let owned = Owned::start("quit-by-hand");
+    let window = owned.client().await;
+    let (_, mut events) = window.subscribe().await.expect("subscribe");
+    let tray = owned.client().await;
+    let answer: QuitAnswer = tray.call(Call::Quit).await.expect("quit");
+    assert_eq!(answer, QuitAnswer { stopping: false });
+    quitting_within(&mut events, "the window").await;
+
+    // The owner keeps serving, and a window that subscribes after the Quit is not told.
+    let later = owned.client().await;
+    let (_, mut later_events) = later.subscribe().await.expect("subscribe");
+    let _: Vec<JobInfo> = later.call(Call::List).await.expect("still served");
+    let none = tokio::time::timeout(Duration::from_millis(500), later_events.recv()).await;
+    assert!(none.is_err(), "no event for a later subscriber: {none:?}");
+    assert!(!later.is_closed());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

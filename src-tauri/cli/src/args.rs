@@ -89,7 +89,11 @@ pub enum ProxyUsage {
 #[derive(Debug, Subcommand)]
 pub enum Verb {
     /// Run the owner of the queue in the foreground (for a terminal, SSH or a systemd user unit).
-    Service,
+    Service {
+        /// Started by a client on demand: Quit from the tray stops this owner too.
+        #[arg(long, hide = true)]
+        on_demand: bool,
+    },
     /// Stop the running owner (jobs resume at its next start).
     Stop,
     /// Create a SUSPENDED job and print its id.

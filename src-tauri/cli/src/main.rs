@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ferry_owner::launch;
+use ferry_owner::server::OnQuit;
 use ferry_owner::ApiError;
 
 use crate::args::{Cli, Verb};
@@ -22,7 +23,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let data_dir = cli.data_dir.clone().unwrap_or_else(launch::data_dir);
     match &cli.verb {
-        Verb::Service => {
+        Verb::Service { .. } => {
             if let Err(error) = std::fs::create_dir_all(&data_dir) {
                 eprintln!(
                     "ferry: cannot create the data folder {}: {error}",
@@ -48,7 +49,14 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async move {
         match cli.verb {
-            Verb::Service => ferry_owner::service::run(&data_dir).await,
+            Verb::Service { on_demand } => {
+                let on_quit = if on_demand {
+                    OnQuit::Stop
+                } else {
+                    OnQuit::KeepRunning
+                };
+                ferry_owner::service::run(&data_dir, on_quit).await
+            }
             verb => verbs::run(&data_dir, verb).await,
         }
     });

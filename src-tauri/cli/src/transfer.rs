@@ -147,6 +147,8 @@ fn about(event: &OwnerEvent, id: JobId) -> Seen {
                 None => Seen::Removed(JobState::Cancelled),
             }
         }
+        // Quit in the tray: a transfer in a terminal goes on (the owner's end closes it).
+        OwnerEvent::Owner(_) => return Seen::Nothing,
     };
     match event {
         EngineEvent::StateChanged { job, .. }

@@ -26,7 +26,7 @@ pub struct Queue {
 }
 
 /// The answer of `call`. Blocking (engine verbs commit to the store): run it off the async
-/// workers. [`Call::Subscribe`] and [`Call::Shutdown`] are the server's; here they only
+/// workers. [`Call::Subscribe`], [`Call::Shutdown`] and [`Call::Quit`] are the server's; here they only
 /// answer what they return.
 pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
     let e = &queue.engine;
@@ -128,6 +128,7 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
             json(saved)
         }
         Call::Shutdown => Ok(Value::Null),
+        Call::Quit => json(crate::protocol::QuitAnswer { stopping: false }),
     }
 }
 

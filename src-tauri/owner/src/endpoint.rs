@@ -24,10 +24,68 @@ pub fn socket_dir() -> PathBuf {
 
 /// The socket of the owner of `data_dir` inside [`socket_dir`].
 pub fn socket_path(data_dir: &Path) -> PathBuf {
+    socket_dir().join(format!("owner-{}.sock", folder_digest(data_dir)))
+}
+
+/// The file whose lock the tray of `data_dir` holds while it runs, beside the socket: one
+/// tray icon per data folder.
+pub fn tray_lock_path(data_dir: &Path) -> PathBuf {
+    socket_dir().join(format!("tray-{}.lock", folder_digest(data_dir)))
+}
+
+/// The first 16 hex digits of the SHA-256 of `data_dir`'s absolute path.
+fn folder_digest(data_dir: &Path) -> String {
     let absolute = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_owned());
     let digest = Sha256::digest(absolute.as_os_str().as_encoded_bytes());
-    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    socket_dir().join(format!("owner-{name}.sock"))
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An exclusive lock held for as long as this value lives (the process's, since the lock goes
+/// with the open file when the process ends however it ends).
+#[derive(Debug)]
+pub struct HeldLock {
+    file: std::fs::File,
+}
+
+impl HeldLock {
+    /// Writes this process's id into the lock's file, for people and tests to find the holder.
+    pub fn record_pid(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        self.file.set_len(0)?;
+        (&self.file).write_all(format!("{}\n", std::process::id()).as_bytes())
+    }
+}
+
+/// Takes the exclusive lock (`flock`) on `path` without waiting, creating the file (0600) and
+/// its folder (see [`prepare_socket_dir`]) if needed: `None` when another process holds it.
+pub fn try_lock(path: &Path) -> Result<Option<HeldLock>, ApiError> {
+    use rustix::fs::{flock, FlockOperation};
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        prepare_socket_dir(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| ApiError::io(format!("cannot open {}", path.display()), &e))?;
+    match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(Some(HeldLock { file })),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
+        Err(errno) => Err(ApiError::io(
+            format!("cannot lock {}", path.display()),
+            &std::io::Error::from(errno),
+        )),
+    }
+}
+
+/// True when some process holds the lock on `path` (a tray runs); false when it is free, or
+/// cannot be checked.
+pub fn is_locked(path: &Path) -> bool {
+    matches!(try_lock(path), Ok(None))
 }
 
 /// Creates the socket folder (0700) if needed and checks that only this user can enter it.
@@ -78,6 +136,36 @@ mod tests {
         assert!(a.starts_with(socket_dir()));
         // Short enough for sun_path (108 bytes) under a usual runtime folder.
         assert!(a.file_name().unwrap().len() < 40);
+    }
+
+    #[test]
+    fn the_tray_lock_lives_beside_the_socket_one_per_data_folder() {
+        let data = Path::new("/home/u/.local/share/ferry");
+        let lock = tray_lock_path(data);
+        assert_eq!(lock.parent(), socket_path(data).parent());
+        assert_ne!(lock, tray_lock_path(Path::new("/home/u/other")));
+        assert!(lock
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("tray-"));
+    }
+
+    #[test]
+    fn a_lock_is_held_once_and_free_again_when_dropped() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("ferry").join("tray-1.lock");
+        assert!(!is_locked(&path));
+        let held = try_lock(&path).unwrap().expect("the lock is free");
+        assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+        assert!(try_lock(&path).unwrap().is_none(), "a second holder");
+        assert!(is_locked(&path));
+        held.record_pid().unwrap();
+        let pid = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(pid.trim(), std::process::id().to_string());
+        drop(held);
+        assert!(!is_locked(&path));
+        assert!(try_lock(&path).unwrap().is_some());
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// the one on the PATH.
 pub const PROGRAM_VARIABLE: &str = "FERRY_PROGRAM";
 
+/// `ferry service` flag a client adds when it starts the owner on demand: Quit from the tray
+/// then stops that owner too (one started by hand keeps running).
+pub const ON_DEMAND_FLAG: &str = "--on-demand";
+
 /// Environment variable naming the data folder (tests point it at a temporary folder).
 pub const DATA_DIR_VARIABLE: &str = "FERRY_DATA_DIR";
 
@@ -125,6 +129,7 @@ fn spawn_owner(program: &Path, data_dir: &Path) -> Result<Child, ApiError> {
     use std::os::unix::process::CommandExt;
     Command::new(program)
         .arg("service")
+        .arg(ON_DEMAND_FLAG)
         .arg("--data-dir")
         .arg(data_dir)
         .stdin(Stdio::null())

@@ -17,6 +17,7 @@
 //! - [`settings`], [`notify`], [`job_actions`], [`logging`]: what the owner keeps beside the
 //!   engine: the settings file, notifications, multi-step calls, its log.
 //! - [`api_error`]: how a failure crosses the API: `{ code, name, message }`.
+//! - [`summary`]: the whole queue in one line, for the tray.
 
 pub mod api_error;
 pub mod client;
@@ -32,9 +33,13 @@ pub mod protocol;
 pub mod server;
 pub mod service;
 pub mod settings;
+pub mod summary;
 
 pub use api_error::ApiError;
 pub use client::Client;
-pub use protocol::{Call, Hello, NewJobRequest, OwnerEvent, Reply, Request, PROTOCOL_VERSION};
+pub use protocol::{
+    Call, Hello, NewJobRequest, OwnerEvent, OwnerNotice, QuitAnswer, Reply, Request,
+    PROTOCOL_VERSION,
+};
 pub use service::Owner;
 pub use settings::{Settings, SettingsFile, Theme};

@@ -1,5 +1,5 @@
 //! Logging: to stderr and to a log file in the data directory (`ferry.log` for the owner,
-//! `window.log` for the window). `RUST_LOG` picks the level (default `info`). A log file is
+//! `window.log` for the window, `tray.log` for the tray). `RUST_LOG` picks the level (default `info`). A log file is
 //! started afresh once it passes 5 MiB, keeping the previous one as `<name>.1`.
 
 use std::fs::{File, OpenOptions};
@@ -14,6 +14,8 @@ use tracing_subscriber::{fmt, EnvFilter};
 pub const OWNER_LOG: &str = "ferry.log";
 /// The window's log file inside the data directory.
 pub const WINDOW_LOG: &str = "window.log";
+/// The tray's log file inside the data directory.
+pub const TRAY_LOG: &str = "tray.log";
 
 const ROTATE_AT_BYTES: u64 = 5 * 1024 * 1024;
 

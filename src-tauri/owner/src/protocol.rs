@@ -351,6 +351,17 @@ pub enum Call {
     Subscribe,
     /// Asks the owner to stop cleanly (transfers flush, jobs resume at its next start): `null`.
     Shutdown,
+    /// Quit from the tray: every subscriber receives [`OwnerNotice::Quitting`] (windows and the
+    /// tray close on it), then the owner stops cleanly if a client started it on demand (an
+    /// owner run by hand or by a service manager keeps running): `{"stopping": bool}`.
+    Quit,
+}
+
+/// The answer to [`Call::Quit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuitAnswer {
+    /// True when the owner stops as well (it was started on demand by a client).
+    pub stopping: bool,
 }
 
 /// Who answers a [`Call::Hello`].
@@ -406,6 +417,17 @@ pub enum OwnerEvent {
     Engine(Box<EngineEvent>),
     /// The client fell behind: these are all the jobs now, replacing what it held.
     Snapshot(Snapshot),
+    /// News about the owner and Ferry's clients rather than the queue.
+    Owner(OwnerNotice),
+}
+
+/// What the owner tells its subscribers about Ferry as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OwnerNotice {
+    /// Someone chose Quit (see [`Call::Quit`]): windows and the tray end now, and do not start
+    /// a new owner when this one goes away.
+    Quitting,
 }
 
 /// Every job, sent instead of events a slow client missed.
@@ -563,5 +585,15 @@ mod tests {
         })));
         let text = serde_json::to_string(&removed).unwrap();
         assert_eq!(serde_json::from_str::<Reply>(&text).unwrap(), removed);
+        let quitting = Reply::event(OwnerEvent::Owner(OwnerNotice::Quitting));
+        let text = serde_json::to_string(&quitting).unwrap();
+        assert_eq!(text, r#"{"v":1,"event":{"kind":"quitting"}}"#);
+        assert_eq!(serde_json::from_str::<Reply>(&text).unwrap(), quitting);
+    }
+
+    #[test]
+    fn quit_has_no_arguments() {
+        let quit = br#"{"v":1,"id":2,"call":"quit"}"#;
+        assert_eq!(parse_request(quit).unwrap().call, Call::Quit);
     }
 }

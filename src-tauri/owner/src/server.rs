@@ -13,7 +13,7 @@ use ferry_engine::{EngineEvent, ErrorCode};
 use tokio::io::BufReader;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio::sync::{broadcast, mpsc, watch, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -21,7 +21,9 @@ use crate::api_error::ApiError;
 use crate::dispatch::{dispatch, Queue};
 use crate::endpoint::peer_allowed;
 use crate::frames::{read_frame, write_frame, Frame};
-use crate::protocol::{parse_request, Call, OwnerEvent, Reply, Snapshot, MAX_FRAME_BYTES};
+use crate::protocol::{
+    parse_request, Call, OwnerEvent, OwnerNotice, QuitAnswer, Reply, Snapshot, MAX_FRAME_BYTES,
+};
 
 /// Most connections served at once; more are answered with an error and closed. Fewer where
 /// the limit on open files is low (see [`connection_limit`]).
@@ -40,8 +42,20 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one frame may take to reach a client before the connection is dropped.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves `listener` until `stop` is cancelled (a [`Call::Shutdown`] cancels it too).
-pub async fn serve(listener: UnixListener, queue: Queue, stop: CancellationToken) {
+/// What a [`Call::Quit`] does besides telling every subscriber.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnQuit {
+    /// The owner stops too: a client started it on demand, so Quit ends all of Ferry.
+    Stop,
+    /// The owner keeps running: it was started by hand or by a service manager.
+    KeepRunning,
+}
+
+/// Serves `listener` until `stop` is cancelled (a [`Call::Shutdown`] cancels it too, and so
+/// does a [`Call::Quit`] when `on_quit` says so).
+pub async fn serve(listener: UnixListener, queue: Queue, stop: CancellationToken, on_quit: OnQuit) {
+    // Counts Quits; each connection tells its subscriber when it changes.
+    let quits = Arc::new(watch::Sender::new(0u64));
     let most = connection_limit();
     let slots = Arc::new(Semaphore::new(most));
     let connections = TaskTracker::new();
@@ -70,8 +84,12 @@ pub async fn serve(listener: UnixListener, queue: Queue, stop: CancellationToken
         };
         let queue = queue.clone();
         let stop = stop.clone();
+        let quit = Quit {
+            quits: Arc::clone(&quits),
+            on_quit,
+        };
         connections.spawn(async move {
-            connection(stream, queue, stop).await;
+            connection(stream, queue, stop, quit).await;
             drop(slot);
         });
     }
@@ -127,7 +145,13 @@ async fn refuse(stream: UnixStream, error: ApiError) {
     .await;
 }
 
-async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken) {
+/// A connection's part in Quit: the counter of Quits and what a Quit does.
+struct Quit {
+    quits: Arc<watch::Sender<u64>>,
+    on_quit: OnQuit,
+}
+
+async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, quit: Quit) {
     let uid = match stream.peer_cred() {
         Ok(credentials) => credentials.uid(),
         Err(error) => {
@@ -168,6 +192,8 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken) {
                                 queue.engine.clone(),
                                 events,
                                 outbox.clone(),
+                                quit.quits.subscribe(),
+                                quit.on_quit,
                             ))) {
                                 old.abort();
                             }
@@ -177,6 +203,19 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken) {
                             tracing::info!("a client asked the owner to stop");
                             stop.cancel();
                             Reply::ok(id, serde_json::Value::Null)
+                        }
+                        Call::Quit => {
+                            let stopping = quit.on_quit == OnQuit::Stop;
+                            tracing::info!(stopping, "a client chose Quit");
+                            quit.quits.send_modify(|count| *count += 1);
+                            if stopping {
+                                stop.cancel();
+                            }
+                            answer(
+                                id,
+                                serde_json::to_value(QuitAnswer { stopping })
+                                    .map_err(ApiError::internal),
+                            )
                         }
                         call => {
                             let queue = queue.clone();
@@ -210,8 +249,17 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken) {
             break;
         }
     }
-    if let Some(subscription) = subscription {
-        subscription.abort();
+    if let Some(mut subscription) = subscription {
+        // After a Quit that stops the owner, the subscriber's last event is `quitting`: its
+        // forwarder ends once it has sent it.
+        let quitting = quit.on_quit == OnQuit::Stop && *quit.quits.borrow() > 0;
+        if !quitting
+            || tokio::time::timeout(DRAIN_TIMEOUT, &mut subscription)
+                .await
+                .is_err()
+        {
+            subscription.abort();
+        }
     }
     drop(outbox);
     let _ = writer.await;
@@ -242,42 +290,48 @@ async fn write_loop(mut write: OwnedWriteHalf, mut pending: mpsc::Receiver<Reply
 }
 
 /// Sends the engine's events to one subscriber. When its outbox is full the events are
-/// dropped and, as soon as there is room, replaced by one snapshot of every job.
+/// dropped and, as soon as there is room, replaced by one snapshot of every job. Each Quit is
+/// told as [`OwnerNotice::Quitting`]; after one that stops the owner, nothing more is sent.
 async fn forward(
     engine: ferry_engine::Engine,
     mut events: broadcast::Receiver<EngineEvent>,
     outbox: mpsc::Sender<Reply>,
+    mut quits: watch::Receiver<u64>,
+    on_quit: OnQuit,
 ) {
     let mut behind = false;
+    let mut counting_quits = true;
     loop {
-        if behind {
-            tokio::select! {
-                room = outbox.reserve() => {
-                    let Ok(room) = room else { return };
-                    room.send(Reply::event(OwnerEvent::Snapshot(Snapshot { jobs: engine.list() })));
-                    behind = false;
+        tokio::select! {
+            biased;
+            changed = quits.changed(), if counting_quits => {
+                if changed.is_err() {
+                    counting_quits = false;
+                    continue;
                 }
-                event = events.recv() => {
-                    if matches!(event, Err(broadcast::error::RecvError::Closed)) {
-                        return;
-                    }
+                let told = Reply::event(OwnerEvent::Owner(OwnerNotice::Quitting));
+                if outbox.send(told).await.is_err() || on_quit == OnQuit::Stop {
+                    return;
                 }
             }
-            continue;
-        }
-        let event = match events.recv().await {
-            Ok(event) => OwnerEvent::Engine(Box::new(event)),
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::debug!(missed, "a subscriber fell behind the engine");
-                behind = true;
-                continue;
+            room = outbox.reserve(), if behind => {
+                let Ok(room) = room else { return };
+                room.send(Reply::event(OwnerEvent::Snapshot(Snapshot { jobs: engine.list() })));
+                behind = false;
             }
-            Err(broadcast::error::RecvError::Closed) => return,
-        };
-        match outbox.try_send(Reply::event(event)) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => behind = true,
-            Err(mpsc::error::TrySendError::Closed(_)) => return,
+            event = events.recv() => match event {
+                Ok(_) if behind => {}
+                Ok(event) => match outbox.try_send(Reply::event(OwnerEvent::Engine(Box::new(event)))) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => behind = true,
+                    Err(mpsc::error::TrySendError::Closed(_)) => return,
+                },
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "a subscriber fell behind the engine");
+                    behind = true;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::api_error::ApiError;
 use crate::dispatch::Queue;
 use crate::endpoint::{prepare_socket_dir, socket_path};
 use crate::notify::{notice_for, Notifier, ShowFerry};
+use crate::server::OnQuit;
 use crate::settings::SettingsFile;
 
 /// A running owner: its queue, where it listens, and how to stop it.
@@ -24,6 +25,7 @@ pub struct Owner {
     socket: PathBuf,
     socket_inode: u64,
     stop: CancellationToken,
+    on_quit: OnQuit,
 }
 
 impl Owner {
@@ -52,6 +54,7 @@ impl Owner {
             socket,
             socket_inode,
             stop: CancellationToken::new(),
+            on_quit: OnQuit::KeepRunning,
         })
     }
 
@@ -63,6 +66,12 @@ impl Owner {
     /// Where the API listens.
     pub fn socket(&self) -> &Path {
         &self.socket
+    }
+
+    /// What a Quit from the tray does to this owner ([`OnQuit::KeepRunning`] unless set).
+    pub fn on_quit(mut self, on_quit: OnQuit) -> Owner {
+        self.on_quit = on_quit;
+        self
     }
 
     /// Cancelling this token stops [`Owner::serve`].
@@ -77,7 +86,13 @@ impl Owner {
         spawn_notifications(&self.queue, show_ferry);
         self.queue.engine.run();
         if let Some(listener) = self.listener.take() {
-            crate::server::serve(listener, self.queue.clone(), self.stop.clone()).await;
+            crate::server::serve(
+                listener,
+                self.queue.clone(),
+                self.stop.clone(),
+                self.on_quit,
+            )
+            .await;
         }
         self.queue.engine.shutdown().await;
         remove_socket(&self.socket, self.socket_inode);
@@ -148,9 +163,10 @@ fn spawn_notifications(queue: &Queue, show_ferry: ShowFerry) {
 }
 
 /// Runs the owner of `data_dir` in this process until SIGTERM, SIGINT or a Shutdown call
-/// (what `ferry service` does). Notifications' "Show Ferry" starts the desktop app.
-pub async fn run(data_dir: &Path) -> Result<(), ApiError> {
-    let owner = Owner::open(data_dir).await?;
+/// (what `ferry service` does), or a Quit when `on_quit` says so. Notifications' "Show Ferry"
+/// starts the desktop app.
+pub async fn run(data_dir: &Path, on_quit: OnQuit) -> Result<(), ApiError> {
+    let owner = Owner::open(data_dir).await?.on_quit(on_quit);
     tracing::info!(socket = %owner.socket().display(), pid = std::process::id(), "the owner listens");
     let stop = owner.stop_token();
     tokio::spawn(stop_on_signals(stop));

@@ -1,4 +1,8 @@
 // The real Ferry binary, launched through its own tauri-driver with a fresh data directory.
+// Ferry is three processes per data folder: the window (ferry-desktop, while a window is open),
+// the tray (ferry-tray, which the window starts when none runs) and the owner (`ferry service`,
+// started by whichever client comes first). The tray and the owner are found by the pids in
+// their lock files, not by process tree.
 //
 // tauri-driver cannot pass environment variables to the app, so each Ferry gets its own
 // tauri-driver started with FERRY_DATA_DIR (and private XDG folders) in its environment; the
@@ -16,9 +20,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 import { ARTIFACTS_DIR, FERRY_APP } from "./env.mjs";
 import { findDescendant, isAlive, processTree, signalAll } from "./processes.mjs";
@@ -65,6 +70,66 @@ export class Ferry {
     this.exited = null;
     /** The handle of the window the session drives. */
     this.windowHandle = null;
+    /** The tray when launched by a test (see launchTray), and its exit code to come. */
+    this.trayChild = null;
+    this.trayExited = null;
+  }
+
+  /** The pid of this data folder's owner, from ferry.lock, while one runs; else undefined. */
+  ownerPid() {
+    return heldBy(join(this.dataDir, "ferry.lock"));
+  }
+
+  /** The pid of this data folder's tray, from its lock file, while one runs; else undefined. */
+  trayPid() {
+    return heldBy(trayLockPath(this.dataDir));
+  }
+
+  /** The text of log file `name` in the data folder (ferry.log, window.log, tray.log). */
+  readLog(name) {
+    const path = join(this.dataDir, name);
+    return existsSync(path) ? readFileSync(path, "utf8") : "";
+  }
+
+  /** The owner's socket (see the protocol's "Where it listens"). */
+  socketPath() {
+    return join(socketDir(), `owner-${folderDigest(this.dataDir)}.sock`);
+  }
+
+  /**
+   * Every process of Ferry for this data folder: the window's tree (when `windowPid` or this
+   * Ferry's pid runs), the tray's and the owner's; each pid once.
+   */
+  processes(windowPid = this.pid) {
+    const roots = [windowPid, this.trayPid(), this.ownerPid()].filter((pid) => pid && isAlive(pid));
+    const seen = new Map();
+    for (const root of roots) for (const p of processTree(root)) seen.set(p.pid, p);
+    return [...seen.values()];
+  }
+
+  /**
+   * The pids of the window's process `windowPid` and its WebKit processes: its tree without
+   * the tray and the owner, which the window may have started but which outlive it.
+   */
+  windowProcesses(windowPid = this.pid) {
+    const others = new Set(
+      [this.trayPid(), this.ownerPid()]
+        .filter(Boolean)
+        .flatMap((pid) => processTree(pid).map((p) => p.pid)),
+    );
+    return processTree(windowPid)
+      .map((p) => p.pid)
+      .filter((pid) => !others.has(pid));
+  }
+
+  /** Starts the tray (ferry-tray, beside the app) as the session would. Returns its pid. */
+  launchTray() {
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const log = openSync(join(ARTIFACTS_DIR, `${this.name}-tray.log`), "a");
+    this.trayChild = spawn(FERRY_TRAY, [], { env: this.environment(), stdio: ["ignore", log, log] });
+    closeSync(log);
+    this.trayExited = new Promise((resolve) => this.trayChild.once("exit", (code) => resolve(code)));
+    return this.trayChild.pid;
   }
 
   /** The environment the app runs in: its own data directory and XDG folders. */
@@ -106,22 +171,6 @@ export class Ferry {
   }
 
   /**
-   * Points the session at the window Ferry built after its last one was closed (the closed
-   * window's webview is gone with it) and waits until it shows the UI. Returns the session.
-   */
-  async reattach() {
-    const closed = this.windowHandle;
-    const handle = await waitFor("a new window in the WebDriver session", async () => {
-      const handles = await this.session.windowHandles();
-      return handles.find((h) => h !== closed);
-    });
-    await this.session.switchToWindow(handle);
-    this.windowHandle = handle;
-    await waitFor("the job list UI", () => this.session.find('[data-testid="add-job-button"]'));
-    return this.session;
-  }
-
-  /**
    * Starts the app without WebDriver, with `args` (e.g. ["--hidden"]), as a person or the
    * session's autostart does. Returns its pid.
    */
@@ -136,26 +185,28 @@ export class Ferry {
     return this.pid;
   }
 
-  /** Ends the session (or SIGTERMs a launched app) and waits for the app to exit. */
+  /**
+   * Ends the session (or SIGTERMs a launched app), then the tray and the owner of this data
+   * folder (the owner stops cleanly on SIGTERM), and waits for all of them to exit.
+   */
   async quit() {
+    const everything = () => this.processes().map((p) => p.pid);
+    const before = everything();
     if (this.child) {
-      const tree = processTree(this.child.pid).map((p) => p.pid);
       signalAll([this.child.pid], "SIGTERM");
       this.child = null;
-      this.pid = null;
-      await stopProcesses(tree);
-      return;
+    } else if (this.session) {
+      try {
+        await this.session.delete();
+      } finally {
+        this.session = null;
+      }
     }
-    if (!this.session) return;
-    const pid = this.pid;
-    const tree = processTree(pid).map((p) => p.pid);
-    try {
-      await this.session.delete();
-    } finally {
-      this.session = null;
-      this.pid = null;
-    }
-    await stopProcesses(tree);
+    this.pid = null;
+    const rest = [...new Set([...before, ...everything()])];
+    signalAll([this.trayPid(), this.ownerPid()].filter(Boolean), "SIGTERM");
+    this.trayChild = null;
+    await stopProcesses(rest);
   }
 
   /** Quits the app, stops tauri-driver and removes the temporary folders. */
@@ -168,7 +219,8 @@ export class Ferry {
         signalAll([this.driver.pid], "SIGTERM");
         await stopProcesses(tree);
       }
-      rmSync(this.root, { recursive: true, force: true });
+      // A WebKit process of a window that just ended may still be writing its caches here.
+      rmSync(this.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   }
 
@@ -181,6 +233,37 @@ export class Ferry {
       if (isObject(value) && isObject(current[key])) merged[key] = { ...current[key], ...value };
     }
     writeFileSync(path, JSON.stringify(merged, null, 2));
+  }
+}
+
+/** The tray's program, built beside the app. */
+export const FERRY_TRAY = join(dirname(FERRY_APP), "ferry-tray");
+
+/** The folder of the owners' sockets and the trays' locks (see the owner's endpoint.rs). */
+function socketDir() {
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  return runtime && runtime.startsWith("/")
+    ? join(runtime, "ferry")
+    : join(tmpdir(), `ferry-${process.getuid()}`);
+}
+
+/** The first 16 hex digits of the SHA-256 of the data folder's absolute path. */
+function folderDigest(dataDir) {
+  return createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 16);
+}
+
+/** The lock file of the tray of `dataDir`. */
+export function trayLockPath(dataDir) {
+  return join(socketDir(), `tray-${folderDigest(dataDir)}.lock`);
+}
+
+/** The pid written first in lock file `path`, when that process runs; else undefined. */
+function heldBy(path) {
+  try {
+    const pid = Number(readFileSync(path, "utf8").trim().split(/\s+/)[0]);
+    return pid > 0 && isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 

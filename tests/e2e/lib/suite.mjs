@@ -25,8 +25,11 @@ export function ferryForThisFile(name, { server } = {}) {
     await suite.ferry.open();
   });
   after(async () => {
-    await suite.ferry?.stop();
-    await suite.server?.close();
+    try {
+      await suite.ferry?.stop();
+    } finally {
+      await suite.server?.close();
+    }
   });
   return suite;
 }

@@ -49,9 +49,9 @@ export async function newSession(driverUrl, application, args = []) {
 }
 
 /**
- * One WebDriver session: one running app and its windows. Ferry destroys its window when it is
- * closed and builds a new one when it is shown again; the session lives on, and the new
- * window's webview appears among its window handles (see Ferry.reattach in app.mjs).
+ * One WebDriver session: one running window's process. Closing Ferry's window ends that
+ * process, and with it what the session can drive; a window shown again is a new process,
+ * which a new session starts (see Ferry.open in app.mjs).
  */
 export class Session {
   constructor(driverUrl, id) {

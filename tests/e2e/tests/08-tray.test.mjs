@@ -19,7 +19,7 @@ test("the tray shows Ferry's icon", async () => {
     return found.length > 0 ? found : undefined;
   });
   assert.equal(icons.length, 1, "one icon: Ferry's");
-  assert.ok(icons[0].owner.includes('"ferry-desktop"'), `the docked window is Ferry's: ${icons[0].owner}`);
+  assert.ok(icons[0].owner.includes('"ferry-tray"'), `the docked window is ferry-tray's: ${icons[0].owner}`);
 });
 
 test("Pause all in the tray menu suspends every job", async () => {

@@ -75,7 +75,7 @@ mod tests {
     use ferry_engine::Progress;
 
     fn job(state: JobState, transferred: u64, total: Option<u64>) -> JobInfo {
-        let mut job = ferry_owner::fixtures::job_info("job", state);
+        let mut job = crate::fixtures::job_info("job", state);
         job.progress = Progress {
             bytes_total: total,
             bytes_transferred: transferred,

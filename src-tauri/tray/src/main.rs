@@ -1,0 +1,247 @@
+//! # ferry-tray
+//!
+//! Ferry's tray icon as a process of its own: GTK and the tray library, no webview, so an idle
+//! Ferry costs the owner and this small process, and the window's process exists only while
+//! the window is open.
+//!
+//! - One tray per data folder: the lock on [`ferry_owner::endpoint::tray_lock_path`]; a second
+//!   `ferry-tray` for the same folder exits at once (status 0).
+//! - The menu: Show Ferry (starts `ferry-desktop`, which brings an open window to the front),
+//!   Pause all, Resume all, Quit. The icon turns "busy" while jobs move, and the tooltip sums
+//!   up the queue ([`ferry_owner::summary`]).
+//! - Quit asks the owner to tell every client to quit (each window closes) and to stop if a
+//!   client started it; the tray then ends.
+//!
+//! ## Layout
+//! - `main.rs`: the GTK side: the icon, its menu, applying what the owner's side reports.
+//! - [`link`]: the owner's side, on a tokio thread: the connection (restored when the owner
+//!   comes back), the queue's summary, the menu's calls.
+//! - [`desktop`]: starting the window's program.
+
+mod desktop;
+mod link;
+
+use std::process::ExitCode;
+
+use ferry_owner::endpoint::{tray_lock_path, try_lock};
+use ferry_owner::launch;
+use ferry_owner::summary::QueueSummary;
+use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tray_icon::{Icon, TrayIcon, TrayIconBuilder, TrayIconEvent};
+
+use crate::link::{Action, Update};
+
+const IDLE_ICON: &[u8] = include_bytes!("../../../icons/tray.png");
+const BUSY_ICON: &[u8] = include_bytes!("../../../icons/tray-busy.png");
+
+/// The menu's items: (id, label). The labels are what people (and the end-to-end tests) click.
+const MENU: [(&str, &str); 4] = [
+    ("show", "Show Ferry"),
+    ("pause-all", "Pause all"),
+    ("resume-all", "Resume all"),
+    ("quit", "Quit"),
+];
+
+fn main() -> ExitCode {
+    let data_dir = launch::data_dir();
+    if let Err(error) = std::fs::create_dir_all(&data_dir) {
+        eprintln!(
+            "ferry-tray: cannot create the data folder {}: {error}",
+            data_dir.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    ferry_owner::logging::init(&data_dir, ferry_owner::logging::TRAY_LOG);
+    let _held = match try_lock(&tray_lock_path(&data_dir)) {
+        Ok(Some(held)) => {
+            if let Err(error) = held.record_pid() {
+                tracing::debug!("cannot write the tray's pid into its lock: {error}");
+            }
+            held
+        }
+        Ok(None) => {
+            tracing::info!(data_dir = %data_dir.display(), "a tray already runs for this data folder");
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            tracing::error!("cannot take the tray's lock: {error}");
+            eprintln!("ferry-tray: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(error) = init_gtk_without_gl() {
+        tracing::error!("cannot open the display: {error}");
+        eprintln!("ferry-tray: cannot open the display: {error}");
+        return ExitCode::FAILURE;
+    }
+    let (actions, updates) = match link::start(data_dir) {
+        Ok(channels) => channels,
+        Err(error) => {
+            tracing::error!("cannot start: {error}");
+            eprintln!("ferry-tray: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let tray = match build_tray(actions) {
+        Ok(tray) => tray,
+        Err(error) => {
+            tracing::error!("cannot put Ferry in the system tray: {error}");
+            eprintln!("ferry-tray: cannot put Ferry in the system tray: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    gtk::glib::MainContext::default().spawn_local(apply_updates(tray, updates));
+    end_on_signals();
+    tracing::info!(pid = std::process::id(), "the tray runs");
+    gtk::main();
+    tracing::info!("the tray ends");
+    ExitCode::SUCCESS
+}
+
+/// The environment variable that turns GDK's use of OpenGL off.
+const GDK_GL_VARIABLE: &str = "GDK_GL";
+
+/// Starts GTK without OpenGL. On X11 the first GTK 3 program of a display loads the OpenGL
+/// stack (Mesa, LLVM: tens of MiB) to pick its visuals, unless another one left its choice
+/// on the display; a tray icon never draws with OpenGL, so GDK is told not to. The setting is
+/// put back at once, so the window this process starts uses OpenGL as usual. Runs before any
+/// other thread exists.
+fn init_gtk_without_gl() -> Result<(), gtk::glib::BoolError> {
+    let before = std::env::var_os(GDK_GL_VARIABLE);
+    std::env::set_var(GDK_GL_VARIABLE, "disable");
+    let initialised = gtk::init();
+    match before {
+        Some(value) => std::env::set_var(GDK_GL_VARIABLE, value),
+        None => std::env::remove_var(GDK_GL_VARIABLE),
+    }
+    initialised
+}
+
+fn build_tray(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<TrayIcon, String> {
+    let items: Vec<MenuItem> = MENU
+        .iter()
+        .map(|(id, label)| MenuItem::with_id(*id, label, true, None))
+        .collect();
+    let separator = PredefinedMenuItem::separator();
+    let menu = Menu::with_items(&[
+        &items[0], &separator, &items[1], &items[2], &separator, &items[3],
+    ])
+    .map_err(|e| e.to_string())?;
+    let menu_actions = actions.clone();
+    MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
+        let action = match event.id.as_ref() {
+            "show" => Action::Show,
+            "pause-all" => Action::PauseAll,
+            "resume-all" => Action::ResumeAll,
+            "quit" => Action::Quit,
+            other => {
+                tracing::debug!(item = other, "unknown tray menu item");
+                return;
+            }
+        };
+        let _ = menu_actions.send(action);
+    }));
+    // Where the tray reports clicks (a StatusNotifierItem host may; an XEmbed tray shows the
+    // menu instead), a left click opens the window.
+    TrayIconEvent::set_event_handler(Some(move |event: TrayIconEvent| {
+        if let TrayIconEvent::Click {
+            button: tray_icon::MouseButton::Left,
+            button_state: tray_icon::MouseButtonState::Up,
+            ..
+        } = event
+        {
+            let _ = actions.send(Action::Show);
+        }
+    }));
+    TrayIconBuilder::new()
+        .with_id("ferry")
+        .with_icon(icon(IDLE_ICON)?)
+        .with_tooltip(QueueSummary::default().tooltip())
+        .with_menu(Box::new(menu))
+        .with_menu_on_left_click(false)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Applies what the owner's side reports, on GTK's thread: the icon, the tooltip, the end.
+async fn apply_updates(tray: TrayIcon, mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>) {
+    let (idle, busy) = match (icon(IDLE_ICON), icon(BUSY_ICON)) {
+        (Ok(idle), Ok(busy)) => (idle, busy),
+        (Err(error), _) | (_, Err(error)) => {
+            tracing::error!("cannot read the tray icons: {error}");
+            return;
+        }
+    };
+    let mut shown = QueueSummary::default();
+    while let Some(update) = updates.recv().await {
+        match update {
+            Update::Summary(summary) => {
+                if summary.busy() != shown.busy() {
+                    let icon = if summary.busy() { &busy } else { &idle };
+                    if let Err(error) = tray.set_icon(Some(icon.clone())) {
+                        tracing::debug!("cannot change the tray icon: {error}");
+                    }
+                }
+                if summary.tooltip() != shown.tooltip() {
+                    if let Err(error) = tray.set_tooltip(Some(summary.tooltip())) {
+                        tracing::debug!("cannot change the tray tooltip: {error}");
+                    }
+                }
+                shown = summary;
+            }
+            Update::Quit => break,
+        }
+    }
+    drop(tray);
+    gtk::main_quit();
+}
+
+/// Ends the tray cleanly on SIGTERM (the session ends, `kill`) and SIGINT (Ctrl-C); the owner
+/// and any window go on.
+fn end_on_signals() {
+    const SIGINT: i32 = 2;
+    const SIGTERM: i32 = 15;
+    for (signal, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+        gtk::glib::source::unix_signal_add_local(signal, move || {
+            tracing::info!("{name} received");
+            gtk::main_quit();
+            gtk::glib::ControlFlow::Break
+        });
+    }
+}
+
+/// Decodes one of the icons (PNG, 8-bit RGBA).
+fn icon(png_bytes: &[u8]) -> Result<Icon, String> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
+    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    let size = reader.output_buffer_size().ok_or("the icon is too large")?;
+    let mut pixels = vec![0; size];
+    let frame = reader.next_frame(&mut pixels).map_err(|e| e.to_string())?;
+    if frame.color_type != png::ColorType::Rgba || frame.bit_depth != png::BitDepth::Eight {
+        return Err(format!(
+            "the icon is {:?} at {:?} bits, not 8-bit RGBA",
+            frame.color_type, frame.bit_depth
+        ));
+    }
+    pixels.truncate(frame.buffer_size());
+    Icon::from_rgba(pixels, frame.width, frame.height).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_icons_decode_to_rgba_of_the_same_size() {
+        assert!(icon(IDLE_ICON).is_ok());
+        assert!(icon(BUSY_ICON).is_ok());
+        assert!(icon(b"not a png").is_err());
+    }
+
+    #[test]
+    fn the_menu_keeps_its_labels() {
+        let labels: Vec<&str> = MENU.iter().map(|(_, label)| *label).collect();
+        assert_eq!(labels, ["Show Ferry", "Pause all", "Resume all", "Quit"]);
+    }
+}
