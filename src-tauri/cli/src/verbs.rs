@@ -308,12 +308,27 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
     }
 }
 
-/// Stops the running owner, if any.
+/// How long `ferry stop` waits for the owner to finish stopping (its transfers flush first).
+const STOP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Stops the running owner, if any, and returns once it has stopped: its last step is removing
+/// its socket.
 async fn stop(data_dir: &Path) -> Outcome {
     match launch::connect(data_dir).await {
         Ok(client) => {
             client.call_value(Call::Shutdown).await?;
             client.closed().await;
+            let socket = ferry_owner::endpoint::socket_path(data_dir);
+            let deadline = tokio::time::Instant::now() + STOP_PATIENCE;
+            while socket.exists() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            if socket.exists() {
+                eprintln!(
+                    "ferry: the owner was asked to stop but has not finished after {} s",
+                    STOP_PATIENCE.as_secs()
+                );
+            }
             Ok(())
         }
         Err(_) => {
