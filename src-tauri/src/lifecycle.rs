@@ -27,18 +27,7 @@ pub async fn quit_when_told<R: Runtime>(app: AppHandle<R>, link: Arc<OwnerLink>)
 /// Quits cleanly on SIGTERM (session end, `kill`) and SIGINT (Ctrl-C in a terminal).
 #[cfg(unix)]
 pub async fn quit_on_signals<R: Runtime>(app: AppHandle<R>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!("cannot listen for termination signals");
-        return;
-    };
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM received"),
-        _ = interrupt.recv() => tracing::info!("SIGINT received"),
-    }
+    ferry_owner::launch::termination_signal().await;
     quit(&app);
 }
 

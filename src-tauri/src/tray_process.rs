@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use ferry_owner::endpoint::{is_locked, tray_lock_path};
+use ferry_owner::service::DESKTOP_PROGRAM_VARIABLE;
 
 /// The tray's program, looked for beside this one and then on the PATH.
 pub const TRAY_PROGRAM: &str = "ferry-tray";
@@ -13,20 +14,10 @@ pub const TRAY_PROGRAM: &str = "ferry-tray";
 /// binary).
 pub const TRAY_PROGRAM_VARIABLE: &str = "FERRY_TRAY_PROGRAM";
 
-/// Environment variable the tray reads to find the window's program: set to this program, so
-/// Show Ferry starts the same window that started the tray.
-const DESKTOP_PROGRAM_VARIABLE: &str = "FERRY_DESKTOP_PROGRAM";
-
-/// The tray's program.
+/// The tray's program: `FERRY_TRAY_PROGRAM`, else the `ferry-tray` beside this program, else
+/// the one on the PATH.
 pub fn program() -> PathBuf {
-    if let Some(program) = std::env::var_os(TRAY_PROGRAM_VARIABLE).filter(|p| !p.is_empty()) {
-        return PathBuf::from(program);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.join(TRAY_PROGRAM)))
-        .filter(|beside| beside.is_file())
-        .unwrap_or_else(|| PathBuf::from(TRAY_PROGRAM))
+    ferry_owner::launch::sibling_program(TRAY_PROGRAM_VARIABLE, TRAY_PROGRAM)
 }
 
 /// Starts `ferry-tray` for `data_dir` unless one runs (holds the tray's lock). The tray runs

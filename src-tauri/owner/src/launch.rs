@@ -39,14 +39,39 @@ pub fn data_dir() -> PathBuf {
 
 /// The `ferry` program that runs `ferry service`.
 pub fn ferry_program() -> PathBuf {
-    if let Some(program) = std::env::var_os(PROGRAM_VARIABLE).filter(|p| !p.is_empty()) {
+    sibling_program(PROGRAM_VARIABLE, "ferry")
+}
+
+/// One of Ferry's programs (`ferry`, `ferry-desktop`, `ferry-tray`): the path in the
+/// environment variable `variable` when it is set (tests and source builds), else the program
+/// `name` beside the running one, else `name` to be found on the PATH.
+pub fn sibling_program(variable: &str, name: &str) -> PathBuf {
+    if let Some(program) = std::env::var_os(variable).filter(|p| !p.is_empty()) {
         return PathBuf::from(program);
     }
     std::env::current_exe()
         .ok()
-        .and_then(|exe| Some(exe.parent()?.join("ferry")))
+        .and_then(|exe| Some(exe.parent()?.join(name)))
         .filter(|beside| beside.is_file())
-        .unwrap_or_else(|| PathBuf::from("ferry"))
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// Waits for SIGTERM (the session ends, `kill`) or SIGINT (Ctrl-C), logging which came; returns
+/// at once, with a warning, where the signals cannot be listened for.
+pub async fn termination_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("cannot listen for termination signals");
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM received"),
+        _ = interrupt.recv() => tracing::info!("SIGINT received"),
+    }
 }
 
 /// Connects to the owner of `data_dir` if one runs.

@@ -175,31 +175,20 @@ pub async fn run(data_dir: &Path, on_quit: OnQuit) -> Result<(), ApiError> {
 }
 
 async fn stop_on_signals(stop: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!("cannot listen for termination signals");
-        return;
-    };
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM received"),
-        _ = interrupt.recv() => tracing::info!("SIGINT received"),
-    }
+    crate::launch::termination_signal().await;
     stop.cancel();
 }
 
 /// Name of the desktop app's program, looked for beside `ferry` and then on the PATH.
 pub const DESKTOP_PROGRAM: &str = "ferry-desktop";
 
+/// Environment variable naming the window's program (tests and a source build point it at
+/// their binary).
+pub const DESKTOP_PROGRAM_VARIABLE: &str = "FERRY_DESKTOP_PROGRAM";
+
 /// Opens Ferry's window: starts the desktop app, which hands over to a running one.
 fn open_window() {
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.join(DESKTOP_PROGRAM)))
-        .filter(|p| p.is_file());
-    let program = beside.unwrap_or_else(|| PathBuf::from(DESKTOP_PROGRAM));
+    let program = crate::launch::sibling_program(DESKTOP_PROGRAM_VARIABLE, DESKTOP_PROGRAM);
     match std::process::Command::new(&program)
         .stdin(std::process::Stdio::null())
         .spawn()

@@ -4,22 +4,12 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use ferry_owner::service::DESKTOP_PROGRAM;
+use ferry_owner::service::{DESKTOP_PROGRAM, DESKTOP_PROGRAM_VARIABLE};
 
-/// Environment variable naming the window's program (tests and a source build point it at
-/// their binary); by default the `ferry-desktop` beside this program, else the one on the PATH.
-pub const DESKTOP_PROGRAM_VARIABLE: &str = "FERRY_DESKTOP_PROGRAM";
-
-/// The window's program.
+/// The window's program: `FERRY_DESKTOP_PROGRAM`, else the `ferry-desktop` beside this
+/// program, else the one on the PATH.
 pub fn program() -> PathBuf {
-    if let Some(program) = std::env::var_os(DESKTOP_PROGRAM_VARIABLE).filter(|p| !p.is_empty()) {
-        return PathBuf::from(program);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.join(DESKTOP_PROGRAM)))
-        .filter(|beside| beside.is_file())
-        .unwrap_or_else(|| PathBuf::from(DESKTOP_PROGRAM))
+    ferry_owner::launch::sibling_program(DESKTOP_PROGRAM_VARIABLE, DESKTOP_PROGRAM)
 }
 
 /// Opens Ferry's window. The window's process outlives the tray's signals (its own process
