@@ -10,6 +10,7 @@ mod bits_server_selftest;
 mod cli;
 mod clock;
 mod harness;
+mod kill_moments;
 mod network;
 mod nginx_downloads;
 mod restart;

@@ -280,14 +280,7 @@ async fn a_second_owner_of_a_data_folder_is_refused_naming_the_first_and_touches
     );
     assert!(before.contains_key(&temp), "the temporary is watched");
 
-    let second = owned
-        .command()
-        .arg("service")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start a second ferry service");
+    let second = owned.spawn_service();
     let refused = output_within(second, Duration::from_secs(20), "the second ferry service");
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -346,14 +339,7 @@ fn a_refused_second_owner_leaves_even_an_unreadable_settings_file_alone() {
     // by a newer version): a refused owner must not set it aside under the running one.
     let settings = owned.data_dir().join("settings.json");
     std::fs::write(&settings, b"{ \"theme\": \"half-written").expect("write the settings");
-    let second = owned
-        .command()
-        .arg("service")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start a second ferry service");
+    let second = owned.spawn_service();
     let refused = output_within(second, Duration::from_secs(20), "the second ferry service");
     assert!(!refused.status.success());
     assert_eq!(

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::api::{download, Raw};
 use crate::harness::Owned;
+use crate::kill_moments::KillMoments;
 use crate::servers::{body, Behaviour, TestServer};
 use crate::util::{sha256, sha256_file};
 
@@ -27,34 +28,6 @@ const KILLS: usize = 50;
 const KILL_WINDOW: Range<u64> = 50..600;
 /// The server's pace per connection: this many bytes every 10 ms.
 const BYTES_PER_TICK: usize = 16_384;
-
-/// A deterministic generator of kill moments (xorshift), seeded from `FERRY_KILL_SEED` when it
-/// is set (to replay a failing run), otherwise from the clock; the seed is printed.
-struct KillMoments(u64);
-
-impl KillMoments {
-    fn seeded() -> KillMoments {
-        let seed = std::env::var("FERRY_KILL_SEED")
-            .ok()
-            .and_then(|text| text.parse::<u64>().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .expect("the clock is past 1970")
-                    .as_nanos() as u64
-            })
-            | 1;
-        println!("kill moments seed: {seed} (replay with FERRY_KILL_SEED={seed})");
-        KillMoments(seed)
-    }
-
-    fn next(&mut self, window: &Range<u64>) -> Duration {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        Duration::from_millis(window.start + self.0 % (window.end - window.start))
-    }
-}
 
 /// True while some file in `folder` holds part of a file (more than nothing, less than all).
 fn transfer_in_flight(folder: &Path) -> bool {

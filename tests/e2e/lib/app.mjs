@@ -9,7 +9,7 @@
 // app inherits them through WebKitWebDriver. One Ferry per test file. A test that needs no
 // WebDriver (a start in the tray, memory) launches the app itself with the same environment.
 
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import {
   closeSync,
   existsSync,
@@ -224,6 +224,18 @@ export class Ferry {
     }
   }
 
+  /**
+   * Runs the command line `ferry ARGS` on this Ferry's data folder, as a terminal beside it
+   * would; resolves to { code, stdout, stderr } whatever the exit status.
+   */
+  cli(...args) {
+    return new Promise((resolve) => {
+      execFile(FERRY_CLI, args, { env: this.environment() }, (error, stdout, stderr) =>
+        resolve({ code: error ? error.code : 0, stdout, stderr }),
+      );
+    });
+  }
+
   /** Merges `patch` into settings.json in the data directory (while the app is not running). */
   writeSettings(patch) {
     const path = join(this.dataDir, "settings.json");
@@ -238,6 +250,8 @@ export class Ferry {
 
 /** The tray's program, built beside the app. */
 export const FERRY_TRAY = join(dirname(FERRY_APP), "ferry-tray");
+/** The command line, built beside the app. */
+export const FERRY_CLI = join(dirname(FERRY_APP), "ferry");
 
 /** The folder of the owners' sockets and the trays' locks (see the owner's endpoint.rs). */
 function socketDir() {

@@ -2,13 +2,9 @@
 // with its progress, and what the window does to it (Complete, Cancel) is what `ferry` reports.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
-import { promisify } from "node:util";
 
-import { FERRY_APP } from "../lib/env.mjs";
 import { TestServer, randomFile, sha256OfFile } from "../lib/servers.mjs";
 import { ferryForThisFile } from "../lib/suite.mjs";
 import {
@@ -22,37 +18,33 @@ import {
 } from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
 
-const run = promisify(execFile);
-/** The `ferry` command line, built beside the app. */
-const FERRY_CLI = join(dirname(FERRY_APP), "ferry");
-
 const suite = ferryForThisFile("cli-client", { server: TestServer });
 
 /** Runs `ferry ARGS` on the app's data folder; resolves to { code, stdout, stderr }. */
-async function ferry(...args) {
-  const env = { ...process.env, FERRY_DATA_DIR: suite.ferry.dataDir };
-  try {
-    const { stdout, stderr } = await run(FERRY_CLI, args, { env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
-  }
-}
+const ferry = (...args) => suite.ferry.cli(...args);
 
 const bare = (id) => id.trim().replace(/^\{|\}$/g, "");
 
-test("a job made with ferry shows in the window with its progress and Complete there is what ferry sees", async () => {
+/**
+ * Makes a job with `ferry transfer --no-wait` for a 4 MiB file its server holds half-way, and
+ * waits until the window shows it transferring. Returns { file, path, jobId }.
+ */
+async function heldTransfer(name, fileName) {
   const { ferry: app, server, session } = suite;
   const file = randomFile(4 << 20);
-  const url = server.heldFile("/cli/from-the-shell.bin", file.body);
-  const path = join(app.downloads, "from-the-shell.bin");
-
-  const made = await ferry("transfer", "--no-wait", "--name", "From the shell", url, path);
+  const url = server.heldFile(`/cli/${fileName}`, file.body);
+  const path = join(app.downloads, fileName);
+  const made = await ferry("transfer", "--no-wait", "--name", name, url, path);
   assert.equal(made.code, 0, made.stderr);
   const jobId = bare(made.stdout);
-  await server.waitForHold("/cli/from-the-shell.bin");
-
+  await server.waitForHold(`/cli/${fileName}`);
   await waitForState(session, jobId, "TRANSFERRING");
+  return { file, path, jobId };
+}
+
+test("a job made with ferry shows in the window with its progress and Complete there is what ferry sees", async () => {
+  const { server, session } = suite;
+  const { file, path, jobId } = await heldTransfer("From the shell", "from-the-shell.bin");
   const bar = await (await jobRow(session, jobId)).find('[role="progressbar"]');
   await waitFor("the row's progress to show the bytes that arrived", async () => {
     const percent = Number(await bar.attribute("aria-valuenow"));
@@ -95,33 +87,17 @@ test("Cancel in the window removes a job ferry made, and ferry list agrees", asy
   assert.ok(!listed.stdout.includes(jobId), listed.stdout);
 });
 
-/** The pid of the owner holding the app's data folder, from its lock file. */
-function ownerPid() {
-  return Number(readFileSync(join(suite.ferry.dataDir, "ferry.lock"), "utf8").split(" ")[0]);
-}
-
 test("an owner killed mid-transfer is started again by the window and the job finishes", async () => {
   const { ferry: app, server, session } = suite;
-  const file = randomFile(4 << 20);
-  const url = server.heldFile("/cli/survivor.bin", file.body);
-  const path = join(app.downloads, "survivor.bin");
-  const made = await ferry("transfer", "--no-wait", "--name", "Survivor", url, path);
-  assert.equal(made.code, 0, made.stderr);
-  const jobId = bare(made.stdout);
-  await server.waitForHold("/cli/survivor.bin");
-  await waitForState(session, jobId, "TRANSFERRING");
+  const { file, path, jobId } = await heldTransfer("Survivor", "survivor.bin");
 
-  const killed = ownerPid();
+  const killed = app.ownerPid();
   process.kill(killed, "SIGKILL");
   server.release("/cli/survivor.bin");
 
   await waitFor("a new owner to hold the data folder", () => {
-    try {
-      const pid = ownerPid();
-      return pid !== killed && pid > 0;
-    } catch {
-      return false;
-    }
+    const pid = app.ownerPid();
+    return pid !== undefined && pid !== killed;
   });
   await waitForState(session, jobId, "TRANSFERRED");
   assert.equal((await ferry("getstate", jobId)).stdout.trim(), "TRANSFERRED");
