@@ -27,6 +27,15 @@ describe("byte sizes", () => {
     expect(formatProgressBytes(0, 2_000)).toBe("0 of 2 kB");
   });
 
+  it("shows movement early in a large file", () => {
+    expect(formatProgressBytes(0, 1_100_000_000)).toBe("0 of 1.1 GB");
+    expect(formatProgressBytes(20_000_000, 1_100_000_000)).toBe("20 MB of 1.1 GB");
+    expect(formatProgressBytes(21_500_000, 1_100_000_000)).toBe("21.5 MB of 1.1 GB");
+    expect(formatProgressBytes(1_234_000_000, 4_500_000_000)).toBe("1.23 of 4.5 GB");
+    expect(formatProgressBytes(1_240_000_000, 4_500_000_000)).toBe("1.24 of 4.5 GB");
+    expect(formatProgressBytes(4_500_000_000, 4_500_000_000)).toBe("4.5 of 4.5 GB");
+  });
+
   it("says unknown when the total is not known", () => {
     expect(formatProgressBytes(12_300_000, null)).toBe("12.3 MB of unknown");
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SpeedMeter } from "../src/lib/speed";
+import { etaSeconds } from "../src/lib/format";
+import { SpeedMeter, STALL_MS } from "../src/lib/speed";
 
 describe("sliding-window speed", () => {
   it("is unknown until the samples span enough time", () => {
@@ -33,5 +34,41 @@ describe("sliding-window speed", () => {
     meter.record("a", 0, 2000);
     meter.record("a", 20_000, 3000);
     expect(meter.rate("a", 3000)).toBeCloseTo(20_000, 0);
+  });
+
+  it("reads a steady rate exactly although the clock that asks ticks once a second", () => {
+    // A server sending exactly 131,072 B/s on each of 21 connections; progress every 250 ms,
+    // read by a window whose clock ticks once a second (so "now" lags the newest sample).
+    const rate = 131_072;
+    const jobs = Array.from({ length: 21 }, (_, i) => `job-${i}`);
+    const total = 1_000_000_000;
+    const meter = new SpeedMeter(5000);
+    let tick = 0;
+    const readings: number[] = [];
+    for (let at = 0; at <= 60_000; at += 250) {
+      if (at >= tick + 1000) tick += 1000;
+      for (const id of jobs) meter.record(id, (rate * at) / 1000, at);
+      if (at < 2000) continue;
+      const job = meter.rate("job-0", tick);
+      expect(job, `at ${at} ms`).not.toBeNull();
+      readings.push(job ?? 0);
+      const sum = jobs.reduce((all, id) => all + (meter.rate(id, tick) ?? 0), 0);
+      expect(Math.abs(sum / (rate * jobs.length) - 1), `all jobs at ${at} ms`).toBeLessThan(0.01);
+      const eta = etaSeconds((rate * at) / 1000, total, job);
+      const truth = (total - (rate * at) / 1000) / rate;
+      expect(Math.abs((eta ?? 0) / truth - 1), `time left at ${at} ms`).toBeLessThan(0.01);
+    }
+    expect(Math.max(...readings) / rate).toBeLessThan(1.01);
+    expect(Math.min(...readings) / rate).toBeGreaterThan(0.99);
+  });
+
+  it("keeps the last rate through a short gap and falls once the transfer stalls", () => {
+    const meter = new SpeedMeter(5000);
+    for (let at = 0; at <= 4000; at += 250) meter.record("a", at * 100, at);
+    expect(meter.rate("a", 4000 + STALL_MS)).toBeCloseTo(100_000, -2);
+    const later = meter.rate("a", 4000 + STALL_MS + 1000) ?? 0;
+    expect(later).toBeLessThan(100_000);
+    expect(later).toBeGreaterThan(0);
+    expect(meter.rate("a", 4000 + 5000 + 1)).toBe(0);
   });
 });

@@ -186,12 +186,14 @@ export class Ferry {
   }
 
   /**
-   * Ends the session (or SIGTERMs a launched app), then the tray and the owner of this data
-   * folder (the owner stops cleanly on SIGTERM), and waits for all of them to exit.
+   * Ends the session (or SIGTERMs a launched app) and the tray, waits for them and their
+   * WebKit processes to exit, then stops the owner of this data folder (it stops cleanly on
+   * SIGTERM). The clients go first: a client that saw its owner go would start a new one.
    */
   async quit() {
     const everything = () => this.processes().map((p) => p.pid);
-    const before = everything();
+    const owner = this.ownerPid();
+    const clients = everything().filter((pid) => pid !== owner);
     if (this.child) {
       signalAll([this.child.pid], "SIGTERM");
       this.child = null;
@@ -203,9 +205,13 @@ export class Ferry {
       }
     }
     this.pid = null;
-    const rest = [...new Set([...before, ...everything()])];
-    signalAll([this.trayPid(), this.ownerPid()].filter(Boolean), "SIGTERM");
+    signalAll([this.trayPid()].filter(Boolean), "SIGTERM");
     this.trayChild = null;
+    await stopProcesses(clients);
+    // Whichever owner holds the folder now (one the clients started late included).
+    const owners = [owner, this.ownerPid()].filter(Boolean);
+    const rest = [...new Set([...owners, ...everything()])];
+    signalAll(owners, "SIGTERM");
     await stopProcesses(rest);
   }
 

@@ -35,13 +35,24 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * Transferred bytes against the total, in the total's unit: `12.3 of 80 MB`; with no known total
- * `12.3 MB of unknown`.
+ * Transferred bytes against the total: in the total's unit when both share it (`12.3 of 80 MB`),
+ * each in its own unit otherwise (`20 MB of 1.1 GB`), so bytes that move always show movement;
+ * from gigabytes up the transferred part has two decimals (`1.23 of 4.5 GB`). With no known
+ * total: `12.3 MB of unknown`.
  */
 export function formatProgressBytes(transferred: number, total: number | null): string {
   if (total === null) return `${formatBytes(transferred)} of unknown`;
   const index = unitIndex(Math.max(total, transferred));
-  return `${scaled(transferred, index)} of ${scaled(total, index)} ${UNITS[index]}`;
+  const own = unitIndex(transferred);
+  if (own < index && transferred > 0) return `${formatBytes(transferred)} of ${formatBytes(total)}`;
+  const done = index >= 3 ? fixed(transferred / 1000 ** index, 2) : scaled(transferred, index);
+  return `${done} of ${scaled(total, index)} ${UNITS[index]}`;
+}
+
+/** `value` with `digits` decimals, trailing zeros after the point dropped. */
+function fixed(value: number, digits: number): string {
+  const text = value.toFixed(digits);
+  return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
 }
 
 /**

@@ -1,7 +1,10 @@
 /**
  * Transfer speed over a sliding window: each job's byte count is sampled as progress arrives,
- * and the speed is the bytes gained across the window divided by the time it spans, measured
- * up to "now" so a stalled transfer slows down to zero instead of showing its last rate.
+ * and the speed is the bytes gained across the window divided by the time those samples span.
+ * The span ends at the newest sample while samples keep arriving (the clock that asks may tick
+ * more slowly than progress arrives, and dividing by a span that ends at an older "now" reads
+ * too fast); once none has come for a while it ends at "now", so a stalled transfer slows down
+ * to zero instead of showing its last rate.
  */
 import type { JobId } from "./bindings/JobId";
 
@@ -11,6 +14,11 @@ type Sample = { at: number; bytes: number };
 export const SPEED_WINDOW_MS = 5000;
 /** Below this span the speed is not yet meaningful. */
 const MIN_SPAN_MS = 500;
+/**
+ * Progress arrives several times a second while bytes move; with no sample for this long the
+ * transfer counts as stalled and its speed starts to fall.
+ */
+export const STALL_MS = 1500;
 
 /** Per-job byte samples and the speed they give. */
 export class SpeedMeter {
@@ -45,7 +53,8 @@ export class SpeedMeter {
     // One sample inside the window is a start, not a measurement; one older than the window
     // means nothing moved since, so the speed is zero.
     if (list.length === 1 && now - first.at < this.windowMs) return null;
-    const span = now - first.at;
+    const end = now - last.at > STALL_MS ? now : last.at;
+    const span = end - first.at;
     if (span < MIN_SPAN_MS) return null;
     return ((last.bytes - first.bytes) * 1000) / span;
   }
