@@ -58,6 +58,11 @@ export type Notice = {
   paths: string[];
 };
 
+/** Messages shown at once; an older one leaves when a new one would make more. */
+export const MAX_NOTICES = 3;
+/** How long a success or info message stays before it leaves by itself. */
+export const NOTICE_LINGER_MS = 8000;
+
 /** What a Complete did, in words. */
 export function describeOutcome(name: string, outcome: CompleteOutcome): Omit<Notice, "id"> {
   const paths = outcome.kept;
@@ -180,16 +185,25 @@ export class AppState {
     return this.selectedId === null ? undefined : this.jobs.get(this.selectedId);
   }
 
-  /** Adds a message; returns its id. */
+  /**
+   * Adds a message (newest first, at most [`MAX_NOTICES`] at once); returns its id. Success
+   * and info messages leave by themselves after [`NOTICE_LINGER_MS`]; warnings and errors stay
+   * until dismissed.
+   */
   notify(notice: Omit<Notice, "id">): number {
     const id = this.nextNoticeId++;
-    this.notices = [{ ...notice, id }, ...this.notices].slice(0, 5);
+    this.notices = [{ ...notice, id }, ...this.notices].slice(0, MAX_NOTICES);
+    if (notice.tone === "success" || notice.tone === "info") {
+      setTimeout(() => this.dismiss(id), NOTICE_LINGER_MS);
+    }
     return id;
   }
 
   /** Removes a message. */
   dismiss(id: number): void {
-    this.notices = this.notices.filter((notice) => notice.id !== id);
+    if (this.notices.some((notice) => notice.id === id)) {
+      this.notices = this.notices.filter((notice) => notice.id !== id);
+    }
   }
 
   /** Reports a failed verb with the engine's code. */
