@@ -38,6 +38,15 @@ describe("error prompt chosen by code and context", () => {
     expect(promptFor(codes.httpErrorCode(404), { jobType: "UPLOAD" })).toMatchObject({ allowComplete: false });
   });
 
+  it("offers Complete with what is done only once a file is done", () => {
+    const nothingDone = job({
+      state: "ERROR",
+      files: [file(0, { bytes_total: 5000, bytes_transferred: 1000 }), file(1)],
+      error: jobError(codes.httpErrorCode(404), "X", { context: "REMOTE_FILE", file_index: 0 }),
+    });
+    expect(choosePrompt(nothingDone, null)).toEqual({ kind: "edit-url", fileIndex: 0, allowComplete: false });
+  });
+
   it("401 asks for server credentials and 407 for proxy credentials", () => {
     expect(promptFor(codes.httpErrorCode(401))).toEqual({ kind: "credentials", target: "SERVER" });
     expect(promptFor(codes.httpErrorCode(407))).toEqual({ kind: "credentials", target: "PROXY" });

@@ -28,7 +28,7 @@ import {
 
 /** The prompt to show, with what it needs to know. */
 export type Prompt =
-  /** 404 / 410: the URL is wrong; edit it, or keep what is done (downloads). */
+  /** 404 / 410: the URL is wrong; edit it, or keep what is done (downloads with a finished file). */
   | { kind: "edit-url"; fileIndex: number; allowComplete: boolean }
   /** 401 / 407: credentials for the server or the proxy. */
   | { kind: "credentials"; target: "SERVER" | "PROXY" }
@@ -137,7 +137,8 @@ export function choosePrompt(job: JobInfo, renameFailure: CompleteOutcome | null
     return {
       kind: "edit-url",
       fileIndex: failingFile(error, job),
-      allowComplete: job.job_type === "DOWNLOAD",
+      // Complete keeps only fully transferred files: offered once one is.
+      allowComplete: job.job_type === "DOWNLOAD" && job.files.some((file) => file.transferred),
     };
   }
   if (status === 401) return { kind: "credentials", target: "SERVER" };
