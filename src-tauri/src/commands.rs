@@ -44,8 +44,14 @@ pub async fn list_jobs(link: Link<'_>) -> CommandResult<Vec<JobInfo>> {
 }
 
 /// Creates a SUSPENDED job with its files and credentials; nothing is left behind on error.
+/// Unless the window chose one, the job's retry policy is what the `quick_retries` setting says
+/// for jobs a person makes.
 #[tauri::command]
-pub async fn create_job(link: Link<'_>, request: NewJobRequest) -> CommandResult<JobInfo> {
+pub async fn create_job(link: Link<'_>, mut request: NewJobRequest) -> CommandResult<JobInfo> {
+    if request.retry_policy.is_none() {
+        let settings: Settings = link.call(Call::GetSettings).await?;
+        request.retry_policy = Some(settings.retry_policy_for_people());
+    }
     link.call(Call::CreateWithFiles(request)).await
 }
 

@@ -14,6 +14,7 @@ mod kill_moments;
 mod network;
 mod nginx_downloads;
 mod restart;
+mod retries;
 mod servers;
 mod servers_selftest;
 mod soak;

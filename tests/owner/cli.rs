@@ -667,3 +667,54 @@ async fn an_upload_reply_job_uploads_its_file_and_getreplydata_and_complete_give
         .expect("the upload is in place");
     assert_eq!(sha256_file(&uploaded), sha256(&upload));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_makes_a_backoff_job_unless_quick_retries_is_off_and_api_jobs_stay_fixed() {
+    let server = TestServer::start(Behaviour::status_then(
+        503,
+        None,
+        usize::MAX,
+        Behaviour::full(body(10, 1)),
+    ))
+    .await;
+    let owned = Owned::start("transfer-backoff");
+    let path = owned.path("a.bin");
+    let url = server.url("/a.bin");
+
+    let quick = owned.ok(&["transfer", "--no-wait", &url, path.to_str().unwrap()]);
+    let verbose = owned.ok(&["info", quick.trim(), "--verbose"]);
+    assert!(
+        verbose
+            .lines()
+            .any(|l| l.starts_with("retry policy") && l.ends_with("BACKOFF")),
+        "ferry transfer makes a job a person waits for: {verbose}"
+    );
+
+    let client = owned.client().await;
+    let mut settings: ferry_owner::Settings =
+        client.call(ferry_owner::Call::GetSettings).await.unwrap();
+    assert!(settings.quick_retries, "quick retries are on by default");
+    settings.quick_retries = false;
+    client
+        .call_value(ferry_owner::Call::SetSettings { settings })
+        .await
+        .unwrap();
+    let slow = owned.ok(&[
+        "transfer",
+        "--no-wait",
+        &url,
+        owned.path("b.bin").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        info(&owned, slow.trim())["settings"]["retry_policy"],
+        "FIXED",
+        "with quick retries off, ferry transfer keeps BITS' fixed delay"
+    );
+
+    let api = owned.ok(&["create", "Scripted"]);
+    assert_eq!(
+        info(&owned, api.trim())["settings"]["retry_policy"],
+        "FIXED",
+        "a job made through the API keeps BITS' fixed delay"
+    );
+}

@@ -58,6 +58,7 @@ export function job(overrides: JobOverrides = {}): JobInfo {
       dynamic_content: false,
       reply_file_name: null,
       http_method: null,
+      retry_policy: "FIXED",
     },
     files,
     progress: {
@@ -111,6 +112,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     },
     start_at_login: false,
     theme: "system",
+    quick_retries: true,
     ...overrides,
   };
 }

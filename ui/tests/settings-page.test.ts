@@ -100,3 +100,18 @@ describe("the theme on the settings page", () => {
     expect(document.documentElement.dataset.theme).not.toBe("dark");
   });
 });
+
+describe("quick retries on the settings page", () => {
+  it("is on by default and saves off when switched off", async () => {
+    const sent = await settingsPage(settings());
+    const toggle = screen.getByTestId("settings-quick-retries") as HTMLInputElement;
+    expect(toggle.checked).toBe(true);
+    await fireEvent.click(toggle);
+    await fireEvent.click(screen.getByTestId("settings-save"));
+    await waitFor(() =>
+      expect(
+        sent.filter((s) => s.command === "set_settings").map((s) => (s.args.settings as Settings).quick_retries),
+      ).toEqual([false]),
+    );
+  });
+});

@@ -99,6 +99,10 @@ pub fn info(job: &JobInfo, verbose: bool) -> String {
         format!("{} s", s.minimum_retry_delay_secs),
     );
     field(
+        "retry policy",
+        format!("{:?}", s.retry_policy).to_uppercase(),
+    );
+    field(
         "no-progress timeout",
         format!("{} s", s.no_progress_timeout_secs),
     );
@@ -227,6 +231,7 @@ mod tests {
             "priority",
             "notify flags",
             "min retry delay",
+            "retry policy",
             "proxy",
             "error count",
         ] {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ferry_engine::{CompleteOutcome, EngineEvent, ErrorCode, FileSpec, JobId, JobInfo, JobState};
-use ferry_owner::{ApiError, Call, Client, NewJobRequest, OwnerEvent};
+use ferry_owner::{ApiError, Call, Client, NewJobRequest, OwnerEvent, Settings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -18,7 +18,9 @@ use crate::Outcome;
 
 /// Runs the transfer to its end.
 pub async fn run(client: &Client, args: TransferArgs) -> Outcome {
-    let request = request(&args)?;
+    let mut request = request(&args)?;
+    let settings: Settings = client.call(Call::GetSettings).await?;
+    request.retry_policy = Some(settings.retry_policy_for_people());
     let (_, mut events) = client.subscribe().await?;
     let job: JobInfo = client.call(Call::CreateWithFiles(request)).await?;
     let id = job.id;
@@ -128,6 +130,7 @@ fn request(args: &TransferArgs) -> Result<NewJobRequest, ApiError> {
         checksums: (!args.checksum.is_empty())
             .then(|| args.checksum.iter().cloned().map(Some).collect()),
         description: Some("ferry transfer".into()),
+        retry_policy: None,
     })
 }
 

@@ -77,6 +77,13 @@ impl JobEntry {
             .then(|| at.saturating_duration_since(Instant::now()).as_millis() as u64)
     }
 
+    /// Bytes moved (or the job was resumed after a stop): the no-progress clock and the
+    /// backoff of automatic retries start again.
+    pub fn progressed(&mut self) {
+        self.stalled_since = None;
+        self.record.failures_without_progress = 0;
+    }
+
     /// The public snapshot of this job.
     pub fn info(&self) -> crate::job::JobInfo {
         self.record.info(self.retry_in_ms())

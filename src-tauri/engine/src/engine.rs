@@ -619,7 +619,7 @@ impl Engine {
                 entry.record.ever_resumed = true;
                 entry.retry_at = None;
                 if from == JobState::Error || from == JobState::Suspended {
-                    entry.stalled_since = None;
+                    entry.progressed();
                 }
             }
             entry.record.touch();
@@ -945,6 +945,15 @@ impl Engine {
     pub fn set_minimum_retry_delay(&self, id: JobId, seconds: u32) -> Result<()> {
         self.set(id, |r| {
             r.settings.minimum_retry_delay_secs = seconds.max(MINIMUM_RETRY_DELAY_FLOOR_SECS);
+            Ok(())
+        })
+    }
+
+    /// Sets how the wait before each automatic retry grows: FIXED (BITS' MinimumRetryDelay every
+    /// time) or BACKOFF (seconds at first, doubling up to MinimumRetryDelay).
+    pub fn set_retry_policy(&self, id: JobId, policy: crate::job::RetryPolicy) -> Result<()> {
+        self.set(id, |r| {
+            r.settings.retry_policy = policy;
             Ok(())
         })
     }

@@ -462,6 +462,24 @@ pub struct JobSettings {
     /// forces FOREGROUND priority, makes every error fatal and restarts files from byte 0.
     #[serde(default)]
     pub http_method: Option<String>,
+    /// How the wait before each automatic retry grows (default FIXED, as in BITS).
+    #[serde(default)]
+    pub retry_policy: RetryPolicy,
+}
+
+/// How long a job waits in TRANSIENT_ERROR before it retries by itself. Never sooner than the
+/// server's `Retry-After`, whichever the policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RetryPolicy {
+    /// Every retry waits the job's MinimumRetryDelay (BITS' behaviour, for jobs made through
+    /// the API).
+    #[default]
+    Fixed,
+    /// The first retry comes within seconds and each further wait doubles, up to the job's
+    /// MinimumRetryDelay (jobs a person made in the window or with `ferry transfer`).
+    Backoff,
 }
 
 /// Default minimum retry delay (BITS: 600 s).
@@ -502,6 +520,7 @@ impl JobSettings {
             dynamic_content: false,
             reply_file_name: None,
             http_method: None,
+            retry_policy: RetryPolicy::Fixed,
         }
     }
 

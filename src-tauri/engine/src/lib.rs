@@ -9,6 +9,7 @@
 //!   complete, cancel, setters, get/list, subscribe).
 //! - [`job`]: ids, types, states, priorities, files, progress, times and settings.
 //! - [`state`]: the one state machine deciding every transition.
+//! - [`retry`]: the wait before a job's next automatic retry (fixed, or a backoff).
 //! - [`scheduler`]: priorities, foreground concurrency, background time slices, retry and
 //!   no-progress timers.
 //! - [`transfer`]: HTTP downloads (ranges, validators, temporary files) and the upload protocol.
@@ -38,6 +39,7 @@ pub mod network;
 mod notify_cmd;
 pub mod policy;
 pub mod record;
+pub mod retry;
 mod runs;
 pub mod scheduler;
 pub mod secrets;

@@ -205,6 +205,10 @@ pub struct JobRecord {
     pub reply_progress: Option<ReplyProgress>,
     /// Whether the completion event of the current state still has to reach the notify command.
     pub notify_pending: bool,
+    /// Automatic retries that failed since bytes last moved (a BACKOFF job's waits double with
+    /// each one; see `retry`).
+    #[serde(default)]
+    pub failures_without_progress: u32,
 }
 
 impl JobRecord {
@@ -233,6 +237,7 @@ impl JobRecord {
             custom_header_names: Vec::new(),
             reply_progress: job_type_reply(job_type),
             notify_pending: false,
+            failures_without_progress: 0,
         }
     }
 

@@ -143,7 +143,7 @@ impl Inner {
             file.sha256 = done.sha256;
             file.verification = done.verification;
             entry.record.last_activity = crate::job::now_millis();
-            entry.stalled_since = None;
+            entry.progressed();
             entry.progress_pending = true;
             notes.quiet = true;
             // A crash before the next write only makes this file download again.
@@ -197,9 +197,11 @@ impl Inner {
                 .as_ref()
                 .is_some_and(|e| e.code == failure.code);
         let stalled_since = *entry.stalled_since.get_or_insert(now);
-        let delay = failure
-            .retry_after
-            .map_or(retry_delay, |hint| hint.max(retry_delay));
+        let delay = crate::retry::retry_delay(
+            settings,
+            entry.record.failures_without_progress,
+            failure.retry_after,
+        );
         let retry_at = later_by(now, delay);
         let custom_method = settings.http_method.is_some();
         // Whether the next retry would land past the deadline is not asked: that retry runs
@@ -224,6 +226,8 @@ impl Inner {
         };
         if self.transition(entry, trigger).is_ok() && transient {
             entry.retry_at = Some(retry_at);
+            entry.record.failures_without_progress =
+                entry.record.failures_without_progress.saturating_add(1);
         }
     }
 

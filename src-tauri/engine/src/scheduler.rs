@@ -329,7 +329,7 @@ fn sample_file(entry: &mut JobEntry, now: UnixMillis) -> Option<(u32, FileBytes)
     if moved_forward {
         entry.record.last_activity = now;
         entry.record.times.modified = now;
-        entry.stalled_since = None;
+        entry.progressed();
     }
     Some((index as u32, file_bytes))
 }

@@ -93,6 +93,7 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
         Call::SetMinimumRetryDelay { job, seconds } => {
             done(e.set_minimum_retry_delay(job, seconds))
         }
+        Call::SetRetryPolicy { job, policy } => done(e.set_retry_policy(job, policy)),
         Call::SetNoProgressTimeout { job, seconds } => {
             done(e.set_no_progress_timeout(job, seconds))
         }

@@ -27,6 +27,9 @@ pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
 
 fn fill(engine: &Engine, id: JobId, request: NewJobRequest) -> Result<()> {
     engine.set_priority(id, request.priority)?;
+    if let Some(policy) = request.retry_policy {
+        engine.set_retry_policy(id, policy)?;
+    }
     if let Some(description) = &request.description {
         engine.set_description(id, description)?;
     }

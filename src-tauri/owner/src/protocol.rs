@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use ferry_engine::{
     AuthScheme, AuthTarget, ByteRange, Credentials, EngineEvent, ErrorCode, FileSpec, JobId,
     JobInfo, JobType, NotifyCommand, Policies, Priority, ProxySettings, RedirectPolicy,
+    RetryPolicy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,11 @@ pub struct NewJobRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub description: Option<String>,
+    /// How the wait before each automatic retry grows; left out: FIXED, as BITS does. The
+    /// window and `ferry transfer` ask for what the `quick_retries` setting says.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub retry_policy: Option<RetryPolicy>,
 }
 
 /// Every call of the local API, with its arguments. Job verbs have BITS' meaning (see the
@@ -267,6 +273,13 @@ pub enum Call {
         job: JobId,
         /// Seconds.
         seconds: u32,
+    },
+    /// Sets how the wait before each automatic retry grows (FIXED or BACKOFF): `null`.
+    SetRetryPolicy {
+        /// The job.
+        job: JobId,
+        /// The policy.
+        policy: RetryPolicy,
     },
     /// Sets NoProgressTimeout: `null`.
     SetNoProgressTimeout {

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
 
-use ferry_engine::{Config, Engine, ErrorCode, Policies};
+use ferry_engine::{Config, Engine, ErrorCode, Policies, RetryPolicy};
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
@@ -57,6 +57,10 @@ pub struct Settings {
     pub start_at_login: bool,
     /// Colour theme.
     pub theme: Theme,
+    /// Jobs made in the window and by `ferry transfer` retry within seconds after a failure,
+    /// waiting twice as long after each further one (up to the job's minimum retry delay);
+    /// off, they wait the minimum retry delay every time, as jobs made through the API do.
+    pub quick_retries: bool,
 }
 
 impl Default for Settings {
@@ -73,6 +77,7 @@ impl Default for Settings {
             policies: engine.policies,
             start_at_login: false,
             theme: Theme::System,
+            quick_retries: true,
         }
     }
 }
@@ -84,6 +89,15 @@ impl Settings {
             policies: self.policies.clone(),
             foreground_concurrency: self.foreground_concurrency as usize,
             ..Config::default()
+        }
+    }
+
+    /// The retry policy of jobs a person makes (the window, `ferry transfer`).
+    pub fn retry_policy_for_people(&self) -> RetryPolicy {
+        if self.quick_retries {
+            RetryPolicy::Backoff
+        } else {
+            RetryPolicy::Fixed
         }
     }
 

@@ -3,6 +3,7 @@ import type { NotifyCommand } from "./NotifyCommand";
 import type { Priority } from "./Priority";
 import type { ProxySettings } from "./ProxySettings";
 import type { RedirectPolicy } from "./RedirectPolicy";
+import type { RetryPolicy } from "./RetryPolicy";
 
 /**
  * The settable properties of a job, with BITS defaults.
@@ -62,4 +63,8 @@ reply_file_name: string | null,
  * Download HTTP method other than GET (set before the first Resume). A custom method
  * forces FOREGROUND priority, makes every error fatal and restarts files from byte 0.
  */
-http_method: string | null, };
+http_method: string | null, 
+/**
+ * How the wait before each automatic retry grows (default FIXED, as in BITS).
+ */
+retry_policy: RetryPolicy, };

@@ -3,6 +3,7 @@ import type { Credentials } from "./Credentials";
 import type { FileSpec } from "./FileSpec";
 import type { JobType } from "./JobType";
 import type { Priority } from "./Priority";
+import type { RetryPolicy } from "./RetryPolicy";
 
 /**
  * A new job as the window's Add dialog or `ferry create` describes it, created all or nothing.
@@ -41,4 +42,9 @@ checksums?: Array<string | null>,
 /**
  * A description (e.g. which program handed the job over).
  */
-description?: string, };
+description?: string, 
+/**
+ * How the wait before each automatic retry grows; left out: FIXED, as BITS does. The
+ * window and `ferry transfer` ask for what the `quick_retries` setting says.
+ */
+retry_policy?: RetryPolicy, };

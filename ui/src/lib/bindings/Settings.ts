@@ -41,4 +41,10 @@ start_at_login: boolean,
 /**
  * Colour theme.
  */
-theme: Theme, };
+theme: Theme, 
+/**
+ * Jobs made in the window and by `ferry transfer` retry within seconds after a failure,
+ * waiting twice as long after each further one (up to the job's minimum retry delay);
+ * off, they wait the minimum retry delay every time, as jobs made through the API do.
+ */
+quick_retries: boolean, };

@@ -87,12 +87,13 @@ pub fn sample_reply(entry: &mut JobEntry, now: UnixMillis) -> bool {
     if reply.bytes_transferred == bytes {
         return false;
     }
-    if bytes > reply.bytes_transferred {
+    let moved_forward = bytes > reply.bytes_transferred;
+    reply.bytes_transferred = bytes;
+    if moved_forward {
         entry.record.last_activity = now;
         entry.record.times.modified = now;
-        entry.stalled_since = None;
+        entry.progressed();
     }
-    reply.bytes_transferred = bytes;
     true
 }
 
