@@ -136,3 +136,40 @@ async fn the_retry_policy_is_kept_across_a_restart() {
         "the store keeps the retry policy"
     );
 }
+
+#[tokio::test]
+async fn a_restart_while_a_job_waits_to_retry_waits_only_the_rest() {
+    const RETRY_DELAY_SECS: u32 = 10;
+    let server = TestServer::start(Behaviour::status_then(
+        503,
+        None,
+        1,
+        Behaviour::full(body(5_000, 8)),
+    ))
+    .await;
+    let t = TestEngine::start("retry-restart").await;
+    let id = t.job(&[(&server.url("/f"), "f")]);
+    t.engine.set_priority(id, Priority::Foreground).unwrap();
+    t.engine
+        .set_minimum_retry_delay(id, RETRY_DELAY_SECS)
+        .unwrap();
+    t.engine.resume(id).unwrap();
+    t.wait_state(id, JobState::TransientError).await;
+    let failed_at = Instant::now();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+
+    let t = t.restart().await;
+
+    let retry_in = Duration::from_millis(t.engine.get(id).unwrap().retry_in_ms.unwrap());
+    let rest = Duration::from_secs(u64::from(RETRY_DELAY_SECS)).saturating_sub(failed_at.elapsed());
+    assert!(
+        retry_in <= rest + Duration::from_millis(500),
+        "after a restart the job waits the rest of its delay ({rest:?}), not all of it: {retry_in:?}"
+    );
+    t.wait_state(id, JobState::Transferred).await;
+    let waited = failed_at.elapsed();
+    assert!(
+        waited >= Duration::from_millis(9_500) && waited < Duration::from_secs(14),
+        "the retry came about {RETRY_DELAY_SECS} s after the failure, restart included: {waited:?}"
+    );
+}

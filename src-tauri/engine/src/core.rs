@@ -77,6 +77,17 @@ impl JobEntry {
             .then(|| at.saturating_duration_since(Instant::now()).as_millis() as u64)
     }
 
+    /// Sets (or, with `None`, clears) the automatic retry `delay` from now: on the monotonic
+    /// clock for this run, and in wall-clock time in the record for after a restart.
+    pub fn retry_after(&mut self, delay: Option<std::time::Duration>) {
+        let now = Instant::now();
+        self.retry_at = delay.map(|delay| crate::runs::later_by(now, delay));
+        self.record.next_retry_at = delay.map(|delay| {
+            let millis = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+            crate::job::now_millis().saturating_add(millis)
+        });
+    }
+
     /// Bytes moved (or the job was resumed after a stop): the no-progress clock and the
     /// backoff of automatic retries start again.
     pub fn progressed(&mut self) {
@@ -362,11 +373,10 @@ impl Inner {
         match to {
             JobState::Transferred => entry.record.times.transfer_completed = Some(now),
             JobState::Transferring => entry.record.error = None,
-            JobState::Queued | JobState::Suspended => entry.retry_at = None,
             _ => {}
         }
         if to != JobState::TransientError {
-            entry.retry_at = None;
+            entry.retry_after(None);
         }
         if matches!(to, JobState::Transferred | JobState::Error) {
             entry.record.notify_pending = entry.record.settings.notify_command.is_some();

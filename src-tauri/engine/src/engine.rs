@@ -617,7 +617,7 @@ impl Engine {
                 entry.turn = turn;
                 entry.record.active_millis = 0;
                 entry.record.ever_resumed = true;
-                entry.retry_at = None;
+                entry.retry_after(None);
                 if from == JobState::Error || from == JobState::Suspended {
                     entry.progressed();
                 }
@@ -1466,10 +1466,8 @@ fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
         let turn = table.take_turn();
         let mut entry = JobEntry::new(record, turn);
         if entry.record.state == JobState::TransientError && !entry.record.blocked_by_policy() {
-            let delay = std::time::Duration::from_secs(u64::from(
-                entry.record.settings.minimum_retry_delay_secs,
-            ));
-            entry.retry_at = Some(tokio::time::Instant::now() + delay);
+            let wait = crate::retry::wait_after_restart(&entry.record, crate::job::now_millis());
+            entry.retry_after(Some(wait));
             entry.stalled_since = Some(tokio::time::Instant::now());
         }
         table.entries.insert(entry.record.id, entry);

@@ -209,6 +209,11 @@ pub struct JobRecord {
     /// each one; see `retry`).
     #[serde(default)]
     pub failures_without_progress: u32,
+    /// While in TRANSIENT_ERROR: the wall-clock time of the next automatic retry, so a restart
+    /// waits only the rest of the wait (`retry::wait_after_restart`). The running engine
+    /// times the wait on the monotonic clock.
+    #[serde(default)]
+    pub next_retry_at: Option<UnixMillis>,
 }
 
 impl JobRecord {
@@ -238,6 +243,7 @@ impl JobRecord {
             reply_progress: job_type_reply(job_type),
             notify_pending: false,
             failures_without_progress: 0,
+            next_retry_at: None,
         }
     }
 

@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use crate::job::{JobSettings, RetryPolicy};
+use crate::job::{JobSettings, RetryPolicy, UnixMillis};
+use crate::record::JobRecord;
 
 /// The wait before a BACKOFF job's first retry.
 pub const FIRST_BACKOFF_DELAY: Duration = Duration::from_secs(2);
@@ -31,6 +32,26 @@ pub fn retry_delay(
         }
     };
     retry_after.map_or(own, |hint| hint.max(own))
+}
+
+/// How much longer a job found in TRANSIENT_ERROR at start still waits: the rest of the wait
+/// its record names in wall-clock time, never more than the longest wait it can have been
+/// given (its MinimumRetryDelay, or the server's `Retry-After` if longer), so a clock set back
+/// cannot hold it for longer; a record without a time (from an older Ferry) waits a whole
+/// MinimumRetryDelay.
+pub fn wait_after_restart(record: &JobRecord, now: UnixMillis) -> Duration {
+    let minimum = Duration::from_secs(u64::from(record.settings.minimum_retry_delay_secs));
+    let Some(at) = record.next_retry_at else {
+        return minimum;
+    };
+    let asked = record
+        .error
+        .as_ref()
+        .and_then(|e| e.retry_after_secs)
+        .map_or(Duration::ZERO, |secs| Duration::from_secs(u64::from(secs)));
+    let longest = minimum.max(asked);
+    let rest = u64::try_from(at.saturating_sub(now)).unwrap_or(0);
+    Duration::from_millis(rest).min(longest)
 }
 
 #[cfg(test)]
@@ -78,5 +99,40 @@ mod tests {
         assert_eq!(retry_delay(&backoff, 3, Some(secs(1))), secs(16));
         let fixed = settings(RetryPolicy::Fixed, 60);
         assert_eq!(retry_delay(&fixed, 0, Some(secs(3600))), secs(3600));
+    }
+
+    fn waiting(minimum_secs: u32, next_retry_at: Option<UnixMillis>) -> JobRecord {
+        let mut record = JobRecord::new(
+            crate::job::JobId::new(),
+            crate::job::JobType::Download,
+            "me".into(),
+            settings(RetryPolicy::Fixed, minimum_secs),
+        );
+        record.next_retry_at = next_retry_at;
+        record
+    }
+
+    #[test]
+    fn a_restart_waits_only_the_rest_of_the_wait() {
+        let now = 1_000_000;
+        assert_eq!(
+            wait_after_restart(&waiting(600, Some(now + 12_000)), now),
+            Duration::from_secs(12)
+        );
+        assert_eq!(
+            wait_after_restart(&waiting(600, Some(now - 5_000)), now),
+            Duration::ZERO,
+            "a retry that came due while Ferry was stopped runs at once"
+        );
+        assert_eq!(
+            wait_after_restart(&waiting(600, Some(now + 86_400_000)), now),
+            Duration::from_secs(600),
+            "a clock set back never makes the wait longer than the job's longest"
+        );
+        assert_eq!(
+            wait_after_restart(&waiting(600, None), now),
+            Duration::from_secs(600),
+            "a record without a retry time waits a whole MinimumRetryDelay"
+        );
     }
 }

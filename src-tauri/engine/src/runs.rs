@@ -202,7 +202,6 @@ impl Inner {
             entry.record.failures_without_progress,
             failure.retry_after,
         );
-        let retry_at = later_by(now, delay);
         let custom_method = settings.http_method.is_some();
         // Whether the next retry would land past the deadline is not asked: that retry runs
         // (or the job expires at the deadline when a server's Retry-After put it far beyond,
@@ -225,7 +224,7 @@ impl Inner {
             Trigger::FatalFailure
         };
         if self.transition(entry, trigger).is_ok() && transient {
-            entry.retry_at = Some(retry_at);
+            entry.retry_after(Some(delay));
             entry.record.failures_without_progress =
                 entry.record.failures_without_progress.saturating_add(1);
         }
@@ -267,7 +266,7 @@ impl Inner {
         if let Some(run) = entry.run.take() {
             run.cancel.cancel();
         }
-        entry.retry_at = Some(Instant::now() + UNSAVED_RETRY_DELAY);
+        entry.retry_after(Some(UNSAVED_RETRY_DELAY));
         entry.unsaved = true;
         Some(if entry.record.state != from {
             EngineEvent::StateChanged {
@@ -290,7 +289,7 @@ impl Inner {
         );
         entry.record.error = Some(error_of(held, None, None));
         self.transition(entry, Trigger::TransientFailure)?;
-        entry.retry_at = None;
+        entry.retry_after(None);
         entry.stalled_since = None;
         Ok(())
     }

@@ -226,7 +226,7 @@ fn network_down(inner: &Arc<Inner>, table: &mut JobTable) {
                     "there is no network connection",
                 ),
             );
-            entry.retry_at = None;
+            entry.retry_after(None);
             Ok(())
         });
     }
