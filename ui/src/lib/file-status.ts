@@ -1,0 +1,26 @@
+/**
+ * What the details pane says about one file of a job: done, moving, waiting, or waiting to
+ * retry with the time left (a file whose failure Ferry retries by itself is not "Failed").
+ */
+import type { FileInfo } from "./bindings/FileInfo";
+import type { JobInfo } from "./bindings/JobInfo";
+import { formatDuration } from "./format";
+import { isMoving } from "./rules";
+
+/** The file's state in words; `retryInMs` is the live countdown of a job in TRANSIENT_ERROR. */
+export function fileStatus(job: JobInfo, file: FileInfo, retryInMs: number | null): string {
+  if (file.completed) return "Completed";
+  if (file.transferred) return "Transferred";
+  if (job.error?.file_index === file.index) {
+    if (job.state === "TRANSIENT_ERROR") return waitingToRetry(retryInMs);
+    if (job.state === "ERROR") return "Failed";
+  }
+  if (file.bytes_transferred > 0) return isMoving(job.state) ? "Transferring" : "Partial";
+  return "Waiting";
+}
+
+function waitingToRetry(retryInMs: number | null): string {
+  if (retryInMs === null) return "Waiting to retry";
+  if (retryInMs <= 0) return "Retrying now";
+  return `Waiting to retry (in ${formatDuration(retryInMs / 1000)})`;
+}
