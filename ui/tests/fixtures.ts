@@ -119,12 +119,14 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
 
 /**
  * A progress batch about one job: its progress with `changes` applied and, when given, the file
- * being transferred as [index, bytes transferred, bytes total].
+ * being transferred as [index, bytes transferred, bytes total] and the files that finished since
+ * the last batch, each as [index, final bytes, total].
  */
 export function progressBatch(
   target: JobInfo,
   changes: Partial<Progress>,
-  currentFile: [number, number, number] | null = null,
+  currentFile: [number, number, number | null] | null = null,
+  finished: Array<[number, number, number | null]> = [],
 ): Extract<EngineEvent, { kind: "progress" }> {
   return {
     kind: "progress",
@@ -133,6 +135,7 @@ export function progressBatch(
         id: target.id,
         progress: { ...target.progress, ...changes },
         current_file: currentFile && [currentFile[0], { transferred: currentFile[1], total: currentFile[2] }],
+        finished_files: finished.map(([index, transferred, total]) => [index, { transferred, total }]),
         reply_progress: null,
       },
     ],

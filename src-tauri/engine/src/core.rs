@@ -51,8 +51,9 @@ pub struct JobEntry {
     pub live: Arc<LiveProgress>,
     /// Bytes moved since the record was last written to the store.
     pub unsaved: bool,
-    /// Progress changed without bytes moving (a file finished): the next batch carries it.
-    pub progress_pending: bool,
+    /// Files that finished since the last progress batch (their indexes): the next batch
+    /// carries their final bytes.
+    pub finished_since_batch: Vec<u32>,
 }
 
 impl JobEntry {
@@ -66,7 +67,7 @@ impl JobEntry {
             turn,
             live: Arc::new(LiveProgress::default()),
             unsaved: false,
-            progress_pending: false,
+            finished_since_batch: Vec::new(),
         }
     }
 

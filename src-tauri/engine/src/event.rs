@@ -14,6 +14,10 @@ pub struct ProgressEntry {
     pub progress: Progress,
     /// Bytes of the file being transferred now, and that file's index.
     pub current_file: Option<(u32, FileBytes)>,
+    /// The files that finished since the job's last batch, each with its index and final
+    /// bytes (a small file can start and finish between two batches).
+    #[serde(default)]
+    pub finished_files: Vec<(u32, FileBytes)>,
     /// Reply progress (upload-reply jobs).
     pub reply_progress: Option<ReplyProgress>,
 }

@@ -144,7 +144,7 @@ impl Inner {
             file.verification = done.verification;
             entry.record.last_activity = crate::job::now_millis();
             entry.progressed();
-            entry.progress_pending = true;
+            entry.finished_since_batch.push(index as u32);
             notes.quiet = true;
             // A crash before the next write only makes this file download again.
             notes.deferred = true;

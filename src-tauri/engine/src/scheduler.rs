@@ -294,8 +294,8 @@ pub fn publish_progress(inner: &Inner) {
     for entry in table.entries.values_mut() {
         let reply_moved = crate::transfer::upload::sample_reply(entry, now);
         let current_file = sample_file(entry, now);
-        let pending = std::mem::take(&mut entry.progress_pending);
-        if current_file.is_none() && !reply_moved && !pending {
+        let finished_files = finished_files(entry);
+        if current_file.is_none() && !reply_moved && finished_files.is_empty() {
             continue;
         }
         entry.unsaved = true;
@@ -303,6 +303,7 @@ pub fn publish_progress(inner: &Inner) {
             id: entry.record.id,
             progress: entry.record.progress(),
             current_file,
+            finished_files,
             reply_progress: entry.record.reply_progress,
         });
     }
@@ -310,6 +311,24 @@ pub fn publish_progress(inner: &Inner) {
     if !batch.is_empty() {
         let _ = inner.events.send(EngineEvent::Progress { jobs: batch });
     }
+}
+
+/// The files of `entry` that finished since its last batch, with their final bytes.
+fn finished_files(entry: &mut JobEntry) -> Vec<(u32, FileBytes)> {
+    let indexes = std::mem::take(&mut entry.finished_since_batch);
+    indexes
+        .into_iter()
+        .filter_map(|index| {
+            let file = entry.record.files.get(index as usize)?;
+            Some((
+                index,
+                FileBytes {
+                    transferred: file.bytes_transferred,
+                    total: file.bytes_total,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Copies the live byte count of the file in flight into the record; the file and its bytes

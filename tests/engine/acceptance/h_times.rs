@@ -79,3 +79,46 @@ async fn h_a_finished_file_reaches_the_next_progress_batch_even_when_the_next_fi
         t.engine.get(id).unwrap().progress
     );
 }
+
+#[tokio::test]
+async fn h_every_finished_file_reaches_a_progress_batch_with_its_final_size() {
+    const FILES: usize = 6;
+    const SIZE: usize = 1_500;
+    let mut builder = TestServer::builder();
+    for n in 0..FILES {
+        builder = builder.route(&format!("/f{n}"), Behaviour::full(body(SIZE, n as u64)));
+    }
+    let server = builder.start().await;
+    // Batches far apart, so small files start and finish between two of them.
+    let t = TestEngine::start_with("h-final-sizes", |config| {
+        config.progress_tick = std::time::Duration::from_millis(400);
+    })
+    .await;
+    let mut events = t.engine.subscribe();
+    let urls: Vec<(String, String)> = (0..FILES)
+        .map(|n| (server.url(&format!("/f{n}")), format!("f{n}")))
+        .collect();
+    let files: Vec<(&str, &str)> = urls.iter().map(|(u, n)| (u.as_str(), n.as_str())).collect();
+    let id = t.start_job(&files);
+    t.wait_state(id, JobState::Transferred).await;
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+
+    let mut sized = vec![false; FILES];
+    while let Ok(event) = events.try_recv() {
+        let ferry_engine::EngineEvent::Progress { jobs } = event else {
+            continue;
+        };
+        for entry in jobs.iter().filter(|entry| entry.id == id) {
+            let finished = entry.finished_files.iter().copied();
+            for (index, bytes) in entry.current_file.into_iter().chain(finished) {
+                if bytes.transferred == SIZE as u64 && bytes.total == Some(SIZE as u64) {
+                    sized[index as usize] = true;
+                }
+            }
+        }
+    }
+    assert!(
+        sized.iter().all(|&s| s),
+        "each finished file's final bytes reach a progress batch (file sized: {sized:?})"
+    );
+}

@@ -7,6 +7,7 @@
  * snapshot (after the window fell behind) replaces everything. The store
  * follows Svelte's store contract (`subscribe`), so components read it as `$jobs`.
  */
+import type { FileBytes } from "./bindings/FileBytes";
 import type { FileInfo } from "./bindings/FileInfo";
 import type { JobId } from "./bindings/JobId";
 import type { JobInfo } from "./bindings/JobInfo";
@@ -181,13 +182,22 @@ export class JobStore {
     const job = this.jobs.get(entry.id);
     if (!job) return;
     let files: FileInfo[] = job.files;
-    if (entry.current_file) {
-      const [index, bytes] = entry.current_file;
-      files = job.files.map((file) =>
-        file.index === index
-          ? { ...file, bytes_transferred: bytes.transferred, bytes_total: bytes.total }
-          : file,
-      );
+    // Files that finished since the last batch come with their final bytes (a small file can
+    // start and finish between two batches), the file in flight with its bytes so far.
+    const sized = new Map<number, FileBytes>(entry.finished_files);
+    if (entry.current_file) sized.set(entry.current_file[0], entry.current_file[1]);
+    if (sized.size > 0) {
+      files = job.files.map((file) => {
+        const bytes = sized.get(file.index);
+        if (!bytes) return file;
+        const finished = entry.finished_files.some(([index]) => index === file.index);
+        return {
+          ...file,
+          bytes_transferred: bytes.transferred,
+          bytes_total: bytes.total,
+          transferred: file.transferred || finished,
+        };
+      });
     }
     // FILE_TRANSFERRED events follow the job's notify flags, so progress is what always tells
     // that a file finished: files transfer one after another in order, so the first

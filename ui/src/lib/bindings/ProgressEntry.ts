@@ -21,6 +21,11 @@ progress: Progress,
  */
 current_file: [number, FileBytes] | null, 
 /**
+ * The files that finished since the job's last batch, each with its index and final
+ * bytes (a small file can start and finish between two batches).
+ */
+finished_files: Array<[number, FileBytes]>, 
+/**
  * Reply progress (upload-reply jobs).
  */
 reply_progress: ReplyProgress | null, };
