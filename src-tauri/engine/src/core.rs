@@ -389,19 +389,18 @@ impl Inner {
 
 /// The history entry for a job that just became final.
 pub fn history_of(record: &JobRecord, auto_cancelled: bool) -> HistoryEntry {
+    let kept: Vec<_> = record.files.iter().filter(|f| f.completed).collect();
     HistoryEntry {
         id: record.id,
         display_name: record.settings.display_name.clone(),
         job_type: record.job_type,
         state: record.state,
         finished_at: crate::job::now_millis(),
-        files: record
-            .files
-            .iter()
-            .filter(|f| f.completed)
-            .map(|f| f.local_path.clone())
-            .collect(),
+        files: kept.iter().map(|f| f.local_path.clone()).collect(),
         bytes: record.progress().bytes_transferred,
+        files_total: u32::try_from(record.files.len()).unwrap_or(u32::MAX),
+        files_kept: u32::try_from(kept.len()).unwrap_or(u32::MAX),
+        bytes_kept: kept.iter().map(|f| f.bytes_transferred).sum(),
         auto_cancelled,
     }
 }

@@ -39,6 +39,15 @@ const MIGRATIONS: &[&str] = &[
          job_id TEXT PRIMARY KEY,
          record TEXT NOT NULL
      );",
+    // 3: history entries count the job's files, the files kept and the bytes kept. Older
+    // entries knew only the kept files and every byte transferred: their files are taken as
+    // the whole job, and their bytes as kept when the job was completed.
+    "UPDATE history SET entry = json_set(entry,
+         '$.files_total', json_array_length(entry, '$.files'),
+         '$.files_kept', json_array_length(entry, '$.files'),
+         '$.bytes_kept', CASE json_extract(entry, '$.state')
+             WHEN 'ACKNOWLEDGED' THEN json_extract(entry, '$.bytes') ELSE 0 END)
+     WHERE json_extract(entry, '$.files_kept') IS NULL;",
 ];
 
 /// A finished job, kept for the history view after it left the queue.
@@ -59,9 +68,17 @@ pub struct HistoryEntry {
     /// Files handed to the user (empty when cancelled).
     #[cfg_attr(feature = "ts", ts(type = "Array<string>"))]
     pub files: Vec<PathBuf>,
-    /// Bytes transferred.
+    /// Bytes transferred, kept or not.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub bytes: u64,
+    /// How many files the job had.
+    pub files_total: u32,
+    /// How many of them were handed to the user (all of them for a full Complete, fewer for a
+    /// partial one, none when cancelled).
+    pub files_kept: u32,
+    /// The size of the files kept.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub bytes_kept: u64,
     /// Whether the inactivity policy cancelled it.
     pub auto_cancelled: bool,
 }
@@ -419,6 +436,9 @@ mod tests {
             finished_at: 1,
             files: Vec::new(),
             bytes: 0,
+            files_total: 1,
+            files_kept: 0,
+            bytes_kept: 0,
             auto_cancelled: false,
         };
         let cleanup = SessionCleanup {
@@ -466,6 +486,57 @@ mod tests {
         assert!(
             Store::open(&dir).is_ok(),
             "the next start gets a fresh store"
+        );
+    }
+
+    #[test]
+    fn history_written_before_kept_counts_reads_back_with_them() {
+        let dir = temp_dir();
+        {
+            let conn = Connection::open(dir.join(STORE_FILE)).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            let old = |id: &str, state: &str, files: &str, bytes: u64| {
+                let entry = format!(
+                    r#"{{"id":"{id}","display_name":"old","job_type":"DOWNLOAD","state":"{state}","finished_at":1,"files":{files},"bytes":{bytes},"auto_cancelled":false}}"#
+                );
+                conn.execute(
+                    "INSERT INTO history (id, finished_at, entry) VALUES (?1, 1, ?2)",
+                    params![id, entry],
+                )
+                .unwrap();
+            };
+            old(
+                "00000000-0000-4000-8000-000000000001",
+                "ACKNOWLEDGED",
+                r#"["/d/a","/d/b"]"#,
+                677_000,
+            );
+            old(
+                "00000000-0000-4000-8000-000000000002",
+                "CANCELLED",
+                "[]",
+                5_000,
+            );
+        }
+        let history = Store::open(&dir).unwrap().history(10).unwrap();
+        let by_state = |state| history.iter().find(|h| h.state == state).unwrap();
+        let completed = by_state(JobState::Acknowledged);
+        assert_eq!(
+            (
+                completed.files_total,
+                completed.files_kept,
+                completed.bytes_kept
+            ),
+            (2, 2, 677_000),
+            "an old completed entry keeps what it lists"
+        );
+        let cancelled = by_state(JobState::Cancelled);
+        assert_eq!(
+            (cancelled.files_kept, cancelled.bytes_kept),
+            (0, 0),
+            "an old cancelled entry kept nothing"
         );
     }
 

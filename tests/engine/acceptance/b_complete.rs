@@ -143,3 +143,50 @@ async fn b22_an_upload_job_cannot_complete_before_transferred() {
     );
     assert_eq!(t.engine.get(id).unwrap().state, JobState::Suspended);
 }
+
+#[tokio::test]
+async fn b18_a_partial_complete_is_in_the_history_with_the_files_and_bytes_it_kept() {
+    let a = body(50_000, 31);
+    let server = TestServer::builder()
+        .route("/a", Behaviour::full(a.clone()))
+        .route(
+            "/b",
+            Behaviour::Stall {
+                resource: crate::servers::Resource::new(body(80_000, 32)),
+                after: 20_000,
+            },
+        )
+        .route("/c", Behaviour::full(body(1_000, 33)))
+        .start()
+        .await;
+    let t = TestEngine::start("b18-history").await;
+    let id = t.start_job(&[
+        (&server.url("/a"), "a.bin"),
+        (&server.url("/b"), "b.bin"),
+        (&server.url("/c"), "c.bin"),
+    ]);
+    t.wait(id, "part of file 2", |job| {
+        job.progress.bytes_transferred >= 70_000
+    })
+    .await;
+    t.engine.suspend(id).unwrap();
+    let outcome = t.engine.complete(id).unwrap();
+    assert_eq!(outcome.code, ErrorCode::BG_S_PARTIAL_COMPLETE);
+
+    let history = t.engine.history(10).unwrap();
+    let entry = history
+        .iter()
+        .find(|h| h.id == id)
+        .expect("a history entry");
+    assert_eq!(entry.state, JobState::Acknowledged);
+    assert_eq!(
+        (entry.files_total, entry.files_kept),
+        (3, 1),
+        "the entry says one of three files was kept"
+    );
+    assert_eq!(
+        entry.bytes_kept, 50_000,
+        "the kept size counts only the kept file, not the discarded partial bytes"
+    );
+    assert_eq!(entry.files, [t.path("a.bin")]);
+}

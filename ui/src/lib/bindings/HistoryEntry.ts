@@ -32,9 +32,22 @@ finished_at: number,
  */
 files: Array<string>, 
 /**
- * Bytes transferred.
+ * Bytes transferred, kept or not.
  */
 bytes: number, 
+/**
+ * How many files the job had.
+ */
+files_total: number, 
+/**
+ * How many of them were handed to the user (all of them for a full Complete, fewer for a
+ * partial one, none when cancelled).
+ */
+files_kept: number, 
+/**
+ * The size of the files kept.
+ */
+bytes_kept: number, 
 /**
  * Whether the inactivity policy cancelled it.
  */
