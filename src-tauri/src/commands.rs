@@ -222,16 +222,16 @@ pub async fn allow_web_page(link: Link<'_>, id: JobId, file_index: u32) -> Comma
     .await
 }
 
-/// Suspends every job that can be suspended.
+/// Pause all: suspends every job that is moving or waiting to move; answers how many.
 #[tauri::command]
-pub async fn suspend_all(link: Link<'_>) -> CommandResult<()> {
-    link.run(Call::SuspendAll).await
+pub async fn suspend_all(link: Link<'_>) -> CommandResult<u32> {
+    link.call(Call::SuspendAll).await
 }
 
-/// Resumes every suspended job that has files.
+/// Resume all: resumes every job that was paused after it ran; answers how many.
 #[tauri::command]
-pub async fn resume_all(link: Link<'_>) -> CommandResult<()> {
-    link.run(Call::ResumeAll).await
+pub async fn resume_all(link: Link<'_>) -> CommandResult<u32> {
+    link.call(Call::ResumeAll).await
 }
 
 /// The settings in force.

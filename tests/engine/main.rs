@@ -7,6 +7,7 @@
 
 mod bits_server;
 mod bits_server_selftest;
+mod bulk;
 mod cli;
 mod clock;
 mod harness;

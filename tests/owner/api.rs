@@ -1193,3 +1193,26 @@ async fn sigterm_stops_the_owner_cleanly_and_the_next_owner_resumes_from_the_sav
         "the next owner asked only for the rest (from {seen} on): {starts:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_all_and_resume_all_answer_how_many_jobs_they_touched() {
+    let server = TestServer::start(Behaviour::Stall {
+        resource: crate::servers::Resource::new(body(100_000, 9)),
+        after: 1_000,
+    })
+    .await;
+    let owned = Owned::start("bulk-count");
+    let client = owned.client().await;
+    let mut jobs = Vec::new();
+    for n in 0..3 {
+        let path = owned.path(&format!("f{n}"));
+        jobs.push(download(&client, "stalled", &[(server.url("/f"), path)]).await);
+    }
+
+    let paused: u32 = client.call(Call::SuspendAll).await.unwrap();
+    assert_eq!(paused, 3, "Pause all answers how many jobs it paused");
+    let again: u32 = client.call(Call::SuspendAll).await.unwrap();
+    assert_eq!(again, 0, "a second Pause all finds nothing to pause");
+    let resumed: u32 = client.call(Call::ResumeAll).await.unwrap();
+    assert_eq!(resumed, 3, "Resume all answers how many jobs it resumed");
+}

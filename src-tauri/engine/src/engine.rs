@@ -604,36 +604,14 @@ impl Engine {
     /// Resume: SUSPENDED or (TRANSIENT_)ERROR → QUEUED at once; no-op while active.
     pub fn resume(&self, id: JobId) -> Result<()> {
         let turn = self.inner.table().take_turn();
-        self.inner.with_job(id, |entry, _| {
-            let from = entry.record.state;
-            let to = self.inner.transition(
-                entry,
-                Trigger::Resume {
-                    has_files: !entry.record.files.is_empty(),
-                },
-            )?;
-            crate::transfer::upload::name_reply_file(&mut entry.record);
-            if from != to {
-                entry.turn = turn;
-                entry.record.active_millis = 0;
-                entry.record.ever_resumed = true;
-                entry.retry_after(None);
-                if from == JobState::Error || from == JobState::Suspended {
-                    entry.progressed();
-                }
-            }
-            entry.record.touch();
-            Ok(())
-        })
+        self.inner
+            .with_job(id, |entry, _| resume_entry(&self.inner, entry, turn))
     }
 
     /// Suspend: stops transfers at once; SUSPENDED until resumed.
     pub fn suspend(&self, id: JobId) -> Result<()> {
-        self.inner.with_job(id, |entry, _| {
-            self.inner.transition(entry, Trigger::Suspend)?;
-            entry.record.touch();
-            Ok(())
-        })
+        self.inner
+            .with_job(id, |entry, _| suspend_entry(&self.inner, entry))
     }
 
     /// Cancel: the job ends, every temporary file is deleted, nothing is handed over.
@@ -775,26 +753,20 @@ impl Engine {
         Ok(())
     }
 
-    /// Suspends every job that is not already suspended (the tray's "Pause all").
-    pub fn suspend_all(&self) -> Vec<(JobId, Result<()>)> {
-        let ids: Vec<JobId> = self
-            .list()
-            .into_iter()
-            .filter(|j| j.state != JobState::Suspended)
-            .map(|j| j.id)
-            .collect();
-        ids.into_iter().map(|id| (id, self.suspend(id))).collect()
+    /// Pause all: suspends, as one step, every job that is moving or waiting to move (QUEUED,
+    /// CONNECTING, TRANSFERRING, TRANSIENT_ERROR); returns how many it suspended. See `bulk`.
+    pub fn suspend_all(&self) -> Result<u32> {
+        self.inner
+            .change_all(crate::bulk::pausable, |inner, entry, _| {
+                suspend_entry(inner, entry)
+            })
     }
 
-    /// Resumes every SUSPENDED job that has files (the tray's "Resume all").
-    pub fn resume_all(&self) -> Vec<(JobId, Result<()>)> {
-        let ids: Vec<JobId> = self
-            .list()
-            .into_iter()
-            .filter(|j| j.state == JobState::Suspended && !j.files.is_empty())
-            .map(|j| j.id)
-            .collect();
-        ids.into_iter().map(|id| (id, self.resume(id))).collect()
+    /// Resume all: resumes, as one step, every SUSPENDED job with files that has run before
+    /// (stopped by a person or by Pause all; a job never resumed stays as it is); returns how
+    /// many it resumed. See `bulk`.
+    pub fn resume_all(&self) -> Result<u32> {
+        self.inner.change_all(crate::bulk::resumable, resume_entry)
     }
 
     fn set(&self, id: JobId, change: impl FnOnce(&mut JobRecord) -> Result<()>) -> Result<()> {
@@ -1474,5 +1446,36 @@ fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
     }
     inner.store().save_jobs(changed.iter())?;
     tracing::info!(jobs = table.entries.len(), "jobs reloaded");
+    Ok(())
+}
+
+/// Resume's change to one job: SUSPENDED or (TRANSIENT_)ERROR → QUEUED, at the back of the
+/// round robin (`turn`), its maximum-download clock and retry backoff started afresh.
+fn resume_entry(inner: &Inner, entry: &mut JobEntry, turn: u64) -> Result<()> {
+    let from = entry.record.state;
+    let to = inner.transition(
+        entry,
+        Trigger::Resume {
+            has_files: !entry.record.files.is_empty(),
+        },
+    )?;
+    crate::transfer::upload::name_reply_file(&mut entry.record);
+    if from != to {
+        entry.turn = turn;
+        entry.record.active_millis = 0;
+        entry.record.ever_resumed = true;
+        entry.retry_after(None);
+        if from == JobState::Error || from == JobState::Suspended {
+            entry.progressed();
+        }
+    }
+    entry.record.touch();
+    Ok(())
+}
+
+/// Suspend's change to one job: SUSPENDED, its transfer stopped at once.
+fn suspend_entry(inner: &Inner, entry: &mut JobEntry) -> Result<()> {
+    inner.transition(entry, Trigger::Suspend)?;
+    entry.record.touch();
     Ok(())
 }

@@ -9,6 +9,7 @@
 //!   complete, cancel, setters, get/list, subscribe).
 //! - [`job`]: ids, types, states, priorities, files, progress, times and settings.
 //! - [`state`]: the one state machine deciding every transition.
+//! - `bulk`: Pause all and Resume all, each one step over the whole queue.
 //! - [`retry`]: the wait before a job's next automatic retry (fixed, or a backoff).
 //! - [`scheduler`]: priorities, foreground concurrency, background time slices, retry and
 //!   no-progress timers.
@@ -27,6 +28,7 @@
 //! - [`error`]: stable error codes (BG_E_*), contexts and the error type.
 
 pub mod bandwidth;
+mod bulk;
 mod core;
 mod data_lock;
 pub mod engine;

@@ -82,8 +82,8 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
         Call::Suspend { job } => done(e.suspend(job)),
         Call::Cancel { job } => json(e.cancel(job)?),
         Call::Complete { job } => json(e.complete(job)?),
-        Call::SuspendAll => all("suspend", e.suspend_all()),
-        Call::ResumeAll => all("resume", e.resume_all()),
+        Call::SuspendAll => json(e.suspend_all()?),
+        Call::ResumeAll => json(e.resume_all()?),
         Call::SetDisplayName { job, name } => done(e.set_display_name(job, &name)),
         Call::SetDescription { job, text } => done(e.set_description(job, &text)),
         Call::SetPriority { job, priority } => done(e.set_priority(job, priority)),
@@ -139,20 +139,6 @@ fn json(value: impl Serialize) -> Result<Value, ApiError> {
 
 fn done(result: ferry_engine::Result<()>) -> Result<Value, ApiError> {
     result?;
-    Ok(Value::Null)
-}
-
-/// A verb applied to every job answers nothing; a job that refused it is logged (the engine
-/// skips jobs in states the verb does not apply to).
-fn all(
-    verb: &str,
-    results: Vec<(ferry_engine::JobId, ferry_engine::Result<()>)>,
-) -> Result<Value, ApiError> {
-    for (job, result) in results {
-        if let Err(error) = result {
-            tracing::warn!(%job, "cannot {verb} the job: {error}");
-        }
-    }
     Ok(Value::Null)
 }
 

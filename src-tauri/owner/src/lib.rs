@@ -18,8 +18,10 @@
 //!   engine: the settings file, notifications, multi-step calls, its log.
 //! - [`api_error`]: how a failure crosses the API: `{ code, name, message }`.
 //! - [`summary`]: the whole queue in one line, for the tray.
+//! - [`bulk_text`]: what Pause all and Resume all say they did.
 
 pub mod api_error;
+pub mod bulk_text;
 pub mod client;
 pub mod dispatch;
 pub mod endpoint;

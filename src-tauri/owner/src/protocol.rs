@@ -221,9 +221,11 @@ pub enum Call {
         /// The job.
         job: JobId,
     },
-    /// Suspends every job that can be: `null`.
+    /// Pause all: suspends, in one step, every job that is moving or waiting to move (QUEUED,
+    /// CONNECTING, TRANSFERRING, TRANSIENT_ERROR): how many it suspended.
     SuspendAll,
-    /// Resumes every job that can be: `null`.
+    /// Resume all: resumes, in one step, every SUSPENDED job that ran before (a job never
+    /// resumed is still being made): how many it resumed.
     ResumeAll,
     /// Sets the display name: `null`.
     SetDisplayName {

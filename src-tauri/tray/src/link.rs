@@ -30,19 +30,21 @@ const QUIT_TIMEOUT: Duration = Duration::from_secs(15);
 pub enum Action {
     /// Show Ferry: start the window's program.
     Show,
-    /// Suspend every job.
+    /// Pause all: suspend every job that is moving or waiting to move.
     PauseAll,
-    /// Resume every suspended job.
+    /// Resume all: resume every job that was paused after it ran.
     ResumeAll,
     /// Quit Ferry: windows, the tray, and the owner a client started.
     Quit,
 }
 
 /// What the GTK side applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Update {
     /// The queue changed: icon and tooltip.
     Summary(QueueSummary),
+    /// What a menu action did, in one sentence ("Paused 3 jobs.").
+    Said(String),
     /// The tray ends.
     Quit,
 }
@@ -93,9 +95,19 @@ async fn run(
                 let Some(client) = connected(&mut watched).await else {
                     continue;
                 };
+                let updates = updates.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = client.call_value(call).await {
-                        tracing::warn!("the tray's action failed: {error}");
+                    match client.call::<u32>(call).await {
+                        Ok(count) => {
+                            let said = if action == Action::PauseAll {
+                                ferry_owner::bulk_text::paused(count)
+                            } else {
+                                ferry_owner::bulk_text::resumed(count)
+                            };
+                            tracing::info!("{said}");
+                            let _ = updates.send(Update::Said(said));
+                        }
+                        Err(error) => tracing::warn!("the tray's action failed: {error}"),
                     }
                 });
             }

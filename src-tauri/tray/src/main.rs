@@ -34,6 +34,9 @@ use crate::link::{Action, Update};
 const IDLE_ICON: &[u8] = include_bytes!("../../../icons/tray.png");
 const BUSY_ICON: &[u8] = include_bytes!("../../../icons/tray-busy.png");
 
+/// How long the tooltip says what a menu action did before the queue's summary comes back.
+const SAID_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The menu's items: (id, label). The labels are what people (and the end-to-end tests) click.
 const MENU: [(&str, &str); 4] = [
     ("show", "Show Ferry"),
@@ -173,6 +176,8 @@ async fn apply_updates(tray: TrayIcon, mut updates: tokio::sync::mpsc::Unbounded
         }
     };
     let mut shown = QueueSummary::default();
+    // What the last menu action did: the tooltip says it until the queue changes after a while.
+    let mut said_at: Option<std::time::Instant> = None;
     while let Some(update) = updates.recv().await {
         match update {
             Update::Summary(summary) => {
@@ -182,12 +187,19 @@ async fn apply_updates(tray: TrayIcon, mut updates: tokio::sync::mpsc::Unbounded
                         tracing::debug!("cannot change the tray icon: {error}");
                     }
                 }
-                if summary.tooltip() != shown.tooltip() {
+                let saying = said_at.is_some_and(|at| at.elapsed() < SAID_FOR);
+                if !saying && (summary.tooltip() != shown.tooltip() || said_at.take().is_some()) {
                     if let Err(error) = tray.set_tooltip(Some(summary.tooltip())) {
                         tracing::debug!("cannot change the tray tooltip: {error}");
                     }
                 }
                 shown = summary;
+            }
+            Update::Said(text) => {
+                said_at = Some(std::time::Instant::now());
+                if let Err(error) = tray.set_tooltip(Some(text)) {
+                    tracing::debug!("cannot change the tray tooltip: {error}");
+                }
             }
             Update::Quit => break,
         }

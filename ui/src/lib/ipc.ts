@@ -109,10 +109,10 @@ export const allowWebPage = (id: JobId, fileIndex: number) =>
 /** Opens a file's http(s) URL in the web browser. */
 export const openRemoteUrl = (id: JobId, fileIndex: number) =>
   call<void>("open_remote_url", { id, fileIndex });
-/** Suspends every job. */
-export const suspendAll = () => call<void>("suspend_all");
-/** Resumes every job. */
-export const resumeAll = () => call<void>("resume_all");
+/** Pause all: suspends every job that is moving or waiting to move; answers how many. */
+export const suspendAll = () => call<number>("suspend_all");
+/** Resume all: resumes every job that was paused after it ran; answers how many. */
+export const resumeAll = () => call<number>("resume_all");
 /** Reads the settings. */
 export const getSettings = () => call<Settings>("get_settings");
 /** Saves the settings; answers what was stored. */

@@ -1,0 +1,124 @@
+//! Pause all and Resume all: which jobs each touches, how many it says it touched, and that
+//! each acts on the queue as one step (no job starts while it runs).
+
+use std::time::Duration;
+
+use ferry_engine::{EngineEvent, JobState, Priority};
+
+use crate::harness::TestEngine;
+use crate::servers::{body, Behaviour, Resource, TestServer};
+
+fn stalling(size: usize, seed: u64) -> Behaviour {
+    Behaviour::Stall {
+        resource: Resource::new(body(size, seed)),
+        after: 1_000,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_all_stops_only_moving_or_waiting_jobs_and_resume_all_only_paused_ones() {
+    let server = TestServer::builder()
+        .route("/done", Behaviour::full(body(1_000, 1)))
+        .route("/missing", Behaviour::status(404))
+        .route("/slow", stalling(100_000, 2))
+        .route("/later", Behaviour::full(body(1_000, 3)))
+        .route(
+            "/busy",
+            Behaviour::status_then(503, None, usize::MAX, Behaviour::full(body(10, 4))),
+        )
+        .start()
+        .await;
+    let t = TestEngine::start("bulk-which").await;
+    let transferred = t.start_job(&[(&server.url("/done"), "done")]);
+    let error = t.start_job(&[(&server.url("/missing"), "missing")]);
+    t.wait_state(transferred, JobState::Transferred).await;
+    t.wait_state(error, JobState::Error).await;
+    let transferring = t.job(&[(&server.url("/slow"), "slow")]);
+    t.engine.resume(transferring).unwrap();
+    t.wait_state(transferring, JobState::Transferring).await;
+    let queued = t.job(&[(&server.url("/later"), "later")]);
+    t.engine.set_priority(queued, Priority::Low).unwrap();
+    t.engine.resume(queued).unwrap();
+    let waiting = t.start_job(&[(&server.url("/busy"), "busy")]);
+    t.wait_state(waiting, JobState::TransientError).await;
+    let never_resumed = t.job(&[(&server.url("/later"), "being-made")]);
+    let paused_by_hand = t.job(&[(&server.url("/later"), "by-hand")]);
+    t.engine
+        .set_priority(paused_by_hand, Priority::Low)
+        .unwrap();
+    t.engine.resume(paused_by_hand).unwrap();
+    t.engine.suspend(paused_by_hand).unwrap();
+    assert_eq!(t.engine.get(queued).unwrap().state, JobState::Queued);
+
+    let paused = t.engine.suspend_all().unwrap();
+
+    let state = |id| t.engine.get(id).unwrap().state;
+    assert_eq!(
+        paused, 3,
+        "the transferring, queued and retrying jobs are paused"
+    );
+    for id in [transferring, queued, waiting] {
+        assert_eq!(state(id), JobState::Suspended);
+    }
+    assert_eq!(
+        state(transferred),
+        JobState::Transferred,
+        "a job waiting for Complete stays"
+    );
+    assert_eq!(
+        state(error),
+        JobState::Error,
+        "a job waiting for a fix stays"
+    );
+
+    let resumed = t.engine.resume_all().unwrap();
+
+    assert_eq!(
+        resumed, 4,
+        "the three Pause all stopped and the one paused by hand are resumed"
+    );
+    assert_eq!(
+        state(never_resumed),
+        JobState::Suspended,
+        "a job never resumed is still being made and stays SUSPENDED"
+    );
+    assert_eq!(state(error), JobState::Error);
+    assert_ne!(state(paused_by_hand), JobState::Suspended);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_all_is_one_step_no_queued_job_starts_while_it_runs() {
+    const JOBS: usize = 400;
+    let server = TestServer::start(stalling(100_000, 5)).await;
+    let t = TestEngine::start_with("bulk-one-step", |config| {
+        config.policies.max_jobs_per_user = 1_000;
+        config.policies.max_jobs_per_machine = 1_000;
+    })
+    .await;
+    let url = server.url("/f");
+    let ids: Vec<_> = (0..JOBS)
+        .map(|n| t.start_job(&[(&url, &format!("f{n}"))]))
+        .collect();
+    t.wait(ids[0], "the first jobs transferring", |job| {
+        job.state == JobState::Transferring
+    })
+    .await;
+    let mut events = t.engine.subscribe();
+
+    let _ = t.engine.suspend_all();
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut started = 0;
+    while let Ok(event) = events.try_recv() {
+        if let EngineEvent::StateChanged { job, .. } = event {
+            started += usize::from(job.state == JobState::Connecting);
+        }
+    }
+    assert_eq!(
+        started, 0,
+        "no queued job started while Pause all suspended the queue"
+    );
+    for id in ids {
+        assert_eq!(t.engine.get(id).unwrap().state, JobState::Suspended);
+    }
+}
