@@ -1,4 +1,8 @@
-//! The whole queue in one line, for the tray icon: "3 active, 45%", "Idle".
+//! The whole queue in a few words, for the tray: its tooltip ("Ferry: 3 active, 45%"), the
+//! status line at the top of its menu ("2 transferring — 45% — 3 min left", "1 needs
+//! attention") and which icon it shows.
+
+use std::time::Duration;
 
 use ferry_engine::{JobInfo, JobState};
 
@@ -7,19 +11,41 @@ use ferry_engine::{JobInfo, JobState};
 pub struct QueueSummary {
     /// Jobs waiting for their turn, connecting, transferring or about to retry.
     pub active: usize,
+    /// Jobs connecting or transferring.
+    pub transferring: usize,
     /// Bytes done over bytes known, across the active jobs whose sizes are known.
     pub percent: Option<u8>,
+    /// Bytes still to come of the jobs connecting or transferring, when all their sizes are
+    /// known.
+    pub bytes_left: Option<u64>,
+    /// Whether bytes moved since the previous look at the queue (see [`QueueSummary::paced`]).
+    pub moving: bool,
+    /// Time left for the transferring jobs at the current speed, when it can be told.
+    pub time_left: Option<Duration>,
     /// TRANSFERRED jobs waiting for Complete.
     pub ready: usize,
     /// Jobs stopped in ERROR.
     pub failed: usize,
 }
 
+/// Which of the tray's icons the queue calls for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrayState {
+    /// Nothing moving and nothing to fix.
+    Idle,
+    /// Bytes are moving.
+    Busy,
+    /// A job stopped in ERROR and needs the user.
+    Attention,
+}
+
 impl QueueSummary {
-    /// Summarises `jobs`.
+    /// Summarises `jobs` (nothing known yet about whether bytes move: see
+    /// [`QueueSummary::paced`]).
     pub fn of(jobs: &[JobInfo]) -> QueueSummary {
         let mut summary = QueueSummary::default();
         let (mut done, mut total) = (0u128, 0u128);
+        let mut left = Some(0u64);
         for job in jobs {
             match job.state {
                 JobState::Queued
@@ -31,6 +57,12 @@ impl QueueSummary {
                         done += u128::from(job.progress.bytes_transferred.min(size));
                         total += u128::from(size);
                     }
+                    if job.state.is_active() {
+                        summary.transferring += 1;
+                        left = left.zip(job.progress.bytes_total).map(|(sum, size)| {
+                            sum.saturating_add(size.saturating_sub(job.progress.bytes_transferred))
+                        });
+                    }
                 }
                 JobState::Transferred => summary.ready += 1,
                 JobState::Error => summary.failed += 1,
@@ -40,12 +72,33 @@ impl QueueSummary {
         summary.percent = (done * 100)
             .checked_div(total)
             .and_then(|percent| u8::try_from(percent).ok());
+        summary.bytes_left = left.filter(|_| summary.transferring > 0);
         summary
     }
 
-    /// True while something is moving (the tray shows its busy icon).
-    pub fn busy(&self) -> bool {
-        self.active > 0
+    /// This summary with what the last two looks at the queue tell: whether bytes moved, and
+    /// the speed (bytes per second) they moved at, from which the time left follows.
+    pub fn paced(mut self, moving: bool, bytes_per_second: Option<f64>) -> QueueSummary {
+        self.moving = moving && self.transferring > 0;
+        self.time_left = match (self.bytes_left, bytes_per_second) {
+            (Some(left), Some(rate)) if self.moving && rate > 0.0 => {
+                Some(Duration::from_secs_f64((left as f64 / rate).min(1e9)))
+            }
+            _ => None,
+        };
+        self
+    }
+
+    /// Which icon the tray shows: attention while a job needs the user, busy only while bytes
+    /// move, idle otherwise.
+    pub fn tray_state(&self) -> TrayState {
+        if self.failed > 0 {
+            TrayState::Attention
+        } else if self.moving {
+            TrayState::Busy
+        } else {
+            TrayState::Idle
+        }
     }
 
     /// The tray tooltip.
@@ -59,13 +112,62 @@ impl QueueSummary {
             parts.push(format!("{} ready to complete", self.ready));
         }
         if self.failed > 0 {
-            parts.push(format!(
-                "{} {} attention",
-                self.failed,
-                if self.failed == 1 { "needs" } else { "need" }
-            ));
+            parts.push(needs_attention(self.failed));
         }
         format!("Ferry: {}", parts.join(", "))
+    }
+
+    /// The status line at the top of the tray's menu: what moves (with its progress and time
+    /// left), what waits, what needs the user, each part a phrase of its own.
+    pub fn status_line(&self) -> String {
+        let mut parts = Vec::new();
+        if self.transferring > 0 {
+            parts.push(format!("{} transferring", self.transferring));
+            if let Some(percent) = self.percent {
+                parts.push(format!("{percent}%"));
+            }
+            if let Some(left) = self.time_left {
+                parts.push(format!("{} left", duration_words(left)));
+            }
+        } else if self.active > 0 {
+            parts.push(format!("{} waiting", self.active));
+        }
+        if self.failed > 0 {
+            parts.push(needs_attention(self.failed));
+        }
+        if self.ready > 0 {
+            parts.push(format!("{} ready to complete", self.ready));
+        }
+        if parts.is_empty() {
+            return "Nothing to transfer".to_owned();
+        }
+        parts.join(" — ")
+    }
+}
+
+fn needs_attention(failed: usize) -> String {
+    if failed == 1 {
+        "1 needs attention".to_owned()
+    } else {
+        format!("{failed} need attention")
+    }
+}
+
+/// A time left as people read it: `45 s`, `3 min`, `2 h 5 min`.
+fn duration_words(left: Duration) -> String {
+    let seconds = left.as_secs();
+    if seconds < 60 {
+        return format!("{} s", seconds.max(1));
+    }
+    let minutes = seconds.div_ceil(60);
+    if minutes < 60 {
+        return format!("{minutes} min");
+    }
+    let (hours, rest) = (minutes / 60, minutes % 60);
+    if rest == 0 {
+        format!("{hours} h")
+    } else {
+        format!("{hours} h {rest} min")
     }
 }
 
@@ -90,7 +192,8 @@ mod tests {
         assert_eq!(QueueSummary::of(&[]).tooltip(), "Ferry: Idle");
         let paused = QueueSummary::of(&[job(JobState::Suspended, 5, Some(10))]);
         assert_eq!(paused.tooltip(), "Ferry: Idle");
-        assert!(!paused.busy());
+        assert_eq!(paused.paced(false, None).tray_state(), TrayState::Idle);
+        assert_eq!(paused.status_line(), "Nothing to transfer");
     }
 
     #[test]
@@ -103,7 +206,6 @@ mod tests {
         ];
         let summary = QueueSummary::of(&jobs);
         assert_eq!(summary.tooltip(), "Ferry: 3 active, 33%");
-        assert!(summary.busy());
     }
 
     #[test]
@@ -134,5 +236,66 @@ mod tests {
             job(JobState::Transferring, u64::MAX, Some(u64::MAX)),
         ];
         assert_eq!(QueueSummary::of(&jobs).percent, Some(74));
+    }
+
+    #[test]
+    fn the_icon_is_busy_only_while_bytes_move_and_asks_for_attention_on_an_error() {
+        let transferring = QueueSummary::of(&[job(JobState::Transferring, 30, Some(100))]);
+        assert_eq!(
+            transferring.paced(false, None).tray_state(),
+            TrayState::Idle,
+            "a transfer whose bytes stand still is not busy"
+        );
+        assert_eq!(
+            transferring.paced(true, Some(10.0)).tray_state(),
+            TrayState::Busy
+        );
+        let waiting = QueueSummary::of(&[job(JobState::Queued, 0, Some(100))]);
+        assert_eq!(
+            waiting.paced(true, Some(10.0)).tray_state(),
+            TrayState::Idle,
+            "a queued job moves no bytes"
+        );
+        let failed = QueueSummary::of(&[
+            job(JobState::Transferring, 30, Some(100)),
+            job(JobState::Error, 0, Some(10)),
+        ]);
+        assert_eq!(
+            failed.paced(true, Some(10.0)).tray_state(),
+            TrayState::Attention
+        );
+    }
+
+    #[test]
+    fn the_status_line_says_what_moves_how_far_how_long_and_what_needs_the_user() {
+        let jobs = [
+            job(JobState::Transferring, 40, Some(100)),
+            job(JobState::Transferring, 50, Some(100)),
+            job(JobState::Error, 0, None),
+        ];
+        let summary = QueueSummary::of(&jobs).paced(true, Some(0.5));
+        assert_eq!(
+            summary.status_line(),
+            "2 transferring — 45% — 4 min left — 1 needs attention"
+        );
+        let stalled = QueueSummary::of(&jobs[..2]).paced(false, Some(0.5));
+        assert_eq!(
+            stalled.status_line(),
+            "2 transferring — 45%",
+            "no time left while nothing moves"
+        );
+        let waiting = QueueSummary::of(&[job(JobState::TransientError, 0, None)]);
+        assert_eq!(waiting.status_line(), "1 waiting");
+        let attention =
+            QueueSummary::of(&[job(JobState::Error, 0, None), job(JobState::Error, 0, None)]);
+        assert_eq!(attention.status_line(), "2 need attention");
+    }
+
+    #[test]
+    fn time_left_reads_in_seconds_minutes_and_hours() {
+        assert_eq!(duration_words(Duration::from_secs(45)), "45 s");
+        assert_eq!(duration_words(Duration::from_secs(150)), "3 min");
+        assert_eq!(duration_words(Duration::from_secs(7_500)), "2 h 5 min");
+        assert_eq!(duration_words(Duration::from_secs(7_200)), "2 h");
     }
 }

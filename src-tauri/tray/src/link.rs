@@ -15,8 +15,10 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::desktop;
+use crate::pace::Pace;
 
-/// The tooltip is refreshed at most this often, however fast progress arrives.
+/// The tooltip and the status line are refreshed at most this often, however fast progress
+/// arrives.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Pause between attempts to reach an owner that went away.
@@ -220,13 +222,18 @@ async fn follow_queue(
     updates: &mpsc::UnboundedSender<Update>,
 ) -> Ended {
     let mut shown = None;
+    let mut pace = Pace::default();
     loop {
-        let summary = QueueSummary::of(&jobs);
+        let (moving, bytes_per_second) = pace.sample(&jobs, std::time::Instant::now());
+        let summary = QueueSummary::of(&jobs).paced(moving, bytes_per_second);
         if shown != Some(summary) {
             let _ = updates.send(Update::Summary(summary));
             shown = Some(summary);
         }
-        // Events that came before the connection closed are read first.
+        // While jobs transfer, the queue is looked at again even without events, so the icon
+        // stops being busy when their bytes stop. Events that came before the connection
+        // closed are read first.
+        let look_again = summary.transferring > 0;
         tokio::select! {
             biased;
             event = events.recv() => match event {
@@ -235,6 +242,7 @@ async fn follow_queue(
                 Err(RecvError::Closed) => return Ended::Closed,
             },
             () = client.closed() => return Ended::Closed,
+            () = tokio::time::sleep(REFRESH_INTERVAL), if look_again => {}
         }
         tokio::time::sleep(REFRESH_INTERVAL).await;
         loop {

@@ -6,9 +6,10 @@
 //!
 //! - One tray per data folder: the lock on [`ferry_owner::endpoint::tray_lock_path`]; a second
 //!   `ferry-tray` for the same folder exits at once (status 0).
-//! - The menu: Show Ferry (starts `ferry-desktop`, which brings an open window to the front),
-//!   Pause all, Resume all, Quit. The icon turns "busy" while jobs move, and the tooltip sums
-//!   up the queue ([`ferry_owner::summary`]).
+//! - The menu: a status line ("2 transferring — 45% — 3 min left", "1 needs attention"), then
+//!   Show Ferry (starts `ferry-desktop`, which brings an open window to the front), Pause all,
+//!   Resume all, Quit. The icon is "busy" only while bytes move and asks for attention while a
+//!   job is in ERROR; the tooltip sums up the queue ([`ferry_owner::summary`]).
 //! - Quit asks the owner to tell every client to quit (each window closes) and to stop if a
 //!   client started it; the tray then ends.
 //!
@@ -17,15 +18,20 @@
 //! - [`link`]: the owner's side, on a tokio thread: the connection (restored when the owner
 //!   comes back), the queue's summary, the menu's calls.
 //! - [`desktop`]: starting the window's program.
+//! - [`pace`]: whether bytes move, and how fast, from one look at the queue to the next.
 
 mod desktop;
 mod link;
+mod pace;
 
+use std::cell::Cell;
 use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::Instant;
 
 use ferry_owner::endpoint::{tray_lock_path, try_lock};
 use ferry_owner::launch;
-use ferry_owner::summary::QueueSummary;
+use ferry_owner::summary::{QueueSummary, TrayState};
 use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder, TrayIconEvent};
 
@@ -33,6 +39,7 @@ use crate::link::{Action, Update};
 
 const IDLE_ICON: &[u8] = include_bytes!("../../../icons/tray.png");
 const BUSY_ICON: &[u8] = include_bytes!("../../../icons/tray-busy.png");
+const ATTENTION_ICON: &[u8] = include_bytes!("../../../icons/tray-attention.png");
 
 /// How long the tooltip says what a menu action did before the queue's summary comes back.
 const SAID_FOR: std::time::Duration = std::time::Duration::from_secs(5);
@@ -120,14 +127,23 @@ fn init_gtk_without_gl() -> Result<(), gtk::glib::BoolError> {
     initialised
 }
 
-fn build_tray(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<TrayIcon, String> {
+/// The tray icon and the status line at the top of its menu (a disabled item: the keyboard and
+/// the pointer pass over it).
+#[derive(Clone)]
+struct Tray {
+    icon: TrayIcon,
+    status: MenuItem,
+}
+
+fn build_tray(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<Tray, String> {
     let items: Vec<MenuItem> = MENU
         .iter()
         .map(|(id, label)| MenuItem::with_id(*id, label, true, None))
         .collect();
+    let status = MenuItem::with_id("status", QueueSummary::default().status_line(), false, None);
     let separator = PredefinedMenuItem::separator();
     let menu = Menu::with_items(&[
-        &items[0], &separator, &items[1], &items[2], &separator, &items[3],
+        &status, &separator, &items[0], &separator, &items[1], &items[2], &separator, &items[3],
     ])
     .map_err(|e| e.to_string())?;
     let menu_actions = actions.clone();
@@ -156,56 +172,90 @@ fn build_tray(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<Tra
             let _ = actions.send(Action::Show);
         }
     }));
-    TrayIconBuilder::new()
+    let icon = TrayIconBuilder::new()
         .with_id("ferry")
         .with_icon(icon(IDLE_ICON)?)
         .with_tooltip(QueueSummary::default().tooltip())
         .with_menu(Box::new(menu))
         .with_menu_on_left_click(false)
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(Tray { icon, status })
 }
 
-/// Applies what the owner's side reports, on GTK's thread: the icon, the tooltip, the end.
-async fn apply_updates(tray: TrayIcon, mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>) {
-    let (idle, busy) = match (icon(IDLE_ICON), icon(BUSY_ICON)) {
-        (Ok(idle), Ok(busy)) => (idle, busy),
-        (Err(error), _) | (_, Err(error)) => {
+/// Applies what the owner's side reports, on GTK's thread: the icon, the tooltip, the status
+/// line, the end.
+async fn apply_updates(tray: Tray, mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>) {
+    let icons = match (icon(IDLE_ICON), icon(BUSY_ICON), icon(ATTENTION_ICON)) {
+        (Ok(idle), Ok(busy), Ok(attention)) => [idle, busy, attention],
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
             tracing::error!("cannot read the tray icons: {error}");
             return;
         }
     };
+    let mut shown_state = TrayState::Idle;
     let mut shown = QueueSummary::default();
-    // What the last menu action did: the tooltip says it until the queue changes after a while.
-    let mut said_at: Option<std::time::Instant> = None;
+    // What the last menu action did: the tooltip and the status line say it for SAID_FOR, then
+    // the queue's summary comes back (the latest, whether or not it changed meanwhile).
+    let latest = Rc::new(Cell::new(QueueSummary::default()));
+    let said_at: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
     while let Some(update) = updates.recv().await {
         match update {
             Update::Summary(summary) => {
-                if summary.busy() != shown.busy() {
-                    let icon = if summary.busy() { &busy } else { &idle };
-                    if let Err(error) = tray.set_icon(Some(icon.clone())) {
+                latest.set(summary);
+                let state = summary.tray_state();
+                if state != shown_state {
+                    let index = match state {
+                        TrayState::Idle => 0,
+                        TrayState::Busy => 1,
+                        TrayState::Attention => 2,
+                    };
+                    if let Err(error) = tray.icon.set_icon(Some(icons[index].clone())) {
                         tracing::debug!("cannot change the tray icon: {error}");
                     }
+                    tracing::info!(?state, "the tray icon changed");
+                    shown_state = state;
                 }
-                let saying = said_at.is_some_and(|at| at.elapsed() < SAID_FOR);
-                if !saying && (summary.tooltip() != shown.tooltip() || said_at.take().is_some()) {
-                    if let Err(error) = tray.set_tooltip(Some(summary.tooltip())) {
-                        tracing::debug!("cannot change the tray tooltip: {error}");
-                    }
+                let saying = said_at.get().is_some_and(|at| at.elapsed() < SAID_FOR);
+                if !saying {
+                    show_summary(&tray, &summary, Some(&shown));
                 }
                 shown = summary;
             }
             Update::Said(text) => {
-                said_at = Some(std::time::Instant::now());
-                if let Err(error) = tray.set_tooltip(Some(text)) {
+                said_at.set(Some(Instant::now()));
+                if let Err(error) = tray.icon.set_tooltip(Some(&text)) {
                     tracing::debug!("cannot change the tray tooltip: {error}");
                 }
+                tray.status.set_text(&text);
+                let (tray, latest, said_at) =
+                    (tray.clone(), Rc::clone(&latest), Rc::clone(&said_at));
+                gtk::glib::timeout_add_local_once(SAID_FOR, move || {
+                    if said_at.get().is_some_and(|at| at.elapsed() >= SAID_FOR) {
+                        said_at.set(None);
+                        show_summary(&tray, &latest.get(), None);
+                    }
+                });
             }
             Update::Quit => break,
         }
     }
-    drop(tray);
+    drop(tray.icon);
     gtk::main_quit();
+}
+
+/// Shows `summary` in the tooltip and the status line; with `shown`, only what differs from it.
+fn show_summary(tray: &Tray, summary: &QueueSummary, shown: Option<&QueueSummary>) {
+    if shown.is_none_or(|shown| summary.tooltip() != shown.tooltip()) {
+        if let Err(error) = tray.icon.set_tooltip(Some(summary.tooltip())) {
+            tracing::debug!("cannot change the tray tooltip: {error}");
+        }
+    }
+    if shown.is_none_or(|shown| summary.status_line() != shown.status_line()) {
+        let line = summary.status_line();
+        tracing::info!(status = %line, "the tray's status line changed");
+        tray.status.set_text(line);
+    }
 }
 
 /// Ends the tray cleanly on SIGTERM (the session ends, `kill`) and SIGINT (Ctrl-C); the owner
@@ -248,6 +298,7 @@ mod tests {
     fn both_icons_decode_to_rgba_of_the_same_size() {
         assert!(icon(IDLE_ICON).is_ok());
         assert!(icon(BUSY_ICON).is_ok());
+        assert!(icon(ATTENTION_ICON).is_ok());
         assert!(icon(b"not a png").is_err());
     }
 

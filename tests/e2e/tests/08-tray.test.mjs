@@ -1,13 +1,13 @@
 // Acceptance 7: Ferry's icon sits in the system tray, and its menu's "Pause all" suspends
-// every job.
+// every job; a job in ERROR turns the icon to attention and the menu's status line says so.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { keepScreenshot, screenshotWhenStill, trayIcons } from "../lib/desktop.mjs";
+import { keepScreenshot, pressKeys, screenshotWhenStill, trayIcons } from "../lib/desktop.mjs";
 import { TestServer, randomFile } from "../lib/servers.mjs";
 import { ferryForThisFile } from "../lib/suite.mjs";
-import { chooseTrayMenuItem, openTrayMenu } from "../lib/tray.mjs";
+import { chooseTrayMenuItem, openTrayMenu, redPixelsOf } from "../lib/tray.mjs";
 import { addDownload, jobRows, waitForState } from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
 
@@ -40,4 +40,26 @@ test("Pause all in the tray menu suspends every job", async () => {
   for (const jobId of jobIds) await waitForState(session, jobId, "SUSPENDED");
   const states = (await jobRows(session)).map((row) => row.state);
   assert.deepEqual(states, ["SUSPENDED", "SUSPENDED"]);
+});
+
+test("a job in ERROR turns the tray icon to attention and its status line says so", async () => {
+  const { ferry, server, session } = suite;
+  const [icon] = trayIcons();
+  assert.ok(redPixelsOf(icon) <= 10, "no job needs attention yet: no red badge");
+
+  const jobId = await addDownload(session, {
+    urls: [server.missing("/tray/gone.bin")],
+    folder: ferry.downloads,
+    name: "Gone",
+  });
+  await waitForState(session, jobId, "ERROR");
+
+  await waitFor("the attention badge on the tray icon", () => redPixelsOf(trayIcons()[0]) > 10);
+  await waitFor("the tray's status line to name the job that needs attention", () =>
+    ferry.readLog("tray.log").includes("1 needs attention"),
+  );
+  // The status line above Show Ferry is not one the keyboard stops on.
+  await openTrayMenu(trayIcons()[0]);
+  keepScreenshot(await screenshotWhenStill("tray-attention"), "tray-attention");
+  pressKeys("Escape");
 });
