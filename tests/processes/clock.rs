@@ -11,8 +11,9 @@ use ferry_engine::{Engine, FileSpec, JobInfo, JobState, JobType, Priority};
 use ferry_owner::{Call, NewJobRequest};
 
 use crate::harness::test_config;
+use crate::queue::{queue_job, write_policies};
 use crate::servers::{body, Behaviour, TestServer};
-use crate::service::{queue_job, write_policies, Runtime, Service};
+use crate::service::{Runtime, Service};
 use crate::util::{sha256, sha256_file, temp_dir};
 
 /// The libfaketime library for multi-threaded programs, from Debian's `faketime` package.

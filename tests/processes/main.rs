@@ -11,8 +11,11 @@
 
 mod clock;
 mod kill_moments;
+mod lines;
 mod network;
+mod queue;
 mod restart;
+mod runs;
 mod service;
 mod uploads_restart;
 
@@ -23,6 +26,7 @@ mod integrity {
 
 mod trust {
     mod bytes;
+    mod commands;
     mod files;
     mod store;
 }

@@ -13,8 +13,9 @@ use ferry_engine::{Engine, JobState, Priority};
 use tokio::process::Command;
 
 use crate::harness::{test_config, PATIENCE};
+use crate::queue::{queue_job, write_policies};
 use crate::servers::body;
-use crate::service::{queue_job, write_policies, Runtime, Service, FERRY};
+use crate::service::{Runtime, Service, FERRY};
 use crate::util::{sha256, sha256_file, temp_dir};
 
 /// Port of the web server inside the namespace (nothing else listens there).

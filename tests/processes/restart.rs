@@ -6,8 +6,8 @@ use std::time::Duration;
 use ferry_engine::{Engine, FileSpec, JobState, JobType, Priority};
 
 use crate::harness::test_config;
+use crate::runs::{kill_runs, run_to_the_end};
 use crate::servers::{body, Behaviour, TestServer};
-use crate::service::{kill_runs, run_to_the_end};
 use crate::util::{sha256, sha256_file, temp_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

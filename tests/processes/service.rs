@@ -1,10 +1,7 @@
 //! `ferry service`, the process under test: an owner on a data folder with a runtime folder of
-//! its own (so its socket is the test's alone), read through the state changes its local API
-//! announces, killed or stopped as a test needs; and jobs written into a store before an owner
-//! opens it.
+//! its own (so its socket is the test's alone), started, asked to stop or killed as a test
+//! needs, and watched through its local API.
 
-use std::collections::{HashMap, VecDeque};
-use std::ops::Range;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -12,23 +9,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use ferry_engine::{Engine, EngineEvent, FileSpec, JobId, JobInfo, JobState, JobType};
-use ferry_owner::{endpoint, Call, Client, OwnerEvent};
+use ferry_engine::{JobInfo, JobState};
+use ferry_owner::{endpoint, Call, Client};
 use tokio::process::{Child, Command};
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::broadcast::Receiver;
 use tokio::time::Instant;
 
-use crate::harness::{files_in, is_temporary, test_config, PATIENCE};
-use crate::kill_moments::KillMoments;
-use crate::servers::TestServer;
-use crate::util::{temp_dir, wait_until};
+use crate::harness::PATIENCE;
+use crate::lines::StateLines;
+use crate::util::temp_dir;
 
 /// The `ferry` binary under test.
 pub const FERRY: &str = env!("CARGO_BIN_EXE_ferry");
 
-/// Longest an owner gets to finish every job of [`run_to_the_end`].
+/// Longest an owner gets to finish every job (see [`Service::until_every_job_ends`]).
 const RUN_PATIENCE: Duration = Duration::from_secs(300);
 
 /// A runtime folder (`XDG_RUNTIME_DIR`, mode 0700) for the owners and commands of one test;
@@ -225,251 +218,4 @@ impl Service {
         self.child.start_kill().expect("SIGKILL ferry service");
         self.child.wait().await.expect("reap ferry service")
     }
-}
-
-/// How [`run_to_the_end`] went.
-#[derive(Debug)]
-pub struct Ended {
-    /// The first job in ERROR, if one failed.
-    pub failed: Option<String>,
-    /// How the owner exited once asked to stop.
-    pub status: ExitStatus,
-}
-
-impl Ended {
-    /// Every job transferred and the owner stopped cleanly.
-    pub fn success(&self) -> bool {
-        self.failed.is_none() && self.status.success()
-    }
-}
-
-/// Runs `ferry service` on the store in `data_dir` until every job is TRANSFERRED (or one
-/// failed), then stops it.
-pub async fn run_to_the_end(data_dir: &Path) -> Ended {
-    let service = Service::start(data_dir).await;
-    let failed = service.until_every_job_ends().await.err();
-    let status = service.stop().await;
-    Ended { failed, status }
-}
-
-/// Starts `ferry service` on the store in `data_dir` `rounds` times and kills it with SIGKILL
-/// each time at a moment drawn from `window` (milliseconds after the start). Just before each
-/// kill, `in_flight` tells whether a transfer was under way. Fails the test if an owner ended
-/// on its own; returns how many kills hit a transfer in flight.
-pub async fn kill_runs(
-    data_dir: &Path,
-    rounds: usize,
-    window: Range<u64>,
-    mut in_flight: impl FnMut() -> bool,
-) -> usize {
-    let runtime = Runtime::new();
-    let mut moments = KillMoments::seeded();
-    let mut hits = 0;
-    for round in 0..rounds {
-        let service = Service::spawn_on(data_dir, &runtime);
-        tokio::time::sleep(moments.next(&window)).await;
-        let hit = in_flight();
-        let stderr = service.stderr();
-        let status = service.kill().await;
-        assert!(
-            status.code().is_none(),
-            "round {round}: the owner ended on its own with {status}: {stderr}"
-        );
-        hits += usize::from(hit);
-    }
-    hits
-}
-
-/// Runs an owner on the store in `data` and SIGKILLs it once a temporary file in `folder` holds
-/// `bytes` bytes (long before the first progress write); runs it again to the end and checks
-/// that the second run asked `server` only for what was not on disk yet.
-pub async fn kill_early_then_resume(data: &Path, folder: &Path, bytes: u64, server: &TestServer) {
-    let first = Service::spawn_on(data, &Runtime::new());
-    wait_until("the first bytes on disk", || async move {
-        files_in(folder).iter().any(|name| {
-            is_temporary(name)
-                && std::fs::metadata(folder.join(name)).is_ok_and(|m| m.len() >= bytes)
-        })
-    })
-    .await;
-    first.kill().await;
-    let ended = run_to_the_end(data).await;
-    assert!(ended.success(), "{ended:?}");
-    let starts: Vec<Option<u64>> = server.requests().iter().map(|r| r.range_start()).collect();
-    assert!(
-        starts
-            .get(1)
-            .copied()
-            .flatten()
-            .is_some_and(|from| from >= bytes),
-        "the second run continues from the bytes on disk: {starts:?}"
-    );
-}
-
-/// One state of a job as the owner announced it.
-#[derive(Debug)]
-pub struct StateLine {
-    /// When: the job's modification time, which the owner stamps from its own wall clock at
-    /// every change of state.
-    pub at: DateTime<Utc>,
-    /// The job.
-    pub job: JobId,
-    /// The state.
-    pub state: JobState,
-    /// The error's code name, in ERROR and TRANSIENT_ERROR.
-    pub error: Option<String>,
-}
-
-impl StateLine {
-    fn of(job: &JobInfo) -> StateLine {
-        let error = match (&job.error, job.state) {
-            (Some(error), JobState::Error | JobState::TransientError) => {
-                Some(error.code_name.clone())
-            }
-            _ => None,
-        };
-        StateLine {
-            at: DateTime::from_timestamp_millis(job.times.modified)
-                .expect("a modification time in range"),
-            job: job.id,
-            state: job.state,
-            error,
-        }
-    }
-}
-
-/// An owner's state changes, one line per job and change: first every job as it was when the
-/// subscription began, then each change as the owner announces it.
-pub struct StateLines {
-    client: Client,
-    events: Receiver<OwnerEvent>,
-    /// Lines read while looking for another job's, not yet asked for.
-    unread: VecDeque<StateLine>,
-    /// The last state read of each job (to tell a change in a snapshot after a lag).
-    known: HashMap<JobId, JobState>,
-}
-
-impl StateLines {
-    async fn subscribe(client: Client) -> StateLines {
-        let (jobs, events) = client.subscribe().await.expect("subscribe to the owner");
-        let mut lines = StateLines {
-            client,
-            events,
-            unread: VecDeque::new(),
-            known: HashMap::new(),
-        };
-        for job in &jobs {
-            lines.push(job);
-        }
-        lines
-    }
-
-    fn push(&mut self, job: &JobInfo) {
-        self.known.insert(job.id, job.state);
-        self.unread.push_back(StateLine::of(job));
-    }
-
-    /// A job as a list shows it: a line only if its state is not the last one read.
-    fn push_if_changed(&mut self, job: &JobInfo) {
-        if self.known.get(&job.id) != Some(&job.state) {
-            self.push(job);
-        }
-    }
-
-    /// The next state line of `job` (lines of other jobs read meanwhile are kept for later).
-    pub async fn next_of(&mut self, job: JobId) -> StateLine {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(at) = self.unread.iter().position(|line| line.job == job) {
-                return self.unread.remove(at).expect("the line just found");
-            }
-            let event = tokio::time::timeout_at(deadline, self.events.recv())
-                .await
-                .unwrap_or_else(|_| panic!("a state line of job {job} within {PATIENCE:?}"));
-            match event {
-                Ok(OwnerEvent::Engine(event)) => {
-                    if let EngineEvent::StateChanged { job, .. } = *event {
-                        self.push(&job);
-                    }
-                }
-                Ok(OwnerEvent::Snapshot(snapshot)) => {
-                    for job in &snapshot.jobs {
-                        self.push_if_changed(job);
-                    }
-                }
-                Ok(OwnerEvent::Owner(_)) => {}
-                Err(RecvError::Lagged(_)) => {
-                    let jobs: Vec<JobInfo> = self.client.call(Call::List).await.expect("list");
-                    for job in &jobs {
-                        self.push_if_changed(job);
-                    }
-                }
-                Err(RecvError::Closed) => panic!("the owner ended early"),
-            }
-        }
-    }
-
-    /// The first state line of `job` saying `state`; lines of other states before it are
-    /// skipped, but an ERROR line fails the test.
-    pub async fn until(&mut self, job: JobId, state: JobState) -> StateLine {
-        loop {
-            let line = self.next_of(job).await;
-            if line.state == state {
-                return line;
-            }
-            assert_ne!(line.state, JobState::Error, "the job failed: {line:?}");
-        }
-    }
-}
-
-/// Writes a job downloading `url` to `local` into the store in `data`, changed by `setup` and
-/// resumed, without transferring anything: the owner under test is the first to run it.
-pub async fn queue_job(
-    data: &Path,
-    url: &str,
-    local: &Path,
-    setup: impl FnOnce(&Engine, JobId),
-) -> JobId {
-    queue(data, JobType::Download, url, local, setup).await
-}
-
-/// [`queue_job`] for an upload (`job_type` Upload or UploadReply) of the file `local` to `url`.
-pub async fn queue_upload(data: &Path, job_type: JobType, url: &str, local: &Path) -> JobId {
-    queue(data, job_type, url, local, |_, _| {}).await
-}
-
-async fn queue(
-    data: &Path,
-    job_type: JobType,
-    url: &str,
-    local: &Path,
-    setup: impl FnOnce(&Engine, JobId),
-) -> JobId {
-    let engine = Engine::open(test_config(), data).await.unwrap();
-    let id = engine.create_job("queued", job_type).unwrap();
-    engine
-        .add_file(
-            id,
-            FileSpec {
-                remote_url: url.to_owned(),
-                local_path: local.to_owned(),
-            },
-        )
-        .unwrap();
-    setup(&engine, id);
-    engine.resume(id).unwrap();
-    engine.shutdown().await;
-    id
-}
-
-/// Writes the owner's settings file into `data` with these BITS policies (JSON), so the owner
-/// has them from its first moment.
-pub fn write_policies(data: &Path, policies: &str) {
-    let policies: serde_json::Value = serde_json::from_str(policies).expect("policies as JSON");
-    let settings = serde_json::json!({ "policies": policies });
-    std::fs::write(
-        data.join(ferry_owner::settings::SETTINGS_FILE),
-        settings.to_string(),
-    )
-    .expect("write the settings file");
 }

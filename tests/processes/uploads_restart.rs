@@ -6,8 +6,8 @@ use ferry_engine::{Engine, FileSpec, JobState, JobType, Priority};
 
 use crate::bits_server::{BitsServer, BitsServerConfig, PacketKind};
 use crate::harness::test_config;
+use crate::runs::{kill_runs, run_to_the_end};
 use crate::servers::body;
-use crate::service::{kill_runs, run_to_the_end};
 use crate::uploads_support::{packets_of, uploaded, SlowLink};
 use crate::util::{sha256, temp_dir};
 

@@ -8,8 +8,9 @@ use sha2::Digest as _;
 
 use crate::harness::{files_in, test_config};
 use crate::owned::Owned;
+use crate::queue::queue_job;
+use crate::runs::kill_early_then_resume;
 use crate::servers::{body, Behaviour, DigestHeader, TestServer};
-use crate::service::{kill_early_then_resume, queue_job};
 use crate::util::{sha256, sha256_file, temp_dir};
 
 /// A wrong `sha256:` checksum (of other bytes).

@@ -16,8 +16,9 @@ use crate::bits_server::{
     BitsServer, BitsServerConfig, Hold, HoldPoint, Misbehaviour, Packet, PacketKind,
 };
 use crate::harness::test_config;
+use crate::queue::queue_upload;
 use crate::servers::body;
-use crate::service::{queue_upload, Runtime, Service};
+use crate::service::{Runtime, Service};
 use crate::uploads_support::uploaded;
 use crate::util::{sha256, temp_dir, wait_until};
 

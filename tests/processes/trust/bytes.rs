@@ -8,8 +8,10 @@ use bytes::Bytes;
 use ferry_engine::{Engine, FileSpec, JobState, JobType, Priority};
 
 use crate::harness::test_config;
+use crate::queue::queue_job;
+use crate::runs::{kill_early_then_resume, run_to_the_end};
 use crate::servers::{body, Behaviour, Resource, TestServer};
-use crate::service::{kill_early_then_resume, queue_job, run_to_the_end, Runtime, Service};
+use crate::service::{Runtime, Service};
 use crate::util::{sha256, sha256_file, temp_dir, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
