@@ -49,11 +49,13 @@ fn must(pid: u32, script: &str) {
 
 /// `ferry service` on `data` in new user, network and mount namespaces, with sysfs mounted
 /// afresh (so /sys/class/net shows the namespace's interfaces) and a web server on 127.0.0.1
-/// serving `web`; once it listens.
+/// serving `web` (which dies with the owner, its parent once the shell execs); once it
+/// listens.
 async fn owner_isolated(data: &Path, web: &Path) -> Service {
     let script = format!(
         "mount -t sysfs sysfs /sys && ip link set lo up && \
-         {{ python3 -m http.server {PORT} --bind 127.0.0.1 --directory '{}' >/dev/null 2>&1 & }} && \
+         {{ setpriv --pdeathsig KILL python3 -m http.server {PORT} --bind 127.0.0.1 \
+            --directory '{}' >/dev/null 2>&1 & }} && \
          exec '{FERRY}' --data-dir '{}' service",
         web.display(),
         data.display(),
