@@ -42,7 +42,8 @@ run: deps ui-build
 test: deps ui-build fmt-check clippy bindings-check rust-test ui-check ui-test app-build e2e
 	$(call header,All checks passed)
 
-## Throughput, CPU and memory of the engine against curl and aria2c (writes tests/bench/results.md).
+## Throughput, CPU and memory of Ferry (`ferry transfer` and its owner) against curl and aria2c
+## (writes tests/bench/results.md).
 bench: deps
 	tests/bench/bench.py
 

@@ -7,11 +7,7 @@
 
 mod bits_server;
 mod bits_server_selftest;
-mod cli;
-mod clock;
 mod harness;
-mod kill_moments;
-mod network;
 mod nginx_downloads;
 mod restart;
 mod servers;
@@ -23,7 +19,6 @@ mod util;
 mod integrity {
     mod checksums;
     mod servers;
-    mod upload_kills;
 }
 
 mod trust {
