@@ -16,7 +16,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # 80 is never used.
 APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev build-essential file pkg-config xvfb webkit2gtk-driver dunst trayer xdotool \
-	x11-xserver-utils imagemagick dbus-x11 nginx-light lighttpd apache2 aria2 curl time libnotify-bin faketime iproute2 python3
+	x11-xserver-utils imagemagick dbus-x11 nginx-light lighttpd apache2 aria2 curl time libnotify-bin faketime iproute2 python3 \
+	chromium chromium-driver xclip
 
 BINDINGS_DIR := ui/src/lib/bindings
 # The shell crate exports its own TypeScript types once it declares a `ts` feature.
