@@ -4,13 +4,13 @@
 // a reason and make no job.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { Ferry } from "../lib/app.mjs";
-import { Chromium, extensionPage } from "../lib/chromium.mjs";
+import { FERRY_CLI, Ferry } from "../lib/app.mjs";
+import { Chromium, EXTENSION_ID, extensionPage } from "../lib/chromium.mjs";
 import { keepScreenshot, pressKeys, screenshotWhenStill, viewableTopLevels } from "../lib/desktop.mjs";
 import { TestServer, randomFile, sha256OfFile } from "../lib/servers.mjs";
 import { waitForState } from "../lib/ui.mjs";
@@ -121,6 +121,43 @@ test("messages that break the rules are refused with a reason the extension show
   const pong = await sendRaw({ v: 1, kind: "ping" });
   assert.equal(pong.ok, true, "the host still answers after the refusals");
   assert.equal((await jobs()).length, before, "no refused message made a job");
+});
+
+/** Runs `ferry` as Chromium starts its host, sends `message`, and resolves to the one reply. */
+function hostExchange(message) {
+  return new Promise((resolve, reject) => {
+    const host = spawn(FERRY_CLI, [`chrome-extension://${EXTENSION_ID}/`], {
+      env: state.ferry.environment(),
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const chunks = [];
+    host.stdout.on("data", (chunk) => chunks.push(chunk));
+    host.on("error", reject);
+    host.on("exit", () => {
+      const output = Buffer.concat(chunks);
+      const length = output.readUInt32LE(0);
+      resolve(JSON.parse(output.subarray(4, 4 + length).toString("utf8")));
+    });
+    const body = Buffer.from(JSON.stringify(message));
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(body.length);
+    host.stdin.end(Buffer.concat([header, body]));
+  });
+}
+
+test("the host sends the cookies the extension passes as a Cookie header of that job only", async () => {
+  const { server } = state;
+  const url = server.file("/files/members.bin", randomFile(4096).body);
+  const reply = await hostExchange({ v: 1, kind: "download", url, cookies: "session=abc; theme=dark", file_name: "members.bin" });
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  await server.waitForRequest("/files/members.bin");
+  const get = server.requests.find((r) => r.path === "/files/members.bin" && r.method === "GET");
+  assert.equal(get.cookie, "session=abc; theme=dark");
+  const info = JSON.parse((await state.ferry.cli("info", reply.job, "--json")).stdout);
+  assert.equal(info.settings.description, "Chromium", "the host's browser when the message names none");
+  const headers = await state.ferry.cli("getcustomheaders", reply.job);
+  assert.match(headers.stdout, /Cookie/);
+  assert.doesNotMatch(headers.stdout, /abc/, "header values are never shown");
 });
 
 test("the link menu shows Download with Ferry (a headful Chromium on the Xvfb display)", async () => {
