@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferry_engine::JobInfo;
+use ferry_owner::handoff::{hand_off, HandOff};
 use ferry_owner::launch::{self, Started};
 use ferry_owner::summary::QueueSummary;
-use ferry_owner::handoff::{hand_off, HandOff};
 use ferry_owner::{Call, Client, OwnerEvent, OwnerNotice, QuitAnswer, Settings};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc, watch};
