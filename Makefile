@@ -11,7 +11,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # Debian packages: the webview and tray libraries to build against, and the real peers the
 # tests drive (a display, a notification server, a system tray, nginx, lighttpd and apache2 as
 # third-party web servers, curl, aria2, libfaketime to move one process's wall clock, iproute2
-# and Python for a network that comes and goes in a private namespace). The tests start the web
+# and Python for a network that comes and goes in a private namespace; Chromium and its driver
+# for the browser hand-off, xclip to copy a link as a person would). The tests start the web
 # servers themselves on free loopback ports; a system service the packages may start on port
 # 80 is never used.
 APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
