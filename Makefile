@@ -31,7 +31,8 @@ SHELL_HAS_TS := $(shell grep -qs '^ts *=' src-tauri/Cargo.toml && echo yes)
 header = @printf '\n==> %s\n' '$(1)'
 
 .PHONY: run test bench deps deps-apt deps-toolchain deps-ui deps-tauri-driver bindings \
-	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e screenshots \
+	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e e2e-browser \
+	screenshots \
 	fuzz soak
 
 ## Build the UI and start the app (it starts the owner of the queue, `ferry service`).
@@ -151,6 +152,12 @@ app-build:
 e2e:
 	$(call header,End-to-end tests (real app under Xvfb over WebDriver))
 	tests/e2e/run.sh
+
+## Only the browser hand-off (Chromium with the extension) and the clipboard offer (xclip);
+## `make e2e`, and so `make test`, runs them with the others.
+e2e-browser:
+	$(call header,End-to-end tests of the browser hand-off and the clipboard offer)
+	tests/e2e/run.sh tests/e2e/tests/19-browser.test.mjs tests/e2e/tests/20-clipboard.test.mjs
 
 # The end-to-end tests again, refreshing the README's screenshots and memory figures in
 # tests/e2e/screenshots (an ordinary run leaves them in tests/e2e/artifacts).
