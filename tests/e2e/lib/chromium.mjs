@@ -43,6 +43,8 @@ export class Chromium {
   constructor(ferry) {
     this.ferry = ferry;
     this.profile = join(ferry.root, "config", "chromium");
+    /** Where the browser itself saves downloads. */
+    this.downloads = join(ferry.root, "browser-downloads");
     this.driver = null;
     this.session = null;
   }
@@ -62,6 +64,7 @@ export class Chromium {
 
   async startSession(headless) {
     mkdirSync(this.profile, { recursive: true });
+    mkdirSync(this.downloads, { recursive: true });
     const args = [
       `--user-data-dir=${this.profile}`,
       `--load-extension=${EXTENSION_DIR}`,
@@ -79,17 +82,29 @@ export class Chromium {
     this.session = await newSessionWith(this.driverUrl, {
       alwaysMatch: {
         browserName: "chrome",
-        "goog:chromeOptions": { binary: "/usr/bin/chromium", args },
+        "goog:chromeOptions": {
+          binary: "/usr/bin/chromium",
+          args,
+          // The browser's own downloads stay inside this Ferry's temporary folder.
+          prefs: {
+            "download.default_directory": this.downloads,
+            "download.prompt_for_download": false,
+          },
+        },
       },
     });
   }
 
-  /** Runs `body` (an async function body with `menu`, `ferry` and `args` in scope) in an extension page. */
+  /**
+   * Runs `body` (an async function body with the extension's modules `menu`, `ferry` and
+   * `settings`, and `args`, in scope) in an extension page.
+   */
   async inExtension(body, ...args) {
     await this.session.navigate(extensionPage("options.html"));
     const script = `
       const menu = await import(chrome.runtime.getURL("menu.js"));
       const ferry = await import(chrome.runtime.getURL("ferry.js"));
+      const settings = await import(chrome.runtime.getURL("settings.js"));
       const args = arguments;
       ${body}`;
     return this.session.execute(`return (async function () { ${script} }).apply(null, arguments);`, args);

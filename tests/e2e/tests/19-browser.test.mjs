@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
@@ -158,6 +158,49 @@ test("the host sends the cookies the extension passes as a Cookie header of that
   const headers = await state.ferry.cli("getcustomheaders", reply.job);
   assert.match(headers.stdout, /Cookie/);
   assert.doesNotMatch(headers.stdout, /abc/, "header values are never shown");
+});
+
+test("with the take-over on, a browser download of a listed type goes to Ferry and leaves the browser; others stay", async () => {
+  const { chromium, ferry, server } = state;
+  await chromium.inExtension("await settings.saveSettings(args[0]);", {
+    takeOver: true,
+    takeOverMinMiB: 0,
+    takeOverTypes: ["zip"],
+  });
+  const archive = randomFile(1 << 20);
+  // The server holds both answers half-way, so the browser's own download is still running
+  // when the extension takes it over.
+  const zipUrl = server.heldFile("/files/bundle.zip", archive.body);
+  const other = randomFile(64 * 1024);
+  const otherUrl = server.file("/files/notes.dat", other.body);
+  const pageUrl = server.page(
+    "/more.html",
+    `<a id="zip" href="${zipUrl}" download>Bundle</a> <a id="other" href="${otherUrl}" download>Notes</a>`,
+  );
+  await chromium.session.navigate(pageUrl);
+  await (await chromium.session.find("#zip")).click();
+
+  const job = await waitFor("the taken-over download in Ferry", async () =>
+    (await jobs()).find((j) => j.files[0].remote_url === zipUrl),
+  );
+  assert.equal(job.settings.description, "Chromium");
+  assert.equal(job.settings.priority, "FOREGROUND");
+  await chromium.session.navigate(extensionPage("options.html"));
+  await waitFor("the browser to drop its own download", async () => {
+    const left = await chromium.inExtension("return chrome.downloads.search({ url: args[0] });", zipUrl);
+    return left.length === 0;
+  });
+  server.release("/files/bundle.zip");
+  await waitFor("Ferry's job to be TRANSFERRED", async () => (await ferry.cli("getstate", job.id)).stdout.trim() === "TRANSFERRED");
+  assert.equal(JSON.parse((await ferry.cli("info", job.id, "--json")).stdout).files[0].sha256, archive.sha256);
+  assert.deepEqual(readdirSync(chromium.downloads), [], "nothing of the zip stays in the browser's folder");
+
+  await chromium.session.navigate(pageUrl);
+  await (await chromium.session.find("#other")).click();
+  await waitFor("the browser to finish the download it keeps", () => existsSync(join(chromium.downloads, "notes.dat")));
+  assert.equal(sha256OfFile(join(chromium.downloads, "notes.dat")), other.sha256);
+  assert.equal((await jobs()).filter((j) => j.files[0].remote_url === otherUrl).length, 0);
+  await chromium.inExtension("await settings.saveSettings({ takeOver: false });");
 });
 
 test("the link menu shows Download with Ferry (a headful Chromium on the Xvfb display)", async () => {
