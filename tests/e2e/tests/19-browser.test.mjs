@@ -181,7 +181,7 @@ test("with the take-over on, a browser download of a listed type goes to Ferry a
   await (await chromium.session.find("#zip")).click();
 
   const job = await waitFor("the taken-over download in Ferry", async () =>
-    (await jobs()).find((j) => j.files[0].remote_url === zipUrl),
+    (await jobs()).find((j) => j.files[0]?.remote_url === zipUrl),
   );
   assert.equal(job.settings.description, "Chromium");
   assert.equal(job.settings.priority, "FOREGROUND");
@@ -199,7 +199,7 @@ test("with the take-over on, a browser download of a listed type goes to Ferry a
   await (await chromium.session.find("#other")).click();
   await waitFor("the browser to finish the download it keeps", () => existsSync(join(chromium.downloads, "notes.dat")));
   assert.equal(sha256OfFile(join(chromium.downloads, "notes.dat")), other.sha256);
-  assert.equal((await jobs()).filter((j) => j.files[0].remote_url === otherUrl).length, 0);
+  assert.equal((await jobs()).filter((j) => j.files[0]?.remote_url === otherUrl).length, 0);
   await chromium.inExtension("await settings.saveSettings({ takeOver: false });");
 });
 

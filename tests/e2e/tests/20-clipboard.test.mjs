@@ -34,11 +34,18 @@ after(async () => {
   }
 });
 
-/** Puts `text` on the clipboard as a person's copy would (xclip keeps it until the next copy). */
-function copy(text) {
+/**
+ * Puts `text` on the clipboard as a person's copy would (xclip keeps it until the next copy),
+ * and waits until the clipboard holds it, so two copies in a row land in their order.
+ */
+async function copy(text) {
   const clip = spawn("xclip", ["-quiet", "-selection", "clipboard"], { stdio: ["pipe", "ignore", "ignore"] });
   clip.stdin.end(text);
   state.clips.push(clip);
+  await waitFor(`the clipboard to hold ${text}`, () => {
+    const held = execFileSync("xclip", ["-o", "-selection", "clipboard"], { encoding: "utf8", timeout: 2_000 });
+    return held === text;
+  });
 }
 
 /** One call of the owner's local API (see PROTOCOL.md); resolves to its `ok` value. */
@@ -73,7 +80,7 @@ const offersOf = (url) => notifyCalls().filter((call) => call.summary === OFFER 
 
 test("with the setting off (the default), a copied URL is not offered", async () => {
   const url = state.server.file("/clip/off.bin", randomFile(1024).body);
-  copy(url);
+  await copy(url);
   await sleep(3_000);
   assert.equal(offersOf(url).length, 0, "no offer while the setting is off");
   assert.equal((await jobs()).length, 0);
@@ -85,8 +92,8 @@ test("with the setting on, a copied URL is offered, nothing is added until Add, 
   const file = randomFile(2 << 20);
   const url = server.file("/clip/copied.bin", file.body);
 
-  copy("not a link, just words");
-  copy(url);
+  await copy("not a link, just words");
+  await copy(url);
   await waitForNotification("offering the copied URL", (_, call) => call.summary === OFFER && call.body === url);
   assert.equal(
     notifyCalls().filter((call) => call.summary === OFFER && call.body.includes("just words")).length,
@@ -114,7 +121,10 @@ test("with the setting on, a copied URL is offered, nothing is added until Add, 
     "string:add",
   ]);
 
-  const job = await waitFor("the job Add made", async () => (await jobs())[0]);
+  // The owner makes a job and then adds its file; a list in between shows it without one.
+  const job = await waitFor("the job Add made, with its file", async () =>
+    (await jobs()).find((j) => j.files.length > 0),
+  );
   assert.equal(job.files[0].remote_url, url);
   assert.equal(job.settings.description, "Clipboard");
   assert.equal(job.settings.priority, "FOREGROUND");
@@ -123,7 +133,7 @@ test("with the setting on, a copied URL is offered, nothing is added until Add, 
   assert.equal(completed.code, 0, completed.stderr);
   assert.equal(sha256OfFile(job.files[0].local_path), file.sha256);
 
-  copy(url);
+  await copy(url);
   await sleep(2_000);
   assert.equal(offersOf(url).length, 1, "the same URL copied again is not offered again");
 });
