@@ -132,6 +132,7 @@ pub async fn download(client: &Client, name: &str, files: &[(String, PathBuf)]) 
         reply_file_name: None,
         checksums: None,
         description: None,
+        custom_headers: None,
     };
     let job: JobInfo = client
         .call(Call::CreateWithFiles(request))

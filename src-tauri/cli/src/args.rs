@@ -385,6 +385,8 @@ pub enum Verb {
     },
     /// Print the manual page (roff).
     Man,
+    /// Set up the browser hand-off: the manifests that let the extension start `ferry`.
+    Browser(crate::browser_setup::BrowserArgs),
 }
 
 /// `ferry transfer`'s arguments.

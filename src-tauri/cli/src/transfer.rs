@@ -137,6 +137,7 @@ fn request(args: &TransferArgs) -> Result<NewJobRequest, ApiError> {
         checksums: (!args.checksum.is_empty())
             .then(|| args.checksum.iter().cloned().map(Some).collect()),
         description: Some("ferry transfer".into()),
+        custom_headers: None,
     })
 }
 

@@ -18,6 +18,8 @@
 //!   engine: the settings file, notifications, multi-step calls, its log.
 //! - [`api_error`]: how a failure crosses the API: `{ code, name, message }`.
 //! - [`summary`]: the whole queue in one line, for the tray.
+//! - [`handoff`]: one URL handed over by the browser or the clipboard becomes a job in the
+//!   download folder.
 
 pub mod api_error;
 pub mod client;
@@ -25,6 +27,7 @@ pub mod dispatch;
 pub mod endpoint;
 pub mod fixtures;
 pub mod frames;
+pub mod handoff;
 pub mod job_actions;
 pub mod launch;
 pub mod logging;

@@ -11,15 +11,20 @@
 //!   up the queue ([`ferry_owner::summary`]).
 //! - Quit asks the owner to tell every client to quit (each window closes) and to stop if a
 //!   client started it; the tray then ends.
+//! - With the `clipboard_offer` setting on, copying an http(s) URL shows a notification that
+//!   offers to add it; only its Add button makes a job.
 //!
 //! ## Layout
 //! - `main.rs`: the GTK side: the icon, its menu, applying what the owner's side reports.
 //! - [`link`]: the owner's side, on a tokio thread: the connection (restored when the owner
 //!   comes back), the queue's summary, the menu's calls.
 //! - [`desktop`]: starting the window's program.
+//! - [`clipboard`]: copied http(s) URLs; [`offer`]: the notification that offers to add one.
 
+mod clipboard;
 mod desktop;
 mod link;
+mod offer;
 
 use std::process::ExitCode;
 
@@ -82,6 +87,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    clipboard::watch(actions.clone());
     let tray = match build_tray(actions) {
         Ok(tray) => tray,
         Err(error) => {

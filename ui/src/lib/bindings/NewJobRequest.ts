@@ -41,4 +41,9 @@ checksums?: Array<string | null>,
 /**
  * A description (e.g. which program handed the job over).
  */
-description?: string, };
+description?: string, 
+/**
+ * Custom request headers for this job only (name, value), stored sealed like those of
+ * `set_custom_headers`: e.g. the `Referer` and the site's cookies a browser handed over.
+ */
+custom_headers?: Array<[string, string]>, };
