@@ -95,8 +95,9 @@ impl StateLines {
                 .unwrap_or_else(|_| panic!("a state line of job {job} within {PATIENCE:?}"));
             match event {
                 Ok(OwnerEvent::Engine(event)) => {
+                    // The first list may already show a change whose event was on its way.
                     if let EngineEvent::StateChanged { job, .. } = *event {
-                        self.push(&job);
+                        self.push_if_changed(&job);
                     }
                 }
                 Ok(OwnerEvent::Snapshot(snapshot)) => {
