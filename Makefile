@@ -11,12 +11,14 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # Debian packages: the webview and tray libraries to build against, and the real peers the
 # tests drive (a display, a notification server, a system tray, nginx, lighttpd and apache2 as
 # third-party web servers, curl, aria2, libfaketime to move one process's wall clock, iproute2
-# and Python for a network that comes and goes in a private namespace). The tests start the web
+# and Python for a network that comes and goes in a private namespace; Chromium and its driver
+# for the browser hand-off, xclip to copy a link as a person would). The tests start the web
 # servers themselves on free loopback ports; a system service the packages may start on port
 # 80 is never used.
 APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev build-essential file pkg-config xvfb webkit2gtk-driver dunst trayer xdotool \
-	x11-xserver-utils imagemagick dbus-x11 nginx-light lighttpd apache2 aria2 curl time libnotify-bin faketime iproute2 python3
+	x11-xserver-utils imagemagick dbus-x11 nginx-light lighttpd apache2 aria2 curl time libnotify-bin faketime iproute2 python3 \
+	chromium chromium-driver xclip
 
 BINDINGS_DIR := ui/src/lib/bindings
 # The shell crate exports its own TypeScript types once it declares a `ts` feature.
@@ -29,7 +31,8 @@ SHELL_HAS_TS := $(shell grep -qs '^ts *=' src-tauri/Cargo.toml && echo yes)
 header = @printf '\n==> %s\n' '$(1)'
 
 .PHONY: run test bench deps deps-apt deps-toolchain deps-ui deps-tauri-driver bindings \
-	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e screenshots \
+	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e e2e-browser \
+	screenshots \
 	fuzz soak
 
 ## Build the UI and start the app (it starts the owner of the queue, `ferry service`).
@@ -42,7 +45,8 @@ run: deps ui-build
 test: deps ui-build fmt-check clippy bindings-check rust-test ui-check ui-test app-build e2e
 	$(call header,All checks passed)
 
-## Throughput, CPU and memory of the engine against curl and aria2c (writes tests/bench/results.md).
+## Throughput, CPU and memory of Ferry (`ferry transfer` and its owner) against curl and aria2c
+## (writes tests/bench/results.md).
 bench: deps
 	tests/bench/bench.py
 
@@ -149,6 +153,12 @@ app-build:
 e2e:
 	$(call header,End-to-end tests (real app under Xvfb over WebDriver))
 	tests/e2e/run.sh
+
+## Only the browser hand-off (Chromium with the extension) and the clipboard offer (xclip);
+## `make e2e`, and so `make test`, runs them with the others.
+e2e-browser:
+	$(call header,End-to-end tests of the browser hand-off and the clipboard offer)
+	tests/e2e/run.sh tests/e2e/tests/19-browser.test.mjs tests/e2e/tests/20-clipboard.test.mjs
 
 # The end-to-end tests again, refreshing the README's screenshots and memory figures in
 # tests/e2e/screenshots (an ordinary run leaves them in tests/e2e/artifacts).

@@ -1,15 +1,21 @@
 #!/usr/bin/env -S python3 -B
-"""Ferry's transfer benchmark: the engine against curl and aria2c on the same local server.
+"""Ferry's transfer benchmark: Ferry against curl and aria2c on the same local server.
 
 nginx (from Debian) serves random data on 127.0.0.1. Each round downloads it once with every
 tool, in rotating order, and every download is checked against the source's SHA-256:
 
-  1. one 1 GiB file: `ferry-transfer get` vs `curl` vs `aria2c -x1 -s1` (one connection each);
-  2. 1,000 files of 64 KiB in one job: `ferry-transfer get-list` vs `aria2c -i -j1`;
-  3. the 1 GiB file with a SHA-256 check (`get --checksum sha256:…`) vs without: the cost of
-     checking (Ferry hashes every file with SHA-256 either way, while it writes it).
+  1. one 1 GiB file: `ferry transfer` vs `curl` vs `aria2c -x1 -s1` (one connection each);
+  2. 1,000 files of 64 KiB in one job (`ferry transfer` with 1,000 URL PATH pairs) vs
+     `aria2c -i -j1`;
+  3. the 1 GiB file with a SHA-256 check (`ferry transfer --checksum sha256:…`) vs without: the
+     cost of checking (Ferry hashes every file with SHA-256 either way, while it writes it).
 
-Prints the medians and the engine's ratios as Markdown and writes them to tests/bench/results.md.
+Ferry is two processes: the owner (`ferry service`), which does the transfer, and the
+`ferry transfer` client. Each Ferry round starts an owner on a fresh data folder beforehand (its
+start-up is not timed) and counts both: the client's wall time, the CPU time of the client and
+of the owner during the round, and the sum of their peak resident sets.
+
+Prints the medians and Ferry's ratios as Markdown and writes them to tests/bench/results.md.
 Run it with `make bench`; `--help` lists the knobs (smaller sizes, fewer rounds, some tools).
 """
 
@@ -27,6 +33,7 @@ from typing import Callable
 
 from measure import Sample, median_sample, run_measured, sha256_of
 from nginx_server import NginxServer
+from owner import Owner
 from report import ScenarioResult, render
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,11 +43,13 @@ CHUNK = 8 << 20
 
 @dataclass(frozen=True)
 class Tool:
-    """One way of downloading a scenario's files: `command(out_dir, data_dir)`."""
+    """One way of downloading a scenario's files: `command(out_dir, data_dir)`; Ferry's tools
+    talk to an owner on `data_dir` (see `run_once`)."""
 
     key: str
     label: str
     command: Callable[[Path, Path], list[str]]
+    ferry: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,9 +66,9 @@ def main() -> int:
     args = parse_args()
     tools = set(args.tools.split(","))
     os.environ.setdefault("CARGO_TARGET_DIR", str(Path.home() / ".cache/ferry/target"))
-    engine = Path(os.environ["CARGO_TARGET_DIR"]) / "release" / "ferry-transfer"
-    if tools & {"engine", "checksum"}:
-        build_engine()
+    ferry = Path(os.environ["CARGO_TARGET_DIR"]) / "release" / "ferry"
+    if tools & {"ferry", "checksum"}:
+        build_ferry()
 
     load_before = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="ferry-bench-", dir=args.workdir))
@@ -72,9 +81,11 @@ def main() -> int:
         with NginxServer(root=www, home=workdir / "nginx") as server:
             list_file = workdir / "small-urls.txt"
             list_file.write_text("".join(f"{server.base_url}small/{n}\n" for n in small))
-            scenarios = define_scenarios(server.base_url, big, small, list_file, engine, tools,
+            scenarios = define_scenarios(server.base_url, big, small, list_file, ferry, tools,
                                          args.size_mib, args.file_kib)
-            results = [run_scenario(s, args.rounds, workdir / "run") for s in scenarios if s.tools]
+            settings = ferry_settings(len(small))
+            results = [run_scenario(s, args.rounds, workdir / "run", ferry, settings)
+                       for s in scenarios if s.tools]
             preamble = describe_setup(args.rounds, workdir, load_before)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -91,8 +102,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--size-mib", type=int, default=1024, help="big file size (default 1024)")
     parser.add_argument("--files", type=int, default=1000, help="small files (default 1000)")
     parser.add_argument("--file-kib", type=int, default=64, help="small file size (default 64)")
-    parser.add_argument("--tools", default="engine,curl,aria2c,checksum",
-                        help="comma-separated subset of engine,curl,aria2c,checksum (the last: "
+    parser.add_argument("--tools", default="ferry,curl,aria2c,checksum",
+                        help="comma-separated subset of ferry,curl,aria2c,checksum (the last: "
                              "the 1 GiB file with a SHA-256 check and without)")
     parser.add_argument("--workdir", default=None,
                         help="where the temporary files go (default: $TMPDIR)")
@@ -101,12 +112,17 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def build_engine() -> None:
-    print("Building ferry-transfer (release)...", file=sys.stderr)
+def build_ferry() -> None:
+    print("Building ferry (release)...", file=sys.stderr)
     subprocess.run(
-        ["cargo", "build", "--release", "-p", "ferry-engine", "--bin", "ferry-transfer"],
+        ["cargo", "build", "--release", "-p", "ferry-cli", "--bin", "ferry"],
         cwd=REPO, check=True,
     )
+
+
+def ferry_settings(files: int) -> dict:
+    """The owner's settings: no desktop notifications, and one job may hold every small file."""
+    return {"notifications_enabled": False, "policies": {"MaxFilesPerJob": max(files, 200)}}
 
 
 def write_big_file(folder: Path, size: int) -> dict[str, str]:
@@ -137,31 +153,36 @@ def write_small_files(folder: Path, count: int, size: int) -> dict[str, str]:
 
 
 def define_scenarios(base_url: str, big: dict[str, str], small: dict[str, str],
-                     list_file: Path, engine: Path, tools: set[str],
+                     list_file: Path, ferry: Path, tools: set[str],
                      size_mib: int, file_kib: int) -> list[Scenario]:
     big_url = base_url + BIG_NAME
     aria2_common = ["aria2c", "-q", "--allow-overwrite=true", "--file-allocation=none"]
+
+    def transfer(data: Path, *args: str) -> list[str]:
+        return [str(ferry), "--data-dir", str(data), "transfer", *args]
+
     one_file = [
-        Tool("engine", "`ferry-transfer get`", lambda out, data: [
-            str(engine), "get", "--data-dir", str(data), big_url, str(out / BIG_NAME)]),
+        Tool("ferry", "`ferry transfer`", lambda out, data: transfer(
+            data, big_url, str(out / BIG_NAME)), ferry=True),
         Tool("curl", "`curl`", lambda out, data: [
             "curl", "-s", "-o", str(out / BIG_NAME), big_url]),
         Tool("aria2c", "`aria2c -x1 -s1`", lambda out, data: [
             *aria2_common, "-x1", "-s1", "-d", str(out), "-o", BIG_NAME, big_url]),
     ]
     many_files = [
-        Tool("engine", "`ferry-transfer get-list`", lambda out, data: [
-            str(engine), "get-list", "--data-dir", str(data), str(list_file), str(out)]),
+        Tool("ferry", "`ferry transfer` (one job)", lambda out, data: transfer(
+            data, "--name", "list",
+            *(arg for name in small for arg in (f"{base_url}small/{name}", str(out / name)))),
+            ferry=True),
         Tool("aria2c", "`aria2c -i -j1`", lambda out, data: [
             *aria2_common, "-i", str(list_file), "-j1", "-d", str(out)]),
     ]
     checksum = f"sha256:{big[BIG_NAME]}"
     checked = [
-        Tool("checksum", "`ferry-transfer get --checksum sha256:…`", lambda out, data: [
-            str(engine), "get", "--data-dir", str(data), "--checksum", checksum, big_url,
-            str(out / BIG_NAME)]),
-        Tool("checksum", "`ferry-transfer get` (no checksum)", lambda out, data: [
-            str(engine), "get", "--data-dir", str(data), big_url, str(out / BIG_NAME)]),
+        Tool("checksum", "`ferry transfer --checksum sha256:…`", lambda out, data: transfer(
+            data, "--checksum", checksum, big_url, str(out / BIG_NAME)), ferry=True),
+        Tool("checksum", "`ferry transfer` (no checksum)", lambda out, data: transfer(
+            data, big_url, str(out / BIG_NAME)), ferry=True),
     ]
     return [
         Scenario(f"One {_size_label(size_mib)} file", big, size_mib << 20,
@@ -174,29 +195,39 @@ def define_scenarios(base_url: str, big: dict[str, str], small: dict[str, str],
     ]
 
 
-def run_scenario(scenario: Scenario, rounds: int, scratch: Path) -> ScenarioResult:
+def run_scenario(scenario: Scenario, rounds: int, scratch: Path, ferry: Path,
+                 settings: dict) -> ScenarioResult:
     samples: dict[str, list[Sample]] = {tool.label: [] for tool in scenario.tools}
     for round_index in range(rounds):
         shift = round_index % len(scenario.tools)
         for tool in scenario.tools[shift:] + scenario.tools[:shift]:
-            sample = run_once(tool, scenario.expected, scratch)
+            sample = run_once(tool, scenario.expected, scratch, ferry, settings)
             samples[tool.label].append(sample)
             print(f"{scenario.title}, round {round_index + 1}/{rounds}: {tool.label} "
                   f"{sample.wall_s:.2f} s wall, {sample.cpu_s:.2f} s CPU, "
                   f"{sample.peak_rss_kib / 1024:.1f} MiB", file=sys.stderr)
-    engine = next((t.label for t in scenario.tools if t.key in ("engine", "checksum")), None)
+    ferry_label = next((t.label for t in scenario.tools if t.ferry), None)
     medians = {label: median_sample(runs) for label, runs in samples.items()}
     return ScenarioResult(scenario.title, scenario.total_bytes, len(scenario.expected),
-                          medians, engine)
+                          medians, ferry_label)
 
 
-def run_once(tool: Tool, expected: dict[str, str], scratch: Path) -> Sample:
-    """One measured download into an empty folder, checked file by file, then removed."""
+def run_once(tool: Tool, expected: dict[str, str], scratch: Path, ferry: Path,
+             settings: dict) -> Sample:
+    """One measured download into an empty folder, checked file by file, then removed. A Ferry
+    tool's figures are its client's and its owner's together (see the module's summary)."""
     shutil.rmtree(scratch, ignore_errors=True)
     out, data = scratch / "out", scratch / "data"
     out.mkdir(parents=True)
     data.mkdir()
-    sample = run_measured(tool.command(out, data), scratch)
+    if tool.ferry:
+        with Owner(ferry, data, scratch / "runtime", settings) as owner:
+            before = owner.cpu_seconds()
+            client = run_measured(tool.command(out, data), scratch, env=owner.env())
+            sample = Sample(client.wall_s, client.cpu_s + owner.cpu_seconds() - before,
+                            client.peak_rss_kib + owner.peak_rss_kib())
+    else:
+        sample = run_measured(tool.command(out, data), scratch)
     found = sorted(p.name for p in out.iterdir())
     if found != sorted(expected):
         raise RuntimeError(f"{tool.label} left {found[:5]}... instead of the expected files")
@@ -220,8 +251,11 @@ def describe_setup(rounds: int, workdir: Path, load_before: float) -> list[str]:
         f"{os.cpu_count()} CPU cores, Linux {platform.release()}; "
         f"{curl.split()[0]} {curl.split()[1]}, {aria2.splitlines()[0].replace(' version', '')}.",
         "Wall and CPU (user + system) time and peak RSS are GNU time's figures for the tool's "
-        f"process. 1-minute load average when the run started: {load_before:.1f} (other work on "
-        "the machine slows every tool alike, but widens the spread). Re-run with `make bench`.",
+        "process; for Ferry, the `ferry transfer` client's wall time, the CPU time of the client "
+        "and of the owner (`ferry service`, started on a fresh data folder before each round, "
+        "its start-up not timed) during the round, and the sum of their peak RSS. 1-minute load "
+        f"average when the run started: {load_before:.1f} (other work on the machine slows every "
+        "tool alike, but widens the spread). Re-run with `make bench`.",
     ]
 
 

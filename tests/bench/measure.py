@@ -20,8 +20,9 @@ class Sample:
     peak_rss_kib: int
 
 
-def run_measured(command: list[str], scratch: Path) -> Sample:
-    """Runs `command` under GNU time; raises with its output if it fails."""
+def run_measured(command: list[str], scratch: Path, env: dict[str, str] | None = None) -> Sample:
+    """Runs `command` (in `env`, else this process's environment) under GNU time; raises with
+    its output if it fails."""
     times_file = scratch / "time.txt"
     output_file = scratch / "output.txt"
     with output_file.open("wb") as output:
@@ -30,6 +31,7 @@ def run_measured(command: list[str], scratch: Path) -> Sample:
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
+            env=env,
         )
     if finished.returncode != 0:
         shown = output_file.read_text(errors="replace")[-4000:]

@@ -15,7 +15,7 @@ class ScenarioResult:
     total_bytes: int
     file_count: int
     medians: dict[str, Sample]  # tool label -> median sample, in display order
-    engine_label: str | None  # the row the ratios are taken from, when the engine ran
+    ferry_label: str | None  # the row the ratios are taken from, when Ferry ran
 
 
 def render(preamble: list[str], scenarios: list[ScenarioResult]) -> str:
@@ -48,24 +48,24 @@ def _cost_table(scenario: ScenarioResult) -> list[str]:
 
 
 def _ratio_table(scenario: ScenarioResult) -> list[str]:
-    if scenario.engine_label is None or len(scenario.medians) < 2:
+    if scenario.ferry_label is None or len(scenario.medians) < 2:
         return []
-    engine = scenario.medians[scenario.engine_label]
+    ferry = scenario.medians[scenario.ferry_label]
     rows = [
         "| Ferry ÷ | Wall | CPU | Peak RSS |",
         "| --- | ---: | ---: | ---: |",
     ]
     for label, other in scenario.medians.items():
-        if label == scenario.engine_label:
+        if label == scenario.ferry_label:
             continue
         rows.append(
-            f"| {label} | {_ratio(engine.wall_s, other.wall_s)} "
-            f"| {_ratio(engine.cpu_s, other.cpu_s)} "
-            f"| {_ratio(engine.peak_rss_kib, other.peak_rss_kib)} |"
+            f"| {label} | {_ratio(ferry.wall_s, other.wall_s)} "
+            f"| {_ratio(ferry.cpu_s, other.cpu_s)} "
+            f"| {_ratio(ferry.peak_rss_kib, other.peak_rss_kib)} |"
         )
     return rows
 
 
-def _ratio(engine: float, other: float) -> str:
+def _ratio(ferry: float, other: float) -> str:
     # GNU time reports to 10 ms; a tool that used less than that has no meaningful ratio.
-    return f"{engine / other:.2f}×" if other > 0 else "n/a"
+    return f"{ferry / other:.2f}×" if other > 0 else "n/a"

@@ -9,9 +9,9 @@ use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 
 use crate::bits_server::{
     hresult_text, http_error_code, AppFailure, BitsServer, BitsServerConfig, Credentials,
-    DropFragments, HostId, HostIdTarget, Listener, Misbehaviour, PacketKind, SessionSnapshot,
-    BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH, BG_E_SESSION_NOT_FOUND, CONTEXT_REMOTE_APPLICATION,
-    CONTEXT_REMOTE_FILE, UPLOAD_PROTOCOL,
+    DropFragments, Hold, HoldPoint, HostId, HostIdTarget, Listener, Misbehaviour, PacketKind,
+    SessionSnapshot, BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH, BG_E_SESSION_NOT_FOUND,
+    CONTEXT_REMOTE_APPLICATION, CONTEXT_REMOTE_FILE, UPLOAD_PROTOCOL,
 };
 
 /// A client that ignores the environment's proxies.
@@ -1076,4 +1076,28 @@ async fn stalled_reply_download_is_cut_when_the_session_is_cancelled() {
         server.uploaded_file("stalled.bin").is_some(),
         "the upload itself stays"
     );
+}
+
+#[tokio::test]
+async fn a_held_packet_is_counted_and_never_answered() {
+    let holding = BitsServerConfig::misbehaving(Misbehaviour {
+        hold: Some(Hold {
+            kind: PacketKind::CreateSession,
+            skip: 1,
+            point: HoldPoint::BeforeHandling,
+        }),
+        ..Misbehaviour::default()
+    });
+    let (server, client, url) = serve(holding, "held.bin").await;
+    send(create_session_packet(&client, &url)).await;
+    assert_eq!(server.held(), 0, "the packets before the held one pass");
+
+    let held = tokio::spawn(create_session_packet(&client, &url).send());
+    crate::util::wait_until("the second Create-Session held", || {
+        std::future::ready(server.held() == 1)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!held.is_finished(), "a held packet gets no answer");
+    held.abort();
 }

@@ -1,8 +1,6 @@
 //! An engine on real temporary folders, with helpers to wait for what a test expects.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use ferry_engine::{
@@ -196,53 +194,4 @@ pub fn files_in(dir: &Path) -> Vec<String> {
 /// True when `name` is one of Ferry's temporary files.
 pub fn is_temporary(name: &str) -> bool {
     name.ends_with(".part") && name.contains(".ferry-")
-}
-
-/// The `ferry-transfer` binary built with these tests.
-const FERRY_TRANSFER: &str = env!("CARGO_BIN_EXE_ferry-transfer");
-
-pub use crate::kill_moments::KillMoments;
-
-/// `ferry-transfer run` on the store in `data_dir`.
-fn run_command(data_dir: &Path) -> Command {
-    let mut command = Command::new(FERRY_TRANSFER);
-    command.args(["run", "--data-dir"]).arg(data_dir);
-    command
-}
-
-/// Starts `ferry-transfer run` on the store in `data_dir` `rounds` times and kills it with
-/// SIGKILL each time at a moment drawn from `window` (milliseconds after the start). Just before
-/// each kill, `in_flight` tells whether a transfer was under way. Fails the test if a run ended
-/// on its own with an error; returns how many kills hit a transfer in flight.
-pub async fn kill_runs(
-    data_dir: &Path,
-    rounds: usize,
-    window: Range<u64>,
-    mut in_flight: impl FnMut() -> bool,
-) -> usize {
-    let mut moments = KillMoments::seeded();
-    let mut hits = 0;
-    for round in 0..rounds {
-        let mut child = run_command(data_dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start ferry-transfer");
-        tokio::time::sleep(moments.next(&window)).await;
-        let hit = in_flight();
-        child.kill().expect("SIGKILL the engine");
-        let status = child.wait().expect("reap the killed engine");
-        assert!(
-            status.code().is_none() || status.success(),
-            "round {round}: the engine died on its own: {status}"
-        );
-        hits += usize::from(hit);
-    }
-    hits
-}
-
-/// Runs `ferry-transfer run` on the store in `data_dir` until it exits by itself (every job
-/// transferred or failed) and returns how it exited.
-pub fn run_to_the_end(data_dir: &Path) -> ExitStatus {
-    run_command(data_dir).status().expect("run ferry-transfer")
 }

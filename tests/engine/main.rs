@@ -8,11 +8,7 @@
 mod bits_server;
 mod bits_server_selftest;
 mod bulk;
-mod cli;
-mod clock;
 mod harness;
-mod kill_moments;
-mod network;
 mod nginx_downloads;
 mod restart;
 mod retries;
@@ -25,7 +21,6 @@ mod util;
 mod integrity {
     mod checksums;
     mod servers;
-    mod upload_kills;
 }
 
 mod trust {

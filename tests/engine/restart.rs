@@ -1,10 +1,11 @@
-//! A crash never corrupts a file or loses a job: restarts, SIGKILL mid-transfer, unreadable stores.
+//! A restart never corrupts a file or loses a job: restarts mid-transfer, unreadable stores (the
+//! SIGKILL crash test runs the owner's process: `tests/processes/restart.rs`).
 
 use std::time::Duration;
 
-use ferry_engine::{Engine, FileSpec, JobState, JobType, Priority};
+use ferry_engine::{Engine, JobState};
 
-use crate::harness::{kill_runs, run_to_the_end, test_config, TestEngine};
+use crate::harness::{test_config, TestEngine};
 use crate::servers::{body, Behaviour, TestServer};
 use crate::util::{sha256, sha256_file, temp_dir};
 
@@ -37,85 +38,6 @@ async fn a_restart_resumes_a_running_job_from_its_temporary_file() {
             .any(|r| r.starts_with("bytes=") && r != "bytes=0-"),
         "the second run asked only for the missing part (from about {resumed_from}): {ranges:?}"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_mid_transfer_a_hundred_times_loses_no_job_and_corrupts_no_file() {
-    const JOBS: usize = 3;
-    const FILES: usize = 2;
-    // Large enough that a hundred runs of a fraction of a second each end mid-transfer.
-    const SIZE: usize = 32_000_000;
-    const KILLS: usize = 100;
-    let mut server = TestServer::builder();
-    let mut bodies = Vec::new();
-    for job in 0..JOBS {
-        for file in 0..FILES {
-            let data = body(SIZE, (job * 10 + file) as u64);
-            let drip = Behaviour::slow_drip(data.clone(), 16_384, Duration::from_millis(10));
-            server = server.route(&format!("/{job}/{file}"), drip);
-            bodies.push(data);
-        }
-    }
-    let server = server.start().await;
-    let data = temp_dir("crash-data");
-    let files = temp_dir("crash-files");
-    {
-        let engine = Engine::start(test_config(), data.path()).await.unwrap();
-        for job in 0..JOBS {
-            let id = engine
-                .create_job(&format!("job {job}"), JobType::Download)
-                .unwrap();
-            let specs = (0..FILES)
-                .map(|file| FileSpec {
-                    remote_url: server.url(&format!("/{job}/{file}")),
-                    local_path: files.path().join(format!("{job}-{file}.bin")),
-                })
-                .collect();
-            engine.add_files(id, specs).unwrap();
-            engine.set_priority(id, Priority::Foreground).unwrap();
-            engine.resume(id).unwrap();
-        }
-        engine.shutdown().await;
-    }
-    let mid_transfer_kills = kill_runs(data.path(), KILLS, 150..700, || {
-        std::fs::read_dir(files.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .any(|e| {
-                e.metadata()
-                    .map(|m| m.len() > 0 && m.len() < SIZE as u64)
-                    .unwrap_or(false)
-            })
-    })
-    .await;
-    assert!(
-        mid_transfer_kills >= KILLS / 2,
-        "only {mid_transfer_kills} of {KILLS} kills hit a transfer in flight"
-    );
-    assert!(
-        run_to_the_end(data.path()).success(),
-        "the last run finishes every job"
-    );
-
-    let engine = Engine::start(test_config(), data.path()).await.unwrap();
-    let jobs = engine.list();
-    assert_eq!(jobs.len(), JOBS, "no job lost");
-    for job in jobs {
-        assert_eq!(job.state, JobState::Transferred);
-        engine.complete(job.id).unwrap();
-    }
-    for job in 0..JOBS {
-        for file in 0..FILES {
-            let path = files.path().join(format!("{job}-{file}.bin"));
-            assert_eq!(
-                sha256_file(&path),
-                sha256(&bodies[job * FILES + file]),
-                "{} differs from the source",
-                path.display()
-            );
-        }
-    }
-    engine.shutdown().await;
 }
 
 #[tokio::test]

@@ -143,6 +143,12 @@ async fn full_serves_the_file_ranges_head_and_416() {
     let past_the_end = get_range(&client, &url, "bytes=1000-").await;
     assert_eq!(past_the_end.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(header(&past_the_end, CONTENT_RANGE), Some("bytes */1000"));
+    let starts: Vec<Option<u64>> = server.requests().iter().map(|r| r.range_start()).collect();
+    assert_eq!(
+        starts,
+        [None, Some(10), Some(990), None, Some(900), Some(1000)],
+        "the server records the first byte each request asked for (none for a suffix range)"
+    );
 
     let head = client.head(&url).send().await.expect("HEAD");
     assert_eq!(head.status(), StatusCode::OK);

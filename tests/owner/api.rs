@@ -133,6 +133,7 @@ pub async fn download(client: &Client, name: &str, files: &[(String, PathBuf)]) 
         checksums: None,
         description: None,
         retry_policy: None,
+        custom_headers: None,
     };
     let job: JobInfo = client
         .call(Call::CreateWithFiles(request))

@@ -13,7 +13,7 @@ mod memory;
 #[path = "../engine/bits_server.rs"]
 #[allow(dead_code, unused_imports)]
 mod bits_server;
-#[path = "../engine/kill_moments.rs"]
+#[path = "../processes/kill_moments.rs"]
 mod kill_moments;
 #[path = "../engine/servers/mod.rs"]
 #[allow(dead_code, unused_imports)]

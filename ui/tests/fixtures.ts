@@ -111,6 +111,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
       MaxInternetBandwidth: { Enabled: false, StartHour: 8, EndHour: 17, InWindowKbps: 1000, OutsideKbps: null },
     },
     start_at_login: false,
+    clipboard_offer: false,
     theme: "system",
     quick_retries: true,
     ...overrides,

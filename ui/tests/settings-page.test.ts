@@ -115,3 +115,17 @@ describe("quick retries on the settings page", () => {
     );
   });
 });
+
+describe("the clipboard offer setting", () => {
+  it("is off until switched on, and Save sends it to the owner", async () => {
+    const sent = await settingsPage();
+    expect(field("clipboard-offer").checked).toBe(false);
+    await fireEvent.click(field("clipboard-offer"));
+    await fireEvent.click(screen.getByTestId("settings-save"));
+
+    await screen.findByText("Settings saved.");
+    const saves = sent.filter((s) => s.command === "set_settings").map((s) => s.args.settings as Settings);
+    expect(saves).toHaveLength(1);
+    expect(saves[0]!.clipboard_offer).toBe(true);
+  });
+});

@@ -13,8 +13,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 Exit status: 0 done, 1 failed (the error's code on stderr), 2 wrong usage."
 )]
 pub struct Cli {
-    /// The data folder whose queue to use.
-    #[arg(long, global = true, env = "FERRY_DATA_DIR", value_name = "DIR")]
+    /// The data folder whose queue to use (default: $FERRY_DATA_DIR when set and not empty,
+    /// else ferry in the user's data folder, ~/.local/share/ferry).
+    #[arg(long, global = true, value_name = "DIR", value_parser = data_dir)]
     pub data_dir: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
@@ -113,7 +114,7 @@ pub enum Verb {
         /// Where it goes (download) or comes from (upload).
         local: PathBuf,
         /// The checksum the file must have (sha256:HEX, sha512:, sha1:, md5:, or SRI).
-        #[arg(long)]
+        #[arg(long, value_parser = checksum)]
         checksum: Option<String>,
     },
     /// Add every file of a list (one `REMOTE LOCAL` pair per line; # starts a comment).
@@ -135,7 +136,8 @@ pub enum Verb {
         ranges: String,
     },
     /// Create a job, add the files, transfer them while showing progress, then complete it
-    /// (cancel it on a fatal error or Ctrl-C), like `bitsadmin /transfer`.
+    /// (cancel it on a fatal error, Ctrl-C or SIGTERM), like `bitsadmin /transfer`. A download
+    /// never replaces a file: a destination that exists is refused before anything starts.
     Transfer(TransferArgs),
     /// List the jobs: `{ID} NAME STATE FILES_DONE / FILES BYTES_DONE / BYTES`.
     List {
@@ -383,6 +385,8 @@ pub enum Verb {
     },
     /// Print the manual page (roff).
     Man,
+    /// Set up the browser hand-off: the manifests that let the extension start `ferry`.
+    Browser(crate::browser_setup::BrowserArgs),
 }
 
 /// `ferry transfer`'s arguments.
@@ -398,7 +402,7 @@ pub struct TransferArgs {
     #[arg(long, value_enum, default_value = "foreground")]
     pub priority: PriorityArg,
     /// A checksum per file, in the order of the files (repeat the option).
-    #[arg(long)]
+    #[arg(long, value_parser = checksum)]
     pub checksum: Vec<String>,
     /// Seconds to wait before retrying after a transient error.
     #[arg(long)]
@@ -409,4 +413,20 @@ pub struct TransferArgs {
     /// REMOTE LOCAL pairs.
     #[arg(required = true, num_args = 2.., value_names = ["REMOTE", "LOCAL"])]
     pub files: Vec<String>,
+}
+
+/// A data folder given on the command line: an empty one is wrong usage (it would mean the
+/// current folder, which nobody means).
+fn data_dir(text: &str) -> Result<PathBuf, String> {
+    if text.is_empty() {
+        return Err("the data folder is empty; give the folder of the job store".to_owned());
+    }
+    Ok(PathBuf::from(text))
+}
+
+/// A checksum a file must match, checked before anything is sent: one that cannot be read is
+/// wrong usage, with the reason.
+fn checksum(text: &str) -> Result<String, String> {
+    ferry_engine::integrity::Digest::parse_checksum(text)?;
+    Ok(text.to_owned())
 }

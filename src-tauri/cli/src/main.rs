@@ -1,11 +1,16 @@
 //! `ferry`: Ferry's command line. `ferry service` runs the owner of a data folder's queue;
 //! every other verb is a client of that owner's local API (bitsadmin's verbs, with `--json`
-//! on the verbs that read). See `ferry --help` and `ferry <verb> --help`.
+//! on the verbs that read). See `ferry --help` and `ferry <verb> --help`. Started by a browser
+//! with a native messaging host's arguments, it is the browser extension's host instead
+//! ([`native_host`]).
 
 mod args;
+mod browser_setup;
 mod docs;
+mod host_message;
 mod jobs;
 mod monitor;
+mod native_host;
 mod print;
 mod transfer;
 mod verbs;
@@ -20,7 +25,12 @@ use ferry_owner::ApiError;
 use crate::args::{Cli, Verb};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(browser) = native_host::invoked_by_browser(&args) {
+        quiet_logging();
+        return native_host::run(&browser, launch::data_dir());
+    }
+    let cli = Cli::parse_from(args);
     let data_dir = cli.data_dir.clone().unwrap_or_else(launch::data_dir);
     match &cli.verb {
         Verb::Service { .. } => {
@@ -34,6 +44,15 @@ fn main() -> ExitCode {
             ferry_owner::logging::init(&data_dir, ferry_owner::logging::OWNER_LOG);
         }
         Verb::Completions { .. } | Verb::Man => return docs::print(&cli.verb),
+        Verb::Browser(args) => {
+            return match browser_setup::run(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("ferry: {error}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         _ => quiet_logging(),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -1,17 +1,19 @@
 //! `ferry transfer`: create a job with its files, resume it, show its progress, then complete
-//! it; cancel it on a fatal error or Ctrl-C (`bitsadmin /transfer`, `Start-BitsTransfer`).
-//! Transient errors are waited through, showing the error and when the next retry comes.
+//! it; cancel it on a fatal error, Ctrl-C or SIGTERM (`bitsadmin /transfer`,
+//! `Start-BitsTransfer`). Transient errors are waited through, showing the error and when the
+//! next retry comes. A download never replaces a file: a destination that exists, or that
+//! names a folder, is refused before any job is made.
 
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
 
 use ferry_engine::{CompleteOutcome, EngineEvent, ErrorCode, FileSpec, JobId, JobInfo, JobState};
-use ferry_owner::{ApiError, Call, Client, NewJobRequest, OwnerEvent, Settings};
+use ferry_owner::{launch, ApiError, Call, Client, NewJobRequest, OwnerEvent, Settings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::args::TransferArgs;
+use crate::args::{Kind, TransferArgs};
 use crate::print;
 use crate::verbs::{absolute, job_type, print_outcome, priority_of};
 use crate::Outcome;
@@ -36,6 +38,9 @@ pub async fn run(client: &Client, args: TransferArgs) -> Outcome {
     }
     let mut view = View::new(&job);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // Listened for once, before the first wait: a signal between two waits is not lost.
+    let interrupted = launch::termination_signal();
+    tokio::pin!(interrupted);
     loop {
         let job = tokio::select! {
             event = events.recv() => match event {
@@ -54,7 +59,7 @@ pub async fn run(client: &Client, args: TransferArgs) -> Outcome {
             },
             _ = tick.tick() => { view.tick(); continue; }
             () = client.closed() => { view.finish(); return Err(owner_gone(id)); }
-            _ = tokio::signal::ctrl_c() => {
+            () = &mut interrupted => {
                 view.finish();
                 let _ = client.call_value(Call::Cancel { job: id }).await;
                 return Err(ApiError::new(ErrorCode::E_FAIL, "interrupted; the job was cancelled"));
@@ -98,9 +103,13 @@ fn request(args: &TransferArgs) -> Result<NewJobRequest, ApiError> {
         .files
         .chunks(2)
         .map(|pair| {
+            let local_path = absolute(Path::new(&pair[1]))?;
+            if args.kind == Kind::Download {
+                check_destination(&pair[1], &local_path)?;
+            }
             Ok(FileSpec {
                 remote_url: pair[0].clone(),
-                local_path: absolute(Path::new(&pair[1]))?,
+                local_path,
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
@@ -131,7 +140,39 @@ fn request(args: &TransferArgs) -> Result<NewJobRequest, ApiError> {
             .then(|| args.checksum.iter().cloned().map(Some).collect()),
         description: Some("ferry transfer".into()),
         retry_policy: None,
+        custom_headers: None,
     })
+}
+
+/// Refuses a download destination (`text` as given, `path` made absolute) that names a folder
+/// (`/`, `dir/`, `.`, `..`, an existing folder) or a file that exists, before anything is
+/// downloaded: Complete would never replace that file, so the whole download would be wasted.
+fn check_destination(text: &str, path: &Path) -> Result<(), ApiError> {
+    let names_a_folder = text.ends_with('/')
+        || path.file_name().is_none()
+        || matches!(text.rsplit('/').next(), Some("." | ".."))
+        || path.is_dir();
+    if names_a_folder {
+        return Err(ApiError::new(
+            ErrorCode::E_INVALIDARG,
+            format!(
+                "the destination {text} is a folder, not a file name: give the path of the file \
+                 to write, such as {}",
+                path.join("NAME").display()
+            ),
+        ));
+    }
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(ApiError::new(
+            ErrorCode::ERROR_FILE_EXISTS,
+            format!(
+                "{} already exists; ferry transfer never replaces a file: move it away or give \
+                 another path",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 enum Seen {

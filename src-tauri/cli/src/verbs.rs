@@ -24,7 +24,11 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
     let (client, _) = launch::connect_or_start(data_dir, &launch::ferry_program()).await?;
     let c = &client;
     match verb {
-        Verb::Service { .. } | Verb::Stop | Verb::Completions { .. } | Verb::Man => Ok(()),
+        Verb::Service { .. }
+        | Verb::Stop
+        | Verb::Completions { .. }
+        | Verb::Man
+        | Verb::Browser(_) => Ok(()),
         Verb::Create { kind, name } => {
             let id: JobId = c
                 .call(Call::CreateJob {

@@ -86,7 +86,7 @@ fn write_holder(file: &File) -> std::io::Result<()> {
     file.set_len(text.len() as u64)
 }
 
-/// The name this process was started as (`ferry`, `ferry-transfer`).
+/// The name this process was started as (`ferry`, `ferry-desktop`).
 fn program_name() -> String {
     std::env::args_os()
         .next()

@@ -10,7 +10,7 @@ use ferry_engine::{Engine, Error, ErrorCode, JobId, JobInfo, Result};
 use crate::protocol::NewJobRequest;
 
 /// Creates a SUSPENDED job from `request`. All or nothing: if any file, the priority, the
-/// credentials, a checksum or the reply file is refused, the half-made job is discarded before the error
+/// credentials, a custom header, a checksum or the reply file is refused, the half-made job is discarded before the error
 /// is returned, so no trace of it stays in the queue or the history.
 pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
     let id = engine.create_job(&request.display_name, request.job_type)?;
@@ -41,6 +41,9 @@ fn fill(engine: &Engine, id: JobId, request: NewJobRequest) -> Result<()> {
         file_count,
         request.checksums.as_deref().unwrap_or_default(),
     )?;
+    if let Some(headers) = request.custom_headers {
+        engine.set_custom_headers(id, headers)?;
+    }
     if let Some(credentials) = request.credentials {
         engine.set_credentials(id, credentials)?;
     }

@@ -19,6 +19,8 @@
 //! - [`api_error`]: how a failure crosses the API: `{ code, name, message }`.
 //! - [`summary`]: the whole queue in one line, for the tray.
 //! - [`bulk_text`]: what Pause all and Resume all say they did.
+//! - [`handoff`]: one URL handed over by the browser or the clipboard becomes a job in the
+//!   download folder.
 
 pub mod api_error;
 pub mod bulk_text;
@@ -27,6 +29,7 @@ pub mod dispatch;
 pub mod endpoint;
 pub mod fixtures;
 pub mod frames;
+pub mod handoff;
 pub mod job_actions;
 pub mod launch;
 pub mod logging;

@@ -69,6 +69,11 @@ pub struct NewJobRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub retry_policy: Option<RetryPolicy>,
+    /// Custom request headers for this job only (name, value), stored sealed like those of
+    /// `set_custom_headers`: e.g. the `Referer` and the site's cookies a browser handed over.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub custom_headers: Option<Vec<(String, String)>>,
 }
 
 /// Every call of the local API, with its arguments. Job verbs have BITS' meaning (see the

@@ -55,6 +55,9 @@ pub struct Settings {
     pub policies: Policies,
     /// Start Ferry (hidden in the tray) when the user logs in.
     pub start_at_login: bool,
+    /// Offer to add an http(s) URL the user copies while Ferry runs (a notification with an
+    /// Add action, shown by the tray). Off by default; nothing is ever added without Add.
+    pub clipboard_offer: bool,
     /// Colour theme.
     pub theme: Theme,
     /// Jobs made in the window and by `ferry transfer` retry within seconds after a failure,
@@ -76,6 +79,7 @@ impl Default for Settings {
             notify_on_auto_cancel: true,
             policies: engine.policies,
             start_at_login: false,
+            clipboard_offer: false,
             theme: Theme::System,
             quick_retries: true,
         }

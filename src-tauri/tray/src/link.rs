@@ -8,14 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferry_engine::JobInfo;
+use ferry_owner::handoff::{hand_off, HandOff};
 use ferry_owner::launch::{self, Started};
 use ferry_owner::summary::QueueSummary;
-use ferry_owner::{Call, Client, OwnerEvent, OwnerNotice, QuitAnswer};
+use ferry_owner::{Call, Client, OwnerEvent, OwnerNotice, QuitAnswer, Settings};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::desktop;
 use crate::pace::Pace;
+use crate::{desktop, offer};
 
 /// The tooltip and the status line are refreshed at most this often, however fast progress
 /// arrives.
@@ -27,8 +28,8 @@ const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 /// How long Quit waits for an owner that stops to close the connection.
 const QUIT_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// What the menu asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the menu, the clipboard and the clipboard's offer ask for.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Show Ferry: start the window's program.
     Show,
@@ -38,7 +39,14 @@ pub enum Action {
     ResumeAll,
     /// Quit Ferry: windows, the tray, and the owner a client started.
     Quit,
+    /// An http(s) URL was copied: offer it when the setting is on.
+    Copied(String),
+    /// The user pressed Add on the offer of this URL.
+    Add(String),
 }
+
+/// Where the clipboard's offers come from, as the jobs' description.
+const CLIPBOARD_SOURCE: &str = "Clipboard";
 
 /// What the GTK side applies.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,12 +74,16 @@ pub fn start(
     let (updates, update_queue) = mpsc::unbounded_channel();
     std::thread::Builder::new()
         .name("ferry-tray-owner".into())
-        .spawn(move || runtime.block_on(run(data_dir, action_queue, updates)))?;
+        .spawn({
+            let actions = actions.clone();
+            move || runtime.block_on(run(data_dir, actions, action_queue, updates))
+        })?;
     Ok((actions, update_queue))
 }
 
 async fn run(
     data_dir: PathBuf,
+    sender: mpsc::UnboundedSender<Action>,
     mut actions: mpsc::UnboundedReceiver<Action>,
     updates: mpsc::UnboundedSender<Update>,
 ) {
@@ -85,8 +97,45 @@ async fn run(
         Arc::clone(&current),
         updates.clone(),
     ));
+    // The URL offered last: copying it again does not offer it again.
+    let mut offered: Option<String> = None;
     while let Some(action) = actions.recv().await {
         match action {
+            Action::Copied(url) => {
+                if offered.as_ref() == Some(&url) {
+                    continue;
+                }
+                let Some(client) = connected(&mut watched).await else {
+                    continue;
+                };
+                match client.call::<Settings>(Call::GetSettings).await {
+                    Ok(settings) if settings.clipboard_offer => {
+                        offered = Some(url.clone());
+                        offer::show(url, sender.clone());
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!("cannot read the settings: {error}"),
+                }
+            }
+            Action::Add(url) => {
+                let Some(client) = connected(&mut watched).await else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    let handoff = HandOff {
+                        url: url.clone(),
+                        source: CLIPBOARD_SOURCE.to_owned(),
+                        ..HandOff::default()
+                    };
+                    match hand_off(&client, handoff).await {
+                        Ok(job) => tracing::info!(id = %job.id, %url, "added a copied link"),
+                        Err(error) => {
+                            tracing::warn!(%url, "cannot add a copied link: {error}");
+                            offer::refused(&url, &error.message);
+                        }
+                    }
+                });
+            }
             Action::Show => desktop::show(),
             Action::PauseAll | Action::ResumeAll => {
                 let call = if action == Action::PauseAll {

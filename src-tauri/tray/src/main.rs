@@ -12,6 +12,8 @@
 //!   job is in ERROR; the tooltip sums up the queue ([`ferry_owner::summary`]).
 //! - Quit asks the owner to tell every client to quit (each window closes) and to stop if a
 //!   client started it; the tray then ends.
+//! - With the `clipboard_offer` setting on, copying an http(s) URL shows a notification that
+//!   offers to add it; only its Add button makes a job.
 //!
 //! ## Layout
 //! - `main.rs`: the GTK side: the icon, its menu, applying what the owner's side reports.
@@ -19,9 +21,12 @@
 //!   comes back), the queue's summary, the menu's calls.
 //! - [`desktop`]: starting the window's program.
 //! - [`pace`]: whether bytes move, and how fast, from one look at the queue to the next.
+//! - [`clipboard`]: copied http(s) URLs; [`offer`]: the notification that offers to add one.
 
+mod clipboard;
 mod desktop;
 mod link;
+mod offer;
 mod pace;
 
 use std::cell::Cell;
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    clipboard::watch(actions.clone());
     let tray = match build_tray(actions) {
         Ok(tray) => tray,
         Err(error) => {

@@ -307,7 +307,7 @@ async function stopProcesses(pids) {
 }
 
 /** `count` distinct TCP ports on 127.0.0.1 that were free a moment ago. */
-async function freePorts(count) {
+export async function freePorts(count) {
   const servers = await Promise.all(
     Array.from({ length: count }, () =>
       new Promise((resolve, reject) => {

@@ -67,6 +67,12 @@ export class TestServer extends LoopbackServer {
     this.routes.get(path).gate.open();
   }
 
+  /** Serves the HTML `html` at `path` (a page with links, for a browser). */
+  page(path, html) {
+    this.routes.set(path, { kind: "page", html });
+    return this.url(path);
+  }
+
   /** Answers 404 at `path`. */
   missing(path) {
     this.routes.set(path, { kind: "missing" });
@@ -109,11 +115,19 @@ export class TestServer extends LoopbackServer {
       path,
       range: request.headers.range,
       authorization: request.headers.authorization,
+      referer: request.headers.referer,
+      cookie: request.headers.cookie,
     });
     const route = this.routes.get(path);
     if (!route || route.kind === "missing") {
       response.writeHead(404, { "content-type": "text/plain", "content-length": 9 });
       response.end("not found");
+      return;
+    }
+    if (route.kind === "page") {
+      const html = Buffer.from(route.html);
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": html.length });
+      response.end(html);
       return;
     }
     if (route.authorization && request.headers.authorization !== route.authorization) {

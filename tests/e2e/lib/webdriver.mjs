@@ -39,6 +39,14 @@ export async function isReady(driverUrl) {
   }
 }
 
+/** Starts a session with W3C `capabilities` ({ alwaysMatch, … }) on any driver. */
+export async function newSessionWith(driverUrl, capabilities) {
+  const value = await call(driverUrl, "POST", "/session", { capabilities });
+  const session = new Session(driverUrl, value.sessionId);
+  session.capabilities = value.capabilities;
+  return session;
+}
+
 /** Starts `application` through tauri-driver and returns its session. */
 export async function newSession(driverUrl, application, args = []) {
   const capabilities = {
@@ -79,6 +87,11 @@ export class Session {
   execute(script, args = []) {
     const wireArgs = args.map((arg) => (arg instanceof Element ? arg.reference() : arg));
     return this.request("POST", "/execute/sync", { script, args: wireArgs });
+  }
+
+  /** Opens `url` in the current tab (browsers). */
+  navigate(url) {
+    return this.request("POST", "/url", { url });
   }
 
   title() {

@@ -1,23 +1,18 @@
 //! Checksums a user expects and digests a server sends: computed while the bytes arrive, checked
 //! before a file counts as transferred, across resumes and restarts; a file that does not match
-//! never reaches its final name.
-
-use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
+//! never reaches its final name. A kill of the owner mid-file and `ferry transfer --checksum`
+//! are in `tests/processes/integrity/checksums.rs`.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;
-use ferry_engine::{Engine, ErrorCode, ErrorContext, JobId, JobState, Priority, Verification};
+use ferry_engine::{ErrorCode, ErrorContext, JobId, JobState, Priority, Verification};
 use sha2::Digest as _;
-use tokio::process::Command;
 
-use crate::cli::{kill_early_then_resume, queue_job, FERRY_TRANSFER};
-use crate::harness::{files_in, refusal, test_config, TestEngine};
+use crate::harness::{files_in, refusal, TestEngine};
 use crate::servers::{body, Behaviour, DigestHeader, Resource, TestServer};
 use crate::third_party::{Ranges, Software, ThirdPartyServer};
-use crate::util::{sha256, sha256_file, temp_dir};
+use crate::util::{sha256, sha256_file};
 
 /// `algo:hex` and `algo-base64` checksums of `data` for every supported algorithm.
 fn checksums_of(data: &[u8]) -> Vec<(String, String)> {
@@ -367,36 +362,6 @@ async fn a_wrong_server_digest_is_an_error_naming_the_header() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_resume_after_a_kill_mid_file_verifies_the_whole_file_without_fetching_the_prefix_again()
-{
-    let data = body(4_000_000, 40);
-    let drip = Behaviour::slow_drip(data.clone(), 16_384, Duration::from_millis(10));
-    let server = TestServer::start(drip.with_digest(DigestHeader::Repr, &data, false)).await;
-    let store = temp_dir("checksum-kill-data");
-    let files = temp_dir("checksum-kill-files");
-    let local = files.path().join("early.bin");
-    let checksum = format!("md5:{}", hex::encode(md5::Md5::digest(&data)));
-    let id = queue_job(
-        store.path(),
-        &server.url("/early.bin"),
-        &local,
-        |engine, id| {
-            engine.set_priority(id, Priority::Foreground).unwrap();
-            engine.set_checksum(id, 0, Some(&checksum)).unwrap();
-        },
-    )
-    .await;
-    kill_early_then_resume(store.path(), files.path(), 300_000, &server).await;
-    let engine = Engine::start(test_config(), store.path()).await.unwrap();
-    let job = engine.get(id).unwrap();
-    assert_eq!(job.files[0].verification, Verification::Checksum);
-    assert_eq!(job.files[0].sha256, Some(sha256(&data)));
-    engine.complete(id).unwrap();
-    assert_eq!(sha256_file(&local), sha256(&data));
-    engine.shutdown().await;
-}
-
 #[tokio::test]
 async fn a_restarted_engine_checks_the_whole_file_when_it_resumes() {
     let data = body(600_000, 41);
@@ -453,50 +418,4 @@ async fn files_from_nginx_get_their_sha256_and_a_checksum_check() {
     for file in &job.files {
         assert_eq!(file.sha256, Some(sha256(&data)));
     }
-}
-
-/// Runs `ferry-transfer get --checksum CHECKSUM URL PATH` and returns its exit code and stderr.
-async fn get_with_checksum(url: &str, path: &Path, checksum: &str) -> (Option<i32>, String) {
-    let out = Command::new(FERRY_TRANSFER)
-        .args(["get", "--checksum", checksum, url])
-        .arg(path)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .expect("run ferry-transfer get");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ferry_transfer_get_checks_a_checksum_and_keeps_nothing_on_a_mismatch() {
-    let data = body(300_000, 44);
-    let server = TestServer::start(Behaviour::full(data.clone())).await;
-    let folder = temp_dir("checksum-cli");
-    let good = folder.path().join("good.bin");
-    let right = format!("sha1:{}", hex::encode(sha1::Sha1::digest(&data)));
-    let (code, stderr) = get_with_checksum(&server.url("/f.bin"), &good, &right).await;
-    assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(sha256_file(&good), sha256(&data));
-
-    let bad = folder.path().join("bad.bin");
-    let (code, stderr) = get_with_checksum(&server.url("/f.bin"), &bad, &wrong_sha256()).await;
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("FERRY_E_CHECKSUM_MISMATCH"), "{stderr}");
-    assert!(stderr.contains(&sha256(&data)), "{stderr}");
-    assert_eq!(
-        files_in(folder.path()),
-        ["good.bin"],
-        "nothing of the wrong file is left"
-    );
-
-    let (code, stderr) = get_with_checksum(&server.url("/f.bin"), &bad, "sha256:beef").await;
-    assert_eq!(
-        code,
-        Some(2),
-        "a malformed checksum is wrong usage: {stderr}"
-    );
-    assert!(stderr.contains("sha256"), "{stderr}");
 }

@@ -1,18 +1,17 @@
 //! What Ferry guarantees about destinations and numbers: Complete never replaces a file by surprise or a special
-//! file, survives kills during its renames, durations never overflow, retries run until the
-//! no-progress timeout has really passed, and long names still get a temporary name.
+//! file, durations never overflow, retries run until the no-progress timeout has really passed,
+//! and long names still get a temporary name. Kills of the owner during Complete's renames and
+//! policies refused by `ferry setpolicy` are in `tests/processes/trust/files.rs`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use ferry_engine::policy::MAX_JOB_INACTIVITY_TIMEOUT_SECS;
-use ferry_engine::{Engine, ErrorCode, FileSpec, JobId, JobState, JobType, Priority};
+use ferry_engine::{ErrorCode, FileSpec, JobId, JobState, JobType, Priority};
 
-use crate::cli::{queue_job, FERRY_TRANSFER};
-use crate::harness::{files_in, is_temporary, refusal, test_config, KillMoments, TestEngine};
+use crate::harness::{files_in, refusal, TestEngine};
 use crate::servers::{body, Behaviour, TestServer};
-use crate::util::{sha256, sha256_file, temp_dir};
+use crate::util::{sha256, sha256_file};
 
 fn spec(url: &str, path: PathBuf) -> FileSpec {
     FileSpec {
@@ -189,151 +188,6 @@ async fn item_5_two_live_jobs_with_one_destination_are_refused_at_add() {
         .expect("once the other job is gone the name is free");
 }
 
-/// The destination of file `index` of the crash test.
-fn crash_file(folder: &Path, index: usize) -> PathBuf {
-    folder.join(format!("file-{index:04}.bin"))
-}
-
-/// Checks what a restart finds after a kill during Complete: every file completed in place with
-/// its bytes, or still pending with its whole temporary file and nothing under its final name.
-/// Returns how many are completed.
-async fn every_file_completed_or_pending(data: &Path, bodies: &[bytes::Bytes]) -> usize {
-    let engine = Engine::open(test_config(), data).await.unwrap();
-    let jobs = engine.list();
-    let completed = match jobs.as_slice() {
-        [] => bodies.len(), // Complete finished before the kill.
-        [job] => {
-            assert_eq!(job.state, JobState::Transferred);
-            for (index, file) in job.files.iter().enumerate() {
-                let want = sha256(&bodies[index]);
-                let temp = file.temp_path.as_deref().unwrap();
-                if file.completed {
-                    assert_eq!(sha256_file(&file.local_path), want, "file {index} in place");
-                    assert!(!temp.exists(), "file {index}: no temporary left");
-                } else {
-                    assert!(
-                        file.transferred,
-                        "file {index} must not be downloaded again"
-                    );
-                    assert_eq!(sha256_file(temp), want, "file {index}: temporary intact");
-                    assert!(
-                        !file.local_path.exists(),
-                        "file {index} is not in place yet"
-                    );
-                }
-            }
-            job.files.iter().filter(|f| f.completed).count()
-        }
-        more => panic!("one job expected, found {}", more.len()),
-    };
-    engine.shutdown().await;
-    completed
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn item_5_kills_during_completes_renames_never_lose_a_file() {
-    const FILES: usize = 1000;
-    const ROUNDS: usize = 8;
-    let bodies: Vec<bytes::Bytes> = (0..FILES).map(|i| body(500 + i * 7, i as u64)).collect();
-    let mut server = TestServer::builder();
-    for (index, bytes) in bodies.iter().enumerate() {
-        server = server.route(&format!("/{index}"), Behaviour::full(bytes.clone()));
-    }
-    let server = server.start().await;
-    let t = TestEngine::start_with("item5-kills", |config| {
-        config.policies.max_files_per_job = FILES as u32;
-    })
-    .await;
-    let urls: Vec<String> = (0..FILES).map(|i| server.url(&format!("/{i}"))).collect();
-    let names: Vec<String> = (0..FILES)
-        .map(|i| crash_file(Path::new(""), i).to_string_lossy().into_owned())
-        .collect();
-    let files: Vec<(&str, &str)> = urls
-        .iter()
-        .map(String::as_str)
-        .zip(names.iter().map(String::as_str))
-        .collect();
-    let id = t.start_job(&files);
-    // Each file is made durable (fsync) and its start committed: long on a loaded machine.
-    t.wait_within(
-        id,
-        "all files transferred",
-        Duration::from_secs(300),
-        |job| job.state == JobState::Transferred,
-    )
-    .await;
-    t.engine.shutdown().await;
-    let (data, folder) = (t.data.path(), t.files.path());
-
-    let mut moments = KillMoments::seeded();
-    let mut completed = 0;
-    let mut mid_rename_kills = 0;
-    for round in 0..ROUNDS {
-        if completed == FILES {
-            break;
-        }
-        // Killed as soon as a file picked at random among the first three quarters of those
-        // still pending is in place, so that the kill lands before the last rename.
-        let last = completed + (FILES - completed).div_ceil(4) * 3;
-        let target = crash_file(
-            folder,
-            moments.pick(&(completed as u64..last as u64)) as usize,
-        );
-        let mut child = Command::new(FERRY_TRANSFER)
-            .args(["complete", "--data-dir"])
-            .arg(data)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        while !target.exists() {
-            if let Some(status) = child.try_wait().unwrap() {
-                assert!(
-                    status.success(),
-                    "ferry-transfer complete failed by itself: {status}"
-                );
-                break;
-            }
-            // Polls as fast as it can without taking the processor from the process under test.
-            std::thread::yield_now();
-        }
-        let _ = child.kill();
-        child.wait().unwrap();
-        let now = every_file_completed_or_pending(data, &bodies).await;
-        println!("round {round}: {now} of {FILES} files completed");
-        mid_rename_kills += usize::from(now > completed && now < FILES);
-        completed = now;
-    }
-    assert!(mid_rename_kills >= 1, "no kill landed during the renames");
-
-    let status = Command::new(FERRY_TRANSFER)
-        .args(["complete", "--data-dir"])
-        .arg(data)
-        .status()
-        .unwrap();
-    assert!(status.success(), "the final Complete hands over the rest");
-    let engine = Engine::open(test_config(), data).await.unwrap();
-    assert!(engine.list().is_empty(), "the job is acknowledged");
-    engine.shutdown().await;
-    for (index, bytes) in bodies.iter().enumerate() {
-        assert_eq!(
-            sha256_file(&crash_file(folder, index)),
-            sha256(bytes),
-            "file {index}"
-        );
-    }
-    assert!(
-        !files_in(folder).iter().any(|n| is_temporary(n)),
-        "no temporary left"
-    );
-    let downloads = server
-        .requests()
-        .iter()
-        .filter(|r| r.method == "GET")
-        .count();
-    assert_eq!(downloads, FILES, "no file was downloaded twice");
-}
-
 fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo")
         .arg(path)
@@ -400,72 +254,6 @@ async fn item_7_a_fifo_made_after_add_is_not_replaced_at_complete() {
     let again = t.engine.complete(id).unwrap();
     assert_eq!(again.state, JobState::Acknowledged);
     assert_eq!(sha256(&t.read("f.bin")), sha256(&bytes));
-}
-
-/// `ferry-transfer run --policies FILE` on a store holding one queued job; returns its exit
-/// status and what it wrote to stderr.
-fn run_with_policies(data: &Path, policies: &str) -> (std::process::ExitStatus, String) {
-    let file = data.join("policies.json");
-    std::fs::write(&file, policies).unwrap();
-    let output = Command::new(FERRY_TRANSFER)
-        .args(["run", "--data-dir"])
-        .arg(data)
-        .arg("--policies")
-        .arg(&file)
-        .output()
-        .unwrap();
-    (
-        output.status,
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-#[tokio::test]
-async fn item_9_policies_out_of_range_unknown_or_zero_are_refused_by_name() {
-    let data = temp_dir("item9-policies-data");
-    let files = temp_dir("item9-policies-files");
-    let id = queue_job(
-        data.path(),
-        "http://127.0.0.1:9/f",
-        &files.path().join("f"),
-        |_, _| {},
-    )
-    .await;
-    let cases = [
-        (
-            r#"{"JobInactivityTimeoutSecs": 18446744073709551615}"#,
-            "JobInactivityTimeout",
-        ),
-        (
-            r#"{"JobInactivityTimeout": 10000000000000000}"#,
-            "JobInactivityTimeout",
-        ),
-        (r#"{"JobInactivityTimeout": 1e16}"#, "JobInactivityTimeout"),
-        (r#"{"JobInactivityTimeoutSecs": 0}"#, "JobInactivityTimeout"),
-        (r#"{"MaxFilesPerJob": 0}"#, "MaxFilesPerJob"),
-        (r#"{"MaxJobsPerUsers": 5}"#, "MaxJobsPerUsers"),
-        (
-            r#"{"MaxInternetBandwidth": {"Enabled": true, "Start": 8}}"#,
-            "Start",
-        ),
-    ];
-
-    for (policies, key) in cases {
-        let (status, stderr) = run_with_policies(data.path(), policies);
-        assert!(!status.success(), "{policies} is refused");
-        assert!(
-            stderr.contains(key),
-            "the error for {policies} names {key}: {stderr}"
-        );
-    }
-
-    let engine = Engine::open(test_config(), data.path()).await.unwrap();
-    assert_eq!(
-        engine.get(id).unwrap().state,
-        JobState::Queued,
-        "no job was cancelled"
-    );
-    engine.shutdown().await;
 }
 
 #[tokio::test]

@@ -47,4 +47,9 @@ description?: string,
  * How the wait before each automatic retry grows; left out: FIXED, as BITS does. The
  * window and `ferry transfer` ask for what the `quick_retries` setting says.
  */
-retry_policy?: RetryPolicy, };
+retry_policy?: RetryPolicy, 
+/**
+ * Custom request headers for this job only (name, value), stored sealed like those of
+ * `set_custom_headers`: e.g. the `Referer` and the site's cookies a browser handed over.
+ */
+custom_headers?: Array<[string, string]>, };

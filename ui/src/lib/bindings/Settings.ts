@@ -39,6 +39,11 @@ policies: Policies,
  */
 start_at_login: boolean, 
 /**
+ * Offer to add an http(s) URL the user copies while Ferry runs (a notification with an
+ * Add action, shown by the tray). Off by default; nothing is ever added without Add.
+ */
+clipboard_offer: boolean, 
+/**
  * Colour theme.
  */
 theme: Theme, 

@@ -3,21 +3,23 @@
 //! to the source, one session that was created and closed, nothing left open, and the job
 //! TRANSFERRED (with, for upload-reply, the reply the server sent).
 //!
-//! The engine is a real `ferry-transfer run` process; the BITS server holds the phase's packet
-//! (or stalls the reply) until the process is killed, so the kill always lands in that phase.
+//! The engine runs in the owner, a real `ferry service` process; the BITS server holds the
+//! phase's packet (or stalls the reply) until the process is killed, so the kill always lands
+//! in that phase.
 
 use std::path::PathBuf;
 
 use bytes::Bytes;
 use ferry_engine::{Engine, JobId, JobState, JobType};
 
-use crate::acceptance::uploads_support::uploaded;
 use crate::bits_server::{
     BitsServer, BitsServerConfig, Hold, HoldPoint, Misbehaviour, Packet, PacketKind,
 };
-use crate::cli::{queue_upload, run};
-use crate::harness::{test_config, PATIENCE};
+use crate::harness::test_config;
+use crate::queue::queue_upload;
 use crate::servers::body;
+use crate::service::{Runtime, Service};
+use crate::uploads_support::uploaded;
 use crate::util::{sha256, temp_dir, wait_until};
 
 /// Three full fragments of the default size and a short fourth.
@@ -25,7 +27,7 @@ const SIZE: usize = (3 << 20) + 12_345;
 /// The uploaded file's name, locally and on the server.
 const NAME: &str = "up.bin";
 
-/// An upload job run by `ferry-transfer run`, killed once `reached` holds and run again.
+/// An upload job run by an owner, killed once `reached` holds, and run by another.
 struct KilledUpload {
     server: BitsServer,
     data: tempfile::TempDir,
@@ -35,10 +37,10 @@ struct KilledUpload {
     phase: &'static str,
 }
 
-/// Queues a `job_type` upload of a new file to a server with `misbehaviour`, runs
-/// `ferry-transfer run` until `reached` says the upload is in `phase`, kills it with SIGKILL,
-/// lets `before_restart` change the server, and runs it again until the job is TRANSFERRED and
-/// the process has ended by itself.
+/// Queues a `job_type` upload of a new file to a server with `misbehaviour`, runs an owner
+/// until `reached` says the upload is in `phase`, kills it with SIGKILL, lets `before_restart`
+/// change the server, and runs another owner until the job is TRANSFERRED; that owner then
+/// stops cleanly.
 async fn kill_in(
     phase: &'static str,
     job_type: JobType,
@@ -54,24 +56,22 @@ async fn kill_in(
     std::fs::write(&source, &upload).unwrap();
     let id = queue_upload(data.path(), job_type, &server.url(NAME), &source).await;
 
-    let mut first = run(data.path());
+    let first = Service::spawn_on(data.path(), &Runtime::new());
     wait_until(&format!("the upload in its {phase}"), || {
         std::future::ready(reached(&server))
     })
     .await;
-    first.child.kill().await.expect("SIGKILL ferry-transfer");
+    let killed = first.kill().await;
+    assert!(
+        killed.code().is_none(),
+        "{phase}: the owner ran until killed: {killed}"
+    );
     before_restart(&server);
 
-    let mut second = run(data.path());
-    second.until(id, "TRANSFERRED").await;
-    let status = tokio::time::timeout(PATIENCE, second.child.wait())
-        .await
-        .expect("ferry-transfer ends once its job is TRANSFERRED")
-        .unwrap();
-    assert!(
-        status.success(),
-        "{phase}: ferry-transfer ended with {status}"
-    );
+    let second = Service::start(data.path()).await;
+    second.lines().await.until(id, JobState::Transferred).await;
+    let status = second.stop().await;
+    assert!(status.success(), "{phase}: the owner ended with {status}");
     KilledUpload {
         server,
         data,

@@ -1,4 +1,4 @@
-//! Kill moments for the SIGKILL crash tests of the engine and of the owner: deterministic
+//! Kill moments for the SIGKILL crash tests of the owner (`tests/processes`, `tests/owner/crash.rs`): deterministic
 //! (xorshift) from a seed that is printed, so a failing run can be replayed.
 
 use std::ops::Range;

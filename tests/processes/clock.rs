@@ -1,18 +1,19 @@
-//! Cases that move the wall clock (62, and 103's window that ends on its own). The engine runs
-//! in its own process (`ferry-transfer run`) under libfaketime, which shifts only that process's
-//! wall clock (CLOCK_REALTIME) and leaves its monotonic clock alone; the lines `run` prints carry
-//! that shifted clock.
+//! Cases that move the wall clock (62, and 103's window that ends on its own). The owner runs
+//! under libfaketime, which shifts only its process's wall clock (CLOCK_REALTIME) and leaves
+//! its monotonic clock alone; the times the owner stamps on a job at each change of state come
+//! from that shifted clock.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ferry_engine::{Engine, JobState, Priority};
-use tokio::process::Command;
+use ferry_engine::{Engine, FileSpec, JobInfo, JobState, JobType, Priority};
+use ferry_owner::{Call, NewJobRequest};
 
-use crate::cli::{queue_job, RunProcess, FERRY_TRANSFER};
-use crate::harness::{test_config, PATIENCE};
+use crate::harness::test_config;
+use crate::queue::{queue_job, write_policies};
 use crate::servers::{body, Behaviour, TestServer};
+use crate::service::{Runtime, Service};
 use crate::util::{sha256, sha256_file, temp_dir};
 
 /// The libfaketime library for multi-threaded programs, from Debian's `faketime` package.
@@ -26,19 +27,19 @@ fn libfaketime() -> PathBuf {
     found.expect("libfaketimeMT.so.1 is missing: install the Debian package faketime (make deps)")
 }
 
-/// `ferry-transfer run` on `data` under libfaketime, with `extra_args` and the `env` that
-/// configures libfaketime.
-fn run_with_fake_time(data: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> RunProcess {
-    let mut command = Command::new(FERRY_TRANSFER);
+/// `ferry service` on `data` under libfaketime, with the `env` that configures libfaketime,
+/// once it listens.
+async fn owner_with_fake_time(data: &Path, env: &[(&str, &str)]) -> Service {
+    let runtime = Runtime::new();
+    let mut command = runtime.service(data);
     command
-        .args(["run", "--data-dir"])
-        .arg(data)
-        .args(extra_args)
         .env("LD_PRELOAD", libfaketime())
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
         .env("TZ", "UTC")
         .envs(env.iter().copied());
-    RunProcess::spawn(command)
+    let mut owner = Service::spawn(command, data, &runtime);
+    owner.listening().await;
+    owner
 }
 
 #[tokio::test]
@@ -66,37 +67,39 @@ async fn f62_moving_the_wall_clock_a_day_forward_neither_retries_early_nor_expir
     .await;
     let offset = files.path().join("clock-offset");
     std::fs::write(&offset, "+0\n").unwrap();
-    let mut run = run_with_fake_time(
+    let owner = owner_with_fake_time(
         data.path(),
-        &[],
         &[
             ("FAKETIME_TIMESTAMP_FILE", offset.to_str().unwrap()),
             ("FAKETIME_NO_CACHE", "1"),
         ],
-    );
+    )
+    .await;
+    let mut lines = owner.lines().await;
 
-    let failed = run.until(id, "TRANSIENT_ERROR").await;
-    // The wall clock of the engine's process jumps a day ahead.
+    let failed = lines.until(id, JobState::TransientError).await;
+    // The wall clock of the owner's process jumps a day ahead.
     let moved = files.path().join("clock-offset.new");
     std::fs::write(&moved, "+1d\n").unwrap();
     std::fs::rename(&moved, &offset).unwrap();
 
-    let after = run.next_of(id).await;
+    let after = lines.next_of(id).await;
     assert_eq!(
-        after.state, "QUEUED",
+        after.state,
+        JobState::Queued,
         "after the jump the job is retried, not expired: {after:?}"
     );
     let shown = after.at - failed.at;
     assert!(
         shown >= chrono::Duration::days(1),
-        "the process's wall clock moved a day ({shown} between the lines)"
+        "the owner's wall clock moved a day ({shown} between the two states)"
     );
     let real = (shown - chrono::Duration::days(1)).to_std().unwrap();
     assert!(
         real >= Duration::from_secs(u64::from(RETRY_DELAY) - 1),
         "the retry came {real:?} after the failure, before the {RETRY_DELAY} s retry delay"
     );
-    run.child.kill().await.unwrap();
+    owner.kill().await;
 }
 
 #[tokio::test]
@@ -106,37 +109,51 @@ async fn i103_a_held_job_goes_back_to_queued_when_the_window_ends() {
     let data = temp_dir("i103-window-data");
     let files = temp_dir("i103-window-files");
     let local = files.path().join("f");
-    let id = queue_job(data.path(), &server.url("/f"), &local, |_, _| {}).await;
-    let policies = data.path().join("policies.json");
-    std::fs::write(
-        &policies,
+    write_policies(
+        data.path(),
         r#"{"MaxInternetBandwidth": {"Enabled": true, "StartHour": 8, "EndHour": 17,
             "InWindowKbps": 0, "OutsideKbps": null}}"#,
-    )
-    .unwrap();
-    // The process starts seconds before the window (8:00–17:00 UTC) ends.
-    let mut run = run_with_fake_time(
-        data.path(),
-        &["--policies", policies.to_str().unwrap()],
-        &[("FAKETIME", "@2026-11-24 16:59:55")],
     );
+    // The owner starts seconds before the window (8:00–17:00 UTC) ends; the job is made
+    // through it, so every time on the job is from the owner's clock.
+    let owner = owner_with_fake_time(data.path(), &[("FAKETIME", "@2026-11-24 16:59:55")]).await;
+    let mut lines = owner.lines().await;
+    let client = owner.client().await;
+    let job: JobInfo = client
+        .call(Call::CreateWithFiles(NewJobRequest {
+            display_name: "queued".to_owned(),
+            job_type: JobType::Download,
+            priority: Priority::Normal,
+            files: vec![FileSpec {
+                remote_url: server.url("/f"),
+                local_path: local.clone(),
+            }],
+            credentials: None,
+            reply_file_name: None,
+            checksums: None,
+            description: None,
+            custom_headers: None,
+            retry_policy: None,
+        }))
+        .await
+        .unwrap();
+    let id = job.id;
+    client.call_value(Call::Resume { job: id }).await.unwrap();
 
-    let held = run.until(id, "TRANSIENT_ERROR").await;
+    let held = lines.until(id, JobState::TransientError).await;
     assert_eq!(held.error.as_deref(), Some("BG_E_BLOCKED_BY_POLICY"));
     let end_of_window = "2026-11-24T17:00:00Z".parse::<DateTime<Utc>>().unwrap();
     assert!(held.at < end_of_window, "held inside the window: {held:?}");
 
-    let released = run.next_of(id).await;
-    assert_eq!(released.state, "QUEUED", "{released:?}");
+    let released = lines.next_of(id).await;
+    assert_eq!(released.state, JobState::Queued, "{released:?}");
     assert!(
         released.at >= end_of_window,
         "released when the window ended, not before: {released:?}"
     );
-    let status = tokio::time::timeout(PATIENCE, run.child.wait())
-        .await
-        .expect("the run finishes")
-        .unwrap();
-    assert!(status.success(), "every job transferred: {status}");
+    lines.until(id, JobState::Transferred).await;
+    let status = owner.stop().await;
+    assert!(status.success(), "the owner stops cleanly: {status}");
 
     let engine = Engine::start(test_config(), data.path()).await.unwrap();
     assert_eq!(engine.get(id).unwrap().state, JobState::Transferred);

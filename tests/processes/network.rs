@@ -1,8 +1,9 @@
-//! Cases 14 and 15 with a real network that comes and goes: `ferry-transfer run` in a private
+//! Cases 14 and 15 with a real network that comes and goes: `ferry service` in a private
 //! network namespace (`unshare`), where only loopback exists until the test adds a veth pair,
 //! and where it later takes the pair down. A Python web server inside the namespace serves the
 //! files on 127.0.0.1, which keeps working whatever happens to the pair: only the engine's own
-//! check of the network decides.
+//! check of the network decides. The test reaches the owner through its socket, a file that
+//! the namespace does not hide.
 
 use std::path::Path;
 use std::process::Command as StdCommand;
@@ -11,9 +12,10 @@ use std::time::Duration;
 use ferry_engine::{Engine, JobState, Priority};
 use tokio::process::Command;
 
-use crate::cli::{queue_job, RunProcess, FERRY_TRANSFER};
 use crate::harness::{test_config, PATIENCE};
+use crate::queue::{queue_job, write_policies};
 use crate::servers::body;
+use crate::service::{Runtime, Service, FERRY};
 use crate::util::{sha256, sha256_file, temp_dir};
 
 /// Port of the web server inside the namespace (nothing else listens there).
@@ -45,18 +47,20 @@ fn must(pid: u32, script: &str) {
     );
 }
 
-/// `ferry-transfer run` on `data` in new user, network and mount namespaces, with sysfs
-/// mounted afresh (so /sys/class/net shows the namespace's interfaces) and a web server on
-/// 127.0.0.1 serving `web`.
-fn run_isolated(data: &Path, web: &Path, policies: &Path) -> RunProcess {
+/// `ferry service` on `data` in new user, network and mount namespaces, with sysfs mounted
+/// afresh (so /sys/class/net shows the namespace's interfaces) and a web server on 127.0.0.1
+/// serving `web` (which dies with the owner, its parent once the shell execs); once it
+/// listens.
+async fn owner_isolated(data: &Path, web: &Path) -> Service {
     let script = format!(
         "mount -t sysfs sysfs /sys && ip link set lo up && \
-         {{ python3 -m http.server {PORT} --bind 127.0.0.1 --directory '{}' >/dev/null 2>&1 & }} && \
-         exec '{FERRY_TRANSFER}' run --data-dir '{}' --policies '{}'",
+         {{ setpriv --pdeathsig KILL python3 -m http.server {PORT} --bind 127.0.0.1 \
+            --directory '{}' >/dev/null 2>&1 & }} && \
+         exec '{FERRY}' --data-dir '{}' service",
         web.display(),
         data.display(),
-        policies.display()
     );
+    let runtime = Runtime::new();
     let mut command = Command::new("unshare");
     command.args([
         "--user",
@@ -67,7 +71,10 @@ fn run_isolated(data: &Path, web: &Path, policies: &Path) -> RunProcess {
         "-c",
         &script,
     ]);
-    RunProcess::spawn(command)
+    runtime.apply(&mut command);
+    let mut owner = Service::spawn(command, data, &runtime);
+    owner.listening().await;
+    owner
 }
 
 /// Waits until the web server inside the namespace answers.
@@ -112,19 +119,18 @@ async fn a14_a15_jobs_wait_for_a_network_and_stop_when_it_goes_away() {
         },
     )
     .await;
-    let policies = data.path().join("policies.json");
-    std::fs::write(
-        &policies,
+    write_policies(
+        data.path(),
         r#"{"MaxInternetBandwidth": {"Enabled": true, "StartHour": 0, "EndHour": 0,
             "InWindowKbps": 2, "OutsideKbps": 2}}"#,
-    )
-    .unwrap();
+    );
 
-    let mut run = run_isolated(data.path(), web.path(), &policies);
-    let pid = run.pid();
+    let owner = owner_isolated(data.path(), web.path()).await;
+    let pid = owner.pid();
+    let mut lines = owner.lines().await;
     // Only loopback: both jobs wait, and neither is retried by the default 600 s timer.
     for id in [quick, slow] {
-        let waiting = run.until(id, "TRANSIENT_ERROR").await;
+        let waiting = lines.until(id, JobState::TransientError).await;
         assert_eq!(
             waiting.error.as_deref(),
             Some("BG_E_NETWORK_DISCONNECTED"),
@@ -140,18 +146,18 @@ async fn a14_a15_jobs_wait_for_a_network_and_stop_when_it_goes_away() {
          ip addr add 10.9.0.1/24 dev v0 && ip addr add 10.9.0.2/24 dev v1 && \
          ip link set v0 up && ip link set v1 up",
     );
-    run.until(quick, "TRANSFERRED").await;
-    run.until(slow, "TRANSFERRING").await;
+    lines.until(quick, JobState::Transferred).await;
+    lines.until(slow, JobState::Transferring).await;
 
     // The network goes away while the slow one transfers.
     must(pid, "ip link set v1 down");
-    let stopped = run.until(slow, "TRANSIENT_ERROR").await;
+    let stopped = lines.until(slow, JobState::TransientError).await;
     assert_eq!(
         stopped.error.as_deref(),
         Some("BG_E_NETWORK_DISCONNECTED"),
         "{stopped:?}"
     );
-    run.child.kill().await.unwrap();
+    owner.kill().await;
 
     let engine = Engine::start(test_config(), data.path()).await.unwrap();
     assert_eq!(engine.get(quick).unwrap().state, JobState::Transferred);
