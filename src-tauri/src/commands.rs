@@ -236,12 +236,8 @@ pub async fn get_settings(link: Link<'_>) -> CommandResult<Settings> {
 
 /// Validates, saves and applies `settings`; answers what was stored.
 #[tauri::command]
-pub async fn set_settings<R: Runtime>(
-    app: AppHandle<R>,
-    link: Link<'_>,
-    settings: Settings,
-) -> CommandResult<Settings> {
-    crate::settings::apply(&app, &link, settings).await
+pub async fn set_settings(link: Link<'_>, settings: Settings) -> CommandResult<Settings> {
+    crate::settings::apply(&link, settings).await
 }
 
 /// Finished jobs, newest first.
