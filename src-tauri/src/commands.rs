@@ -10,7 +10,7 @@ use ferry_engine::{
 };
 use ferry_owner::{Call, NewJobRequest, Settings};
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime, State, Webview, WebviewWindow};
+use tauri::{Runtime, State, Webview, WebviewWindow};
 
 use crate::bridge::{Subscriptions, UiEvent};
 use crate::dialogs::{self, Pick};
