@@ -132,6 +132,7 @@ async fn i103_a_held_job_goes_back_to_queued_when_the_window_ends() {
             reply_file_name: None,
             checksums: None,
             description: None,
+            custom_headers: None,
         }))
         .await
         .unwrap();
