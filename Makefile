@@ -12,15 +12,23 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # tests drive (a display, a notification server, a system tray, nginx, lighttpd and apache2 as
 # third-party web servers, curl, aria2, libfaketime to move one process's wall clock, iproute2
 # and Python for a network that comes and goes in a private namespace; Chromium and its driver
-# for the browser hand-off, xclip to copy a link as a person would). The tests start the web
-# servers themselves on free loopback ports; a system service the packages may start on port
-# 80 is never used.
+# for the browser hand-off, xclip to copy a link as a person would; the validators of the
+# package's desktop and AppStream entries). The tests start the web servers themselves on free
+# loopback ports; a system service the packages may start on port 80 is never used.
 APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev build-essential file pkg-config xvfb webkit2gtk-driver dunst trayer xdotool \
 	x11-xserver-utils imagemagick dbus-x11 nginx-light lighttpd apache2 aria2 curl time libnotify-bin faketime iproute2 python3 \
-	chromium chromium-driver xclip
+	chromium chromium-driver xclip desktop-file-utils appstream
 
 BINDINGS_DIR := ui/src/lib/bindings
+
+# Where `make package` puts the .deb.
+PACKAGE_DIR := dist
+# Where the source is published: the AppStream entry's homepage and screenshots.
+FERRY_SOURCE_URL ?= $(or $(shell git remote get-url origin 2>/dev/null | \
+	sed -e 's|^git@github.com:|https://github.com/|' -e 's|\.git$$||' | grep '^https://'), \
+	https://github.com/ferry-transfers/ferry)
+export FERRY_SOURCE_URL
 # The shell crate exports its own TypeScript types once it declares a `ts` feature.
 SHELL_HAS_TS := $(shell grep -qs '^ts *=' src-tauri/Cargo.toml && echo yes)
 
@@ -32,8 +40,7 @@ header = @printf '\n==> %s\n' '$(1)'
 
 .PHONY: run test bench deps deps-apt deps-toolchain deps-ui deps-tauri-driver bindings \
 	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e e2e-browser \
-	screenshots \
-	fuzz soak
+	screenshots fuzz soak package package-test
 
 ## Build the UI and start the app (it starts the owner of the queue, `ferry service`).
 run: deps ui-build
@@ -42,8 +49,23 @@ run: deps ui-build
 
 ## Every check CI runs, in order, stopping at the first failure. The UI is built first: the
 ## shell crate embeds ui/dist, so clippy and the Rust tests need it.
-test: deps ui-build fmt-check clippy bindings-check rust-test ui-check ui-test app-build e2e
+test: deps ui-build fmt-check clippy bindings-check rust-test ui-check ui-test app-build e2e \
+	package-test
 	$(call header,All checks passed)
+
+## The Debian package, $(PACKAGE_DIR)/ferry_<version>_<arch>.deb: the three programs built in one
+## cargo run with the `deb` profile (optimised, no debug info, stripped), then bundled by
+## Tauri's bundler with what is generated from them (package/build.sh).
+package: deps ui-build
+	$(call header,Debian package (cargo build --profile deb, then tauri bundle))
+	cargo build --profile deb -p ferry-desktop -p ferry-cli -p ferry-tray \
+		--features ferry-desktop/custom-protocol
+	package/build.sh $(PACKAGE_DIR)
+
+## Installs the package, checks and uses what it installed, and purges it (as root).
+package-test: package
+	$(call header,Debian package installed and used then purged (package/test.sh))
+	package/test.sh $(PACKAGE_DIR)/ferry_*.deb
 
 ## Throughput, CPU and memory of Ferry (`ferry transfer` and its owner) against curl and aria2c
 ## (writes tests/bench/results.md).

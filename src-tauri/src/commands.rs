@@ -10,7 +10,7 @@ use ferry_engine::{
 };
 use ferry_owner::{Call, NewJobRequest, Settings};
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime, State, Webview, WebviewWindow};
+use tauri::{Runtime, State, Webview, WebviewWindow};
 
 use crate::bridge::{Subscriptions, UiEvent};
 use crate::dialogs::{self, Pick};
@@ -242,12 +242,8 @@ pub async fn get_settings(link: Link<'_>) -> CommandResult<Settings> {
 
 /// Validates, saves and applies `settings`; answers what was stored.
 #[tauri::command]
-pub async fn set_settings<R: Runtime>(
-    app: AppHandle<R>,
-    link: Link<'_>,
-    settings: Settings,
-) -> CommandResult<Settings> {
-    crate::settings::apply(&app, &link, settings).await
+pub async fn set_settings(link: Link<'_>, settings: Settings) -> CommandResult<Settings> {
+    crate::settings::apply(&link, settings).await
 }
 
 /// Finished jobs, newest first.

@@ -16,6 +16,7 @@
 //! - [`bridge`]: the owner's events to the window's channel.
 //! - [`tray_process`]: starting `ferry-tray` when none runs for the data folder.
 //! - `settings`: saving settings (start at login here, the rest in the owner).
+//! - [`login_start`]: the XDG autostart entry the "Start at login" switch writes.
 //! - [`main_window`]: the window, built in code; its geometry and view kept in `window.json`.
 //! - `lifecycle`, `dialogs`, `open_path`: process plumbing.
 
@@ -23,6 +24,7 @@ pub mod bridge;
 mod commands;
 mod dialogs;
 mod lifecycle;
+pub mod login_start;
 pub mod main_window;
 mod open_path;
 pub mod owner_link;
@@ -75,11 +77,6 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 /// need a [`Shell`] managed by the app (see [`Shell::manage`]) before the window calls them.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
-        .plugin(
-            tauri_plugin_autostart::Builder::new()
-                .arg(lifecycle::HIDDEN_FLAG)
-                .build(),
-        )
         .manage(bridge::Subscriptions::default())
         .on_window_event(main_window::remember_on_close)
         .invoke_handler(tauri::generate_handler![

@@ -267,7 +267,7 @@ fn paths_ferry_did_not_transfer_are_not_opened() {
 fn the_window_cannot_call_plugin_commands() {
     let app = TestApp::start();
 
-    let refused = app.invoke("plugin:autostart|enable", json!({}));
+    let refused = app.invoke("plugin:app|version", json!({}));
 
     let error = refused.expect_err("the capability grants only Ferry's own commands");
     assert!(
