@@ -23,7 +23,7 @@ APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev 
 BINDINGS_DIR := ui/src/lib/bindings
 
 # Where `make package` puts the .deb.
-PACKAGE_DIR := dist
+PACKAGE_DIR := $(CARGO_TARGET_DIR)/deb
 # Where the source is published: the AppStream entry's homepage and screenshots.
 FERRY_SOURCE_URL ?= $(or $(shell git remote get-url origin 2>/dev/null | \
 	sed -e 's|^git@github.com:|https://github.com/|' -e 's|\.git$$||' | grep '^https://'), \
@@ -55,17 +55,17 @@ test: deps ui-build fmt-check clippy bindings-check rust-test ui-check ui-test a
 
 ## The Debian package, $(PACKAGE_DIR)/ferry_<version>_<arch>.deb: the three programs built in one
 ## cargo run with the `deb` profile (optimised, no debug info, stripped), then bundled by
-## Tauri's bundler with what is generated from them (package/build.sh).
+## Tauri's bundler with what is generated from them (src-tauri/package/build.sh).
 package: deps ui-build
 	$(call header,Debian package (cargo build --profile deb, then tauri bundle))
 	cargo build --profile deb -p ferry-desktop -p ferry-cli -p ferry-tray \
 		--features ferry-desktop/custom-protocol
-	package/build.sh $(PACKAGE_DIR)
+	src-tauri/package/build.sh $(PACKAGE_DIR)
 
 ## Installs the package, checks and uses what it installed, and purges it (as root).
 package-test: package
-	$(call header,Debian package installed and used then purged (package/test.sh))
-	package/test.sh $(PACKAGE_DIR)/ferry_*.deb
+	$(call header,Debian package installed and used then purged (src-tauri/package/test.sh))
+	src-tauri/package/test.sh $(PACKAGE_DIR)/ferry_*.deb
 
 ## Throughput, CPU and memory of Ferry (`ferry transfer` and its owner) against curl and aria2c
 ## (writes tests/bench/results.md).

@@ -7,10 +7,10 @@
 # under /usr, /etc and /opt. A package a previous run left installed is removed first; the
 # package is removed again on the way out, whatever failed.
 #
-# Usage: package/test.sh PACKAGE.deb   (as root: it installs and removes a package)
+# Usage: src-tauri/package/test.sh PACKAGE.deb   (as root: it installs and removes a package)
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEB=$(realpath "$1")
 PACKAGE=ferry
 export DEBIAN_FRONTEND=noninteractive
@@ -18,7 +18,7 @@ export DEBIAN_FRONTEND=noninteractive
 APT=(apt-get -o DPkg::Lock::Timeout=300 -y -qq)
 
 if [[ $(id -u) != 0 ]]; then
-    echo "package/test.sh installs and removes a Debian package: run it as root" >&2
+    echo "src-tauri/package/test.sh installs and removes a Debian package: run it as root" >&2
     exit 1
 fi
 

@@ -5,12 +5,12 @@
 # AppStream entry and the owner's systemd user unit, then lets Tauri's bundler (`tauri bundle`,
 # from ui/node_modules) write the .deb with the desktop entry.
 #
-# Usage: package/build.sh OUTPUT_FOLDER
+# Usage: src-tauri/package/build.sh OUTPUT_FOLDER
 # Environment: CARGO_TARGET_DIR (the programs are in $CARGO_TARGET_DIR/deb), FERRY_SOURCE_URL
 # (where the source is published: the AppStream homepage and screenshots).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUTPUT=$(mkdir -p "$1" && cd "$1" && pwd)
 : "${CARGO_TARGET_DIR:?CARGO_TARGET_DIR must name the cargo target folder}"
 : "${FERRY_SOURCE_URL:?FERRY_SOURCE_URL must name where the source is published}"
@@ -40,7 +40,7 @@ host_name() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process
 chromium_host=$(host_name "$FILES/chromium.json")
 firefox_host=$(host_name "$FILES/firefox.json")
 
-sed "s|@SOURCE_URL@|${FERRY_SOURCE_URL%/}|g" "$ROOT/package/org.ferry.desktop.metainfo.xml" \
+sed "s|@SOURCE_URL@|${FERRY_SOURCE_URL%/}|g" "$ROOT/src-tauri/package/org.ferry.desktop.metainfo.xml" \
     >"$FILES/org.ferry.desktop.metainfo.xml"
 
 echo "Generating the icons"
@@ -61,7 +61,7 @@ cat >"$STAGE/tauri.deb.json" <<EOF
       "deb": {
         "section": "net",
         "depends": ["libayatana-appindicator3-1", "libxdo3"],
-        "desktopTemplate": "$ROOT/package/ferry.desktop",
+        "desktopTemplate": "$ROOT/src-tauri/package/ferry.desktop",
         "files": {
           "/usr/bin/ferry": "$FERRY",
           "/usr/bin/ferry-tray": "$BUILT/ferry-tray",
