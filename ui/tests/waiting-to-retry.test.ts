@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import App from "../src/App.svelte";
 import type { JobInfo } from "../src/lib/bindings/JobInfo";
 import { ERROR_WINHTTP_CONNECTION_ERROR, httpErrorCode } from "../src/lib/codes";
-import { errorInWords } from "../src/lib/error-words";
+import { errorInWords, errorUnderTitle } from "../src/lib/error-words";
 import { fileStatus } from "../src/lib/file-status";
 import { file, job, jobError, settings } from "./fixtures";
 import { fakeShell } from "./ipc-backend";
@@ -68,5 +68,12 @@ describe("errors in words", () => {
     expect(errorInWords(jobError(0x8000_4005, "E_FAIL", { description: "the job's progress cannot be saved" }))).toBe(
       "The job's progress cannot be saved.",
     );
+  });
+
+  it("does not say a prompt's title again under it", () => {
+    const notFound = jobError(httpErrorCode(404), "BG_E_HTTP_ERROR_404", { description: "x" });
+    expect(errorUnderTitle(notFound, "The file is not on the server")).toBeNull();
+    const busy = jobError(httpErrorCode(503), "BG_E_HTTP_ERROR_503", { description: "x" });
+    expect(errorUnderTitle(busy, "Waiting to retry")).toBe("The server is busy or down for maintenance (HTTP 503).");
   });
 });

@@ -69,3 +69,13 @@ function asSentence(text: string): string {
   const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
+
+/**
+ * The error in words under a prompt titled `title`, or null when it would only say the title
+ * again ("The file is not on the server" over "The file is not on the server (HTTP 404).").
+ */
+export function errorUnderTitle(error: JobError, title: string): string | null {
+  const sentence = errorInWords(error);
+  const plain = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  return plain(sentence).startsWith(plain(title)) ? null : sentence;
+}
