@@ -90,7 +90,7 @@ describe("speed and time left", () => {
 
 describe("labels", () => {
   it("reads states as words", () => {
-    expect(stateLabel("TRANSIENT_ERROR")).toBe("Transient error");
+    expect(stateLabel("TRANSIENT_ERROR")).toBe("Waiting to retry");
     expect(stateLabel("QUEUED")).toBe("Queued");
   });
 

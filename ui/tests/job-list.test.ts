@@ -47,7 +47,7 @@ describe("job list with 10,000 jobs", () => {
     const row = await screen.findByTestId("job-row");
     expect(row.dataset.jobId).toBe(one.id);
     expect(row.dataset.state).toBe("TRANSIENT_ERROR");
-    expect(row.textContent).toContain("Transient error");
+    expect(row.textContent).toContain("Waiting to retry");
     expect(row.textContent).toContain("0 of 1 kB");
   });
 

@@ -136,13 +136,13 @@ const STATE_LABELS: Record<JobState, string> = {
   TRANSFERRING: "Transferring",
   SUSPENDED: "Suspended",
   ERROR: "Error",
-  TRANSIENT_ERROR: "Transient error",
+  TRANSIENT_ERROR: "Waiting to retry",
   TRANSFERRED: "Transferred",
   ACKNOWLEDGED: "Completed",
   CANCELLED: "Cancelled",
 };
 
-/** A state as people read it: `Transient error`. */
+/** A state as people read it: `Waiting to retry` (BITS: TRANSIENT_ERROR). */
 export function stateLabel(state: JobState): string {
   return STATE_LABELS[state];
 }

@@ -18,7 +18,7 @@ export const STATE_FILTERS: ReadonlyArray<{ value: StateFilter; label: string }>
   { value: "CONNECTING", label: "Connecting" },
   { value: "TRANSFERRING", label: "Transferring" },
   { value: "SUSPENDED", label: "Suspended" },
-  { value: "TRANSIENT_ERROR", label: "Transient error" },
+  { value: "TRANSIENT_ERROR", label: "Waiting to retry" },
   { value: "ERROR", label: "Error" },
   { value: "TRANSFERRED", label: "Transferred" },
 ];
