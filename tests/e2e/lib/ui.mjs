@@ -161,3 +161,15 @@ export async function pasteAsClipboard(session, element, text) {
     [element, text],
   );
 }
+
+/** Presses Save on the Settings page and waits until it says "Settings saved.". */
+export async function saveSettings(session) {
+  await (await session.find(byTestId("settings-save"))).click();
+  await waitFor("the settings to be saved", async () => {
+    const statuses = await session.findAll('[data-testid="settings-page"] [role="status"]');
+    for (const status of statuses) {
+      if ((await visibleText(session, status)) === "Settings saved.") return true;
+    }
+    return false;
+  });
+}

@@ -18,6 +18,7 @@ import {
   jobRow,
   openErrorPrompt,
   promptCode,
+  saveSettings,
   visibleText,
   waitForState,
 } from "../lib/ui.mjs";
@@ -46,14 +47,7 @@ async function blockBackgroundJobsAllDay() {
   const window = await session.find(byTestId("bandwidth-window"));
   assert.match(await visibleText(session, window), /All day/);
 
-  await (await session.find(byTestId("settings-save"))).click();
-  await waitFor("the settings to be saved", async () => {
-    const statuses = await session.findAll('[data-testid="settings-page"] [role="status"]');
-    for (const status of statuses) {
-      if ((await visibleText(session, status)) === "Settings saved.") return true;
-    }
-    return false;
-  });
+  await saveSettings(session);
   const stored = JSON.parse(readFileSync(join(ferry.dataDir, "settings.json"), "utf8"));
   assert.deepEqual(
     stored.policies.MaxInternetBandwidth,

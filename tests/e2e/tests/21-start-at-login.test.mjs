@@ -15,7 +15,7 @@ import { appWindowsOf } from "../lib/desktop.mjs";
 import { FERRY_APP } from "../lib/env.mjs";
 import { findDescendant } from "../lib/processes.mjs";
 import { ferryForThisFile } from "../lib/suite.mjs";
-import { byTestId, visibleText } from "../lib/ui.mjs";
+import { byTestId, saveSettings } from "../lib/ui.mjs";
 import { sleep, waitFor } from "../lib/wait.mjs";
 import { waitForTrayIcon } from "../lib/tray.mjs";
 
@@ -39,14 +39,7 @@ async function setStartAtLogin(on) {
   );
   if ((await toggle.property("checked")) !== on) await toggle.click();
   assert.equal(await toggle.property("checked"), on, "the switch shows the choice");
-  await (await session.find(byTestId("settings-save"))).click();
-  await waitFor("the settings to be saved", async () => {
-    const statuses = await session.findAll('[data-testid="settings-page"] [role="status"]');
-    for (const status of statuses) {
-      if ((await visibleText(session, status)) === "Settings saved.") return true;
-    }
-    return false;
-  });
+  await saveSettings(session);
   await (await session.find(byTestId("nav-transfers"))).click();
 }
 
