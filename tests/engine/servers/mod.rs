@@ -23,6 +23,7 @@ mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hyper::body::Incoming;
@@ -88,6 +89,24 @@ struct ServerState {
     log: Mutex<Vec<RecordedRequest>>,
     /// The client the proxy behaviour forwards with (made on first use).
     forwarder: OnceLock<reqwest::Client>,
+    /// Connections open now.
+    open: AtomicUsize,
+}
+
+/// Counts a connection as open while it lives.
+struct OpenConnection(Arc<ServerState>);
+
+impl OpenConnection {
+    fn new(state: &Arc<ServerState>) -> Self {
+        state.open.fetch_add(1, Ordering::SeqCst);
+        OpenConnection(Arc::clone(state))
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Behaviours by exact path, plus the one for every other path.
@@ -153,6 +172,7 @@ impl TestServerBuilder {
             routes: Mutex::new(self.routes),
             log: Mutex::new(Vec::new()),
             forwarder: OnceLock::new(),
+            open: AtomicUsize::new(0),
         });
         let stop = CancellationToken::new();
         let acceptor = identity.as_ref().map(|identity| identity.acceptor.clone());
@@ -222,6 +242,11 @@ impl TestServer {
         lock(&self.state.log).clone()
     }
 
+    /// Connections open to the server now.
+    pub fn open_connections(&self) -> usize {
+        self.state.open.load(Ordering::SeqCst)
+    }
+
     /// Replaces the behaviour of every path without a route of its own; its count restarts.
     pub fn set_behaviour(&self, behaviour: Behaviour) {
         lock(&self.state.routes).any_path = Some(Route::new(behaviour));
@@ -276,6 +301,7 @@ async fn serve_connection<S>(stream: S, state: Arc<ServerState>, stop: Cancellat
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let _open = OpenConnection::new(&state);
     let switch = wire::CutSwitch::default();
     let stream = wire::CuttableStream::new(stream, switch.clone());
     let service = service_fn(move |request| {
@@ -315,7 +341,8 @@ async fn handle(
             None => (Arc::new(Behaviour::status(404)), 0),
         }
     };
-    match respond::respond(&behaviour, served, &head(&request)) {
+    let open_connections = state.open.load(Ordering::SeqCst);
+    match respond::respond(&behaviour, served, &head(&request, open_connections)) {
         respond::Outcome::Reply(reply) => {
             let (response, cut) = reply.into_response(request.method() == Method::HEAD);
             if let Some(cut) = cut {
@@ -336,10 +363,11 @@ async fn handle(
     }
 }
 
-fn head(request: &Request<Incoming>) -> respond::RequestHead<'_> {
+fn head(request: &Request<Incoming>, open_connections: usize) -> respond::RequestHead<'_> {
     respond::RequestHead {
         method: request.method(),
         uri: request.uri(),
         headers: request.headers(),
+        open_connections,
     }
 }
