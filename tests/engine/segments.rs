@@ -269,3 +269,13 @@ async fn a_server_capping_connections_per_client_with_429_keeps_what_it_allows()
     t.engine.complete(id).unwrap();
     assert_eq!(sha256_file(&t.path("f")), sha256(&data));
 }
+
+#[tokio::test]
+async fn a_fast_server_finishes_the_file_whatever_the_connections() {
+    let data = body(3 * 1024 * 1024, 511);
+    let server = TestServer::start(Behaviour::full(data.clone())).await;
+    let t = TestEngine::start("segments-fast").await;
+    let id = job_with(&t, &[(&server.url("/f"), "f")], 4, Priority::Foreground);
+    let job = t.wait_state(id, JobState::Transferred).await;
+    assert_eq!(job.files[0].sha256.as_deref(), Some(sha256(&data).as_str()));
+}
