@@ -254,7 +254,7 @@ async fn a_server_answering_extra_connections_with_503_gets_one_and_the_job_neve
 
 #[tokio::test]
 async fn a_server_capping_connections_per_client_with_429_keeps_what_it_allows() {
-    let data = body(SIZE, 510);
+    let data = body(2 * SIZE, 510);
     let server = TestServer::start(Behaviour::ConnectionCap {
         most: 2,
         code: 429,
@@ -265,6 +265,12 @@ async fn a_server_capping_connections_per_client_with_429_keeps_what_it_allows()
     let id = job_with(&t, &[(&server.url("/f"), "f")], 8, Priority::Foreground);
     let job = t.wait_state(id, JobState::Transferred).await;
     assert_eq!(job.error_count, 0, "a refused connection is no error");
+    let refused = server
+        .requests()
+        .iter()
+        .filter(|r| r.open_connections > 2)
+        .count();
+    assert!(refused >= 1, "a third connection was tried and refused");
     assert_eq!(job.files[0].sha256.as_deref(), Some(sha256(&data).as_str()));
     t.engine.complete(id).unwrap();
     assert_eq!(sha256_file(&t.path("f")), sha256(&data));

@@ -53,6 +53,8 @@ pub struct RecordedRequest {
     pub path: String,
     /// Headers.
     pub headers: HeaderMap,
+    /// Connections open to the server when it arrived, its own included.
+    pub open_connections: usize,
 }
 
 impl RecordedRequest {
@@ -324,11 +326,13 @@ async fn handle(
     switch: &wire::CutSwitch,
 ) -> Response<Body> {
     let path = request.uri().path().to_owned();
+    let open_connections = state.open.load(Ordering::SeqCst);
     lock(&state.log).push(RecordedRequest {
         method: request.method().clone(),
         target: request.uri().to_string(),
         path: path.clone(),
         headers: request.headers().clone(),
+        open_connections,
     });
     let (behaviour, served) = {
         let mut routes = lock(&state.routes);
@@ -341,7 +345,6 @@ async fn handle(
             None => (Arc::new(Behaviour::status(404)), 0),
         }
     };
-    let open_connections = state.open.load(Ordering::SeqCst);
     match respond::respond(&behaviour, served, &head(&request, open_connections)) {
         respond::Outcome::Reply(reply) => {
             let (response, cut) = reply.into_response(request.method() == Method::HEAD);

@@ -348,6 +348,7 @@ impl Segmented<'_, '_> {
         let mut last_written = (self.written)();
         let mut last_rate: Option<f64> = None;
         let mut growing = true;
+        let mut settling = false;
         let mut losses = 0u32;
         let mut syncing: Option<Syncing> = None;
         loop {
@@ -386,13 +387,17 @@ impl Segmented<'_, '_> {
                     let written = (self.written)();
                     let rate = (written - last_written) as f64;
                     last_written = written;
-                    if growing && connections.len() < limit && self.board().has_work() {
+                    if settling {
+                        // New connections had this period to get going; the next one counts.
+                        settling = false;
+                    } else if growing && connections.len() < limit && self.board().has_work() {
                         if last_rate.is_none_or(|before| rate > before * RISE) {
                             last_rate = Some(rate);
                             let more = connections.len().min(limit - connections.len());
                             for _ in 0..more {
                                 connections.push(Box::pin(self.connection(None)));
                             }
+                            settling = true;
                         } else {
                             growing = false;
                         }
