@@ -37,7 +37,10 @@ use crate::transfer::Stop;
 /// Parts are never split below this size: a new connection would cost more than it brings.
 pub const MIN_PART: u64 = 1024 * 1024;
 /// How often the rate is measured to decide whether to add connections.
-const MEASURE_EVERY: Duration = Duration::from_millis(300);
+const MEASURE_EVERY: Duration = Duration::from_millis(150);
+/// Periods in a row without a rise in rate after which no more connections are added (one
+/// period is often too short to tell: bursts, a connection still getting going).
+const PATIENCE: u32 = 4;
 /// How often the bytes written are put on disk and their spans reported.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 /// The rise in rate that makes more connections worth trying.
@@ -349,6 +352,7 @@ impl Segmented<'_, '_> {
         let mut last_rate: Option<f64> = None;
         let mut growing = true;
         let mut settling = false;
+        let mut misses = 0u32;
         let mut losses = 0u32;
         let mut syncing: Option<Syncing> = None;
         loop {
@@ -398,8 +402,10 @@ impl Segmented<'_, '_> {
                                 connections.push(Box::pin(self.connection(None)));
                             }
                             settling = true;
+                            misses = 0;
                         } else {
-                            growing = false;
+                            misses += 1;
+                            growing = misses < PATIENCE;
                         }
                     }
                     if syncing.is_none() && synced_at.elapsed() >= SYNC_EVERY {
