@@ -8,7 +8,9 @@ tool, in rotating order, and every download is checked against the source's SHA-
   2. 1,000 files of 64 KiB in one job (`ferry transfer` with 1,000 URL PATH pairs) vs
      `aria2c -i -j1`;
   3. the 1 GiB file with a SHA-256 check (`ferry transfer --checksum sha256:…`) vs without: the
-     cost of checking (Ferry hashes every file with SHA-256 either way, while it writes it).
+     cost of checking (Ferry hashes every file with SHA-256 either way, while it writes it);
+  4. one 400 MiB file from nginx holding each connection to 20 MB/s (`limit_rate 20m`):
+     `ferry transfer --connections 8` vs `curl` vs `aria2c -x8 -s8 -k1M`.
 
 Ferry is two processes: the owner (`ferry service`), which does the transfer, and the
 `ferry transfer` client. Each Ferry round starts an owner on a fresh data folder beforehand (its
@@ -38,6 +40,7 @@ from report import ScenarioResult, render
 
 REPO = Path(__file__).resolve().parents[2]
 BIG_NAME = "big.bin"
+CAPPED_NAME = "capped.bin"
 CHUNK = 8 << 20
 
 
@@ -67,7 +70,9 @@ def main() -> int:
     tools = set(args.tools.split(","))
     os.environ.setdefault("CARGO_TARGET_DIR", str(Path.home() / ".cache/ferry/target"))
     ferry = Path(os.environ["CARGO_TARGET_DIR"]) / "release" / "ferry"
-    if tools & {"ferry", "checksum"}:
+    if args.ferry:
+        ferry = Path(args.ferry).resolve()
+    elif tools & {"ferry", "checksum", "capped"}:
         build_ferry()
 
     load_before = os.getloadavg()[0]
@@ -78,11 +83,15 @@ def main() -> int:
         www = workdir / "www"
         big = write_big_file(www, args.size_mib << 20)
         small = write_small_files(www / "small", args.files, args.file_kib << 10)
+        capped = (write_big_file(www, args.capped_mib << 20, CAPPED_NAME)
+                  if "capped" in tools else {})
         with NginxServer(root=www, home=workdir / "nginx") as server:
             list_file = workdir / "small-urls.txt"
             list_file.write_text("".join(f"{server.base_url}small/{n}\n" for n in small))
             scenarios = define_scenarios(server.base_url, big, small, list_file, ferry, tools,
                                          args.size_mib, args.file_kib)
+            scenarios.append(capped_scenario(server.base_url, capped, ferry, tools,
+                                             args.capped_mib))
             settings = ferry_settings(len(small))
             results = [run_scenario(s, args.rounds, workdir / "run", ferry, settings)
                        for s in scenarios if s.tools]
@@ -102,9 +111,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--size-mib", type=int, default=1024, help="big file size (default 1024)")
     parser.add_argument("--files", type=int, default=1000, help="small files (default 1000)")
     parser.add_argument("--file-kib", type=int, default=64, help="small file size (default 64)")
-    parser.add_argument("--tools", default="ferry,curl,aria2c,checksum",
-                        help="comma-separated subset of ferry,curl,aria2c,checksum (the last: "
-                             "the 1 GiB file with a SHA-256 check and without)")
+    parser.add_argument("--capped-mib", type=int, default=400,
+                        help="size of the file served at 20 MB/s per connection (default 400)")
+    parser.add_argument("--tools", default="ferry,curl,aria2c,checksum,capped",
+                        help="comma-separated subset of ferry,curl,aria2c,checksum,capped "
+                             "(checksum: the 1 GiB file with a SHA-256 check and without; "
+                             "capped: the file served at 20 MB/s per connection, by Ferry with "
+                             "8 connections, curl and aria2c with 8)")
+    parser.add_argument("--ferry", default=None,
+                        help="the `ferry` binary to measure (default: a release build of it)")
     parser.add_argument("--workdir", default=None,
                         help="where the temporary files go (default: $TMPDIR)")
     parser.add_argument("--output", default=str(REPO / "tests/bench/results.md"),
@@ -125,19 +140,19 @@ def ferry_settings(files: int) -> dict:
     return {"notifications_enabled": False, "policies": {"MaxFilesPerJob": max(files, 200)}}
 
 
-def write_big_file(folder: Path, size: int) -> dict[str, str]:
+def write_big_file(folder: Path, size: int, name: str = BIG_NAME) -> dict[str, str]:
     """One file of `size` random bytes; returns {name: sha256}."""
     folder.mkdir(mode=0o755, parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    with (folder / BIG_NAME).open("wb") as out:
+    with (folder / name).open("wb") as out:
         remaining = size
         while remaining:
             chunk = os.urandom(min(CHUNK, remaining))
             digest.update(chunk)
             out.write(chunk)
             remaining -= len(chunk)
-    (folder / BIG_NAME).chmod(0o644)
-    return {BIG_NAME: digest.hexdigest()}
+    (folder / name).chmod(0o644)
+    return {name: digest.hexdigest()}
 
 
 def write_small_files(folder: Path, count: int, size: int) -> dict[str, str]:
@@ -193,6 +208,25 @@ def define_scenarios(base_url: str, big: dict[str, str], small: dict[str, str],
         Scenario(f"One {_size_label(size_mib)} file with a SHA-256 check ÷ without", big,
                  size_mib << 20, [t for t in checked if t.key in tools]),
     ]
+
+
+def capped_scenario(base_url: str, capped: dict[str, str], ferry: Path, tools: set[str],
+                    size_mib: int) -> Scenario:
+    """The file nginx serves at 20 MB/s per connection: Ferry with up to 8 connections per
+    file, curl with one, aria2c with 8 (`-x8 -s8 -k1M`)."""
+    url = f"{base_url}capped/{CAPPED_NAME}"
+    aria2_common = ["aria2c", "-q", "--allow-overwrite=true", "--file-allocation=none"]
+    wanted = [
+        Tool("capped", "`ferry transfer --connections 8`", lambda out, data: [
+            str(ferry), "--data-dir", str(data), "transfer", "--connections", "8", url,
+            str(out / CAPPED_NAME)], ferry=True),
+        Tool("capped", "`curl`", lambda out, data: [
+            "curl", "-s", "-o", str(out / CAPPED_NAME), url]),
+        Tool("capped", "`aria2c -x8 -s8 -k1M`", lambda out, data: [
+            *aria2_common, "-x8", "-s8", "-k1M", "-d", str(out), "-o", CAPPED_NAME, url]),
+    ]
+    return Scenario(f"One {_size_label(size_mib)} file at 20 MB/s per connection", capped,
+                    size_mib << 20, [t for t in wanted if t.key in tools])
 
 
 def run_scenario(scenario: Scenario, rounds: int, scratch: Path, ferry: Path,

@@ -25,6 +25,11 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         root {root};
+        # The same files, each connection held to 20 MB/s as many servers and CDNs do.
+        location /capped/ {{
+            alias {root}/;
+            limit_rate 20m;
+        }}
     }}
 }}
 """
@@ -38,7 +43,8 @@ def free_port() -> int:
 
 
 class NginxServer:
-    """Serves `root` over HTTP/1.1 (Range, ETag, Last-Modified) until the context exits.
+    """Serves `root` over HTTP/1.1 (Range, ETag, Last-Modified) until the context exits, and
+    the same files under `capped/` at 20 MB/s per connection (`limit_rate 20m`).
 
     `home` holds the config, pid file, error log and temp folders; nginx's worker runs as
     `nobody` when started by root, so `root` and the files in it must be world-readable.

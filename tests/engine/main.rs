@@ -12,6 +12,7 @@ mod harness;
 mod nginx_downloads;
 mod restart;
 mod retries;
+mod segments;
 mod servers;
 mod servers_selftest;
 mod soak;

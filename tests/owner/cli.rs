@@ -718,3 +718,61 @@ async fn transfer_makes_a_backoff_job_unless_quick_retries_is_off_and_api_jobs_s
         "a job made through the API keeps BITS' fixed delay"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setconnections_and_transfer_connections_set_the_connections_per_file() {
+    let data = body(3 * 1024 * 1024, 77);
+    let server = TestServer::start(Behaviour::full(data.clone())).await;
+    let owned = Owned::start("connections");
+    let id = owned.ok(&["create", "Parts"]).trim().to_owned();
+    assert_eq!(
+        info(&owned, &id)["settings"]["connections"],
+        1,
+        "one by default"
+    );
+    owned.ok(&["setconnections", &id, "6"]);
+    assert_eq!(info(&owned, &id)["settings"]["connections"], 6);
+    let refused = owned
+        .command()
+        .args(["setconnections", &id, "0"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("E_INVALIDARG"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let path = owned.path("parts.bin");
+    let url = server.url("/parts.bin");
+    let wrong = owned
+        .command()
+        .args([
+            "transfer",
+            "--connections",
+            "17",
+            &url,
+            path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        wrong.status.code(),
+        Some(2),
+        "wrong usage: {}",
+        stderr(&wrong)
+    );
+    let job = owned.ok(&[
+        "transfer",
+        "--connections",
+        "4",
+        "--no-wait",
+        &url,
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(info(&owned, job.trim())["settings"]["connections"], 4);
+    wait_state(&owned, job.trim(), "TRANSFERRED");
+    owned.ok(&["complete", job.trim()]);
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+}

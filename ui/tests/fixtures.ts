@@ -59,6 +59,7 @@ export function job(overrides: JobOverrides = {}): JobInfo {
       reply_file_name: null,
       http_method: null,
       retry_policy: "FIXED",
+      connections: 1,
     },
     files,
     progress: {

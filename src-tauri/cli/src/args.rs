@@ -230,6 +230,14 @@ pub enum Verb {
         #[arg(value_enum)]
         priority: PriorityArg,
     },
+    /// Set how many connections one file of a download job may use at once (1 to 16; 1 is one
+    /// connection, as BITS does).
+    Setconnections {
+        /// The job.
+        job: JobRef,
+        /// Connections per file.
+        connections: u32,
+    },
     /// Set the seconds to wait before retrying after a transient error.
     Setminretrydelay {
         /// The job.
@@ -407,6 +415,10 @@ pub struct TransferArgs {
     /// Seconds to wait before retrying after a transient error.
     #[arg(long)]
     pub retry_delay: Option<u32>,
+    /// Connections one file may use at once, from servers that allow it (1 to 16; 1 is one
+    /// connection, as BITS does).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub connections: Option<u32>,
     /// Leave the job in the queue, transferring, and print its id instead of waiting.
     #[arg(long)]
     pub no_wait: bool,

@@ -114,6 +114,7 @@ pub fn info(job: &JobInfo, verbose: bool) -> String {
     field("proxy", proxy(&s.proxy));
     field("http method", s.http_method.clone().unwrap_or("GET".into()));
     field("dynamic content", s.dynamic_content.to_string());
+    field("connections per file", s.connections.to_string());
     field(
         "credentials",
         if job.credentials_set.is_empty() {

@@ -31,6 +31,14 @@ pub async fn run(client: &Client, args: TransferArgs) -> Outcome {
             .call_value(Call::SetMinimumRetryDelay { job: id, seconds })
             .await?;
     }
+    if let Some(connections) = args.connections {
+        client
+            .call_value(Call::SetConnections {
+                job: id,
+                connections,
+            })
+            .await?;
+    }
     client.call_value(Call::Resume { job: id }).await?;
     if args.no_wait {
         println!("{id}");

@@ -168,6 +168,9 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
             let priority = priority_of(priority);
             simple(c, &job, |job| Call::SetPriority { job, priority }).await
         }
+        Verb::Setconnections { job, connections } => {
+            simple(c, &job, |job| Call::SetConnections { job, connections }).await
+        }
         Verb::Setminretrydelay { job, seconds } => {
             simple(c, &job, |job| Call::SetMinimumRetryDelay { job, seconds }).await
         }

@@ -180,6 +180,8 @@ pub struct Inner {
     pub day_clock: crate::bandwidth::DayClock,
     /// Holds background transfers to the bandwidth cap.
     pub throttle: crate::transfer::throttle::Throttle,
+    /// Connections per host learnt from servers that refused extra ones.
+    pub host_caps: crate::transfer::download::HostCaps,
     /// The lock on the data folder, held until shutdown (or until the engine is dropped).
     pub data_lock: Mutex<Option<crate::data_lock::DataDirLock>>,
 }

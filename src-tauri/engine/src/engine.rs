@@ -103,6 +103,7 @@ impl Engine {
             running: std::sync::atomic::AtomicBool::new(false),
             day_clock: crate::bandwidth::DayClock::local(),
             throttle: Default::default(),
+            host_caps: Default::default(),
             data_lock: Mutex::new(Some(data_lock)),
         });
         reload(&inner, records)?;
@@ -1002,6 +1003,31 @@ impl Engine {
         })
     }
 
+    /// Sets how many connections one file of the job may use at once (1 to
+    /// [`crate::job::MAX_CONNECTIONS`]; 1 is one connection, as BITS does). Downloads only;
+    /// a file already transferring keeps its count until it next starts.
+    pub fn set_connections(&self, id: JobId, connections: u32) -> Result<()> {
+        if !(1..=crate::job::MAX_CONNECTIONS).contains(&connections) {
+            return Err(Error::new(
+                ErrorCode::E_INVALIDARG,
+                format!(
+                    "a file can use 1 to {} connections, not {connections}",
+                    crate::job::MAX_CONNECTIONS
+                ),
+            ));
+        }
+        self.set(id, |r| {
+            if r.job_type.is_upload() {
+                return Err(Error::new(
+                    ErrorCode::E_NOTIMPL,
+                    "several connections per file apply to downloads only",
+                ));
+            }
+            r.settings.connections = connections;
+            Ok(())
+        })
+    }
+
     /// Sets the reply file of an upload-reply job (before the reply starts).
     pub fn set_reply_file_name(&self, id: JobId, path: PathBuf) -> Result<()> {
         validate::download_path(&path)?;
@@ -1425,6 +1451,9 @@ fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
                     tracing::warn!(path = %temp.display(), "a transferred file's temporary copy is missing; downloading it again");
                     file.reset();
                 }
+            } else if let Some(spans) = &file.segments {
+                // A preallocated file: only the spans known to be on disk count.
+                file.bytes_transferred = spans.iter().map(|(s, e)| e.saturating_sub(*s)).sum();
             } else {
                 file.bytes_transferred = on_disk.unwrap_or(0);
             }

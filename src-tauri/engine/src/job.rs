@@ -465,6 +465,20 @@ pub struct JobSettings {
     /// How the wait before each automatic retry grows (default FIXED, as in BITS).
     #[serde(default)]
     pub retry_policy: RetryPolicy,
+    /// Most connections one file of this job may use at once (downloads from servers that
+    /// answer ranges with a strong validator and a known size); 1 downloads over one
+    /// connection, as BITS does.
+    #[serde(default = "default_connections")]
+    pub connections: u32,
+}
+
+/// Connections per file of a new job.
+pub const DEFAULT_CONNECTIONS: u32 = 1;
+/// Most connections per file a job may ask for.
+pub const MAX_CONNECTIONS: u32 = 16;
+
+fn default_connections() -> u32 {
+    DEFAULT_CONNECTIONS
 }
 
 /// How long a job waits in TRANSIENT_ERROR before it retries by itself. Never sooner than the
@@ -521,6 +535,7 @@ impl JobSettings {
             reply_file_name: None,
             http_method: None,
             retry_policy: RetryPolicy::Fixed,
+            connections: DEFAULT_CONNECTIONS,
         }
     }
 

@@ -125,6 +125,11 @@ pub struct FileRecord {
     /// How the transferred file was verified.
     #[serde(default)]
     pub verification: Verification,
+    /// A file downloaded over several connections: the byte spans `[start, end)` of the
+    /// temporary file that are durably on disk (the file itself is preallocated, so its length
+    /// says nothing). `None` for a file downloaded over one connection.
+    #[serde(default)]
+    pub segments: Option<Vec<(u64, u64)>>,
 }
 
 impl FileRecord {
@@ -152,6 +157,7 @@ impl FileRecord {
             checksum: None,
             sha256: None,
             verification: Verification::NotVerified,
+            segments: None,
         }
     }
 
@@ -162,6 +168,7 @@ impl FileRecord {
         self.transferred = false;
         self.sha256 = None;
         self.verification = Verification::NotVerified;
+        self.segments = None;
         if self.ranges.is_none() {
             self.bytes_total = None;
         }

@@ -105,9 +105,31 @@ impl Inner {
             file.bytes_transferred = start.offset;
             file.bytes_total = start.total;
             file.validators = start.validators.clone();
+            file.segments = start.segments.clone();
             Ok(())
         })
         .map_err(|e| Failure::fatal(e.code, ErrorContext::GeneralQueueManager, e.message))
+    }
+
+    /// The spans of file `index` that are durably on disk (a download over several
+    /// connections); saved with the next progress write. A run that was just stopped may still
+    /// report its last spans, as long as the file kept its map (a file started again from 0
+    /// has none).
+    pub fn report_segments(&self, id: JobId, run_id: u64, index: usize, spans: Vec<(u64, u64)>) {
+        let _ = self.with_job(id, |entry, notes| {
+            let stopped = entry.run.is_none();
+            if !stopped {
+                current(entry, run_id)?;
+            }
+            notes.quiet = true;
+            notes.deferred = true;
+            let file = &mut entry.record.files[index];
+            if file.transferred || file.segments.is_none() {
+                return Err(stale());
+            }
+            file.segments = Some(spans);
+            Ok(())
+        });
     }
 
     /// The file's remote name changed (redirect reported, or refused).
@@ -366,6 +388,11 @@ const DURABLE_START_BYTES: u64 = 1 << 20;
 /// (no version known yet) is safe to defer, since a resume without validators starts from
 /// byte 0; it is committed anyway when the file is large enough to be worth resuming.
 fn must_commit_start(file: &crate::record::FileRecord, start: &FileStart) -> bool {
+    if file.segments.is_some() != start.segments.is_some() {
+        // The temporary file changes its layout (preallocated, or written from 0 again): its
+        // length must not be read as the bytes on disk after a crash.
+        return true;
+    }
     let unchanged = file.validators == start.validators && file.bytes_total == start.total;
     if unchanged {
         return false;

@@ -103,6 +103,7 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
         Call::SetProxy { job, proxy } => done(e.set_proxy(job, proxy)),
         Call::SetRedirectPolicy { job, policy } => done(e.set_redirect_policy(job, policy)),
         Call::SetDynamicContent { job, enabled } => done(e.set_dynamic_content(job, enabled)),
+        Call::SetConnections { job, connections } => done(e.set_connections(job, connections)),
         Call::SetReplyFileName { job, path } => {
             absolute(&path)?;
             done(e.set_reply_file_name(job, path))

@@ -323,6 +323,13 @@ pub enum Call {
         /// On or off.
         enabled: bool,
     },
+    /// How many connections one file of a download job may use at once (1 to 16): `null`.
+    SetConnections {
+        /// The job.
+        job: JobId,
+        /// Connections per file; 1 is one connection, as BITS does.
+        connections: u32,
+    },
     /// Where an upload-reply job's reply goes: `null`.
     SetReplyFileName {
         /// The job.

@@ -236,6 +236,17 @@ pub enum Behaviour {
     /// 503 with `Retry-After`, gzip, a web page, no length, a wrong range, no ranges) or a good
     /// answer, picked from `seed` and the request's number (see `servers/chaos.rs`): the same
     /// seed gives the same answers in the same order.
+    /// Answers `code` (closing the connection) to a request that arrives while more than
+    /// `most` connections are open to the server, as servers that cap connections per client
+    /// do; requests within the cap get `inner`.
+    ConnectionCap {
+        /// Most connections served at once.
+        most: usize,
+        /// The status the others get, e.g. 503 or 429.
+        code: u16,
+        /// What the connections within the cap get.
+        inner: Box<Behaviour>,
+    },
     Chaos {
         /// The file's successive contents; a flip moves to the next one, in a cycle.
         versions: Vec<Bytes>,

@@ -23,6 +23,7 @@ mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hyper::body::Incoming;
@@ -52,6 +53,8 @@ pub struct RecordedRequest {
     pub path: String,
     /// Headers.
     pub headers: HeaderMap,
+    /// Connections open to the server when it arrived, its own included.
+    pub open_connections: usize,
 }
 
 impl RecordedRequest {
@@ -88,6 +91,24 @@ struct ServerState {
     log: Mutex<Vec<RecordedRequest>>,
     /// The client the proxy behaviour forwards with (made on first use).
     forwarder: OnceLock<reqwest::Client>,
+    /// Connections open now.
+    open: AtomicUsize,
+}
+
+/// Counts a connection as open while it lives.
+struct OpenConnection(Arc<ServerState>);
+
+impl OpenConnection {
+    fn new(state: &Arc<ServerState>) -> Self {
+        state.open.fetch_add(1, Ordering::SeqCst);
+        OpenConnection(Arc::clone(state))
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Behaviours by exact path, plus the one for every other path.
@@ -153,6 +174,7 @@ impl TestServerBuilder {
             routes: Mutex::new(self.routes),
             log: Mutex::new(Vec::new()),
             forwarder: OnceLock::new(),
+            open: AtomicUsize::new(0),
         });
         let stop = CancellationToken::new();
         let acceptor = identity.as_ref().map(|identity| identity.acceptor.clone());
@@ -222,6 +244,11 @@ impl TestServer {
         lock(&self.state.log).clone()
     }
 
+    /// Connections open to the server now.
+    pub fn open_connections(&self) -> usize {
+        self.state.open.load(Ordering::SeqCst)
+    }
+
     /// Replaces the behaviour of every path without a route of its own; its count restarts.
     pub fn set_behaviour(&self, behaviour: Behaviour) {
         lock(&self.state.routes).any_path = Some(Route::new(behaviour));
@@ -276,6 +303,7 @@ async fn serve_connection<S>(stream: S, state: Arc<ServerState>, stop: Cancellat
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let _open = OpenConnection::new(&state);
     let switch = wire::CutSwitch::default();
     let stream = wire::CuttableStream::new(stream, switch.clone());
     let service = service_fn(move |request| {
@@ -298,11 +326,13 @@ async fn handle(
     switch: &wire::CutSwitch,
 ) -> Response<Body> {
     let path = request.uri().path().to_owned();
+    let open_connections = state.open.load(Ordering::SeqCst);
     lock(&state.log).push(RecordedRequest {
         method: request.method().clone(),
         target: request.uri().to_string(),
         path: path.clone(),
         headers: request.headers().clone(),
+        open_connections,
     });
     let (behaviour, served) = {
         let mut routes = lock(&state.routes);
@@ -315,7 +345,7 @@ async fn handle(
             None => (Arc::new(Behaviour::status(404)), 0),
         }
     };
-    match respond::respond(&behaviour, served, &head(&request)) {
+    match respond::respond(&behaviour, served, &head(&request, open_connections)) {
         respond::Outcome::Reply(reply) => {
             let (response, cut) = reply.into_response(request.method() == Method::HEAD);
             if let Some(cut) = cut {
@@ -336,10 +366,11 @@ async fn handle(
     }
 }
 
-fn head(request: &Request<Incoming>) -> respond::RequestHead<'_> {
+fn head(request: &Request<Incoming>, open_connections: usize) -> respond::RequestHead<'_> {
     respond::RequestHead {
         method: request.method(),
         uri: request.uri(),
         headers: request.headers(),
+        open_connections,
     }
 }

@@ -12,8 +12,8 @@ use futures_util::{stream, StreamExt};
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::header::{
-    HeaderMap, HeaderValue, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
-    CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, LOCATION, RANGE, RETRY_AFTER,
+    HeaderMap, HeaderValue, ACCEPT_RANGES, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH,
+    CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, LOCATION, RANGE, RETRY_AFTER,
 };
 use hyper::{Method, Response, StatusCode, Uri};
 
@@ -36,6 +36,8 @@ pub struct RequestHead<'a> {
     pub uri: &'a Uri,
     /// Headers.
     pub headers: &'a HeaderMap,
+    /// Connections open to the server when the request arrived, its own included.
+    pub open_connections: usize,
 }
 
 /// What a behaviour decided.
@@ -137,6 +139,16 @@ pub fn respond(behaviour: &Behaviour, n: usize, request: &RequestHead<'_>) -> Ou
                 reply
             }
         },
+        Behaviour::ConnectionCap { most, code, inner } => {
+            if request.open_connections <= *most {
+                return respond(inner, n, request);
+            }
+            let mut reply = text(status(*code), "text/plain", format!("HTTP {code}\n"));
+            reply
+                .headers
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            reply
+        }
         Behaviour::Auth {
             login,
             scheme,

@@ -4,6 +4,8 @@
 //! (`Content-Encoding`) or a web page in place of the file stops the job before any byte of it
 //! reaches the disk.
 
+mod segments;
+
 use std::path::Path;
 
 use futures_util::StreamExt;
@@ -28,6 +30,8 @@ use crate::record::{FileRecord, Validators};
 /// transfer, and a restart resumes from what reached the file.
 const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
+pub use segments::HostCaps;
+
 /// How a finished file ends.
 pub struct FileDone {
     /// Server's Last-Modified, applied to the final file.
@@ -48,6 +52,8 @@ pub struct Download<'a> {
     pub plan: RequestPlan<'a>,
     /// Dynamic content: no size or range support needed; every attempt starts at byte 0.
     pub dynamic: bool,
+    /// Most connections the file may use at once (the job's property).
+    pub connections: u32,
     /// Where progress and version changes are reported.
     pub report: &'a dyn RunReport,
     /// Fires when the job must stop at once (suspend, cancel, pre-emption, shutdown).
@@ -69,9 +75,11 @@ impl Download<'_> {
         })?;
         // A changed version restarts the file once from byte 0 within the same attempt.
         for fresh in [false, true] {
-            let outcome = match &self.file.ranges {
-                Some(ranges) => self.ranged(&url, temp, ranges, fresh).await,
-                None => self.whole(&url, temp, fresh).await,
+            let outcome = match (&self.file.ranges, &self.file.segments) {
+                (Some(ranges), _) => self.ranged(&url, temp, ranges, fresh).await,
+                // A file begun in parts continues in parts: its length says nothing.
+                (None, Some(spans)) if !fresh => self.resume_parts(&url, temp, spans).await,
+                (None, _) => self.whole(&url, temp, fresh).await,
             };
             match outcome {
                 Err(Stop::Restart) => continue,
@@ -184,6 +192,8 @@ impl Download<'_> {
             // The same version as the bytes on disk: the digests its first answer sent hold.
             whole_file = stored_digests(known.as_ref());
         }
+        let ranges_announced =
+            status == StatusCode::PARTIAL_CONTENT || announces_byte_ranges(&response);
         let versioned = Validators {
             length: total,
             content_type: self
@@ -192,6 +202,27 @@ impl Download<'_> {
             server_digests: whole_file.iter().map(ServerDigest::stored).collect(),
             ..validators
         };
+        if let Some(total) =
+            total.filter(|_| self.can_split(ranges_announced, start, total, &versioned, &message))
+        {
+            let on_disk = if start > 0 {
+                vec![(0, start)]
+            } else {
+                Vec::new()
+            };
+            let first = segments::FirstAnswer { response, start };
+            return self
+                .fetch_parts(
+                    url,
+                    temp,
+                    total,
+                    versioned,
+                    whole_file,
+                    on_disk,
+                    Some(first),
+                )
+                .await;
+        }
         self.started(start, total, &Some(versioned.clone()))?;
         let mut file = open_at(temp, start, &self.algorithms(&whole_file)?).await?;
         let written = self
@@ -563,6 +594,7 @@ impl Download<'_> {
             offset,
             total,
             validators: validators.clone(),
+            segments: None,
         };
         self.report
             .file_started(self.index, &start)

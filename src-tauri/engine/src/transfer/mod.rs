@@ -7,6 +7,7 @@
 pub mod download;
 pub mod http;
 pub mod media;
+pub mod segment_file;
 pub mod temp_file;
 pub mod throttle;
 pub mod upload;
@@ -44,6 +45,9 @@ pub struct FileStart {
     pub total: Option<u64>,
     /// Version of the remote file.
     pub validators: Option<Validators>,
+    /// A file downloaded over several connections: the spans of it already on disk (see
+    /// [`FileRecord::segments`]); `None` for one connection.
+    pub segments: Option<Vec<(u64, u64)>>,
 }
 
 /// Where a running transfer reports to.
@@ -56,6 +60,10 @@ pub trait RunReport: Send + Sync {
     fn remote_name_changed(&self, index: usize, url: &str);
     /// The file now holds `bytes` bytes.
     fn bytes(&self, index: usize, bytes: u64);
+    /// The spans of a file downloaded over several connections that are durably on disk.
+    fn segments_on_disk(&self, index: usize, spans: Vec<(u64, u64)>) {
+        let _ = (index, spans);
+    }
 }
 
 /// Live byte count of the file a job is transferring, written by the transfer task and read by
@@ -226,6 +234,7 @@ async fn transfer_file(
         file: &task.file,
         plan,
         dynamic: task.settings.dynamic_content || custom_method,
+        connections: task.settings.connections,
         report,
         cancel,
         pacer: &throttle::Pacer::new(inner, background, cancel),
@@ -287,5 +296,10 @@ impl RunReport for Reporter<'_> {
 
     fn bytes(&self, index: usize, bytes: u64) {
         self.live.set(index, bytes);
+    }
+
+    fn segments_on_disk(&self, index: usize, spans: Vec<(u64, u64)>) {
+        self.inner
+            .report_segments(self.id, self.run_id, index, spans);
     }
 }

@@ -74,6 +74,11 @@ impl<'a> Pacer<'a> {
         }
     }
 
+    /// The engine the transfer belongs to.
+    pub fn inner(&self) -> &'a Inner {
+        self.inner
+    }
+
     fn limit(&self) -> Limit {
         if self.background {
             self.inner.background_limit(Instant::now())

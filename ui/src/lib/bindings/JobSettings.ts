@@ -67,4 +67,10 @@ http_method: string | null,
 /**
  * How the wait before each automatic retry grows (default FIXED, as in BITS).
  */
-retry_policy: RetryPolicy, };
+retry_policy: RetryPolicy, 
+/**
+ * Most connections one file of this job may use at once (downloads from servers that
+ * answer ranges with a strong validator and a known size); 1 downloads over one
+ * connection, as BITS does.
+ */
+connections: number, };

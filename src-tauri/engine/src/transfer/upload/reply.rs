@@ -186,6 +186,7 @@ pub async fn fetch(
                 file: &file,
                 plan,
                 dynamic: true,
+                connections: 1,
                 report: &ReplyReport { report },
                 cancel: upload.cancel,
                 pacer: &upload.pacer(),
