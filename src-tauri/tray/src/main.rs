@@ -166,16 +166,20 @@ impl Tray {
 /// Shows the icon: as a StatusNotifierItem where a host runs, else through tray-icon.
 fn show_icon(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<Rc<Tray>, String> {
     let icons = TrayIcons::load()?;
-    match ItemTray::start(actions.clone(), icons.clone()) {
-        Ok(item) => {
-            tracing::info!("the tray icon is a StatusNotifierItem");
-            Ok(Rc::new(Tray::Item(item)))
+    if sni::watcher_runs() {
+        match ItemTray::start(actions.clone(), icons.clone()) {
+            Ok(item) => {
+                tracing::info!("the tray icon is a StatusNotifierItem");
+                return Ok(Rc::new(Tray::Item(item)));
+            }
+            Err(reason) => tracing::info!(
+                "cannot register with the StatusNotifierItem host ({reason}); using the toolkit's tray"
+            ),
         }
-        Err(reason) => {
-            tracing::info!("no StatusNotifierItem host ({reason}); using the toolkit's tray");
-            IndicatorTray::build(actions, &icons).map(|tray| Rc::new(Tray::Indicator(tray)))
-        }
+    } else {
+        tracing::info!("no StatusNotifierItem host; using the toolkit's tray");
     }
+    IndicatorTray::build(actions, &icons).map(|tray| Rc::new(Tray::Indicator(tray)))
 }
 
 /// Applies what the owner's side reports, on GTK's thread: the icon, the tooltip, the status

@@ -101,6 +101,39 @@ fn sni_icon(icons: &TrayIcons, state: TrayState) -> ksni::Icon {
     }
 }
 
+/// The name a StatusNotifierItem host's watcher owns on the session bus.
+const WATCHER: &str = "org.kde.StatusNotifierWatcher";
+
+/// Whether a StatusNotifierItem watcher runs on the session bus. Asked over GLib's connection
+/// to the bus, which the toolkit's tray opens anyway, so a desktop without one pays nothing
+/// for the item's own D-Bus machinery.
+pub fn watcher_runs() -> bool {
+    use gtk::gio;
+    use gtk::glib::{ToVariant, VariantTy};
+    let Ok(bus) = gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE) else {
+        return false;
+    };
+    let answer = bus.call_sync(
+        Some("org.freedesktop.DBus"),
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus",
+        "NameHasOwner",
+        Some(&(WATCHER,).to_variant()),
+        VariantTy::new("(b)").ok(),
+        gio::DBusCallFlags::NONE,
+        2_000,
+        gio::Cancellable::NONE,
+    );
+    match answer.map(|reply| reply.get::<(bool,)>()) {
+        Ok(Some((owned,))) => owned,
+        Ok(None) => false,
+        Err(error) => {
+            tracing::debug!("cannot ask the session bus for {WATCHER}: {error}");
+            false
+        }
+    }
+}
+
 /// Ferry's StatusNotifierItem, registered with the session's host.
 pub struct ItemTray {
     handle: Handle<Item>,
