@@ -13,12 +13,13 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # third-party web servers, curl, aria2, libfaketime to move one process's wall clock, iproute2
 # and Python for a network that comes and goes in a private namespace; Chromium and its driver
 # for the browser hand-off, xclip to copy a link as a person would; the validators of the
-# package's desktop and AppStream entries). The tests start the web servers themselves on free
+# package's desktop and AppStream entries; python3-dbus and python3-gi for a StatusNotifierItem
+# host that clicks the tray icon as KDE's or GNOME's tray does). The tests start the web servers themselves on free
 # loopback ports; a system service the packages may start on port 80 is never used.
 APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev build-essential file pkg-config xvfb webkit2gtk-driver dunst trayer xdotool \
 	x11-xserver-utils imagemagick dbus-x11 nginx-light lighttpd apache2 aria2 curl time libnotify-bin faketime iproute2 python3 \
-	chromium chromium-driver xclip desktop-file-utils appstream
+	chromium chromium-driver xclip desktop-file-utils appstream python3-dbus python3-gi libglib2.0-bin
 
 BINDINGS_DIR := ui/src/lib/bindings
 

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import App from "../src/App.svelte";
-import { shortcutFor, type KeyPress } from "../src/lib/keyboard";
+import { SHORTCUT_HELP, shortcutFor, type KeyPress } from "../src/lib/keyboard";
 import { file, job, settings } from "./fixtures";
 import { fakeShell, names } from "./ipc-backend";
 
@@ -82,5 +82,36 @@ describe("keyboard in the window", () => {
     await start();
     await fireEvent.keyDown(window, { key: "f", ctrlKey: true });
     await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("search-input")));
+  });
+});
+
+describe("the shortcuts overlay", () => {
+  it("opens on ? and on F1, even from a text field, and not on Alt+F1", () => {
+    expect(shortcutFor(press("?", { shiftKey: true }))).toBe("show-shortcuts");
+    expect(shortcutFor(press("?", { inField: true }))).toBeNull();
+    expect(shortcutFor(press("F1"))).toBe("show-shortcuts");
+    expect(shortcutFor(press("F1", { inField: true }))).toBe("show-shortcuts");
+    expect(shortcutFor(press("F1", { altKey: true }))).toBeNull();
+  });
+
+  it("lists every action the window has a shortcut for", () => {
+    const described = SHORTCUT_HELP.map((line) => line.does);
+    expect(new Set(described).size).toBe(described.length);
+    expect(SHORTCUT_HELP.flatMap((line) => line.keys)).toEqual(
+      expect.arrayContaining(["Ctrl+N", "Ctrl+F", "Ctrl+,", "Enter", "Space", "Delete", "Esc", "?", "F1"]),
+    );
+  });
+
+  it("shows the overlay on F1 and gives focus back when it closes", async () => {
+    fakeShell({ subscribe_jobs: [job({ state: "QUEUED" })], get_settings: settings() });
+    render(App);
+    const search = await screen.findByTestId("search-input");
+    search.focus();
+    await fireEvent.keyDown(search, { key: "F1" });
+    const dialog = await screen.findByRole("dialog", { name: "Keyboard shortcuts" });
+    expect(dialog.textContent).toContain("Pause or resume the selected job");
+    await fireEvent.keyDown(dialog, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(document.activeElement).toBe(search);
   });
 });

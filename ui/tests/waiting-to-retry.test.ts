@@ -4,7 +4,7 @@ import App from "../src/App.svelte";
 import type { JobInfo } from "../src/lib/bindings/JobInfo";
 import { ERROR_WINHTTP_CONNECTION_ERROR, httpErrorCode } from "../src/lib/codes";
 import { errorInWords, errorUnderTitle } from "../src/lib/error-words";
-import { fileStatus } from "../src/lib/file-status";
+import { fileStatus, retryCountdownMs, retryShort } from "../src/lib/file-status";
 import { file, job, jobError, settings } from "./fixtures";
 import { fakeShell } from "./ipc-backend";
 
@@ -47,6 +47,18 @@ describe("a file waiting to retry", () => {
     const prompt = within(details).getByTestId("error-prompt");
     expect(prompt.textContent).toContain("The connection broke while the file was arriving.");
     expect(prompt.textContent).not.toContain("error decoding response body");
+  });
+});
+
+describe("the job list's row of a job waiting to retry", () => {
+  it("counts down to the retry in the ETA column", async () => {
+    fakeShell({ subscribe_jobs: [waiting()], get_settings: settings() });
+    render(App);
+    const row = await screen.findByTestId("job-row");
+    expect(within(row).getByTestId("row-eta").textContent?.trim()).toMatch(/^in 1[12] s$/);
+    expect(retryShort(0)).toBe("now");
+    expect(retryCountdownMs(waiting(), 5_000, 1_000)).toBe(8_000);
+    expect(retryCountdownMs({ ...waiting(), retry_in_ms: null }, 5_000, 1_000)).toBeNull();
   });
 });
 

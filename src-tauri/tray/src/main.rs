@@ -10,24 +10,34 @@
 //!   Show Ferry (starts `ferry-desktop`, which brings an open window to the front), Pause all,
 //!   Resume all, Quit. The icon is "busy" only while bytes move and asks for attention while a
 //!   job is in ERROR; the tooltip sums up the queue ([`ferry_owner::summary`]).
+//! - Where a StatusNotifierItem host runs, the icon is an item of Ferry's own ([`sni`]) and a
+//!   left click opens the window; elsewhere (an XEmbed tray) it goes through the toolkit's tray
+//!   library ([`appindicator`]), whose trays show the menu on a click.
 //! - Quit asks the owner to tell every client to quit (each window closes) and to stop if a
 //!   client started it; the tray then ends.
 //! - With the `clipboard_offer` setting on, copying an http(s) URL shows a notification that
 //!   offers to add it; only its Add button makes a job.
 //!
 //! ## Layout
-//! - `main.rs`: the GTK side: the icon, its menu, applying what the owner's side reports.
+//! - `main.rs`: the GTK side: choosing how the icon is shown, applying what the owner's side
+//!   reports.
+//! - [`menu`]: the menu's items; [`icons`]: the three icons.
+//! - [`sni`]: the icon as a StatusNotifierItem; [`appindicator`]: the icon through tray-icon.
 //! - [`link`]: the owner's side, on a tokio thread: the connection (restored when the owner
 //!   comes back), the queue's summary, the menu's calls.
 //! - [`desktop`]: starting the window's program.
 //! - [`pace`]: whether bytes move, and how fast, from one look at the queue to the next.
 //! - [`clipboard`]: copied http(s) URLs; [`offer`]: the notification that offers to add one.
 
+mod appindicator;
 mod clipboard;
 mod desktop;
+mod icons;
 mod link;
+mod menu;
 mod offer;
 mod pace;
+mod sni;
 
 use std::cell::Cell;
 use std::process::ExitCode;
@@ -37,25 +47,14 @@ use std::time::Instant;
 use ferry_owner::endpoint::{tray_lock_path, try_lock};
 use ferry_owner::launch;
 use ferry_owner::summary::{QueueSummary, TrayState};
-use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
-use tray_icon::{Icon, TrayIcon, TrayIconBuilder, TrayIconEvent};
 
+use crate::appindicator::IndicatorTray;
+use crate::icons::TrayIcons;
 use crate::link::{Action, Update};
-
-const IDLE_ICON: &[u8] = include_bytes!("../../../icons/tray.png");
-const BUSY_ICON: &[u8] = include_bytes!("../../../icons/tray-busy.png");
-const ATTENTION_ICON: &[u8] = include_bytes!("../../../icons/tray-attention.png");
+use crate::sni::ItemTray;
 
 /// How long the tooltip says what a menu action did before the queue's summary comes back.
 const SAID_FOR: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// The menu's items: (id, label). The labels are what people (and the end-to-end tests) click.
-const MENU: [(&str, &str); 4] = [
-    ("show", "Show Ferry"),
-    ("pause-all", "Pause all"),
-    ("resume-all", "Resume all"),
-    ("quit", "Quit"),
-];
 
 fn main() -> ExitCode {
     let data_dir = launch::data_dir();
@@ -98,7 +97,7 @@ fn main() -> ExitCode {
         }
     };
     clipboard::watch(actions.clone());
-    let tray = match build_tray(actions) {
+    let tray = match show_icon(actions) {
         Ok(tray) => tray,
         Err(error) => {
             tracing::error!("cannot put Ferry in the system tray: {error}");
@@ -133,72 +132,59 @@ fn init_gtk_without_gl() -> Result<(), gtk::glib::BoolError> {
     initialised
 }
 
-/// The tray icon and the status line at the top of its menu (a disabled item: the keyboard and
-/// the pointer pass over it).
-#[derive(Clone)]
-struct Tray {
-    icon: TrayIcon,
-    status: MenuItem,
+/// The icon, however it is shown.
+enum Tray {
+    /// A StatusNotifierItem of Ferry's own.
+    Item(ItemTray),
+    /// Through the toolkit's tray library.
+    Indicator(IndicatorTray),
 }
 
-fn build_tray(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<Tray, String> {
-    let items: Vec<MenuItem> = MENU
-        .iter()
-        .map(|(id, label)| MenuItem::with_id(*id, label, true, None))
-        .collect();
-    let status = MenuItem::with_id("status", QueueSummary::default().status_line(), false, None);
-    let separator = PredefinedMenuItem::separator();
-    let menu = Menu::with_items(&[
-        &status, &separator, &items[0], &separator, &items[1], &items[2], &separator, &items[3],
-    ])
-    .map_err(|e| e.to_string())?;
-    let menu_actions = actions.clone();
-    MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
-        let action = match event.id.as_ref() {
-            "show" => Action::Show,
-            "pause-all" => Action::PauseAll,
-            "resume-all" => Action::ResumeAll,
-            "quit" => Action::Quit,
-            other => {
-                tracing::debug!(item = other, "unknown tray menu item");
-                return;
-            }
-        };
-        let _ = menu_actions.send(action);
-    }));
-    // Where the tray reports clicks (a StatusNotifierItem host may; an XEmbed tray shows the
-    // menu instead), a left click opens the window.
-    TrayIconEvent::set_event_handler(Some(move |event: TrayIconEvent| {
-        if let TrayIconEvent::Click {
-            button: tray_icon::MouseButton::Left,
-            button_state: tray_icon::MouseButtonState::Up,
-            ..
-        } = event
-        {
-            let _ = actions.send(Action::Show);
+impl Tray {
+    fn show_state(&self, state: TrayState) {
+        match self {
+            Tray::Item(tray) => tray.show_state(state),
+            Tray::Indicator(tray) => tray.show_state(state),
         }
-    }));
-    let icon = TrayIconBuilder::new()
-        .with_id("ferry")
-        .with_icon(icon(IDLE_ICON)?)
-        .with_tooltip(QueueSummary::default().tooltip())
-        .with_menu(Box::new(menu))
-        .with_menu_on_left_click(false)
-        .build()
-        .map_err(|e| e.to_string())?;
-    Ok(Tray { icon, status })
+    }
+
+    fn show_tooltip(&self, text: &str) {
+        match self {
+            Tray::Item(tray) => tray.show_tooltip(text),
+            Tray::Indicator(tray) => tray.show_tooltip(text),
+        }
+    }
+
+    fn show_status_line(&self, text: &str) {
+        match self {
+            Tray::Item(tray) => tray.show_status_line(text),
+            Tray::Indicator(tray) => tray.show_status_line(text),
+        }
+    }
+}
+
+/// Shows the icon: as a StatusNotifierItem where a host runs, else through tray-icon.
+fn show_icon(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<Rc<Tray>, String> {
+    let icons = TrayIcons::load()?;
+    if sni::watcher_runs() {
+        match ItemTray::start(actions.clone(), icons.clone()) {
+            Ok(item) => {
+                tracing::info!("the tray icon is a StatusNotifierItem");
+                return Ok(Rc::new(Tray::Item(item)));
+            }
+            Err(reason) => tracing::info!(
+                "cannot register with the StatusNotifierItem host ({reason}); using the toolkit's tray"
+            ),
+        }
+    } else {
+        tracing::info!("no StatusNotifierItem host; using the toolkit's tray");
+    }
+    IndicatorTray::build(actions, &icons).map(|tray| Rc::new(Tray::Indicator(tray)))
 }
 
 /// Applies what the owner's side reports, on GTK's thread: the icon, the tooltip, the status
 /// line, the end.
-async fn apply_updates(tray: Tray, mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>) {
-    let icons = match (icon(IDLE_ICON), icon(BUSY_ICON), icon(ATTENTION_ICON)) {
-        (Ok(idle), Ok(busy), Ok(attention)) => [idle, busy, attention],
-        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
-            tracing::error!("cannot read the tray icons: {error}");
-            return;
-        }
-    };
+async fn apply_updates(tray: Rc<Tray>, mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>) {
     let mut shown_state = TrayState::Idle;
     let mut shown = QueueSummary::default();
     // What the last menu action did: the tooltip and the status line say it for SAID_FOR, then
@@ -211,14 +197,7 @@ async fn apply_updates(tray: Tray, mut updates: tokio::sync::mpsc::UnboundedRece
                 latest.set(summary);
                 let state = summary.tray_state();
                 if state != shown_state {
-                    let index = match state {
-                        TrayState::Idle => 0,
-                        TrayState::Busy => 1,
-                        TrayState::Attention => 2,
-                    };
-                    if let Err(error) = tray.icon.set_icon(Some(icons[index].clone())) {
-                        tracing::debug!("cannot change the tray icon: {error}");
-                    }
+                    tray.show_state(state);
                     tracing::info!(?state, "the tray icon changed");
                     shown_state = state;
                 }
@@ -230,12 +209,10 @@ async fn apply_updates(tray: Tray, mut updates: tokio::sync::mpsc::UnboundedRece
             }
             Update::Said(text) => {
                 said_at.set(Some(Instant::now()));
-                if let Err(error) = tray.icon.set_tooltip(Some(&text)) {
-                    tracing::debug!("cannot change the tray tooltip: {error}");
-                }
-                tray.status.set_text(&text);
+                tray.show_tooltip(&text);
+                tray.show_status_line(&text);
                 let (tray, latest, said_at) =
-                    (tray.clone(), Rc::clone(&latest), Rc::clone(&said_at));
+                    (Rc::clone(&tray), Rc::clone(&latest), Rc::clone(&said_at));
                 gtk::glib::timeout_add_local_once(SAID_FOR, move || {
                     if said_at.get().is_some_and(|at| at.elapsed() >= SAID_FOR) {
                         said_at.set(None);
@@ -246,21 +223,19 @@ async fn apply_updates(tray: Tray, mut updates: tokio::sync::mpsc::UnboundedRece
             Update::Quit => break,
         }
     }
-    drop(tray.icon);
+    drop(tray);
     gtk::main_quit();
 }
 
 /// Shows `summary` in the tooltip and the status line; with `shown`, only what differs from it.
 fn show_summary(tray: &Tray, summary: &QueueSummary, shown: Option<&QueueSummary>) {
     if shown.is_none_or(|shown| summary.tooltip() != shown.tooltip()) {
-        if let Err(error) = tray.icon.set_tooltip(Some(summary.tooltip())) {
-            tracing::debug!("cannot change the tray tooltip: {error}");
-        }
+        tray.show_tooltip(&summary.tooltip());
     }
     if shown.is_none_or(|shown| summary.status_line() != shown.status_line()) {
         let line = summary.status_line();
         tracing::info!(status = %line, "the tray's status line changed");
-        tray.status.set_text(line);
+        tray.show_status_line(&line);
     }
 }
 
@@ -275,42 +250,5 @@ fn end_on_signals() {
             gtk::main_quit();
             gtk::glib::ControlFlow::Break
         });
-    }
-}
-
-/// Decodes one of the icons (PNG, 8-bit RGBA).
-fn icon(png_bytes: &[u8]) -> Result<Icon, String> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
-    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
-    let size = reader.output_buffer_size().ok_or("the icon is too large")?;
-    let mut pixels = vec![0; size];
-    let frame = reader.next_frame(&mut pixels).map_err(|e| e.to_string())?;
-    if frame.color_type != png::ColorType::Rgba || frame.bit_depth != png::BitDepth::Eight {
-        return Err(format!(
-            "the icon is {:?} at {:?} bits, not 8-bit RGBA",
-            frame.color_type, frame.bit_depth
-        ));
-    }
-    pixels.truncate(frame.buffer_size());
-    Icon::from_rgba(pixels, frame.width, frame.height).map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn both_icons_decode_to_rgba_of_the_same_size() {
-        assert!(icon(IDLE_ICON).is_ok());
-        assert!(icon(BUSY_ICON).is_ok());
-        assert!(icon(ATTENTION_ICON).is_ok());
-        assert!(icon(b"not a png").is_err());
-    }
-
-    #[test]
-    fn the_menu_keeps_its_labels() {
-        let labels: Vec<&str> = MENU.iter().map(|(_, label)| *label).collect();
-        assert_eq!(labels, ["Show Ferry", "Pause all", "Resume all", "Quit"]);
     }
 }

@@ -24,3 +24,17 @@ function waitingToRetry(retryInMs: number | null): string {
   if (retryInMs <= 0) return "Retrying now";
   return `Waiting to retry (in ${formatDuration(retryInMs / 1000)})`;
 }
+
+/**
+ * How long until Ferry retries job `job` by itself, counted down from when its state arrived
+ * (`receivedAt`) to `now`; null when it is not waiting to retry.
+ */
+export function retryCountdownMs(job: JobInfo, now: number, receivedAt: number): number | null {
+  if (job.retry_in_ms === null) return null;
+  return Math.max(0, job.retry_in_ms - Math.max(0, now - receivedAt));
+}
+
+/** The job list's ETA cell for a job waiting to retry: "in 12 s", then "now". */
+export function retryShort(retryInMs: number): string {
+  return retryInMs <= 0 ? "now" : `in ${formatDuration(retryInMs / 1000)}`;
+}

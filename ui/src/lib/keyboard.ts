@@ -17,7 +17,8 @@ export type ShortcutAction =
   | "page-down"
   | "page-up"
   | "toggle-suspend"
-  | "open-settings";
+  | "open-settings"
+  | "show-shortcuts";
 
 /** The parts of a key press the mapping reads. */
 export type KeyPress = {
@@ -41,7 +42,26 @@ export const SHORTCUTS = {
   close: "Escape",
   suspend: "Space",
   settings: "Control+,",
+  shortcuts: "Shift+? F1",
 } as const;
+
+/** One line of the shortcuts overlay (and of the README's table): keys as people read them. */
+export type ShortcutHelp = { keys: string[]; does: string };
+
+/** Every shortcut the window has, in the order the overlay lists them. */
+export const SHORTCUT_HELP: ShortcutHelp[] = [
+  { keys: ["Ctrl+N"], does: "Add a job" },
+  { keys: ["Ctrl+F"], does: "Search the transfers" },
+  { keys: ["Ctrl+,"], does: "Open Settings" },
+  { keys: ["↑", "↓"], does: "Select the previous or next job" },
+  { keys: ["Home", "End"], does: "Select the first or last job" },
+  { keys: ["Page Up", "Page Down"], does: "Move the selection by a page" },
+  { keys: ["Enter"], does: "Show the selected job's details" },
+  { keys: ["Space"], does: "Pause or resume the selected job" },
+  { keys: ["Delete"], does: "Cancel the selected job (asks first)" },
+  { keys: ["Esc"], does: "Close the details or the open dialog" },
+  { keys: ["?", "F1"], does: "Show these shortcuts" },
+];
 
 /** The action for a key press, or null when it is not a shortcut here. */
 export function shortcutFor(press: KeyPress): ShortcutAction | null {
@@ -54,6 +74,7 @@ export function shortcutFor(press: KeyPress): ShortcutAction | null {
     return null;
   }
   if (press.key === "Escape") return "close";
+  if (press.key === "F1" && !press.altKey) return "show-shortcuts";
   if (press.inField || press.altKey || command) return null;
   switch (press.key) {
     case "Delete":
@@ -74,6 +95,8 @@ export function shortcutFor(press: KeyPress): ShortcutAction | null {
       return "page-down";
     case "PageUp":
       return "page-up";
+    case "?":
+      return "show-shortcuts";
     default:
       return null;
   }
