@@ -29,12 +29,13 @@ mod link;
 mod offer;
 mod pace;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
 
 use ferry_owner::endpoint::{tray_lock_path, try_lock};
+use ferry_owner::i18n::{self, LanguageIdentifier};
 use ferry_owner::launch;
 use ferry_owner::summary::{QueueSummary, TrayState};
 use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
@@ -49,12 +50,13 @@ const ATTENTION_ICON: &[u8] = include_bytes!("../../../icons/tray-attention.png"
 /// How long the tooltip says what a menu action did before the queue's summary comes back.
 const SAID_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The menu's items: (id, label). The labels are what people (and the end-to-end tests) click.
+/// The menu's items: (id, the id of its label in the catalogues). The labels are what people
+/// (and the end-to-end tests) click.
 const MENU: [(&str, &str); 4] = [
-    ("show", "Show Ferry"),
-    ("pause-all", "Pause all"),
-    ("resume-all", "Resume all"),
-    ("quit", "Quit"),
+    ("show", "tray-show"),
+    ("pause-all", "tray-pause-all"),
+    ("resume-all", "tray-resume-all"),
+    ("quit", "tray-quit"),
 ];
 
 fn main() -> ExitCode {
@@ -139,14 +141,24 @@ fn init_gtk_without_gl() -> Result<(), gtk::glib::BoolError> {
 struct Tray {
     icon: TrayIcon,
     status: MenuItem,
+    /// The menu's actions, in the order of [`MENU`].
+    items: Vec<MenuItem>,
+    /// The language the menu speaks.
+    locale: Rc<RefCell<LanguageIdentifier>>,
 }
 
 fn build_tray(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<Tray, String> {
+    let locale = i18n::system_locale();
     let items: Vec<MenuItem> = MENU
         .iter()
-        .map(|(id, label)| MenuItem::with_id(*id, label, true, None))
+        .map(|(id, label)| MenuItem::with_id(*id, i18n::text(&locale, label), true, None))
         .collect();
-    let status = MenuItem::with_id("status", QueueSummary::default().status_line(), false, None);
+    let status = MenuItem::with_id(
+        "status",
+        QueueSummary::default().status_line_in(&locale),
+        false,
+        None,
+    );
     let separator = PredefinedMenuItem::separator();
     let menu = Menu::with_items(&[
         &status, &separator, &items[0], &separator, &items[1], &items[2], &separator, &items[3],
@@ -181,12 +193,17 @@ fn build_tray(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<Tra
     let icon = TrayIconBuilder::new()
         .with_id("ferry")
         .with_icon(icon(IDLE_ICON)?)
-        .with_tooltip(QueueSummary::default().tooltip())
+        .with_tooltip(QueueSummary::default().tooltip_in(&locale))
         .with_menu(Box::new(menu))
         .with_menu_on_left_click(false)
         .build()
         .map_err(|e| e.to_string())?;
-    Ok(Tray { icon, status })
+    Ok(Tray {
+        icon,
+        status,
+        items,
+        locale: Rc::new(RefCell::new(locale)),
+    })
 }
 
 /// Applies what the owner's side reports, on GTK's thread: the icon, the tooltip, the status
@@ -243,6 +260,15 @@ async fn apply_updates(tray: Tray, mut updates: tokio::sync::mpsc::UnboundedRece
                     }
                 });
             }
+            Update::Language(locale) => {
+                for (item, (_, label)) in tray.items.iter().zip(MENU) {
+                    item.set_text(i18n::text(&locale, label));
+                }
+                tray.locale.replace(locale);
+                if said_at.get().is_none_or(|at| at.elapsed() >= SAID_FOR) {
+                    show_summary(&tray, &latest.get(), None);
+                }
+            }
             Update::Quit => break,
         }
     }
@@ -252,13 +278,14 @@ async fn apply_updates(tray: Tray, mut updates: tokio::sync::mpsc::UnboundedRece
 
 /// Shows `summary` in the tooltip and the status line; with `shown`, only what differs from it.
 fn show_summary(tray: &Tray, summary: &QueueSummary, shown: Option<&QueueSummary>) {
-    if shown.is_none_or(|shown| summary.tooltip() != shown.tooltip()) {
-        if let Err(error) = tray.icon.set_tooltip(Some(summary.tooltip())) {
+    let locale = tray.locale.borrow();
+    if shown.is_none_or(|shown| summary.tooltip_in(&locale) != shown.tooltip_in(&locale)) {
+        if let Err(error) = tray.icon.set_tooltip(Some(summary.tooltip_in(&locale))) {
             tracing::debug!("cannot change the tray tooltip: {error}");
         }
     }
-    if shown.is_none_or(|shown| summary.status_line() != shown.status_line()) {
-        let line = summary.status_line();
+    if shown.is_none_or(|shown| summary.status_line_in(&locale) != shown.status_line_in(&locale)) {
+        let line = summary.status_line_in(&locale);
         tracing::info!(status = %line, "the tray's status line changed");
         tray.status.set_text(line);
     }
@@ -310,7 +337,18 @@ mod tests {
 
     #[test]
     fn the_menu_keeps_its_labels() {
-        let labels: Vec<&str> = MENU.iter().map(|(_, label)| *label).collect();
-        assert_eq!(labels, ["Show Ferry", "Pause all", "Resume all", "Quit"]);
+        let labels = |locale| -> Vec<String> {
+            MENU.iter()
+                .map(|(_, label)| i18n::text(&locale, label))
+                .collect()
+        };
+        assert_eq!(
+            labels(i18n::english()),
+            ["Show Ferry", "Pause all", "Resume all", "Quit"]
+        );
+        assert_eq!(
+            labels(i18n::portuguese()),
+            ["Mostrar o Ferry", "Pausar tudo", "Retomar tudo", "Sair"]
+        );
     }
 }

@@ -7,6 +7,7 @@
  */
 
 import type { FileInfo } from "./bindings/FileInfo";
+import { t, tv } from "./i18n";
 
 /** The algorithms the engine checks. */
 export type ChecksumAlgorithm = "sha256" | "sha512" | "sha1" | "md5";
@@ -178,10 +179,12 @@ export function checksumsForFiles(text: string, names: readonly string[]): Check
 export function verificationText(file: FileInfo): string {
   switch (file.verification) {
     case "SERVER_DIGEST":
-      return "Verified by the server's digest";
+      return t("verification.serverDigest");
     case "CHECKSUM":
-      return "Verified by your checksum";
+      return t("verification.checksum");
     default:
-      return file.checksum !== null && !file.transferred ? `Checksum expected: ${file.checksum}` : "Not verified";
+      return file.checksum !== null && !file.transferred
+        ? tv("verification.expected", { checksum: file.checksum })
+        : t("verification.none");
   }
 }

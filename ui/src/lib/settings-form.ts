@@ -5,6 +5,7 @@
  */
 import type { BandwidthPolicy } from "./bindings/BandwidthPolicy";
 import type { Policies } from "./bindings/Policies";
+import { t, tv } from "./i18n";
 
 /** Seconds in a day. */
 const DAY = 86_400;
@@ -77,7 +78,7 @@ export function storedValue(field: PolicyField, shown: number): number {
 /** The default, as the page shows it: `90 days`, `60`. */
 export function shownDefault(field: PolicyField): string {
   const value = shownValue(field, DEFAULT_POLICIES);
-  return field.unit === "days" ? `${value} days` : String(value);
+  return field.unit === "days" ? tv("format.days", { value }) : String(value);
 }
 
 /** Largest cap the policy can hold, in Kbps. */
@@ -136,13 +137,13 @@ function wholeNumber(text: string, max: number): number | null {
 
 function readHour(text: string): Read<number> {
   const hour = wholeNumber(text, 23);
-  return hour === null ? { error: "Enter an hour from 0 to 23." } : { value: hour };
+  return hour === null ? { error: t("bandwidth.hourError") } : { value: hour };
 }
 
 function readCap(cap: CapForm): Read<number | null> {
   if (!cap.limited) return { value: null };
   const kbps = wholeNumber(cap.kbps, MAX_KBPS);
-  return kbps === null ? { error: "Enter a whole number of Kbps, 0 or more." } : { value: kbps };
+  return kbps === null ? { error: t("bandwidth.kbpsError") } : { value: kbps };
 }
 
 /** Checks the form and builds the policy it describes: hours 0–23, caps whole Kbps or none. */
@@ -178,15 +179,15 @@ const clock = (hour: number) => `${String(hour).padStart(2, "0")}:00`;
 /** The window in words: `Every day from 08:00 to 17:00`, or the whole day when the hours match. */
 export function describeWindow(policy: BandwidthPolicy): string {
   const { StartHour: start, EndHour: end } = policy;
-  if (start === end) return "All day: the start and end hours are the same.";
-  const overnight = end < start ? " the next day" : "";
-  return `Every day from ${clock(start)} to ${clock(end)}${overnight} (local time).`;
+  if (start === end) return t("bandwidth.allDay");
+  const words = end < start ? "bandwidth.windowOvernight" : "bandwidth.window";
+  return tv(words, { start: clock(start), end: clock(end) });
 }
 
 /** What a cap does to background jobs. */
 export function describeCap(kbps: number | null): string {
-  if (kbps === null) return "Background jobs use all the bandwidth.";
-  if (kbps === 0) return "Background jobs are held until the cap changes.";
-  if (kbps < 2) return "Background jobs share 2 Kbps (the smallest cap).";
-  return `Background jobs share ${kbps} Kbps.`;
+  if (kbps === null) return t("bandwidth.capAll");
+  if (kbps === 0) return t("bandwidth.capHeld");
+  if (kbps < 2) return t("bandwidth.capSmallest");
+  return tv("bandwidth.cap", { kbps });
 }
