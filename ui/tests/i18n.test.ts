@@ -38,6 +38,18 @@ describe("the catalogues", () => {
       expect(placeholders(portuguese.get(id) ?? ""), id).toEqual(placeholders(text));
     }
   });
+
+  it("format every message in both languages, with a value for each placeholder", () => {
+    for (const language of ["en", "pt-BR"] as const) {
+      applyLanguage(language);
+      for (const [id, text] of language === "en" ? english : portuguese) {
+        const values = Object.fromEntries(placeholders(text).map((name) => [name, 2]));
+        const shown = tv(id, values);
+        expect(shown, `${language} ${id}`).not.toBe(id);
+        expect(shown, `${language} ${id}`).not.toMatch(/\{\s*[A-Za-z]+\s*[,}]/);
+      }
+    }
+  });
 });
 
 describe("the language", () => {

@@ -52,10 +52,16 @@ function englishOnly() {
     .map(([, text]) => text);
 }
 
+/** Whether `text` shows in `shown` as words of its own (not "Cancel" inside "Cancelar"). */
+function showsWords(shown, text) {
+  const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(?<![\\p{L}])${escaped}(?![\\p{L}])`, "u").test(shown);
+}
+
 /** The English catalogue texts visible in the window now. */
 async function englishOnScreen(session) {
   const shown = await visibleText(session, await session.find("body"));
-  return englishOnly().filter((text) => shown.includes(text));
+  return englishOnly().filter((text) => showsWords(shown, text));
 }
 
 const suite = ferryForThisFile("portuguese", { server: TestServer });
@@ -123,4 +129,25 @@ test("Português (Brasil) chosen in Settings: the window, the tray and notificat
   await waitFor("the finished job in History", () => session.find(byTestId("history-row")));
   keepScreenshot(await screenshotWhenStill("pt-history"), "pt-history");
   assert.deepEqual(await englishOnScreen(session), [], "History");
+});
+
+test("the Settings page keeps Save in view, at its top and its bottom, with the longer Portuguese labels", async () => {
+  const { session } = suite;
+  await (await session.find(byTestId("nav-settings"))).click();
+  const save = await waitFor("the Settings page", () => session.find(byTestId("settings-save")));
+  const inView = () =>
+    session.execute(
+      `const box = arguments[0].getBoundingClientRect();
+       return box.top >= 0 && box.bottom <= window.innerHeight;`,
+      [save],
+    );
+  await session.execute(`document.querySelector('[data-testid="settings-page"]').parentElement.scrollTop = 0;`, []);
+  assert.equal(await inView(), true, "Save is in view at the top of the page");
+  await session.execute(
+    `const scroller = document.querySelector('[data-testid="settings-page"]').parentElement;
+     scroller.scrollTop = scroller.scrollHeight;`,
+    [],
+  );
+  assert.equal(await inView(), true, "Save is in view at the bottom of the page");
+  keepScreenshot(await screenshotWhenStill("pt-settings-bottom"), "pt-settings-bottom");
 });

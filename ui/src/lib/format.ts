@@ -49,9 +49,19 @@ export function formatProgressBytes(transferred: number, total: number | null): 
   return tv("format.ofUnit", { done, total: scaled(total, index), unit: UNITS[index] ?? "" });
 }
 
+/** Number formats by locale and decimals, made once each. */
+const NUMBER_FORMATS = new Map<string, Intl.NumberFormat>();
+
 /** `value` with at most `digits` decimals in the window's language (`1.5`, `1,5`). */
 function fixed(value: number, digits: number): string {
-  return new Intl.NumberFormat(currentLocale(), { maximumFractionDigits: digits, useGrouping: false }).format(value);
+  const locale = currentLocale();
+  const key = `${locale}/${digits}`;
+  let format = NUMBER_FORMATS.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { maximumFractionDigits: digits, useGrouping: false });
+    NUMBER_FORMATS.set(key, format);
+  }
+  return format.format(value);
 }
 
 /**

@@ -34,13 +34,14 @@ export type NumericPolicy = {
   [K in keyof Policies]: Policies[K] extends number ? K : never;
 }[keyof Policies];
 
-/** One policy as the page lists it. */
+/**
+ * One policy as the page lists it; its label and what it limits are the catalogue's
+ * `settingsPage.<key>Label` and `settingsPage.<key>Help`.
+ */
 export type PolicyField = {
   key: NumericPolicy;
-  /** The BITS name. */
+  /** The BITS name, shown as a hint. */
   name: string;
-  /** What it limits. */
-  help: string;
   /** Unit the page shows. */
   unit: "days" | "count";
 };
@@ -50,18 +51,16 @@ export const POLICY_FIELDS: readonly PolicyField[] = [
   {
     key: "JobInactivityTimeoutSecs",
     name: "JobInactivityTimeout",
-    help: "A job untouched this long is cancelled.",
     unit: "days",
   },
-  { key: "MaxJobsPerUser", name: "MaxJobsPerUser", help: "Jobs you may have in the queue.", unit: "count" },
+  { key: "MaxJobsPerUser", name: "MaxJobsPerUser", unit: "count" },
   {
     key: "MaxJobsPerMachine",
     name: "MaxJobsPerMachine",
-    help: "Jobs this computer may have in the queue.",
     unit: "count",
   },
-  { key: "MaxFilesPerJob", name: "MaxFilesPerJob", help: "Files one job may hold.", unit: "count" },
-  { key: "MaxRangesPerFile", name: "MaxRangesPerFile", help: "Byte ranges one file may have.", unit: "count" },
+  { key: "MaxFilesPerJob", name: "MaxFilesPerJob", unit: "count" },
+  { key: "MaxRangesPerFile", name: "MaxRangesPerFile", unit: "count" },
 ];
 
 /** The value the page shows for a policy. */
