@@ -150,4 +150,7 @@ test("the Settings page keeps Save in view, at its top and its bottom, with the 
   );
   assert.equal(await inView(), true, "Save is in view at the bottom of the page");
   keepScreenshot(await screenshotWhenStill("pt-settings-bottom"), "pt-settings-bottom");
+  await session.execute(`document.getElementById("settings-policies").scrollIntoView();`, []);
+  assert.equal(await inView(), true, "Save is in view beside the policies");
+  keepScreenshot(await screenshotWhenStill("pt-settings-policies"), "pt-settings-policies");
 });
