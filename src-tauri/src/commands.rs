@@ -134,7 +134,9 @@ pub async fn choose_file_name<R: Runtime>(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let Some(chosen) = dialogs::save_as(&window, folder, name).await else {
+    let settings: Settings = link.call(Call::GetSettings).await?;
+    let locale = settings.language.locale();
+    let Some(chosen) = dialogs::save_as(&window, folder, name, &locale).await else {
         return Ok(None);
     };
     let confirmed_replace = std::fs::symlink_metadata(&chosen).is_ok();
@@ -278,7 +280,8 @@ pub async fn pick_folder<R: Runtime>(
     link: Link<'_>,
 ) -> CommandResult<Option<PathBuf>> {
     let settings: Settings = link.call(Call::GetSettings).await?;
-    Ok(dialogs::pick(&window, Pick::Folder, settings.default_folder).await)
+    let locale = settings.language.locale();
+    Ok(dialogs::pick(&window, Pick::Folder, settings.default_folder, &locale).await)
 }
 
 /// Native file picker (the file to upload), starting in the default folder; `null` when dismissed.
@@ -288,5 +291,6 @@ pub async fn pick_file<R: Runtime>(
     link: Link<'_>,
 ) -> CommandResult<Option<PathBuf>> {
     let settings: Settings = link.call(Call::GetSettings).await?;
-    Ok(dialogs::pick(&window, Pick::File, settings.default_folder).await)
+    let locale = settings.language.locale();
+    Ok(dialogs::pick(&window, Pick::File, settings.default_folder, &locale).await)
 }

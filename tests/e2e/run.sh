@@ -20,6 +20,10 @@ export FERRY_APP="${FERRY_APP:-$CARGO_TARGET_DIR/debug/ferry-desktop}"
 export FERRY_E2E_ARTIFACTS="${FERRY_E2E_ARTIFACTS:-$E2E_DIR/artifacts}"
 export FERRY_E2E_NOTIFY_LOG="$FERRY_E2E_ARTIFACTS/notify.log"
 export PATH="$HOME/.cargo/bin:$PATH"
+# The suite reads Ferry in English whatever the machine's locale (23-portuguese.test.mjs
+# switches to Brazilian Portuguese in Settings).
+export LANG=C.UTF-8
+unset LC_ALL LC_MESSAGES LANGUAGE
 # No accessibility bus in this session; keep GTK from looking for one.
 export NO_AT_BRIDGE=1
 export GDK_BACKEND=x11

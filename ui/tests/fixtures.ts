@@ -114,6 +114,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     start_at_login: false,
     clipboard_offer: false,
     theme: "system",
+    language: "en",
     quick_retries: true,
     ...overrides,
   };

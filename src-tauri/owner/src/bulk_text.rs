@@ -1,5 +1,17 @@
 //! What Pause all and Resume all say they did, in the tray and on a terminal: one sentence
-//! each, by count.
+//! each, by count (on a terminal in English, in the tray in the chosen language).
+
+use crate::i18n::{self, LanguageIdentifier};
+
+/// What Pause all did, for `paused` jobs, in `locale`.
+pub fn paused_in(locale: &LanguageIdentifier, paused: u32) -> String {
+    i18n::text_with(locale, "bulk-paused", &[("count", paused.into())])
+}
+
+/// What Resume all did, for `resumed` jobs, in `locale`.
+pub fn resumed_in(locale: &LanguageIdentifier, resumed: u32) -> String {
+    i18n::text_with(locale, "bulk-resumed", &[("count", resumed.into())])
+}
 
 /// What Pause all did, for `paused` jobs.
 pub fn paused(paused: u32) -> String {

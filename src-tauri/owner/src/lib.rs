@@ -30,6 +30,7 @@ pub mod endpoint;
 pub mod fixtures;
 pub mod frames;
 pub mod handoff;
+pub mod i18n;
 pub mod job_actions;
 pub mod launch;
 pub mod logging;

@@ -12,6 +12,7 @@ use ferry_engine::{
 };
 use std::sync::Arc;
 
+use crate::i18n::{self, LanguageIdentifier};
 use crate::settings::Settings;
 
 /// A notification to show.
@@ -23,6 +24,8 @@ pub struct Notice {
     pub body: String,
     /// The job a "Complete" action on the notification completes, when it offers one.
     pub complete: Option<JobId>,
+    /// The language of the notice and of its actions' labels.
+    pub locale: LanguageIdentifier,
 }
 
 /// The notification `event` calls for, if any.
@@ -30,95 +33,93 @@ pub fn notice_for(event: &EngineEvent, settings: &Settings) -> Option<Notice> {
     if !settings.notifications_enabled {
         return None;
     }
+    let locale = settings.language.locale();
     match event {
         EngineEvent::JobTransferred { job }
             if settings.notify_on_transferred
                 && job.settings.wants(notify_flags::JOB_TRANSFERRED) =>
         {
-            Some(transferred(job))
+            Some(transferred(job, locale))
         }
         EngineEvent::JobError { job, error }
             if settings.notify_on_error && job.settings.wants(notify_flags::JOB_ERROR) =>
         {
-            Some(failed(job, error))
+            Some(failed(job, error, locale))
         }
         EngineEvent::JobAutoCancelled {
             display_name,
             idle_days,
             ..
-        } if settings.notify_on_auto_cancel => Some(auto_cancelled(display_name, *idle_days)),
+        } if settings.notify_on_auto_cancel => {
+            Some(auto_cancelled(display_name, *idle_days, locale))
+        }
         _ => None,
     }
 }
 
-fn transferred(job: &JobInfo) -> Notice {
-    let name = &job.settings.display_name;
+fn transferred(job: &JobInfo, locale: LanguageIdentifier) -> Notice {
+    let name = || [("name", i18n::Arg::from(job.settings.display_name.as_str()))];
     let body = match job.job_type {
-        JobType::Download => format!("{name} is ready — click Complete to keep the files."),
-        JobType::Upload | JobType::UploadReply => {
-            format!("{name} is uploaded — click Complete to finish the job.")
-        }
+        JobType::Download => "notice-ready-download",
+        JobType::Upload | JobType::UploadReply => "notice-ready-upload",
     };
     Notice {
-        summary: format!("{name} is ready"),
-        body,
+        summary: i18n::text_with(&locale, "notice-ready-summary", &name()),
+        body: i18n::text_with(&locale, body, &name()),
         complete: Some(job.id),
+        locale,
     }
 }
 
-fn failed(job: &JobInfo, error: &JobError) -> Notice {
-    let name = &job.settings.display_name;
+fn failed(job: &JobInfo, error: &JobError, locale: LanguageIdentifier) -> Notice {
+    let name = job.settings.display_name.as_str();
     Notice {
-        summary: format!("{name} stopped with an error"),
-        body: format!(
-            "{} ({}). {}",
-            sentence(&error.description),
-            error.code_name,
-            advice(error)
+        summary: i18n::text_with(&locale, "notice-error-summary", &[("name", name.into())]),
+        body: i18n::text_with(
+            &locale,
+            "notice-error-body",
+            &[
+                ("description", sentence(&error.description).into()),
+                ("code", error.code_name.as_str().into()),
+                ("advice", i18n::text(&locale, advice(error)).into()),
+            ],
         ),
         complete: None,
+        locale,
     }
 }
 
-fn auto_cancelled(display_name: &str, idle_days: u64) -> Notice {
-    let days = match idle_days {
-        0 => "less than a day".to_owned(),
-        1 => "1 day".to_owned(),
-        _ => format!("{idle_days} days"),
-    };
+fn auto_cancelled(display_name: &str, idle_days: u64, locale: LanguageIdentifier) -> Notice {
+    let args = [("name", display_name.into()), ("days", idle_days.into())];
     Notice {
-        summary: format!("{display_name} was cancelled"),
-        body: format!(
-            "Nothing happened to {display_name} for {days}, so Ferry cancelled it and deleted its partial files. Add it again to start over."
-        ),
+        summary: i18n::text_with(&locale, "notice-cancelled-summary", &args[..1]),
+        body: i18n::text_with(&locale, "notice-cancelled-body", &args),
         complete: None,
+        locale,
     }
 }
 
-/// What the user can do about an error, in the words of the fixes the window offers.
+/// What the user can do about an error, in the words of the fixes the window offers: the id
+/// of its message.
 fn advice(error: &JobError) -> &'static str {
     let code = error.code;
     match code.http_status() {
-        Some(401 | 407) => {
-            return "Open Ferry, enter the user name and password, then resume the job."
-        }
-        Some(404 | 410) => {
-            return "Check the address: open Ferry to point the file at the right URL, then resume."
-        }
+        Some(401 | 407) => return "notice-advice-credentials",
+        Some(404 | 410) => return "notice-advice-address",
         _ => {}
     }
     if code == ErrorCode::BG_E_INVALID_CREDENTIALS {
-        "Open Ferry, enter the user name and password, then resume the job."
+        "notice-advice-credentials"
     } else if code == ErrorCode::BG_E_INSUFFICIENT_RANGE_SUPPORT {
-        "Open Ferry and restart the file from the beginning."
+        "notice-advice-restart"
     } else if code == ErrorCode::BG_E_MISSING_FILE_SIZE {
-        "Open Ferry and allow content without a known size for this job, then resume."
+        "notice-advice-unknown-size"
     } else if code == ErrorCode::ERROR_DISK_FULL {
-        "Free some disk space or choose another folder in Ferry, then resume."
+        "notice-advice-disk-full"
     } else if error.context == ErrorContext::LocalFile {
-        "Open Ferry and choose another folder, then resume."
+        "notice-advice-folder"
     } else {
-        "Open Ferry to resume or cancel the job."
+        "notice-advice-other"
     }
 }
 
@@ -171,9 +172,10 @@ fn deliver(show_ferry: &ShowFerry, engine: &Engine, notice: Notice) {
     {
         let actions = xdg::server_supports_actions();
         if actions {
-            notification.action("default", "Show Ferry");
+            let label = |id| i18n::text(&notice.locale, id);
+            notification.action("default", &label("notice-action-show"));
             if notice.complete.is_some() {
-                notification.action("complete", "Complete");
+                notification.action("complete", &label("notice-action-complete"));
             }
         }
         match notification.show() {
@@ -308,6 +310,53 @@ mod tests {
         let notice = notice_for(&event, &Settings::default()).unwrap();
         assert_eq!(notice.summary, "Old backup was cancelled");
         assert!(notice.body.contains("for 90 days"), "{}", notice.body);
+    }
+
+    #[test]
+    fn notices_read_in_the_language_of_the_settings() {
+        let portuguese = Settings {
+            language: crate::i18n::Language::PortugueseBrazil,
+            ..Settings::default()
+        };
+        let ready = notice_for(
+            &EngineEvent::JobTransferred {
+                job: job("Relatório", notify_flags::DEFAULT),
+            },
+            &portuguese,
+        )
+        .unwrap();
+        assert_eq!(ready.summary, "Relatório está pronto");
+        assert_eq!(
+            ready.body,
+            "Relatório está pronto — clique em Concluir para guardar os arquivos."
+        );
+        let failed = notice_for(
+            &EngineEvent::JobError {
+                job: job("Instalador", notify_flags::DEFAULT),
+                error: http_404(),
+            },
+            &portuguese,
+        )
+        .unwrap();
+        assert_eq!(failed.summary, "Instalador parou com um erro");
+        assert_eq!(
+            failed.body,
+            "A transferência parou com o erro BG_E_HTTP_ERROR_404. Confira o endereço: abra o Ferry para apontar o arquivo para a URL certa e retome."
+        );
+        let cancelled = notice_for(
+            &EngineEvent::JobAutoCancelled {
+                id: JobId::new(),
+                display_name: "Backup".into(),
+                idle_days: 1,
+            },
+            &portuguese,
+        )
+        .unwrap();
+        assert!(
+            cancelled.body.starts_with("Backup ficou parado por 1 dia,"),
+            "{}",
+            cancelled.body
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use ferry_engine::{Config, Engine, ErrorCode, Policies, RetryPolicy};
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
+use crate::i18n::Language;
 
 /// Name of the settings file inside the data directory.
 pub const SETTINGS_FILE: &str = "settings.json";
@@ -60,6 +61,8 @@ pub struct Settings {
     pub clipboard_offer: bool,
     /// Colour theme.
     pub theme: Theme,
+    /// The language of the window, the tray and the notifications.
+    pub language: Language,
     /// Jobs made in the window and by `ferry transfer` retry within seconds after a failure,
     /// waiting twice as long after each further one (up to the job's minimum retry delay);
     /// off, they wait the minimum retry delay every time, as jobs made through the API do.
@@ -81,6 +84,7 @@ impl Default for Settings {
             start_at_login: false,
             clipboard_offer: false,
             theme: Theme::System,
+            language: Language::System,
             quick_retries: true,
         }
     }

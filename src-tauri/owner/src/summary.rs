@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use ferry_engine::{JobInfo, JobState};
 
+use crate::i18n::{self, LanguageIdentifier};
+
 /// Aggregate state of the queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueueSummary {
@@ -101,56 +103,87 @@ impl QueueSummary {
         }
     }
 
-    /// The tray tooltip.
+    /// The tray tooltip, in English.
     pub fn tooltip(&self) -> String {
-        let mut parts = vec![match (self.active, self.percent) {
-            (0, _) => "Idle".to_owned(),
-            (active, Some(percent)) => format!("{active} active, {percent}%"),
-            (active, None) => format!("{active} active"),
-        }];
-        if self.ready > 0 {
-            parts.push(format!("{} ready to complete", self.ready));
-        }
-        if self.failed > 0 {
-            parts.push(needs_attention(self.failed));
-        }
-        format!("Ferry: {}", parts.join(", "))
+        self.tooltip_in(&i18n::english())
     }
 
-    /// The status line at the top of the tray's menu: what moves (with its progress and time
-    /// left), what waits, what needs the user, each part a phrase of its own.
-    pub fn status_line(&self) -> String {
-        let mut parts = Vec::new();
-        if self.transferring > 0 {
-            parts.push(format!("{} transferring", self.transferring));
-            if let Some(percent) = self.percent {
-                parts.push(format!("{percent}%"));
+    /// The tray tooltip in `locale`.
+    pub fn tooltip_in(&self, locale: &LanguageIdentifier) -> String {
+        let mut parts = vec![match (self.active, self.percent) {
+            (0, _) => i18n::text(locale, "tooltip-idle"),
+            (active, Some(percent)) => i18n::text_with(
+                locale,
+                "tooltip-active-percent",
+                &[("count", active.into()), ("percent", percent.into())],
+            ),
+            (active, None) => {
+                i18n::text_with(locale, "tooltip-active", &[("count", active.into())])
             }
-            if let Some(left) = self.time_left {
-                parts.push(format!("{} left", duration_words(left)));
-            }
-        } else if self.active > 0 {
-            parts.push(format!("{} waiting", self.active));
+        }];
+        if self.ready > 0 {
+            parts.push(i18n::text_with(
+                locale,
+                "status-ready",
+                &[("count", self.ready.into())],
+            ));
         }
         if self.failed > 0 {
-            parts.push(needs_attention(self.failed));
+            parts.push(needs_attention(locale, self.failed));
+        }
+        i18n::text_with(locale, "tooltip", &[("parts", parts.join(", ").into())])
+    }
+
+    /// The status line at the top of the tray's menu, in English.
+    pub fn status_line(&self) -> String {
+        self.status_line_in(&i18n::english())
+    }
+
+    /// The status line at the top of the tray's menu, in `locale`: what moves (with its
+    /// progress and time left), what waits, what needs the user, each part a phrase of its own.
+    pub fn status_line_in(&self, locale: &LanguageIdentifier) -> String {
+        let count =
+            |id: &str, count: usize| i18n::text_with(locale, id, &[("count", count.into())]);
+        let mut parts = Vec::new();
+        if self.transferring > 0 {
+            parts.push(count("status-transferring", self.transferring));
+            if let Some(percent) = self.percent {
+                parts.push(i18n::text_with(
+                    locale,
+                    "status-percent",
+                    &[("percent", percent.into())],
+                ));
+            }
+            if let Some(left) = self.time_left {
+                let time = duration_words(left);
+                parts.push(i18n::text_with(
+                    locale,
+                    "status-time-left",
+                    &[("time", time.into())],
+                ));
+            }
+        } else if self.active > 0 {
+            parts.push(count("status-waiting", self.active));
+        }
+        if self.failed > 0 {
+            parts.push(needs_attention(locale, self.failed));
         }
         if self.ready > 0 {
-            parts.push(format!("{} ready to complete", self.ready));
+            parts.push(count("status-ready", self.ready));
         }
         if parts.is_empty() {
-            return "Nothing to transfer".to_owned();
+            return i18n::text(locale, "status-nothing");
         }
         parts.join(" — ")
     }
 }
 
-fn needs_attention(failed: usize) -> String {
-    if failed == 1 {
-        "1 needs attention".to_owned()
-    } else {
-        format!("{failed} need attention")
-    }
+fn needs_attention(locale: &LanguageIdentifier, failed: usize) -> String {
+    i18n::text_with(
+        locale,
+        "status-needs-attention",
+        &[("count", failed.into())],
+    )
 }
 
 /// A time left as people read it: `45 s`, `3 min`, `2 h 5 min`.
@@ -289,6 +322,30 @@ mod tests {
         let attention =
             QueueSummary::of(&[job(JobState::Error, 0, None), job(JobState::Error, 0, None)]);
         assert_eq!(attention.status_line(), "2 need attention");
+    }
+
+    #[test]
+    fn the_status_line_and_tooltip_read_in_portuguese() {
+        let pt = i18n::portuguese();
+        let jobs = [
+            job(JobState::Transferring, 40, Some(100)),
+            job(JobState::Transferring, 50, Some(100)),
+            job(JobState::Error, 0, None),
+            job(JobState::Transferred, 10, Some(10)),
+        ];
+        let summary = QueueSummary::of(&jobs).paced(true, Some(0.5));
+        assert_eq!(
+            summary.status_line_in(&pt),
+            "2 em transferência — 45% — faltam 4 min — 1 precisa de atenção — 1 pronto para concluir"
+        );
+        assert_eq!(
+            QueueSummary::of(&[]).status_line_in(&pt),
+            "Nada para transferir"
+        );
+        assert_eq!(
+            QueueSummary::of(&jobs).tooltip_in(&pt),
+            "Ferry: 2 ativos, 45%, 1 pronto para concluir, 1 precisa de atenção"
+        );
     }
 
     #[test]

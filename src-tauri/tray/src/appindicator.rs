@@ -2,6 +2,7 @@
 //! libayatana-appindicator): an XEmbed icon in trays that are not StatusNotifierItem hosts.
 //! Such trays show the menu on a click and report no activation.
 
+use ferry_owner::i18n::LanguageIdentifier;
 use ferry_owner::summary::{QueueSummary, TrayState};
 use tokio::sync::mpsc::UnboundedSender;
 use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
@@ -9,30 +10,35 @@ use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
 use crate::icons::TrayIcons;
 use crate::link::Action;
-use crate::menu::{action_for, Entry, LAYOUT, MENU, STATUS_ID};
+use crate::menu::{action_for, labels, Entry, LAYOUT, MENU, STATUS_ID};
 
-/// The icon and the status line item of its menu.
+/// The icon and the items of its menu.
 pub struct IndicatorTray {
     icon: TrayIcon,
     status: MenuItem,
+    /// The menu's actions, in the order of [`MENU`].
+    items: Vec<MenuItem>,
     icons: [Icon; 3],
 }
 
 impl IndicatorTray {
     /// Puts the icon in the tray with its menu; the menu's choices go to `actions`.
+    /// Its texts are in `locale`'s language.
     pub fn build(
         actions: UnboundedSender<Action>,
         icons: &TrayIcons,
+        locale: &LanguageIdentifier,
     ) -> Result<IndicatorTray, String> {
         let status = MenuItem::with_id(
             STATUS_ID,
-            QueueSummary::default().status_line(),
+            QueueSummary::default().status_line_in(locale),
             false,
             None,
         );
         let items: Vec<MenuItem> = MENU
             .iter()
-            .map(|(id, label)| MenuItem::with_id(*id, label, true, None))
+            .zip(labels(locale))
+            .map(|((id, _), label)| MenuItem::with_id(*id, label, true, None))
             .collect();
         let separator = PredefinedMenuItem::separator();
         let menu = Menu::new();
@@ -62,7 +68,7 @@ impl IndicatorTray {
         let icon = TrayIconBuilder::new()
             .with_id("ferry")
             .with_icon(idle.clone())
-            .with_tooltip(QueueSummary::default().tooltip())
+            .with_tooltip(QueueSummary::default().tooltip_in(locale))
             .with_menu(Box::new(menu))
             .with_menu_on_left_click(true)
             .build()
@@ -70,6 +76,7 @@ impl IndicatorTray {
         Ok(IndicatorTray {
             icon,
             status,
+            items,
             icons: [idle, busy, attention],
         })
     }
@@ -96,5 +103,12 @@ impl IndicatorTray {
     /// Sets the status line at the top of the menu.
     pub fn show_status_line(&self, text: &str) {
         self.status.set_text(text);
+    }
+
+    /// Sets the items' labels, in the order of [`MENU`].
+    pub fn show_menu_labels(&self, labels: &[String]) {
+        for (item, label) in self.items.iter().zip(labels) {
+            item.set_text(label);
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use ferry_engine::JobInfo;
 use ferry_owner::handoff::{hand_off, HandOff};
+use ferry_owner::i18n::LanguageIdentifier;
 use ferry_owner::launch::{self, Started};
 use ferry_owner::summary::QueueSummary;
 use ferry_owner::{Call, Client, OwnerEvent, OwnerNotice, QuitAnswer, Settings};
@@ -21,6 +22,10 @@ use crate::{desktop, offer};
 /// The tooltip and the status line are refreshed at most this often, however fast progress
 /// arrives.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How often the tray looks at the language setting while nothing else happens, so a change
+/// made in Settings reaches the menu soon.
+const LANGUAGE_LOOK: Duration = Duration::from_secs(3);
 
 /// Pause between attempts to reach an owner that went away.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
@@ -55,6 +60,8 @@ pub enum Update {
     Summary(QueueSummary),
     /// What a menu action did, in one sentence ("Paused 3 jobs.").
     Said(String),
+    /// The language the menu, the status line and the tooltip speak now.
+    Language(LanguageIdentifier),
     /// The tray ends.
     Quit,
 }
@@ -91,10 +98,14 @@ async fn run(
     // The connection in use; `None` while the owner is being looked for.
     let (current, mut watched) = watch::channel::<Option<Client>>(None);
     let current = Arc::new(current);
+    // The language of the settings, as the tray last read it.
+    let (language, _) = watch::channel(ferry_owner::i18n::system_locale());
+    let language = Arc::new(language);
     let follower = tokio::spawn(follow_owner(
         data_dir,
         program,
         Arc::clone(&current),
+        Arc::clone(&language),
         updates.clone(),
     ));
     // The URL offered last: copying it again does not offer it again.
@@ -111,7 +122,7 @@ async fn run(
                 match client.call::<Settings>(Call::GetSettings).await {
                     Ok(settings) if settings.clipboard_offer => {
                         offered = Some(url.clone());
-                        offer::show(url, sender.clone());
+                        offer::show(url, sender.clone(), settings.language.locale());
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!("cannot read the settings: {error}"),
@@ -121,6 +132,7 @@ async fn run(
                 let Some(client) = connected(&mut watched).await else {
                     continue;
                 };
+                let locale = language.borrow().clone();
                 tokio::spawn(async move {
                     let handoff = HandOff {
                         url: url.clone(),
@@ -131,7 +143,7 @@ async fn run(
                         Ok(job) => tracing::info!(id = %job.id, %url, "added a copied link"),
                         Err(error) => {
                             tracing::warn!(%url, "cannot add a copied link: {error}");
-                            offer::refused(&url, &error.message);
+                            offer::refused(&url, &error.message, &locale);
                         }
                     }
                 });
@@ -147,13 +159,14 @@ async fn run(
                     continue;
                 };
                 let updates = updates.clone();
+                let locale = language.borrow().clone();
                 tokio::spawn(async move {
                     match client.call::<u32>(call).await {
                         Ok(count) => {
                             let said = if action == Action::PauseAll {
-                                ferry_owner::bulk_text::paused(count)
+                                ferry_owner::bulk_text::paused_in(&locale, count)
                             } else {
-                                ferry_owner::bulk_text::resumed(count)
+                                ferry_owner::bulk_text::resumed_in(&locale, count)
                             };
                             tracing::info!("{said}");
                             let _ = updates.send(Update::Said(said));
@@ -224,6 +237,7 @@ async fn follow_owner(
     data_dir: PathBuf,
     program: PathBuf,
     current: Arc<watch::Sender<Option<Client>>>,
+    language: Arc<watch::Sender<LanguageIdentifier>>,
     updates: mpsc::UnboundedSender<Update>,
 ) {
     loop {
@@ -243,7 +257,7 @@ async fn follow_owner(
         };
         current.send_replace(Some(client.clone()));
         let ended = match client.subscribe().await {
-            Ok((jobs, events)) => follow_queue(&client, jobs, events, &updates).await,
+            Ok((jobs, events)) => follow_queue(&client, jobs, events, &language, &updates).await,
             Err(error) => {
                 tracing::warn!("cannot follow the queue: {error}");
                 tokio::time::sleep(RECONNECT_PAUSE).await;
@@ -268,11 +282,25 @@ async fn follow_queue(
     client: &Client,
     mut jobs: Vec<JobInfo>,
     mut events: broadcast::Receiver<OwnerEvent>,
+    language: &watch::Sender<LanguageIdentifier>,
     updates: &mpsc::UnboundedSender<Update>,
 ) -> Ended {
     let mut shown = None;
     let mut pace = Pace::default();
+    let mut told_language = false;
     loop {
+        match client.call::<Settings>(Call::GetSettings).await {
+            Ok(settings) => {
+                let locale = settings.language.locale();
+                if !told_language || *language.borrow() != locale {
+                    tracing::info!(language = %locale, "the tray's language");
+                    language.send_replace(locale.clone());
+                    let _ = updates.send(Update::Language(locale));
+                    told_language = true;
+                }
+            }
+            Err(error) => tracing::debug!("cannot read the settings for the tray: {error}"),
+        }
         let (moving, bytes_per_second) = pace.sample(&jobs, std::time::Instant::now());
         let summary = QueueSummary::of(&jobs).paced(moving, bytes_per_second);
         if shown != Some(summary) {
@@ -292,6 +320,7 @@ async fn follow_queue(
             },
             () = client.closed() => return Ended::Closed,
             () = tokio::time::sleep(REFRESH_INTERVAL), if look_again => {}
+            () = tokio::time::sleep(LANGUAGE_LOOK) => {}
         }
         tokio::time::sleep(REFRESH_INTERVAL).await;
         loop {

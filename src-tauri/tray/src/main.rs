@@ -39,12 +39,13 @@ mod offer;
 mod pace;
 mod sni;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
 
 use ferry_owner::endpoint::{tray_lock_path, try_lock};
+use ferry_owner::i18n::{self, LanguageIdentifier};
 use ferry_owner::launch;
 use ferry_owner::summary::{QueueSummary, TrayState};
 
@@ -97,7 +98,8 @@ fn main() -> ExitCode {
         }
     };
     clipboard::watch(actions.clone());
-    let tray = match show_icon(actions) {
+    let locale = i18n::system_locale();
+    let tray = match show_icon(actions, &locale) {
         Ok(tray) => tray,
         Err(error) => {
             tracing::error!("cannot put Ferry in the system tray: {error}");
@@ -105,7 +107,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    gtk::glib::MainContext::default().spawn_local(apply_updates(tray, updates));
+    gtk::glib::MainContext::default().spawn_local(apply_updates(tray, locale, updates));
     end_on_signals();
     tracing::info!(pid = std::process::id(), "the tray runs");
     gtk::main();
@@ -161,13 +163,24 @@ impl Tray {
             Tray::Indicator(tray) => tray.show_status_line(text),
         }
     }
+
+    fn show_menu_labels(&self, locale: &LanguageIdentifier) {
+        let labels = menu::labels(locale);
+        match self {
+            Tray::Item(tray) => tray.show_menu_labels(labels),
+            Tray::Indicator(tray) => tray.show_menu_labels(&labels),
+        }
+    }
 }
 
 /// Shows the icon: as a StatusNotifierItem where a host runs, else through tray-icon.
-fn show_icon(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<Rc<Tray>, String> {
+fn show_icon(
+    actions: tokio::sync::mpsc::UnboundedSender<Action>,
+    locale: &LanguageIdentifier,
+) -> Result<Rc<Tray>, String> {
     let icons = TrayIcons::load()?;
     if sni::watcher_runs() {
-        match ItemTray::start(actions.clone(), icons.clone()) {
+        match ItemTray::start(actions.clone(), icons.clone(), locale) {
             Ok(item) => {
                 tracing::info!("the tray icon is a StatusNotifierItem");
                 return Ok(Rc::new(Tray::Item(item)));
@@ -179,12 +192,18 @@ fn show_icon(actions: tokio::sync::mpsc::UnboundedSender<Action>) -> Result<Rc<T
     } else {
         tracing::info!("no StatusNotifierItem host; using the toolkit's tray");
     }
-    IndicatorTray::build(actions, &icons).map(|tray| Rc::new(Tray::Indicator(tray)))
+    IndicatorTray::build(actions, &icons, locale).map(|tray| Rc::new(Tray::Indicator(tray)))
 }
 
 /// Applies what the owner's side reports, on GTK's thread: the icon, the tooltip, the status
 /// line, the end.
-async fn apply_updates(tray: Rc<Tray>, mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>) {
+async fn apply_updates(
+    tray: Rc<Tray>,
+    locale: LanguageIdentifier,
+    mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
+) {
+    // The language the menu speaks.
+    let locale = Rc::new(RefCell::new(locale));
     let mut shown_state = TrayState::Idle;
     let mut shown = QueueSummary::default();
     // What the last menu action did: the tooltip and the status line say it for SAID_FOR, then
@@ -203,7 +222,7 @@ async fn apply_updates(tray: Rc<Tray>, mut updates: tokio::sync::mpsc::Unbounded
                 }
                 let saying = said_at.get().is_some_and(|at| at.elapsed() < SAID_FOR);
                 if !saying {
-                    show_summary(&tray, &summary, Some(&shown));
+                    show_summary(&tray, &locale.borrow(), &summary, Some(&shown));
                 }
                 shown = summary;
             }
@@ -211,14 +230,25 @@ async fn apply_updates(tray: Rc<Tray>, mut updates: tokio::sync::mpsc::Unbounded
                 said_at.set(Some(Instant::now()));
                 tray.show_tooltip(&text);
                 tray.show_status_line(&text);
-                let (tray, latest, said_at) =
-                    (Rc::clone(&tray), Rc::clone(&latest), Rc::clone(&said_at));
+                let (tray, latest, said_at, locale) = (
+                    Rc::clone(&tray),
+                    Rc::clone(&latest),
+                    Rc::clone(&said_at),
+                    Rc::clone(&locale),
+                );
                 gtk::glib::timeout_add_local_once(SAID_FOR, move || {
                     if said_at.get().is_some_and(|at| at.elapsed() >= SAID_FOR) {
                         said_at.set(None);
-                        show_summary(&tray, &latest.get(), None);
+                        show_summary(&tray, &locale.borrow(), &latest.get(), None);
                     }
                 });
+            }
+            Update::Language(language) => {
+                tray.show_menu_labels(&language);
+                locale.replace(language);
+                if said_at.get().is_none_or(|at| at.elapsed() >= SAID_FOR) {
+                    show_summary(&tray, &locale.borrow(), &latest.get(), None);
+                }
             }
             Update::Quit => break,
         }
@@ -227,13 +257,20 @@ async fn apply_updates(tray: Rc<Tray>, mut updates: tokio::sync::mpsc::Unbounded
     gtk::main_quit();
 }
 
-/// Shows `summary` in the tooltip and the status line; with `shown`, only what differs from it.
-fn show_summary(tray: &Tray, summary: &QueueSummary, shown: Option<&QueueSummary>) {
-    if shown.is_none_or(|shown| summary.tooltip() != shown.tooltip()) {
-        tray.show_tooltip(&summary.tooltip());
+/// Shows `summary` in the tooltip and the status line in `locale`'s language; with `shown`,
+/// only what differs from it.
+fn show_summary(
+    tray: &Tray,
+    locale: &LanguageIdentifier,
+    summary: &QueueSummary,
+    shown: Option<&QueueSummary>,
+) {
+    let tooltip = summary.tooltip_in(locale);
+    if shown.is_none_or(|shown| tooltip != shown.tooltip_in(locale)) {
+        tray.show_tooltip(&tooltip);
     }
-    if shown.is_none_or(|shown| summary.status_line() != shown.status_line()) {
-        let line = summary.status_line();
+    let line = summary.status_line_in(locale);
+    if shown.is_none_or(|shown| line != shown.status_line_in(locale)) {
         tracing::info!(status = %line, "the tray's status line changed");
         tray.show_status_line(&line);
     }

@@ -2,15 +2,23 @@
 //! (a disabled item: the keyboard and the pointer pass over it), then Show Ferry, Pause all,
 //! Resume all and Quit, with separators between the groups.
 
+use ferry_owner::i18n::{self, LanguageIdentifier};
+
 use crate::link::Action;
 
-/// The menu's items: (id, label). The labels are what people (and the end-to-end tests) click.
+/// The menu's items: (id, the id of its label in the catalogues). The labels are what people
+/// (and the end-to-end tests) click.
 pub const MENU: [(&str, &str); 4] = [
-    ("show", "Show Ferry"),
-    ("pause-all", "Pause all"),
-    ("resume-all", "Resume all"),
-    ("quit", "Quit"),
+    ("show", "tray-show"),
+    ("pause-all", "tray-pause-all"),
+    ("resume-all", "tray-resume-all"),
+    ("quit", "tray-quit"),
 ];
+
+/// The items' labels in `locale`'s language, in the order of [`MENU`].
+pub fn labels(locale: &LanguageIdentifier) -> [String; 4] {
+    MENU.map(|(_, label)| i18n::text(locale, label))
+}
 
 /// The id of the status line's item.
 pub const STATUS_ID: &str = "status";
@@ -55,8 +63,14 @@ mod tests {
 
     #[test]
     fn the_menu_keeps_its_labels_and_every_item_has_an_action() {
-        let labels: Vec<&str> = MENU.iter().map(|(_, label)| *label).collect();
-        assert_eq!(labels, ["Show Ferry", "Pause all", "Resume all", "Quit"]);
+        assert_eq!(
+            labels(&i18n::english()),
+            ["Show Ferry", "Pause all", "Resume all", "Quit"]
+        );
+        assert_eq!(
+            labels(&i18n::portuguese()),
+            ["Mostrar o Ferry", "Pausar tudo", "Retomar tudo", "Sair"]
+        );
         for (id, _) in MENU {
             assert!(action_for(id).is_some(), "{id} has no action");
         }

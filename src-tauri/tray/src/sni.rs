@@ -2,6 +2,7 @@
 //! (KDE Plasma, GNOME's AppIndicator extension, Xfce, waybar): a left click opens the window
 //! (the host calls Activate), the menu opens on a right click, the tooltip shows the queue.
 
+use ferry_owner::i18n::LanguageIdentifier;
 use ferry_owner::summary::{QueueSummary, TrayState};
 use ksni::blocking::{Handle, TrayMethods};
 use ksni::menu::StandardItem;
@@ -9,7 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::icons::TrayIcons;
 use crate::link::Action;
-use crate::menu::{action_for, Entry, LAYOUT, MENU};
+use crate::menu::{action_for, labels, Entry, LAYOUT, MENU};
 
 /// What the item shows; the host reads it over D-Bus.
 struct Item {
@@ -18,6 +19,8 @@ struct Item {
     state: TrayState,
     tooltip: String,
     status_line: String,
+    /// The items' labels, in the order of [`MENU`].
+    labels: [String; 4],
 }
 
 impl Item {
@@ -75,9 +78,9 @@ impl ksni::Tray for Item {
                 .into(),
                 Entry::Separator => ksni::MenuItem::Separator,
                 Entry::Item(index) => {
-                    let (id, label) = MENU[index];
+                    let (id, _) = MENU[index];
                     StandardItem {
-                        label: label.into(),
+                        label: self.labels[index].clone(),
                         activate: Box::new(move |item: &mut Item| {
                             if let Some(action) = action_for(id) {
                                 item.send(action);
@@ -142,13 +145,19 @@ pub struct ItemTray {
 impl ItemTray {
     /// Registers the item when a StatusNotifierItem host runs on the session bus; an error
     /// (no session bus, no watcher, no host) means another way of showing the icon is needed.
-    pub fn start(actions: UnboundedSender<Action>, icons: TrayIcons) -> Result<ItemTray, String> {
+    /// Its texts are in `locale`'s language.
+    pub fn start(
+        actions: UnboundedSender<Action>,
+        icons: TrayIcons,
+        locale: &LanguageIdentifier,
+    ) -> Result<ItemTray, String> {
         let item = Item {
             actions,
             icons,
             state: TrayState::Idle,
-            tooltip: QueueSummary::default().tooltip(),
-            status_line: QueueSummary::default().status_line(),
+            tooltip: QueueSummary::default().tooltip_in(locale),
+            status_line: QueueSummary::default().status_line_in(locale),
+            labels: labels(locale),
         };
         let handle = item.spawn().map_err(|error| error.to_string())?;
         Ok(ItemTray { handle })
@@ -168,6 +177,11 @@ impl ItemTray {
     pub fn show_status_line(&self, text: &str) {
         self.handle
             .update(|item| item.status_line = text.to_string());
+    }
+
+    /// Sets the items' labels, in the order of [`MENU`].
+    pub fn show_menu_labels(&self, labels: [String; 4]) {
+        self.handle.update(|item| item.labels = labels);
     }
 }
 

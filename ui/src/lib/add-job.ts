@@ -23,6 +23,7 @@ import {
 } from "./codes";
 import { checksumsForFiles, type ChecksumFill } from "./checksum";
 import { baseName } from "./format";
+import { t, tv } from "./i18n";
 import { fileNameFromUrl, joinPath, parseUrlList, uniqueNames } from "./paths";
 
 /** Fields of the form that can carry an error. `form` is the form as a whole. */
@@ -94,15 +95,15 @@ export type FieldErrors = Partial<Record<AddJobField, string>>;
 export function missingFields(form: AddJobForm): FieldErrors {
   const errors: FieldErrors = {};
   if (form.jobType === "DOWNLOAD") {
-    if (parseUrlList(form.urls).length === 0) errors.urls = "Enter at least one URL.";
-    if (form.folder.trim().length === 0) errors.folder = "Choose a destination folder.";
+    if (parseUrlList(form.urls).length === 0) errors.urls = t("addJob.enterUrl");
+    if (form.folder.trim().length === 0) errors.folder = t("addJob.chooseFolder");
     const fill = formChecksums(form);
     if (!fill.ok) errors.checksum = fill.error;
   } else {
-    if (form.uploadFile.trim().length === 0) errors.uploadFile = "Choose the file to upload.";
-    if (form.serverUrl.trim().length === 0) errors.serverUrl = "Enter the server URL.";
+    if (form.uploadFile.trim().length === 0) errors.uploadFile = t("addJob.chooseUpload");
+    if (form.serverUrl.trim().length === 0) errors.serverUrl = t("addJob.enterServerUrl");
   }
-  if (form.useCredentials && form.userName.length === 0) errors.user = "Enter a user name.";
+  if (form.useCredentials && form.userName.length === 0) errors.user = t("addJob.enterUser");
   return errors;
 }
 
@@ -126,10 +127,10 @@ export function checksumNote(form: AddJobForm): string | null {
   const files = fill.checksums.length;
   if (files === 1) {
     const algorithm = (fill.checksums[0] ?? "").split(/[:-]/)[0]?.toUpperCase().replace("SHA", "SHA-");
-    const name = downloadNames(form)[0] ?? "the file";
-    return `${algorithm} checksum for ${name}, checked when the download finishes.`;
+    const name = downloadNames(form)[0] ?? t("addJob.theFile");
+    return tv("addJob.checksumOne", { algorithm: algorithm ?? "", name });
   }
-  return `Checksums for ${fill.count} of ${files} files, checked when each finishes.`;
+  return tv("addJob.checksumMany", { count: fill.count, files });
 }
 
 /** The name a job gets when the user leaves it empty. */

@@ -25,6 +25,7 @@ import {
   completeNeedsConfirmation,
   completePlan,
 } from "./rules";
+import { applyLanguage, t, tv } from "./i18n";
 import { applyTheme } from "./theme";
 
 /** The page the window shows. */
@@ -38,7 +39,7 @@ export type Confirmation = {
   title: string;
   message: string;
   /** Named lists of files, e.g. "Kept" and "Discarded". */
-  lists: Array<{ label: string; items: string[] }>;
+  lists: Array<{ id: string; label: string; items: string[] }>;
   confirmLabel: string;
   /** The button that answers "no". */
   dismissLabel: string;
@@ -72,42 +73,40 @@ export function describeOutcome(name: string, outcome: CompleteOutcome): Omit<No
       const names = existing.map((f) => baseName(f.path)).join(", ");
       return {
         tone: "error",
-        title: `“${name}” is not complete: ${names} already exists`,
-        detail: "Nothing was replaced. Open the job to replace the file, keep both or choose another name.",
+        title: tv("notices.alreadyExists", { name, names }),
+        detail: t("notices.alreadyExistsDetail"),
         outcome,
         paths,
       };
     }
-    const failed = outcome.rename_failures.map((f) => `${baseName(f.path)}: ${f.message}`);
+    const failed = outcome.rename_failures.map((f) =>
+      tv("notices.fileFailure", { name: baseName(f.path), message: f.message }),
+    );
     return {
       tone: "error",
-      title: `“${name}” is not complete: ${outcome.rename_failures.length} file(s) could not be renamed`,
-      detail: `${failed.join("; ")}. Fix the cause (close programs using the files, free the folder) and Complete again.`,
+      title: tv("notices.notRenamed", { name, count: outcome.rename_failures.length }),
+      detail: tv("notices.notRenamedDetail", { failures: failed.join("; ") }),
       outcome,
       paths,
     };
   }
   if (outcome.code === BG_S_PARTIAL_COMPLETE) {
-    const kept = outcome.kept.map(baseName).join(", ") || "none";
-    const discarded = outcome.discarded.map(baseName).join(", ") || "none";
+    const kept = outcome.kept.map(baseName).join(", ") || t("notices.none");
+    const discarded = outcome.discarded.map(baseName).join(", ") || t("notices.none");
     return {
       tone: "warning",
-      title: `“${name}” completed partially`,
-      detail: `Kept: ${kept}. Discarded: ${discarded}.`,
+      title: tv("notices.partially", { name }),
+      detail: tv("notices.partiallyDetail", { kept, discarded }),
       outcome,
       paths,
     };
   }
   const count = outcome.kept.length;
-  const files = count === 1 ? "1 file is" : `${count} files are`;
-  const leftover =
-    outcome.code === BG_S_UNABLE_TO_DELETE_FILES
-      ? " Some temporary files could not be deleted."
-      : "";
+  const leftover = outcome.code === BG_S_UNABLE_TO_DELETE_FILES;
   return {
     tone: outcome.code === S_OK ? "success" : "warning",
-    title: `“${name}” completed`,
-    detail: `${files} ready.${leftover}`,
+    title: tv("notices.completed", { name }),
+    detail: tv(leftover ? "notices.filesReadyLeftover" : "notices.filesReady", { count }),
     outcome,
     paths,
   };
@@ -148,8 +147,8 @@ export class AppState {
         if (event.kind === "job_auto_cancelled") {
           this.notify({
             tone: "info",
-            title: `“${event.display_name}” was cancelled`,
-            detail: `Nothing happened to it for ${event.idle_days} days (JobInactivityTimeout).`,
+            title: tv("notices.autoCancelled", { name: event.display_name }),
+            detail: tv("notices.autoCancelledDetail", { days: Number(event.idle_days) }),
             outcome: null,
             paths: [],
           });
@@ -162,8 +161,9 @@ export class AppState {
     try {
       this.settings = await ipc.getSettings();
       applyTheme(this.settings.theme);
+      applyLanguage(this.settings.language);
     } catch (reason) {
-      this.report("Settings could not be read", reason);
+      this.report(t("notices.settingsUnreadable"), reason);
     }
   }
 
@@ -245,17 +245,15 @@ export class AppState {
     }
     const plan = completePlan(job);
     this.confirmation = {
-      title: `Complete “${name}” now?`,
+      title: tv("notices.confirmComplete", { name }),
       message:
-        plan.kept.length === 0
-          ? "No file has finished transferring, so nothing will be kept."
-          : "Only the files that finished transferring will be kept; the others are discarded.",
+        plan.kept.length === 0 ? t("notices.confirmCompleteNothing") : t("notices.confirmCompleteSome"),
       lists: [
-        { label: "Kept", items: plan.kept.map((f) => f.local_path) },
-        { label: "Discarded", items: plan.discarded.map((f) => f.local_path) },
+        { id: "kept", label: t("notices.kept"), items: plan.kept.map((f) => f.local_path) },
+        { id: "discarded", label: t("notices.discarded"), items: plan.discarded.map((f) => f.local_path) },
       ],
-      confirmLabel: "Complete",
-      dismissLabel: "Not now",
+      confirmLabel: t("notices.complete"),
+      dismissLabel: t("notices.notNow"),
       danger: plan.discarded.length > 0,
       run: () => this.complete(job.id, name),
     };
@@ -271,7 +269,7 @@ export class AppState {
       this.renameFailures = failures;
       this.notify(describeOutcome(name, outcome));
     } catch (reason) {
-      this.report(`“${name}” could not be completed`, reason);
+      this.report(tv("notices.notCompleted", { name }), reason);
     }
   }
 
@@ -281,13 +279,11 @@ export class AppState {
     const name = job.settings.display_name;
     const upload = job.job_type !== "DOWNLOAD";
     this.confirmation = {
-      title: `Cancel “${name}”?`,
-      message: upload
-        ? "The upload stops and the server is asked to delete what it received of an unfinished upload. Temporary files will be deleted."
-        : "The transfer stops and its temporary files will be deleted, including files that finished but were not completed. Nothing is kept.",
+      title: tv("notices.confirmCancel", { name }),
+      message: upload ? t("notices.confirmCancelUpload") : t("notices.confirmCancelDownload"),
       lists: [],
-      confirmLabel: "Cancel job",
-      dismissLabel: "Keep job",
+      confirmLabel: t("notices.cancelJob"),
+      dismissLabel: t("notices.keepJob"),
       danger: true,
       run: () => this.cancel(job.id, name),
     };
@@ -301,14 +297,14 @@ export class AppState {
       if (code === BG_S_UNABLE_TO_DELETE_FILES) {
         this.notify({
           tone: "warning",
-          title: `“${name}” was cancelled`,
-          detail: "Some temporary files could not be deleted.",
+          title: tv("notices.cancelled", { name }),
+          detail: t("notices.cancelLeftover"),
           outcome: null,
           paths: [],
         });
       }
     } catch (reason) {
-      this.report(`“${name}” could not be cancelled`, reason);
+      this.report(tv("notices.notCancelled", { name }), reason);
     }
   }
 
@@ -320,14 +316,14 @@ export class AppState {
 
   /** Suspend. */
   suspend(job: JobInfo): Promise<boolean> {
-    return this.attempt(`“${job.settings.display_name}” could not be suspended`, () =>
+    return this.attempt(tv("notices.notSuspended", { name: job.settings.display_name }), () =>
       ipc.suspendJob(job.id),
     );
   }
 
   /** Resume (also "Retry now"). */
   resume(job: JobInfo): Promise<boolean> {
-    return this.attempt(`“${job.settings.display_name}” could not be resumed`, () =>
+    return this.attempt(tv("notices.notResumed", { name: job.settings.display_name }), () =>
       ipc.resumeJob(job.id),
     );
   }
@@ -340,7 +336,7 @@ export class AppState {
 
   /** Changes a job's priority. */
   setPriority(job: JobInfo, priority: Priority): Promise<boolean> {
-    return this.attempt(`The priority of “${job.settings.display_name}” could not be changed`, () =>
+    return this.attempt(tv("notices.priorityNotChanged", { name: job.settings.display_name }), () =>
       ipc.setPriority(job.id, priority),
     );
   }
@@ -352,12 +348,12 @@ export class AppState {
 
   /** Opens a file with its application. */
   open(path: string): Promise<boolean> {
-    return this.attempt("The file could not be opened", () => ipc.openPath(path));
+    return this.attempt(t("notices.fileNotOpened"), () => ipc.openPath(path));
   }
 
   /** Shows a file in its folder. */
   reveal(path: string): Promise<boolean> {
-    return this.attempt("The folder could not be opened", () => ipc.revealPath(path));
+    return this.attempt(t("notices.folderNotOpened"), () => ipc.revealPath(path));
   }
 
   /** Answers the open confirmation. */
@@ -377,6 +373,7 @@ export class AppState {
     const saved = await ipc.setSettings(settings);
     this.settings = saved;
     applyTheme(saved.theme);
+    applyLanguage(saved.language);
     return saved;
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import type { FileInfo } from "./bindings/FileInfo";
+import { t, tv } from "./i18n";
 
 /** The algorithms the engine checks. */
 export type ChecksumAlgorithm = "sha256" | "sha512" | "sha1" | "md5";
@@ -45,7 +46,7 @@ function base64Bytes(text: string): number | null {
 
 function lengthError(algorithm: ChecksumAlgorithm, got: string): string {
   const digits = DIGEST_BYTES[algorithm] * 2;
-  return `A ${algorithm} checksum has ${digits} hexadecimal digits; this one has ${got}.`;
+  return tv("checksum.length", { algorithm, digits, got });
 }
 
 /**
@@ -57,37 +58,31 @@ export function normaliseChecksum(text: string): string {
   if (isHex(value)) {
     const algorithm = BY_HEX_LENGTH[value.length];
     if (!algorithm) {
-      throw new Error(
-        `A checksum of ${value.length} hexadecimal digits is none Ferry knows: md5 has 32, sha1 40, ` +
-          "sha256 64 and sha512 128.",
-      );
+      throw new Error(tv("checksum.unknownLength", { count: value.length }));
     }
     return `${algorithm}:${value.toLowerCase()}`;
   }
   const hexForm = /^([A-Za-z0-9-]+):(.*)$/.exec(value);
   if (hexForm) {
     const algorithm = algorithmNamed(hexForm[1]!);
-    if (!algorithm) throw new Error(`"${hexForm[1]}" is not a checksum algorithm Ferry checks; use ${SUPPORTED}.`);
+    if (!algorithm) throw new Error(tv("checksum.unknownAlgorithm", { name: hexForm[1]!, supported: SUPPORTED }));
     const digits = hexForm[2]!;
-    if (!isHex(digits)) throw new Error(`After "${hexForm[1]}:" only hexadecimal digits (0-9, a-f) may follow.`);
+    if (!isHex(digits)) throw new Error(tv("checksum.hexOnly", { name: hexForm[1]! }));
     if (digits.length !== DIGEST_BYTES[algorithm] * 2) throw new Error(lengthError(algorithm, String(digits.length)));
     return `${algorithm}:${digits.toLowerCase()}`;
   }
   const sriForm = /^([A-Za-z0-9]+)-(.*)$/.exec(value);
   if (sriForm) {
     const algorithm = algorithmNamed(sriForm[1]!);
-    if (!algorithm) throw new Error(`"${sriForm[1]}" is not a checksum algorithm Ferry checks; use ${SUPPORTED}.`);
+    if (!algorithm) throw new Error(tv("checksum.unknownAlgorithm", { name: sriForm[1]!, supported: SUPPORTED }));
     const bytes = base64Bytes(sriForm[2]!);
-    if (bytes === null) throw new Error(`After "${sriForm[1]}-" a base64 value must follow (as in Subresource Integrity).`);
+    if (bytes === null) throw new Error(tv("checksum.base64", { name: sriForm[1]! }));
     if (bytes !== DIGEST_BYTES[algorithm]) {
-      throw new Error(`A ${algorithm} checksum is ${DIGEST_BYTES[algorithm]} bytes; this base64 value is ${bytes}.`);
+      throw new Error(tv("checksum.bytes", { algorithm, expected: DIGEST_BYTES[algorithm], got: bytes }));
     }
     return value;
   }
-  throw new Error(
-    "This is not a checksum. Paste the hexadecimal value, sha256:… / sha256-… (also sha512, sha1, md5), " +
-      "or a line of sha256sum output.",
-  );
+  throw new Error(t("checksum.notChecksum"));
 }
 
 /** The file name of a listed path (`./dir/a.iso` → `a.iso`). */
@@ -128,7 +123,7 @@ function meaningfulLines(text: string): string[] {
 export function parseListing(text: string): ListedChecksum[] {
   return meaningfulLines(text).map((line, i) => {
     const listed = parseListedLine(line);
-    if (!listed) throw new Error(`Line ${i + 1} is not a checksum line like "<hex>  file.iso": ${line}`);
+    if (!listed) throw new Error(tv("checksum.badLine", { line: i + 1, text: line }));
     return listed;
   });
 }
@@ -147,7 +142,7 @@ function listFill(listing: ListedChecksum[], names: readonly string[]): Checksum
   const count = checksums.filter((c) => c !== null).length;
   if (count === 0) {
     const shown = names.slice(0, 3).join(", ") + (names.length > 3 ? ", …" : "");
-    return { ok: false, error: `None of the pasted lines names ${names.length === 1 ? "" : "any of "}${shown}.` };
+    return { ok: false, error: tv(names.length === 1 ? "checksum.noneNamed" : "checksum.noneNamedAny", { names: shown }) };
   }
   return { ok: true, checksums, count };
 }
@@ -165,7 +160,7 @@ export function checksumsForFiles(text: string, names: readonly string[]): Check
     if (names.length > 1) {
       return {
         ok: false,
-        error: "One checksum fits one file. For several URLs, paste sha256sum lines that name each file.",
+        error: t("checksum.oneFile"),
       };
     }
     return { ok: true, checksums: [normaliseChecksum(text)], count: 1 };
@@ -178,10 +173,12 @@ export function checksumsForFiles(text: string, names: readonly string[]): Check
 export function verificationText(file: FileInfo): string {
   switch (file.verification) {
     case "SERVER_DIGEST":
-      return "Verified by the server's digest";
+      return t("verification.serverDigest");
     case "CHECKSUM":
-      return "Verified by your checksum";
+      return t("verification.checksum");
     default:
-      return file.checksum !== null && !file.transferred ? `Checksum expected: ${file.checksum}` : "Not verified";
+      return file.checksum !== null && !file.transferred
+        ? tv("verification.expected", { checksum: file.checksum })
+        : t("verification.none");
   }
 }

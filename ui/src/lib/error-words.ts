@@ -19,45 +19,47 @@ import {
   FERRY_E_WEB_PAGE_INSTEAD_OF_FILE,
   httpStatusOf,
 } from "./codes";
+import { t, tv } from "./i18n";
 
+/** The catalogue ids of the sentences, by code. */
 const BY_CODE: ReadonlyMap<number, string> = new Map([
-  [ERROR_WINHTTP_CONNECTION_ERROR, "The connection broke while the file was arriving."],
-  [ERROR_WINHTTP_TIMEOUT, "The server stopped answering."],
-  [ERROR_WINHTTP_CANNOT_CONNECT, "Ferry could not connect to the server."],
-  [ERROR_WINHTTP_NAME_NOT_RESOLVED, "The server's name could not be found."],
-  [ERROR_WINHTTP_SECURE_FAILURE, "The server's certificate could not be verified."],
-  [BG_E_NETWORK_DISCONNECTED, "There is no network connection."],
-  [BG_E_BLOCKED_BY_POLICY, "The bandwidth policy holds background jobs at this time of day."],
-  [BG_E_MAXDOWNLOAD_TIMEOUT, "The job took longer than its maximum download time."],
-  [BG_E_MISSING_FILE_SIZE, "The server does not say how big the file is."],
-  [ERROR_DISK_FULL, "The disk is full."],
-  [FERRY_E_CHECKSUM_MISMATCH, "The file does not match its checksum."],
-  [FERRY_E_WEB_PAGE_INSTEAD_OF_FILE, "The server sent a web page instead of the file."],
+  [ERROR_WINHTTP_CONNECTION_ERROR, "errorWords.connectionBroke"],
+  [ERROR_WINHTTP_TIMEOUT, "errorWords.serverSilent"],
+  [ERROR_WINHTTP_CANNOT_CONNECT, "errorWords.cannotConnect"],
+  [ERROR_WINHTTP_NAME_NOT_RESOLVED, "errorWords.nameNotFound"],
+  [ERROR_WINHTTP_SECURE_FAILURE, "errorWords.certificate"],
+  [BG_E_NETWORK_DISCONNECTED, "errorWords.noNetwork"],
+  [BG_E_BLOCKED_BY_POLICY, "errorWords.bandwidthPolicy"],
+  [BG_E_MAXDOWNLOAD_TIMEOUT, "errorWords.maxTime"],
+  [BG_E_MISSING_FILE_SIZE, "errorWords.noSize"],
+  [ERROR_DISK_FULL, "errorWords.diskFull"],
+  [FERRY_E_CHECKSUM_MISMATCH, "errorWords.checksum"],
+  [FERRY_E_WEB_PAGE_INSTEAD_OF_FILE, "errorWords.webPage"],
 ]);
 
-/** Sentences for HTTP statuses; `{status}` is the number. */
+/** The catalogue ids of the sentences for HTTP statuses; `{status}` is the number. */
 const BY_HTTP_STATUS: ReadonlyMap<number, string> = new Map([
-  [401, "The server asks for credentials (HTTP {status})."],
-  [403, "The server refused access (HTTP {status})."],
-  [404, "The file is not on the server (HTTP {status})."],
-  [407, "The proxy asks for credentials (HTTP {status})."],
-  [408, "The server gave up waiting for the request (HTTP {status})."],
-  [410, "The file is no longer on the server (HTTP {status})."],
-  [429, "The server asked Ferry to slow down (HTTP {status})."],
-  [503, "The server is busy or down for maintenance (HTTP {status})."],
+  [401, "errorWords.http401"],
+  [403, "errorWords.http403"],
+  [404, "errorWords.http404"],
+  [407, "errorWords.http407"],
+  [408, "errorWords.http408"],
+  [410, "errorWords.http410"],
+  [429, "errorWords.http429"],
+  [503, "errorWords.http503"],
 ]);
 
-const SERVER_TROUBLE = "The server had a problem (HTTP {status}).";
-const SERVER_REFUSED = "The server refused the request (HTTP {status}).";
+const SERVER_TROUBLE = "errorWords.serverTrouble";
+const SERVER_REFUSED = "errorWords.serverRefused";
 
 /** What went wrong, as one sentence for people. */
 export function errorInWords(error: JobError): string {
   const known = BY_CODE.get(error.code);
-  if (known) return known;
+  if (known) return t(known);
   const status = httpStatusOf(error.code);
   if (status !== null) {
     const sentence = BY_HTTP_STATUS.get(status) ?? (status >= 500 ? SERVER_TROUBLE : SERVER_REFUSED);
-    return sentence.replace("{status}", String(status));
+    return tv(sentence, { status });
   }
   return asSentence(error.description);
 }
@@ -65,7 +67,7 @@ export function errorInWords(error: JobError): string {
 /** The engine's description as a sentence: a capital first letter and a full stop. */
 function asSentence(text: string): string {
   const trimmed = text.trim();
-  if (trimmed.length === 0) return "The transfer stopped.";
+  if (trimmed.length === 0) return t("errorWords.stopped");
   const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
@@ -76,6 +78,6 @@ function asSentence(text: string): string {
  */
 export function errorUnderTitle(error: JobError, title: string): string | null {
   const sentence = errorInWords(error);
-  const plain = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  const plain = (text: string) => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
   return plain(sentence).startsWith(plain(title)) ? null : sentence;
 }

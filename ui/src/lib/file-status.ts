@@ -5,24 +5,25 @@
 import type { FileInfo } from "./bindings/FileInfo";
 import type { JobInfo } from "./bindings/JobInfo";
 import { formatDuration } from "./format";
+import { t, tv } from "./i18n";
 import { isMoving } from "./rules";
 
 /** The file's state in words; `retryInMs` is the live countdown of a job in TRANSIENT_ERROR. */
 export function fileStatus(job: JobInfo, file: FileInfo, retryInMs: number | null): string {
-  if (file.completed) return "Completed";
-  if (file.transferred) return "Transferred";
+  if (file.completed) return t("fileStatus.completed");
+  if (file.transferred) return t("fileStatus.transferred");
   if (job.error?.file_index === file.index) {
     if (job.state === "TRANSIENT_ERROR") return waitingToRetry(retryInMs);
-    if (job.state === "ERROR") return "Failed";
+    if (job.state === "ERROR") return t("fileStatus.failed");
   }
-  if (file.bytes_transferred > 0) return isMoving(job.state) ? "Transferring" : "Partial";
-  return "Waiting";
+  if (file.bytes_transferred > 0) return isMoving(job.state) ? t("fileStatus.transferring") : t("fileStatus.partial");
+  return t("fileStatus.waiting");
 }
 
 function waitingToRetry(retryInMs: number | null): string {
-  if (retryInMs === null) return "Waiting to retry";
-  if (retryInMs <= 0) return "Retrying now";
-  return `Waiting to retry (in ${formatDuration(retryInMs / 1000)})`;
+  if (retryInMs === null) return t("fileStatus.waitingToRetry");
+  if (retryInMs <= 0) return t("fileStatus.retryingNow");
+  return tv("fileStatus.waitingToRetryIn", { time: formatDuration(retryInMs / 1000) });
 }
 
 /**
@@ -36,5 +37,5 @@ export function retryCountdownMs(job: JobInfo, now: number, receivedAt: number):
 
 /** The job list's ETA cell for a job waiting to retry: "in 12 s", then "now". */
 export function retryShort(retryInMs: number): string {
-  return retryInMs <= 0 ? "now" : `in ${formatDuration(retryInMs / 1000)}`;
+  return retryInMs <= 0 ? t("fileStatus.retryNow") : tv("fileStatus.retryIn", { time: formatDuration(retryInMs / 1000) });
 }

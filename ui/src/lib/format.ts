@@ -6,6 +6,7 @@ import type { JobState } from "./bindings/JobState";
 import type { JobType } from "./bindings/JobType";
 import type { Priority } from "./bindings/Priority";
 import type { Progress } from "./bindings/Progress";
+import { currentLocale, t, tv } from "./i18n";
 
 const UNITS = ["B", "kB", "MB", "GB", "TB", "PB"] as const;
 
@@ -24,11 +25,10 @@ function unitIndex(bytes: number): number {
 function scaled(bytes: number, index: number): string {
   const value = bytes / 1000 ** index;
   if (index === 0) return String(Math.round(value));
-  const text = value >= 100 ? value.toFixed(0) : value.toFixed(1);
-  return text.endsWith(".0") ? text.slice(0, -2) : text;
+  return fixed(value, value >= 100 ? 0 : 1);
 }
 
-/** A size: `512 B`, `12.3 MB`, `1.5 GB`. */
+/** A size: `512 B`, `12.3 MB`, `1.5 GB` (in pt-BR `1,5 GB`). */
 export function formatBytes(bytes: number): string {
   const index = unitIndex(bytes);
   return `${scaled(bytes, index)} ${UNITS[index]}`;
@@ -41,18 +41,27 @@ export function formatBytes(bytes: number): string {
  * total: `12.3 MB of unknown`.
  */
 export function formatProgressBytes(transferred: number, total: number | null): string {
-  if (total === null) return `${formatBytes(transferred)} of unknown`;
+  if (total === null) return tv("format.ofUnknown", { done: formatBytes(transferred) });
   const index = unitIndex(Math.max(total, transferred));
   const own = unitIndex(transferred);
-  if (own < index && transferred > 0) return `${formatBytes(transferred)} of ${formatBytes(total)}`;
+  if (own < index && transferred > 0) return tv("format.of", { done: formatBytes(transferred), total: formatBytes(total) });
   const done = index >= 3 ? fixed(transferred / 1000 ** index, 2) : scaled(transferred, index);
-  return `${done} of ${scaled(total, index)} ${UNITS[index]}`;
+  return tv("format.ofUnit", { done, total: scaled(total, index), unit: UNITS[index] ?? "" });
 }
 
-/** `value` with `digits` decimals, trailing zeros after the point dropped. */
+/** Number formats by locale and decimals, made once each. */
+const NUMBER_FORMATS = new Map<string, Intl.NumberFormat>();
+
+/** `value` with at most `digits` decimals in the window's language (`1.5`, `1,5`). */
 function fixed(value: number, digits: number): string {
-  const text = value.toFixed(digits);
-  return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
+  const locale = currentLocale();
+  const key = `${locale}/${digits}`;
+  let format = NUMBER_FORMATS.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { maximumFractionDigits: digits, useGrouping: false });
+    NUMBER_FORMATS.set(key, format);
+  }
+  return format.format(value);
 }
 
 /**
@@ -112,62 +121,37 @@ export function formatDuration(seconds: number): string {
 
 /** The retry countdown of a job in TRANSIENT_ERROR: `retrying in 7 min`, or `retrying now`. */
 export function formatRetryIn(milliseconds: number): string {
-  if (milliseconds <= 0) return "retrying now";
-  return `retrying in ${formatDuration(milliseconds / 1000)}`;
+  if (milliseconds <= 0) return t("format.retryingNow");
+  return tv("format.retryingIn", { time: formatDuration(milliseconds / 1000) });
 }
 
 /** A whole-second count as BITS settings show it: `600 s (10 min)`. */
 export function formatSettingSeconds(seconds: number): string {
   if (seconds < 60) return `${seconds} s`;
-  return `${seconds.toLocaleString("en-US")} s (${formatDuration(seconds)})`;
+  return `${seconds.toLocaleString(currentLocale())} s (${formatDuration(seconds)})`;
 }
 
 /** A wall-clock time (UTC milliseconds) in the user's locale. */
 export function formatTime(millis: number): string {
-  return new Date(millis).toLocaleString(undefined, {
+  return new Date(millis).toLocaleString(currentLocale(), {
     dateStyle: "medium",
     timeStyle: "short",
   });
 }
 
-const STATE_LABELS: Record<JobState, string> = {
-  QUEUED: "Queued",
-  CONNECTING: "Connecting",
-  TRANSFERRING: "Transferring",
-  SUSPENDED: "Suspended",
-  ERROR: "Error",
-  TRANSIENT_ERROR: "Waiting to retry",
-  TRANSFERRED: "Transferred",
-  ACKNOWLEDGED: "Completed",
-  CANCELLED: "Cancelled",
-};
-
 /** A state as people read it: `Waiting to retry` (BITS: TRANSIENT_ERROR). */
 export function stateLabel(state: JobState): string {
-  return STATE_LABELS[state];
+  return t(`state.${state}`);
 }
-
-const TYPE_LABELS: Record<JobType, string> = {
-  DOWNLOAD: "Download",
-  UPLOAD: "Upload",
-  UPLOAD_REPLY: "Upload-reply",
-};
 
 /** A job type as people read it. */
 export function typeLabel(jobType: JobType): string {
-  return TYPE_LABELS[jobType];
+  return t(`jobType.${jobType}`);
 }
-
-const PRIORITY_LABELS: Record<Priority, string> = {
-  FOREGROUND: "Foreground",
-  HIGH: "High",
-  NORMAL: "Normal",
-  LOW: "Low",
-};
 
 /** A priority as people read it. */
 export function priorityLabel(priority: Priority): string {
-  return PRIORITY_LABELS[priority];
+  return t(`priority.${priority}`);
 }
 
 /** Every priority, highest first. */

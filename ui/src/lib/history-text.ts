@@ -4,20 +4,15 @@
  */
 import type { HistoryEntry } from "./bindings/HistoryEntry";
 import { formatBytes } from "./format";
-
-/** The result of a partial Complete; `{kept}` and `{total}` are file counts. */
-const COMPLETED_PARTIALLY = "Completed partially: {kept} of {total} files kept";
+import { t, tv } from "./i18n";
 
 /** The job's result: `Completed`, `Completed partially: 1 of 3 files kept`, `Cancelled`. */
 export function historyResult(entry: HistoryEntry): string {
   if (entry.state === "ACKNOWLEDGED") {
-    if (entry.files_kept >= entry.files_total) return "Completed";
-    return COMPLETED_PARTIALLY.replace("{kept}", String(entry.files_kept)).replace(
-      "{total}",
-      String(entry.files_total),
-    );
+    if (entry.files_kept >= entry.files_total) return t("history.completed");
+    return tv("history.completedPartially", { kept: entry.files_kept, total: entry.files_total });
   }
-  return entry.auto_cancelled ? "Cancelled (inactive)" : "Cancelled";
+  return entry.auto_cancelled ? t("history.cancelledInactive") : t("history.cancelled");
 }
 
 /** The size of what the job left you: the kept files' bytes, or a dash when it kept none. */

@@ -2,6 +2,7 @@
  * The window's keyboard shortcuts. A pure mapping from a key press to an action, so every
  * shortcut is listed once and tested without a window.
  */
+import { t } from "./i18n";
 
 /** What a shortcut asks for. */
 export type ShortcutAction =
@@ -48,20 +49,29 @@ export const SHORTCUTS = {
 /** One line of the shortcuts overlay (and of the README's table): keys as people read them. */
 export type ShortcutHelp = { keys: string[]; does: string };
 
-/** Every shortcut the window has, in the order the overlay lists them. */
-export const SHORTCUT_HELP: ShortcutHelp[] = [
-  { keys: ["Ctrl+N"], does: "Add a job" },
-  { keys: ["Ctrl+F"], does: "Search the transfers" },
-  { keys: ["Ctrl+,"], does: "Open Settings" },
-  { keys: ["↑", "↓"], does: "Select the previous or next job" },
-  { keys: ["Home", "End"], does: "Select the first or last job" },
-  { keys: ["Page Up", "Page Down"], does: "Move the selection by a page" },
-  { keys: ["Enter"], does: "Show the selected job's details" },
-  { keys: ["Space"], does: "Pause or resume the selected job" },
-  { keys: ["Delete"], does: "Cancel the selected job (asks first)" },
-  { keys: ["Esc"], does: "Close the details or the open dialog" },
-  { keys: ["?", "F1"], does: "Show these shortcuts" },
+/**
+ * Every shortcut the window has, in the order the overlay lists them: key names and what each
+ * does are catalogue ids (`shortcuts.*`) where they differ between languages.
+ */
+const SHORTCUT_LINES: Array<{ keys: string[]; does: string }> = [
+  { keys: ["Ctrl+N"], does: "addJob" },
+  { keys: ["Ctrl+F"], does: "search" },
+  { keys: ["Ctrl+,"], does: "settings" },
+  { keys: ["↑", "↓"], does: "selectNext" },
+  { keys: ["Home", "End"], does: "selectEnds" },
+  { keys: ["@keyPageUp", "@keyPageDown"], does: "page" },
+  { keys: ["Enter"], does: "details" },
+  { keys: ["@keySpace"], does: "suspend" },
+  { keys: ["Delete"], does: "cancel" },
+  { keys: ["Esc"], does: "close2" },
+  { keys: ["?", "F1"], does: "help" },
 ];
+
+/** The shortcuts in the language in force, in the order the overlay lists them. */
+export function shortcutHelp(): ShortcutHelp[] {
+  const key = (name: string) => (name.startsWith("@") ? t(`shortcuts.${name.slice(1)}`) : name);
+  return SHORTCUT_LINES.map((line) => ({ keys: line.keys.map(key), does: t(`shortcuts.${line.does}`) }));
+}
 
 /** The action for a key press, or null when it is not a shortcut here. */
 export function shortcutFor(press: KeyPress): ShortcutAction | null {

@@ -5,6 +5,7 @@
  */
 import type { BandwidthPolicy } from "./bindings/BandwidthPolicy";
 import type { Policies } from "./bindings/Policies";
+import { t, tv } from "./i18n";
 
 /** Seconds in a day. */
 const DAY = 86_400;
@@ -33,13 +34,14 @@ export type NumericPolicy = {
   [K in keyof Policies]: Policies[K] extends number ? K : never;
 }[keyof Policies];
 
-/** One policy as the page lists it. */
+/**
+ * One policy as the page lists it; its label and what it limits are the catalogue's
+ * `settingsPage.<key>Label` and `settingsPage.<key>Help`.
+ */
 export type PolicyField = {
   key: NumericPolicy;
-  /** The BITS name. */
+  /** The BITS name, shown as a hint. */
   name: string;
-  /** What it limits. */
-  help: string;
   /** Unit the page shows. */
   unit: "days" | "count";
 };
@@ -49,18 +51,16 @@ export const POLICY_FIELDS: readonly PolicyField[] = [
   {
     key: "JobInactivityTimeoutSecs",
     name: "JobInactivityTimeout",
-    help: "A job untouched this long is cancelled.",
     unit: "days",
   },
-  { key: "MaxJobsPerUser", name: "MaxJobsPerUser", help: "Jobs you may have in the queue.", unit: "count" },
+  { key: "MaxJobsPerUser", name: "MaxJobsPerUser", unit: "count" },
   {
     key: "MaxJobsPerMachine",
     name: "MaxJobsPerMachine",
-    help: "Jobs this computer may have in the queue.",
     unit: "count",
   },
-  { key: "MaxFilesPerJob", name: "MaxFilesPerJob", help: "Files one job may hold.", unit: "count" },
-  { key: "MaxRangesPerFile", name: "MaxRangesPerFile", help: "Byte ranges one file may have.", unit: "count" },
+  { key: "MaxFilesPerJob", name: "MaxFilesPerJob", unit: "count" },
+  { key: "MaxRangesPerFile", name: "MaxRangesPerFile", unit: "count" },
 ];
 
 /** The value the page shows for a policy. */
@@ -77,7 +77,7 @@ export function storedValue(field: PolicyField, shown: number): number {
 /** The default, as the page shows it: `90 days`, `60`. */
 export function shownDefault(field: PolicyField): string {
   const value = shownValue(field, DEFAULT_POLICIES);
-  return field.unit === "days" ? `${value} days` : String(value);
+  return field.unit === "days" ? tv("format.days", { value }) : String(value);
 }
 
 /** Largest cap the policy can hold, in Kbps. */
@@ -136,13 +136,13 @@ function wholeNumber(text: string, max: number): number | null {
 
 function readHour(text: string): Read<number> {
   const hour = wholeNumber(text, 23);
-  return hour === null ? { error: "Enter an hour from 0 to 23." } : { value: hour };
+  return hour === null ? { error: t("bandwidth.hourError") } : { value: hour };
 }
 
 function readCap(cap: CapForm): Read<number | null> {
   if (!cap.limited) return { value: null };
   const kbps = wholeNumber(cap.kbps, MAX_KBPS);
-  return kbps === null ? { error: "Enter a whole number of Kbps, 0 or more." } : { value: kbps };
+  return kbps === null ? { error: t("bandwidth.kbpsError") } : { value: kbps };
 }
 
 /** Checks the form and builds the policy it describes: hours 0–23, caps whole Kbps or none. */
@@ -178,15 +178,15 @@ const clock = (hour: number) => `${String(hour).padStart(2, "0")}:00`;
 /** The window in words: `Every day from 08:00 to 17:00`, or the whole day when the hours match. */
 export function describeWindow(policy: BandwidthPolicy): string {
   const { StartHour: start, EndHour: end } = policy;
-  if (start === end) return "All day: the start and end hours are the same.";
-  const overnight = end < start ? " the next day" : "";
-  return `Every day from ${clock(start)} to ${clock(end)}${overnight} (local time).`;
+  if (start === end) return t("bandwidth.allDay");
+  const words = end < start ? "bandwidth.windowOvernight" : "bandwidth.window";
+  return tv(words, { start: clock(start), end: clock(end) });
 }
 
 /** What a cap does to background jobs. */
 export function describeCap(kbps: number | null): string {
-  if (kbps === null) return "Background jobs use all the bandwidth.";
-  if (kbps === 0) return "Background jobs are held until the cap changes.";
-  if (kbps < 2) return "Background jobs share 2 Kbps (the smallest cap).";
-  return `Background jobs share ${kbps} Kbps.`;
+  if (kbps === null) return t("bandwidth.capAll");
+  if (kbps === 0) return t("bandwidth.capHeld");
+  if (kbps < 2) return t("bandwidth.capSmallest");
+  return tv("bandwidth.cap", { kbps });
 }

@@ -9,18 +9,18 @@ import { progressFraction } from "./format";
 /** A state filter: every job, a group of states, or one state. */
 export type StateFilter = "ALL" | "ACTIVE" | "ATTENTION" | JobState;
 
-/** The state filters offered, in menu order, with their labels. */
+/** The state filters offered, in menu order, with the catalogue ids of their labels. */
 export const STATE_FILTERS: ReadonlyArray<{ value: StateFilter; label: string }> = [
-  { value: "ALL", label: "All jobs" },
-  { value: "ACTIVE", label: "Active" },
-  { value: "ATTENTION", label: "Needs attention" },
-  { value: "QUEUED", label: "Queued" },
-  { value: "CONNECTING", label: "Connecting" },
-  { value: "TRANSFERRING", label: "Transferring" },
-  { value: "SUSPENDED", label: "Suspended" },
-  { value: "TRANSIENT_ERROR", label: "Waiting to retry" },
-  { value: "ERROR", label: "Error" },
-  { value: "TRANSFERRED", label: "Transferred" },
+  { value: "ALL", label: "stateFilter.ALL" },
+  { value: "ACTIVE", label: "stateFilter.ACTIVE" },
+  { value: "ATTENTION", label: "stateFilter.ATTENTION" },
+  { value: "QUEUED", label: "stateFilter.QUEUED" },
+  { value: "CONNECTING", label: "stateFilter.CONNECTING" },
+  { value: "TRANSFERRING", label: "stateFilter.TRANSFERRING" },
+  { value: "SUSPENDED", label: "stateFilter.SUSPENDED" },
+  { value: "TRANSIENT_ERROR", label: "stateFilter.TRANSIENT_ERROR" },
+  { value: "ERROR", label: "stateFilter.ERROR" },
+  { value: "TRANSFERRED", label: "stateFilter.TRANSFERRED" },
 ];
 
 const ACTIVE: ReadonlySet<JobState> = new Set(["QUEUED", "CONNECTING", "TRANSFERRING"]);
