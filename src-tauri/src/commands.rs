@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ferry_engine::{
-    CompleteOutcome, Credentials, ErrorCode, HistoryEntry, JobId, JobInfo, Priority,
+    CompleteOutcome, Credentials, ErrorCode, HistoryEntry, JobId, JobInfo, Priority, ProbeRequest,
+    ProbeResult,
 };
 use ferry_owner::{Call, NewJobRequest, Settings};
 use tauri::ipc::Channel;
@@ -53,6 +54,13 @@ pub async fn create_job(link: Link<'_>, mut request: NewJobRequest) -> CommandRe
         request.retry_policy = Some(settings.retry_policy_for_people());
     }
     link.call(Call::CreateWithFiles(request)).await
+}
+
+/// Asks the servers about the Add dialog's URLs (name, size, type, resume support) before
+/// anything is added: one answer per URL, in order; the first 20 are checked.
+#[tauri::command]
+pub async fn probe_urls(link: Link<'_>, request: ProbeRequest) -> CommandResult<Vec<ProbeResult>> {
+    link.call(Call::Probe(request)).await
 }
 
 /// Resume (also "Retry now").

@@ -83,6 +83,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::subscribe_jobs,
             commands::list_jobs,
             commands::create_job,
+            commands::probe_urls,
             commands::resume_job,
             commands::suspend_job,
             commands::cancel_job,

@@ -1217,3 +1217,62 @@ async fn pause_all_and_resume_all_answer_how_many_jobs_they_touched() {
     let resumed: u32 = client.call(Call::ResumeAll).await.unwrap();
     assert_eq!(resumed, 3, "Resume all answers how many jobs it resumed");
 }
+
+#[test]
+fn a_probe_is_answered_when_ready_and_calls_after_it_do_not_wait() {
+    let owned = Owned::start("probe");
+    // A server that takes connections and never answers: the probe waits until its time runs out.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a silent server");
+    let silent_url = format!(
+        "http://{}/slow.iso",
+        silent.local_addr().expect("an address")
+    );
+    let mut raw = Raw::connect(&owned.socket());
+
+    raw.send(
+        format!(
+            "{}\n",
+            json!({"v": 1, "id": 1, "call": "probe", "args": {"urls": [silent_url]}})
+        )
+        .as_bytes(),
+    );
+    raw.send(b"{\"v\":1,\"id\":2,\"call\":\"list\"}\n");
+
+    let first = raw.answer();
+    assert_eq!(
+        first["id"],
+        json!(2),
+        "list is not held up by the probe: {first}"
+    );
+    let probe = raw.answer();
+    assert_eq!(probe["id"], json!(1), "{probe}");
+    let result = &probe["ok"][0];
+    assert_eq!(result["status"], json!("FAILED"), "{probe}");
+    assert_eq!(result["file_name"], json!("slow.iso"));
+    assert_eq!(
+        result["error"]["code"],
+        json!(ErrorCode::ERROR_WINHTTP_TIMEOUT.0),
+        "{probe}"
+    );
+}
+
+#[tokio::test]
+async fn a_probe_through_the_client_gives_the_servers_answer() {
+    let server = TestServer::start(Behaviour::full(body(2_048, 3))).await;
+    let owned = Owned::start("probe-client");
+    let client = owned.client().await;
+
+    let answers: Vec<ferry_engine::ProbeResult> = client
+        .call(Call::Probe(ferry_engine::ProbeRequest {
+            urls: vec![server.url("/disk.img")],
+            credentials: None,
+        }))
+        .await
+        .expect("a probe answer");
+
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].status, ferry_engine::ProbeStatus::Found);
+    assert_eq!(answers[0].file_name, "disk.img");
+    assert_eq!(answers[0].size, Some(2_048));
+    assert!(answers[0].can_resume);
+}

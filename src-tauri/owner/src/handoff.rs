@@ -4,11 +4,12 @@
 //!
 //! The engine checks the URL (its rules, not a copy of them); this module only picks the
 //! destination: the download folder from the owner's settings and a file name that is safe
-//! (see [`safe_file_name`]) and free, so a hand-off never targets a file that exists or a
-//! file another live job will write.
+//! (made so by the engine's [`ferry_engine::file_name`], the one place for it) and free, so a
+//! hand-off never targets a file that exists or a file another live job will write.
 
 use std::path::{Path, PathBuf};
 
+use ferry_engine::file_name::{name_from_url, safe_file_name, FALLBACK_NAME};
 use ferry_engine::{handover, validate, ErrorCode, FileSpec, JobId, JobInfo, JobType, Priority};
 
 use crate::api_error::ApiError;
@@ -16,14 +17,8 @@ use crate::protocol::{Call, NewJobRequest};
 use crate::settings::Settings;
 use crate::Client;
 
-/// The longest file name, in bytes, most Linux file systems accept.
-const MAX_NAME_BYTES: usize = 255;
-
 /// The most bytes of cookies a hand-off may carry (one `Cookie` header).
 pub const MAX_COOKIE_BYTES: usize = 16 * 1024;
-
-/// The name used when neither the sender nor the URL suggests one.
-const FALLBACK_NAME: &str = "download";
 
 /// One download another program hands to Ferry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -126,93 +121,9 @@ fn headers(handoff: &HandOff, url: &url::Url) -> Result<Vec<(String, String)>, A
     Ok(headers)
 }
 
-/// The last segment of the URL's path, percent-decoded and made safe; `None` when it is empty.
-pub fn name_from_url(url: &url::Url) -> Option<String> {
-    let last = url.path_segments()?.rev().find(|s| !s.is_empty())?;
-    let decoded = percent_encoding::percent_decode_str(last).decode_utf8_lossy();
-    safe_file_name(&decoded)
-}
-
-/// `suggested` as a file name that stays inside its folder: path separators and control
-/// characters become `_`, leading dots and spaces go (no hidden file, no `.` or `..`), and a
-/// name longer than 255 bytes is shortened, keeping its extension. `None` when nothing is left.
-pub fn safe_file_name(suggested: &str) -> Option<String> {
-    let replaced: String = suggested
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let name = replaced
-        .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
-        .trim_end();
-    if name.is_empty() {
-        return None;
-    }
-    Some(shorten(name))
-}
-
-/// `name` cut to [`MAX_NAME_BYTES`] at a character boundary, keeping a short extension.
-fn shorten(name: &str) -> String {
-    if name.len() <= MAX_NAME_BYTES {
-        return name.to_owned();
-    }
-    let extension = name
-        .rfind('.')
-        .map(|dot| &name[dot..])
-        .filter(|ext| ext.len() <= 16)
-        .unwrap_or("");
-    let mut stem_end = MAX_NAME_BYTES - extension.len();
-    while !name.is_char_boundary(stem_end) {
-        stem_end -= 1;
-    }
-    format!("{}{extension}", &name[..stem_end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggested_names_never_leave_their_folder_nor_hide() {
-        let cases = [
-            ("report.pdf", Some("report.pdf")),
-            ("../../etc/passwd", Some("_.._etc_passwd")),
-            ("..", None),
-            (".", None),
-            (".bashrc", Some("bashrc")),
-            ("  . hidden.txt ", Some("hidden.txt")),
-            ("a\\b/c", Some("a_b_c")),
-            ("line\nbreak\u{7}.bin", Some("line_break_.bin")),
-            ("", None),
-            ("a..b.iso", Some("a..b.iso")),
-        ];
-        for (given, expected) in cases {
-            assert_eq!(safe_file_name(given).as_deref(), expected, "{given:?}");
-        }
-    }
-
-    #[test]
-    fn long_names_keep_their_extension_within_255_bytes() {
-        let long = format!("{}.tar", "é".repeat(200));
-        let short = safe_file_name(&long).unwrap();
-        assert!(short.len() <= MAX_NAME_BYTES, "{}", short.len());
-        assert!(short.ends_with(".tar"), "{short}");
-    }
-
-    #[test]
-    fn a_urls_last_segment_is_decoded_and_made_safe() {
-        let url = url::Url::parse("http://127.0.0.1/files/My%20File%2F..%2Fx.bin?x=1").unwrap();
-        assert_eq!(name_from_url(&url).as_deref(), Some("My File_.._x.bin"));
-        let root = url::Url::parse("http://127.0.0.1/").unwrap();
-        assert_eq!(name_from_url(&root), None);
-        let dir = url::Url::parse("http://127.0.0.1/a/b/").unwrap();
-        assert_eq!(name_from_url(&dir).as_deref(), Some("b"));
-    }
 
     #[test]
     fn a_taken_or_existing_destination_gets_a_name_beside_it() {

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use ferry_engine::{
     AuthScheme, AuthTarget, ByteRange, Credentials, EngineEvent, ErrorCode, FileSpec, JobId,
-    JobInfo, JobType, NotifyCommand, Policies, Priority, ProxySettings, RedirectPolicy,
-    RetryPolicy,
+    JobInfo, JobType, NotifyCommand, Policies, Priority, ProbeRequest, ProxySettings,
+    RedirectPolicy, RetryPolicy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -116,6 +116,10 @@ pub enum Call {
     /// Creates a job with its files, priority, credentials and checksums, all or nothing:
     /// `JobInfo`.
     CreateWithFiles(NewJobRequest),
+    /// Asks the servers about URLs before they are added (name, size, type, resume support):
+    /// `[ProbeResult]`, one per URL, in order. Answered when ready, possibly after requests
+    /// sent later on the same connection.
+    Probe(ProbeRequest),
     /// Adds files, all or none (AddFile, AddFileSet): `null`.
     AddFiles {
         /// The job.

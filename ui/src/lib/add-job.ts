@@ -65,6 +65,8 @@ export type AddJobForm = {
   authScheme: AuthScheme;
   userName: string;
   password: string;
+  /** File names the servers gave for the URLs (see `probe.ts`), by URL. */
+  probedNames: Record<string, string>;
 };
 
 /** A fresh form: download, FOREGROUND (a job started by hand), into the default folder. */
@@ -84,6 +86,7 @@ export function emptyForm(defaultFolder: string): AddJobForm {
     authScheme: "BASIC",
     userName: "",
     password: "",
+    probedNames: {},
   };
 }
 
@@ -106,9 +109,12 @@ export function missingFields(form: AddJobForm): FieldErrors {
   return errors;
 }
 
-/** The file names a download's URLs get, in order (unique within the job). */
+/**
+ * The file names a download's URLs get, in order (unique within the job): the server's name
+ * when a probe gave one, else the URL's.
+ */
 export function downloadNames(form: AddJobForm): string[] {
-  return uniqueNames(parseUrlList(form.urls).map(fileNameFromUrl));
+  return uniqueNames(parseUrlList(form.urls).map((url) => form.probedNames[url] ?? fileNameFromUrl(url)));
 }
 
 /** The checksum field read against the download's files. */
@@ -136,9 +142,8 @@ export function checksumNote(form: AddJobForm): string | null {
 export function defaultDisplayName(form: AddJobForm): string {
   if (form.jobType === "DOWNLOAD") {
     const urls = parseUrlList(form.urls);
-    const first = urls[0];
-    if (!first) return "";
-    const name = fileNameFromUrl(first);
+    if (urls.length === 0) return "";
+    const name = downloadNames(form)[0] ?? "";
     return urls.length > 1 ? `${name} and ${urls.length - 1} more` : name;
   }
   return form.uploadFile.length > 0 ? baseName(form.uploadFile) : "";
