@@ -134,6 +134,7 @@ pub async fn download(client: &Client, name: &str, files: &[(String, PathBuf)]) 
         description: None,
         retry_policy: None,
         custom_headers: None,
+        unique_names: None,
     };
     let job: JobInfo = client
         .call(Call::CreateWithFiles(request))
@@ -1275,4 +1276,73 @@ async fn a_probe_through_the_client_gives_the_servers_answer() {
     assert_eq!(answers[0].file_name, "disk.img");
     assert_eq!(answers[0].size, Some(2_048));
     assert!(answers[0].can_resume);
+}
+
+#[tokio::test]
+async fn names_ferry_chose_become_unique_in_the_job_and_in_the_folder() {
+    let server = TestServer::start(Behaviour::full(body(1_000, 4))).await;
+    let owned = Owned::start("unique-names");
+    let client = owned.client().await;
+    let folder = owned.path("downloads");
+    std::fs::create_dir_all(&folder).expect("a download folder");
+    std::fs::write(folder.join("report.pdf"), b"my own report").expect("an existing file");
+    let request = |unique_names| NewJobRequest {
+        display_name: "Reports".to_owned(),
+        job_type: JobType::Download,
+        priority: Priority::Normal,
+        files: ["/a/report.pdf", "/b/report.pdf", "/c/archive.tar.gz"]
+            .iter()
+            .map(|path| FileSpec {
+                remote_url: server.url(path),
+                local_path: folder.join(path.rsplit('/').next().expect("a name")),
+            })
+            .collect(),
+        credentials: None,
+        reply_file_name: None,
+        checksums: None,
+        description: None,
+        retry_policy: None,
+        custom_headers: None,
+        unique_names,
+    };
+
+    let job: JobInfo = client
+        .call(Call::CreateWithFiles(request(Some(true))))
+        .await
+        .expect("a job with free names");
+    let again: JobInfo = client
+        .call(Call::CreateWithFiles(request(Some(true))))
+        .await
+        .expect("a second job with free names");
+
+    let names = |job: &JobInfo| -> Vec<String> {
+        job.files
+            .iter()
+            .map(|f| {
+                f.local_path
+                    .file_name()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    };
+    assert_eq!(
+        names(&job),
+        ["report (2).pdf", "report (3).pdf", "archive.tar.gz"]
+    );
+    assert_eq!(
+        names(&again),
+        ["report (4).pdf", "report (5).pdf", "archive (2).tar.gz"],
+        "the first job's files are taken too"
+    );
+    let refused = client
+        .call::<JobInfo>(Call::CreateWithFiles(request(None)))
+        .await
+        .expect_err("names the user typed are never renamed");
+    assert_eq!(refused.code, ErrorCode::ERROR_FILE_EXISTS, "{refused:?}");
+    assert_eq!(
+        std::fs::read(folder.join("report.pdf")).expect("the user's file"),
+        b"my own report"
+    );
 }

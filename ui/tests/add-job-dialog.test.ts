@@ -72,6 +72,7 @@ describe("Add a job", () => {
       ],
       credentials: null,
       reply_file_name: null,
+      unique_names: true,
     });
     expect(sent.find((s) => s.command === "resume_job")?.args).toEqual({ id: created.id });
   });

@@ -4,13 +4,12 @@
 //!
 //! The engine checks the URL (its rules, not a copy of them); this module only picks the
 //! destination: the download folder from the owner's settings and a file name that is safe
-//! (made so by the engine's [`ferry_engine::file_name`], the one place for it) and free, so a
-//! hand-off never targets a file that exists or a file another live job will write.
-
-use std::path::{Path, PathBuf};
+//! (made so by the engine's [`ferry_engine::file_name`], the one place for it); the owner makes
+//! it free at creation (`unique_names`), so a hand-off never targets a file that exists or a
+//! file another live job will write.
 
 use ferry_engine::file_name::{name_from_url, safe_file_name, FALLBACK_NAME};
-use ferry_engine::{handover, validate, ErrorCode, FileSpec, JobId, JobInfo, JobType, Priority};
+use ferry_engine::{validate, ErrorCode, FileSpec, JobId, JobInfo, JobType, Priority};
 
 use crate::api_error::ApiError;
 use crate::protocol::{Call, NewJobRequest};
@@ -41,19 +40,13 @@ pub struct HandOff {
 pub async fn hand_off(client: &Client, handoff: HandOff) -> Result<JobInfo, ApiError> {
     let url = validate::remote_url(&handoff.url)?;
     let settings: Settings = client.call(Call::GetSettings).await?;
-    let jobs: Vec<JobInfo> = client.call(Call::List).await?;
     let name = handoff
         .file_name
         .as_deref()
         .and_then(safe_file_name)
         .or_else(|| name_from_url(&url))
         .unwrap_or_else(|| FALLBACK_NAME.to_owned());
-    let taken = |path: &Path| {
-        jobs.iter()
-            .flat_map(|job| &job.files)
-            .any(|file| file.local_path == path)
-    };
-    let path = free_path(&settings.default_folder.join(&name), taken)?;
+    let path = settings.default_folder.join(&name);
     let request = NewJobRequest {
         display_name: name,
         job_type: JobType::Download,
@@ -69,6 +62,8 @@ pub async fn hand_off(client: &Client, handoff: HandOff) -> Result<JobInfo, ApiE
         custom_headers: Some(headers(&handoff, &url)?),
         // A person chose this download (a link or a copied URL): it retries as the window's do.
         retry_policy: Some(settings.retry_policy_for_people()),
+        // Ferry chose the name: one a file or another job has becomes "name (2).ext".
+        unique_names: Some(true),
     };
     let job: JobInfo = client.call(Call::CreateWithFiles(request)).await?;
     if let Err(error) = client.call_value(Call::Resume { job: job.id }).await {
@@ -83,19 +78,6 @@ async fn discard(client: &Client, id: JobId) {
     if let Err(error) = client.call_value(Call::Cancel { job: id }).await {
         tracing::warn!(%id, "cannot cancel a job whose hand-off failed: {error}");
     }
-}
-
-/// `dest` when no file and no live job has it, else the first free "name (n).ext" beside it.
-fn free_path(dest: &Path, taken: impl Fn(&Path) -> bool) -> Result<PathBuf, ApiError> {
-    if std::fs::symlink_metadata(dest).is_err() && !taken(dest) {
-        return Ok(dest.to_path_buf());
-    }
-    handover::free_name(dest, taken).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::E_INVALIDARG,
-            format!("no free name beside {}", dest.display()),
-        )
-    })
 }
 
 /// The job's headers: `Referer` and `Cookie`, each only when there is one to send.
@@ -124,24 +106,6 @@ fn headers(handoff: &HandOff, url: &url::Url) -> Result<Vec<(String, String)>, A
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_taken_or_existing_destination_gets_a_name_beside_it() {
-        let folder = tempfile::tempdir().unwrap();
-        let dest = folder.path().join("file.bin");
-        assert_eq!(free_path(&dest, |_| false).unwrap(), dest);
-        std::fs::write(&dest, b"mine").unwrap();
-        assert_eq!(
-            free_path(&dest, |_| false).unwrap(),
-            folder.path().join("file (2).bin")
-        );
-        let other = folder.path().join("other.bin");
-        let by_a_job = |p: &Path| p == other || p == folder.path().join("other (2).bin");
-        assert_eq!(
-            free_path(&other, by_a_job).unwrap(),
-            folder.path().join("other (3).bin")
-        );
-    }
 
     #[test]
     fn referrer_and_cookies_become_headers_only_when_allowed() {

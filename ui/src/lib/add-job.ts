@@ -175,6 +175,8 @@ export function buildRequest(form: AddJobForm): NewJobRequest {
       })),
       credentials,
       reply_file_name: null,
+      // Ferry chose every name (the server's or the URL's): the owner numbers one that is taken.
+      unique_names: true,
       ...(fill.ok && fill.count > 0 ? { checksums: fill.checksums } : {}),
     };
   }
