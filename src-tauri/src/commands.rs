@@ -15,6 +15,7 @@ use tauri::{Runtime, State, Webview, WebviewWindow};
 
 use crate::bridge::{Subscriptions, UiEvent};
 use crate::dialogs::{self, Pick};
+use crate::home_path;
 use crate::open_path;
 use crate::owner_link::OwnerLink;
 use crate::IpcError;
@@ -49,6 +50,12 @@ pub async fn list_jobs(link: Link<'_>) -> CommandResult<Vec<JobInfo>> {
 /// for jobs a person makes.
 #[tauri::command]
 pub async fn create_job(link: Link<'_>, mut request: NewJobRequest) -> CommandResult<JobInfo> {
+    for file in &mut request.files {
+        file.local_path = home_path::expand_home(&file.local_path)?;
+    }
+    if let Some(reply) = request.reply_file_name.take() {
+        request.reply_file_name = Some(home_path::expand_home(&reply)?);
+    }
     if request.retry_policy.is_none() {
         let settings: Settings = link.call(Call::GetSettings).await?;
         request.retry_policy = Some(settings.retry_policy_for_people());
@@ -186,6 +193,7 @@ pub async fn set_remote_name(
 /// Moves every file not yet transferred to `folder`.
 #[tauri::command]
 pub async fn set_local_folder(link: Link<'_>, id: JobId, folder: PathBuf) -> CommandResult<()> {
+    let folder = home_path::expand_home(&folder)?;
     link.run(Call::SetLocalFolder { job: id, folder }).await
 }
 

@@ -23,6 +23,7 @@
 pub mod bridge;
 mod commands;
 mod dialogs;
+mod home_path;
 mod lifecycle;
 pub mod login_start;
 pub mod main_window;

@@ -1,5 +1,6 @@
 // The Add dialog asks the server before adding: a pasted URL shows the file's name (from the
-// server's Content-Disposition), size, type and "Can resume", and the job gets that name.
+// server's Content-Disposition), size, type and "Can resume", and the job gets that name. A
+// refused 3,000-character URL's error wraps inside the dialog, which never scrolls sideways.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -7,7 +8,7 @@ import { test } from "node:test";
 import { keepScreenshot, repaintScreen, screenshotWhenStill } from "../lib/desktop.mjs";
 import { TestServer, randomFile } from "../lib/servers.mjs";
 import { ferryForThisFile } from "../lib/suite.mjs";
-import { addDownload, byTestId, visibleText, waitForState } from "../lib/ui.mjs";
+import { addDownload, byTestId, fill, paste, visibleText, waitForState } from "../lib/ui.mjs";
 import { waitFor } from "../lib/wait.mjs";
 
 const suite = ferryForThisFile("add-probe", { server: TestServer });
@@ -43,4 +44,35 @@ test("a pasted URL shows the server's name, size, type and that it can resume", 
   const files = (await ferry.cli("listfiles", jobId)).stdout;
   assert.match(files, /Ferry Handbook — 2\.0\.pdf/);
   assert.ok(server.requests.some((r) => r.method === "HEAD" && r.path === "/download"), "the server was asked with HEAD");
+});
+
+test("the error of a 3,000-character URL wraps inside the dialog", async () => {
+  const { ferry, server, session } = suite;
+  const url = server.url(`/${"a".repeat(3000)}.bin`);
+
+  await (await session.find(byTestId("add-job-button"))).click();
+  const dialog = await waitFor("the Add dialog", () => session.find(byTestId("add-job-dialog")));
+  await paste(session, await session.find(byTestId("add-urls")), url);
+  await fill(session, await session.find(byTestId("add-folder")), ferry.downloads);
+  await (await session.find(byTestId("add-submit"))).click();
+  const error = await waitFor("the error under a field", () => dialog.find(".field-error"));
+  assert.equal(await error.attribute("id"), "add-urls-error", await visibleText(session, error));
+  assert.match(await visibleText(session, error), /longer than 2,200 characters/);
+
+  const overflow = await session.execute(
+    `const dialog = arguments[0];
+     return [dialog, ...dialog.querySelectorAll("*")]
+       .filter((element) => element.scrollWidth > element.clientWidth + 1 && element.tagName !== "TEXTAREA")
+       .filter((element) => getComputedStyle(element).overflowX !== "visible" || element === dialog)
+       .map((element) => \`\${element.tagName}.\${element.className} \${element.scrollWidth} > \${element.clientWidth}\`);`,
+    [dialog],
+  );
+  assert.deepEqual(overflow, [], "nothing in the dialog is wider than its box");
+  const widths = await session.execute(
+    "const d = arguments[0]; return [d.scrollWidth, d.clientWidth];",
+    [dialog],
+  );
+  assert.ok(widths[0] <= widths[1], `the dialog has no horizontal overflow: ${widths}`);
+  await repaintScreen();
+  await screenshotWhenStill("add-long-url");
 });

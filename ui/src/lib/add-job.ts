@@ -143,10 +143,16 @@ export function defaultDisplayName(form: AddJobForm): string {
   if (form.jobType === "DOWNLOAD") {
     const urls = parseUrlList(form.urls);
     if (urls.length === 0) return "";
-    const name = downloadNames(form)[0] ?? "";
+    const name = shortened(downloadNames(form)[0] ?? "", MAX_DISPLAY_NAME_CHARS - 20);
     return urls.length > 1 ? `${name} and ${urls.length - 1} more` : name;
   }
-  return form.uploadFile.length > 0 ? baseName(form.uploadFile) : "";
+  return form.uploadFile.length > 0 ? shortened(baseName(form.uploadFile), MAX_DISPLAY_NAME_CHARS) : "";
+}
+
+/** `text` cut to `max` characters (whole code points), ending in "…" when cut. */
+function shortened(text: string, max: number): string {
+  const characters = [...text];
+  return characters.length <= max ? text : `${characters.slice(0, max - 1).join("")}…`;
 }
 
 /** The request for `create_job`. Call only when [`missingFields`] is empty. */
@@ -200,6 +206,11 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
+/** `~` or `~/…`: the window makes it the home folder (`~user` is refused there). */
+function isHomePath(path: string): boolean {
+  return path.startsWith("~");
+}
+
 function isAbsolutePath(path: string): boolean {
   return path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith("\\\\");
 }
@@ -233,18 +244,26 @@ export function fieldForError(code: number, form: AddJobForm, message = ""): Add
       return "password";
     case E_INVALIDARG:
       if (download && form.checksum.trim().length > 0 && /checksum/i.test(message)) return "checksum";
+      if (!/\bURL/.test(message) && /local path|folder/i.test(message)) return localField;
       return invalidArgumentField(form);
     default:
       return "form";
   }
 }
 
+/** True when `path` has a `..` part (`/a/../b`, `..\\x`), which the engine refuses. */
+function climbsUp(path: string): boolean {
+  return path.split(/[\\/]/).includes("..");
+}
+
 function invalidArgumentField(form: AddJobForm): AddJobField {
   const name = form.displayName.trim() || defaultDisplayName(form);
   if (name.length === 0 || name.length > MAX_DISPLAY_NAME_CHARS) return "name";
   if (form.jobType === "DOWNLOAD") {
+    const folder = form.folder.trim();
+    if (climbsUp(folder)) return "folder";
     if (!parseUrlList(form.urls).every(isHttpUrl)) return "urls";
-    if (!isAbsolutePath(form.folder.trim())) return "folder";
+    if (!isAbsolutePath(folder) && !isHomePath(folder)) return "folder";
     return "urls";
   }
   if (!isHttpUrl(form.serverUrl.trim())) return "serverUrl";
