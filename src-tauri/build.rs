@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "subscribe_jobs",
     "list_jobs",
     "create_job",
+    "probe_urls",
     "resume_job",
     "suspend_job",
     "cancel_job",

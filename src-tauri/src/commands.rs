@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ferry_engine::{
-    CompleteOutcome, Credentials, ErrorCode, HistoryEntry, JobId, JobInfo, Priority,
+    CompleteOutcome, Credentials, ErrorCode, HistoryEntry, JobId, JobInfo, Priority, ProbeRequest,
+    ProbeResult,
 };
 use ferry_owner::{Call, NewJobRequest, Settings};
 use tauri::ipc::Channel;
@@ -14,6 +15,7 @@ use tauri::{Runtime, State, Webview, WebviewWindow};
 
 use crate::bridge::{Subscriptions, UiEvent};
 use crate::dialogs::{self, Pick};
+use crate::home_path;
 use crate::open_path;
 use crate::owner_link::OwnerLink;
 use crate::IpcError;
@@ -48,11 +50,24 @@ pub async fn list_jobs(link: Link<'_>) -> CommandResult<Vec<JobInfo>> {
 /// for jobs a person makes.
 #[tauri::command]
 pub async fn create_job(link: Link<'_>, mut request: NewJobRequest) -> CommandResult<JobInfo> {
+    for file in &mut request.files {
+        file.local_path = home_path::expand_home(&file.local_path)?;
+    }
+    if let Some(reply) = request.reply_file_name.take() {
+        request.reply_file_name = Some(home_path::expand_home(&reply)?);
+    }
     if request.retry_policy.is_none() {
         let settings: Settings = link.call(Call::GetSettings).await?;
         request.retry_policy = Some(settings.retry_policy_for_people());
     }
     link.call(Call::CreateWithFiles(request)).await
+}
+
+/// Asks the servers about the Add dialog's URLs (name, size, type, resume support) before
+/// anything is added: one answer per URL, in order; the first 20 are checked.
+#[tauri::command]
+pub async fn probe_urls(link: Link<'_>, request: ProbeRequest) -> CommandResult<Vec<ProbeResult>> {
+    link.call(Call::Probe(request)).await
 }
 
 /// Resume (also "Retry now").
@@ -180,6 +195,7 @@ pub async fn set_remote_name(
 /// Moves every file not yet transferred to `folder`.
 #[tauri::command]
 pub async fn set_local_folder(link: Link<'_>, id: JobId, folder: PathBuf) -> CommandResult<()> {
+    let folder = home_path::expand_home(&folder)?;
     link.run(Call::SetLocalFolder { job: id, folder }).await
 }
 

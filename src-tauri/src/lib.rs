@@ -23,6 +23,7 @@
 pub mod bridge;
 mod commands;
 mod dialogs;
+mod home_path;
 mod lifecycle;
 pub mod login_start;
 pub mod main_window;
@@ -83,6 +84,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::subscribe_jobs,
             commands::list_jobs,
             commands::create_job,
+            commands::probe_urls,
             commands::resume_job,
             commands::suspend_job,
             commands::cancel_job,

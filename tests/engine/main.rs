@@ -10,6 +10,7 @@ mod bits_server_selftest;
 mod bulk;
 mod harness;
 mod nginx_downloads;
+mod probe;
 mod restart;
 mod retries;
 mod segments;

@@ -134,6 +134,7 @@ pub async fn download(client: &Client, name: &str, files: &[(String, PathBuf)]) 
         description: None,
         retry_policy: None,
         custom_headers: None,
+        unique_names: None,
     };
     let job: JobInfo = client
         .call(Call::CreateWithFiles(request))
@@ -1216,4 +1217,132 @@ async fn pause_all_and_resume_all_answer_how_many_jobs_they_touched() {
     assert_eq!(again, 0, "a second Pause all finds nothing to pause");
     let resumed: u32 = client.call(Call::ResumeAll).await.unwrap();
     assert_eq!(resumed, 3, "Resume all answers how many jobs it resumed");
+}
+
+#[test]
+fn a_probe_is_answered_when_ready_and_calls_after_it_do_not_wait() {
+    let owned = Owned::start("probe");
+    // A server that takes connections and never answers: the probe waits until its time runs out.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a silent server");
+    let silent_url = format!(
+        "http://{}/slow.iso",
+        silent.local_addr().expect("an address")
+    );
+    let mut raw = Raw::connect(&owned.socket());
+
+    raw.send(
+        format!(
+            "{}\n",
+            json!({"v": 1, "id": 1, "call": "probe", "args": {"urls": [silent_url]}})
+        )
+        .as_bytes(),
+    );
+    raw.send(b"{\"v\":1,\"id\":2,\"call\":\"list\"}\n");
+
+    let first = raw.answer();
+    assert_eq!(
+        first["id"],
+        json!(2),
+        "list is not held up by the probe: {first}"
+    );
+    let probe = raw.answer();
+    assert_eq!(probe["id"], json!(1), "{probe}");
+    let result = &probe["ok"][0];
+    assert_eq!(result["status"], json!("FAILED"), "{probe}");
+    assert_eq!(result["file_name"], json!("slow.iso"));
+    assert_eq!(
+        result["error"]["code"],
+        json!(ErrorCode::ERROR_WINHTTP_TIMEOUT.0),
+        "{probe}"
+    );
+}
+
+#[tokio::test]
+async fn a_probe_through_the_client_gives_the_servers_answer() {
+    let server = TestServer::start(Behaviour::full(body(2_048, 3))).await;
+    let owned = Owned::start("probe-client");
+    let client = owned.client().await;
+
+    let answers: Vec<ferry_engine::ProbeResult> = client
+        .call(Call::Probe(ferry_engine::ProbeRequest {
+            urls: vec![server.url("/disk.img")],
+            credentials: None,
+        }))
+        .await
+        .expect("a probe answer");
+
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].status, ferry_engine::ProbeStatus::Found);
+    assert_eq!(answers[0].file_name, "disk.img");
+    assert_eq!(answers[0].size, Some(2_048));
+    assert!(answers[0].can_resume);
+}
+
+#[tokio::test]
+async fn names_ferry_chose_become_unique_in_the_job_and_in_the_folder() {
+    let server = TestServer::start(Behaviour::full(body(1_000, 4))).await;
+    let owned = Owned::start("unique-names");
+    let client = owned.client().await;
+    let folder = owned.path("downloads");
+    std::fs::create_dir_all(&folder).expect("a download folder");
+    std::fs::write(folder.join("report.pdf"), b"my own report").expect("an existing file");
+    let request = |unique_names| NewJobRequest {
+        display_name: "Reports".to_owned(),
+        job_type: JobType::Download,
+        priority: Priority::Normal,
+        files: ["/a/report.pdf", "/b/report.pdf", "/c/archive.tar.gz"]
+            .iter()
+            .map(|path| FileSpec {
+                remote_url: server.url(path),
+                local_path: folder.join(path.rsplit('/').next().expect("a name")),
+            })
+            .collect(),
+        credentials: None,
+        reply_file_name: None,
+        checksums: None,
+        description: None,
+        retry_policy: None,
+        custom_headers: None,
+        unique_names,
+    };
+
+    let job: JobInfo = client
+        .call(Call::CreateWithFiles(request(Some(true))))
+        .await
+        .expect("a job with free names");
+    let again: JobInfo = client
+        .call(Call::CreateWithFiles(request(Some(true))))
+        .await
+        .expect("a second job with free names");
+
+    let names = |job: &JobInfo| -> Vec<String> {
+        job.files
+            .iter()
+            .map(|f| {
+                f.local_path
+                    .file_name()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    };
+    assert_eq!(
+        names(&job),
+        ["report (2).pdf", "report (3).pdf", "archive.tar.gz"]
+    );
+    assert_eq!(
+        names(&again),
+        ["report (4).pdf", "report (5).pdf", "archive (2).tar.gz"],
+        "the first job's files are taken too"
+    );
+    let refused = client
+        .call::<JobInfo>(Call::CreateWithFiles(request(None)))
+        .await
+        .expect_err("names the user typed are never renamed");
+    assert_eq!(refused.code, ErrorCode::ERROR_FILE_EXISTS, "{refused:?}");
+    assert_eq!(
+        std::fs::read(folder.join("report.pdf")).expect("the user's file"),
+        b"my own report"
+    );
 }

@@ -133,6 +133,7 @@ async fn i103_a_held_job_goes_back_to_queued_when_the_window_ends() {
             checksums: None,
             description: None,
             custom_headers: None,
+            unique_names: None,
             retry_policy: None,
         }))
         .await

@@ -43,6 +43,22 @@ describe("Add a job", () => {
     expect(screen.getByTestId("add-job-dialog")).toBeTruthy();
   });
 
+  it("never shows the password of a URL the engine refused", async () => {
+    await openDialog({
+      create_job: () =>
+        ipcError(
+          E_INVALIDARG,
+          "E_INVALIDARG",
+          "put credentials in the job's credentials, not in the URL: http://me:s3cret@127.0.0.1/a.bin",
+        ),
+    });
+    await fireEvent.input(screen.getByTestId("add-urls"), { target: { value: "http://me:s3cret@127.0.0.1/a.bin" } });
+    await fireEvent.click(screen.getByTestId("add-submit"));
+    const message = await screen.findByText(/put credentials in the job's credentials/);
+    expect(message.textContent).toContain("http://me:****@127.0.0.1/a.bin");
+    expect(message.textContent).not.toContain("s3cret");
+  });
+
   it("puts too many files on the URL field", async () => {
     await openDialog({
       create_job: () => ipcError(BG_E_TOO_MANY_FILES_IN_JOB, "BG_E_TOO_MANY_FILES_IN_JOB", "too many files"),
@@ -72,6 +88,7 @@ describe("Add a job", () => {
       ],
       credentials: null,
       reply_file_name: null,
+      unique_names: true,
     });
     expect(sent.find((s) => s.command === "resume_job")?.args).toEqual({ id: created.id });
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   buildRequest,
+  defaultDisplayName,
   emptyForm,
   fieldForError,
   missingFields,
@@ -87,6 +88,26 @@ describe("engine errors go to the field they concern", () => {
     expect(fieldForError(codes.E_INVALIDARG, form({ urls: "http://127.0.0.1/a", displayName: "n".repeat(257) }))).toBe(
       "name",
     );
+  });
+
+  it("keeps the default display name of a very long URL within the engine's limit", () => {
+    const long = form({ urls: `http://127.0.0.1/${"a".repeat(3000)}.bin` });
+    expect([...defaultDisplayName(long)].length).toBeLessThanOrEqual(256);
+    expect(fieldForError(codes.E_INVALIDARG, long, "the URL is longer than 2,200 characters: http://…")).toBe("urls");
+  });
+
+  it("puts a folder with '..' under the folder field, not the URLs", () => {
+    const climbing = form({ urls: "http://127.0.0.1/a.bin", folder: "/home/user/../../etc" });
+    const message = "the local path /home/user/../../etc/a.bin contains '..'";
+    expect(fieldForError(codes.E_INVALIDARG, climbing, message)).toBe("folder");
+    expect(fieldForError(codes.E_INVALIDARG, climbing)).toBe("folder");
+  });
+
+  it("puts a refused home folder under the folder field", () => {
+    const other = form({ urls: "http://127.0.0.1/a.bin", folder: "~root" });
+    const message = "~root/a.bin names another user's home folder; type the whole path, such as /home/name/Downloads";
+    expect(fieldForError(codes.E_INVALIDARG, other, message)).toBe("folder");
+    expect(fieldForError(codes.E_INVALIDARG, form({ urls: "http://127.0.0.1/a.bin", folder: "~/Downloads" }))).toBe("urls");
   });
 });
 

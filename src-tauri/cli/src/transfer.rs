@@ -149,6 +149,8 @@ fn request(args: &TransferArgs) -> Result<NewJobRequest, ApiError> {
         description: Some("ferry transfer".into()),
         retry_policy: None,
         custom_headers: None,
+        // The user typed every destination: one that exists is refused, never renamed.
+        unique_names: None,
     })
 }
 

@@ -1178,6 +1178,15 @@ impl Engine {
         self.inner.wake.notify_one();
     }
 
+    /// Asks the servers of `request`'s URLs about their files before they are added (see
+    /// [`crate::probe`]): one answer per URL, in order. Advisory: a failure is an answer too.
+    pub async fn probe(
+        &self,
+        request: crate::probe::ProbeRequest,
+    ) -> Vec<crate::probe::ProbeResult> {
+        crate::probe::probe(&self.inner.http, request).await
+    }
+
     /// Creates a job for one file and resumes it (convenience for `download URL PATH`).
     pub fn download(
         &self,

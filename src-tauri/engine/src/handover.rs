@@ -221,6 +221,24 @@ pub fn free_name(dest: &Path, taken: impl Fn(&Path) -> bool) -> Option<PathBuf> 
         .find(|candidate| std::fs::symlink_metadata(candidate).is_err() && !taken(candidate))
 }
 
+/// Destinations for files whose names Ferry chose (not the user): each `wanted` path as it is
+/// when no file is there, no other job will write it (`taken`) and no earlier path of the list
+/// got it; else the first free "name (n).ext" beside it, as [`free_name`] numbers them.
+/// `None` when some name has no free number left.
+pub fn free_paths(wanted: &[PathBuf], taken: impl Fn(&Path) -> bool) -> Option<Vec<PathBuf>> {
+    let mut chosen: Vec<PathBuf> = Vec::with_capacity(wanted.len());
+    for path in wanted {
+        let used = |candidate: &Path| taken(candidate) || chosen.iter().any(|c| c == candidate);
+        let free = if std::fs::symlink_metadata(path).is_err() && !used(path) {
+            path.clone()
+        } else {
+            free_name(path, used)?
+        };
+        chosen.push(free);
+    }
+    Some(chosen)
+}
+
 /// `("archive", ".tar.gz")`, `("mydoc", "")`, `(".bashrc", "")`.
 fn split_extension(name: &str) -> (&str, &str) {
     let start = usize::from(name.starts_with('.'));
@@ -266,6 +284,36 @@ mod tests {
         assert_eq!(
             free_name(&dest, |p| p == taken),
             Some(dir.path().join("mydoc (4).txt"))
+        );
+    }
+
+    #[test]
+    fn names_ferry_chose_are_unique_in_the_job_and_in_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name);
+        std::fs::write(at("report.pdf"), b"mine").unwrap();
+        let other_job = at("notes.txt");
+        let wanted = [
+            at("report.pdf"),
+            at("report.pdf"),
+            at("archive.tar.gz"),
+            at("archive.tar.gz"),
+            at("notes.txt"),
+            at("README"),
+            at("README"),
+        ];
+        let chosen = free_paths(&wanted, |p| p == other_job).unwrap();
+        assert_eq!(
+            chosen,
+            [
+                at("report (2).pdf"),
+                at("report (3).pdf"),
+                at("archive.tar.gz"),
+                at("archive (2).tar.gz"),
+                at("notes (2).txt"),
+                at("README"),
+                at("README (2)"),
+            ]
         );
     }
 

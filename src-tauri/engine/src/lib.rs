@@ -16,6 +16,8 @@
 //! - [`transfer`]: HTTP downloads (ranges, validators, temporary files) and the upload protocol.
 //! - [`integrity`]: expected checksums, server digests (RFC 9530, RFC 3230) and the hashers
 //!   that compute a file's digests while it is written.
+//! - [`probe`]: asking the server about a URL before it is added (name, size, type, resume).
+//! - [`file_name`]: the one place a file name Ferry did not get from the user is made safe.
 //! - [`handover`]: Complete's renames: never replacing a file by surprise, never a special
 //!   file, and safe against a crash between the renames and their commit.
 //! - [`store`]: the SQLite job store (WAL, migrations, durable transitions).
@@ -34,12 +36,14 @@ mod data_lock;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod file_name;
 pub mod handover;
 pub mod integrity;
 pub mod job;
 pub mod network;
 mod notify_cmd;
 pub mod policy;
+pub mod probe;
 pub mod record;
 pub mod retry;
 mod runs;
@@ -58,4 +62,5 @@ pub use error::{Error, ErrorCode, ErrorContext, Result};
 pub use event::{EngineEvent, ProgressEntry};
 pub use job::*;
 pub use policy::{Config, Policies};
+pub use probe::{ProbeError, ProbeRequest, ProbeResult, ProbeStatus};
 pub use store::HistoryEntry;

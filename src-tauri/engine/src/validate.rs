@@ -12,8 +12,11 @@ use crate::job::{
 /// A remote URL: http or https, absolute, with a host, at most 2,200 characters.
 pub fn remote_url(url: &str) -> Result<url::Url> {
     let invalid = |why: &str| {
-        Error::new(ErrorCode::E_INVALIDARG, format!("{why}: {}", shorten(url)))
-            .in_context(ErrorContext::RemoteFile)
+        Error::new(
+            ErrorCode::E_INVALIDARG,
+            format!("{why}: {}", shorten(&mask_password(url))),
+        )
+        .in_context(ErrorContext::RemoteFile)
     };
     if url.chars().count() > MAX_URL_CHARS {
         return Err(invalid("the URL is longer than 2,200 characters"));
@@ -267,6 +270,30 @@ fn local(code: ErrorCode, message: String) -> Error {
     Error::new(code, message).in_context(ErrorContext::LocalFile)
 }
 
+/// `url` with the password of its `user:password@` part (if any) replaced by `****`, so that
+/// no message ever echoes it.
+pub fn mask_password(url: &str) -> String {
+    let Some(start) = url.find("://").map(|at| at + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |at| start + at);
+    let Some(at) = url[start..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    let user_info = &url[start..start + at];
+    match user_info.find(':') {
+        Some(colon) => format!(
+            "{}{}:****{}",
+            &url[..start],
+            &user_info[..colon],
+            &url[start + at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
 fn shorten(text: &str) -> String {
     if text.chars().count() <= 120 {
         text.to_owned()
@@ -278,6 +305,22 @@ fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_with_a_password_is_refused_without_echoing_it() {
+        let error = remote_url("https://me:s3cret@example.org/a.iso").unwrap_err();
+        assert!(!error.message.contains("s3cret"), "{}", error.message);
+        assert!(
+            error.message.contains("https://me:****@example.org/a.iso"),
+            "{}",
+            error.message
+        );
+        let spaced = remote_url("https://me:s3cret@example.org/a b.iso").unwrap_err();
+        assert!(!spaced.message.contains("s3cret"), "{}", spaced.message);
+        assert_eq!(mask_password("http://host/p@th"), "http://host/p@th");
+        assert_eq!(mask_password("http://user@host/"), "http://user@host/");
+        assert_eq!(mask_password("not a url"), "not a url");
+    }
 
     #[test]
     fn urls_must_be_http_or_https_and_short() {

@@ -49,6 +49,9 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
             job_type,
         } => json(e.create_job(&display_name, job_type)?),
         Call::CreateWithFiles(request) => json(job_actions::create_job(e, request)?),
+        // The server runs probes as tasks of their own; here (a blocking thread of the runtime)
+        // one waits for its answer.
+        Call::Probe(request) => json(tokio::runtime::Handle::current().block_on(e.probe(request))),
         Call::AddFiles { job, files } => done(e.add_files(job, files)),
         Call::AddFileWithRanges { job, file, ranges } => {
             done(e.add_file_with_ranges(job, file, ranges))

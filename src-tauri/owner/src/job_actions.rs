@@ -3,16 +3,19 @@
 //!
 //! The engine validates every value; these functions only sequence the verbs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use ferry_engine::{Engine, Error, ErrorCode, JobId, JobInfo, Result};
+use ferry_engine::{handover, Engine, Error, ErrorCode, FileSpec, JobId, JobInfo, JobType, Result};
 
 use crate::protocol::NewJobRequest;
 
 /// Creates a SUSPENDED job from `request`. All or nothing: if any file, the priority, the
 /// credentials, a custom header, a checksum or the reply file is refused, the half-made job is discarded before the error
 /// is returned, so no trace of it stays in the queue or the history.
-pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
+pub fn create_job(engine: &Engine, mut request: NewJobRequest) -> Result<JobInfo> {
+    if request.unique_names == Some(true) && request.job_type == JobType::Download {
+        make_names_unique(engine, &mut request.files)?;
+    }
     let id = engine.create_job(&request.display_name, request.job_type)?;
     match fill(engine, id, request).and_then(|()| engine.get(id)) {
         Ok(job) => Ok(job),
@@ -23,6 +26,29 @@ pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
             Err(error)
         }
     }
+}
+
+/// Gives each file whose name Ferry chose a destination no file, no live job and no earlier
+/// file of the request has ("report (2).pdf", "archive (2).tar.gz").
+fn make_names_unique(engine: &Engine, files: &mut [FileSpec]) -> Result<()> {
+    let jobs = engine.list();
+    let taken = |path: &Path| {
+        jobs.iter()
+            .filter(|job| job.job_type == JobType::Download)
+            .flat_map(|job| &job.files)
+            .any(|file| !file.completed && file.local_path == path)
+    };
+    let wanted: Vec<PathBuf> = files.iter().map(|f| f.local_path.clone()).collect();
+    let free = handover::free_paths(&wanted, taken).ok_or_else(|| {
+        Error::new(
+            ErrorCode::ERROR_FILE_EXISTS,
+            "every numbered name beside the file is taken; choose another folder",
+        )
+    })?;
+    for (file, path) in files.iter_mut().zip(free) {
+        file.local_path = path;
+    }
+    Ok(())
 }
 
 fn fill(engine: &Engine, id: JobId, request: NewJobRequest) -> Result<()> {

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use ferry_engine::{
     AuthScheme, AuthTarget, ByteRange, Credentials, EngineEvent, ErrorCode, FileSpec, JobId,
-    JobInfo, JobType, NotifyCommand, Policies, Priority, ProxySettings, RedirectPolicy,
-    RetryPolicy,
+    JobInfo, JobType, NotifyCommand, Policies, Priority, ProbeRequest, ProxySettings,
+    RedirectPolicy, RetryPolicy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +74,14 @@ pub struct NewJobRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub custom_headers: Option<Vec<(String, String)>>,
+    /// True when Ferry chose the download files' names (from the URL or the server, as the
+    /// window and the browser hand-off do): a name a file in the folder, another live job or an
+    /// earlier file of this job already has becomes "name (2).ext", "name (3).ext", … Left
+    /// out or false (names the user typed): such a path is used as given, and refused when
+    /// another job has it.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub unique_names: Option<bool>,
 }
 
 /// Every call of the local API, with its arguments. Job verbs have BITS' meaning (see the
@@ -116,6 +124,10 @@ pub enum Call {
     /// Creates a job with its files, priority, credentials and checksums, all or nothing:
     /// `JobInfo`.
     CreateWithFiles(NewJobRequest),
+    /// Asks the servers about URLs before they are added (name, size, type, resume support):
+    /// `[ProbeResult]`, one per URL, in order. Answered when ready, possibly after requests
+    /// sent later on the same connection.
+    Probe(ProbeRequest),
     /// Adds files, all or none (AddFile, AddFileSet): `null`.
     AddFiles {
         /// The job.

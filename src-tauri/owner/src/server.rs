@@ -217,6 +217,21 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
                                     .map_err(ApiError::internal),
                             )
                         }
+                        Call::Probe(request) => {
+                            // Probes wait for servers (seconds): answered when ready, so the
+                            // connection's other calls do not wait behind them.
+                            let (engine, outbox) = (queue.engine.clone(), outbox.clone());
+                            tokio::spawn(async move {
+                                let answers = engine.probe(request).await;
+                                let reply = answer(
+                                    id,
+                                    serde_json::to_value(answers).map_err(ApiError::internal),
+                                );
+                                // A client gone meanwhile no longer needs the answer.
+                                let _ = outbox.send(reply).await;
+                            });
+                            continue;
+                        }
                         call => {
                             let queue = queue.clone();
                             let done = tokio::task::spawn_blocking(move || dispatch(&queue, call))

@@ -47,9 +47,12 @@ export class TestServer extends LoopbackServer {
     this.server = createServer((request, response) => this.handle(request, response));
   }
 
-  /** Serves `body` at `path` with Range, ETag and Last-Modified, as `contentType`. */
-  file(path, body, contentType = "application/octet-stream") {
-    this.routes.set(path, { kind: "file", body, contentType });
+  /**
+   * Serves `body` at `path` with Range, ETag and Last-Modified, as `contentType`, with
+   * `extraHeaders` (e.g. a `content-disposition`) on every answer.
+   */
+  file(path, body, contentType = "application/octet-stream", extraHeaders = {}) {
+    this.routes.set(path, { kind: "file", body, contentType, extraHeaders });
     return this.url(path);
   }
 
@@ -150,6 +153,7 @@ export class TestServer extends LoopbackServer {
       "content-type": route.contentType ?? "application/octet-stream",
       etag,
       "last-modified": LAST_MODIFIED,
+      ...route.extraHeaders,
     };
     let start = 0;
     let end = body.length - 1;

@@ -29,12 +29,14 @@ test("a file that exists is kept at Complete, and Keep both puts the download be
   const { ferry, server, session } = suite;
   const mine = Buffer.from("my own notes, written before the download\n");
   const existing = join(ferry.downloads, "notes.txt");
-  writeFileSync(existing, mine);
   const file = randomFile(128 << 10);
   const url = server.file("/notes.txt", file.body);
   const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name: "Notes" });
 
   await waitForState(session, jobId, "TRANSFERRED");
+  // The user's file appears after the job was added (one there before would have made the
+  // window pick "notes (2).txt" at once): Complete must still never replace it.
+  writeFileSync(existing, mine);
   await clickRowButton(session, jobId, "complete-button");
   const prompt = await openErrorPrompt(session, jobId);
   assert.equal(await promptCode(prompt), ERROR_FILE_EXISTS);

@@ -232,6 +232,16 @@ pub enum Behaviour {
         /// Send the digest of other bytes.
         wrong: bool,
     },
+    /// Like `inner`, with these extra headers (name, value) on every answer, e.g. a
+    /// `Content-Disposition` naming the file.
+    WithHeaders {
+        /// What answers.
+        inner: Box<Behaviour>,
+        /// Added to every answer.
+        headers: Vec<(String, String)>,
+    },
+    /// 405 Method Not Allowed to every `HEAD`; other methods get `inner`.
+    HeadRefused(Box<Behaviour>),
     /// Per request, one of the misbehaviours above (a cut, a version flip, a redirect, a drip,
     /// 503 with `Retry-After`, gzip, a web page, no length, a wrong range, no ranges) or a good
     /// answer, picked from `seed` and the request's number (see `servers/chaos.rs`): the same
@@ -320,6 +330,19 @@ impl Behaviour {
             file: file.clone(),
             wrong,
         }
+    }
+
+    /// This behaviour with the header `name: value` on every answer.
+    pub fn with_header(self, name: &str, value: &str) -> Self {
+        Behaviour::WithHeaders {
+            inner: Box::new(self),
+            headers: vec![(name.to_owned(), value.to_owned())],
+        }
+    }
+
+    /// This behaviour, except that `HEAD` is refused with 405.
+    pub fn head_refused(self) -> Self {
+        Behaviour::HeadRefused(Box::new(self))
     }
 
     /// `status` redirect to `location`.

@@ -231,6 +231,30 @@ pub fn respond(behaviour: &Behaviour, n: usize, request: &RequestHead<'_>) -> Ou
             }
             proxy => return proxy,
         },
+        Behaviour::WithHeaders { inner, headers } => match respond(inner, n, request) {
+            Outcome::Reply(mut reply) => {
+                for (name, value) in headers {
+                    let name = hyper::header::HeaderName::from_bytes(name.as_bytes())
+                        .expect("a test header name is valid");
+                    let value = HeaderValue::from_bytes(value.as_bytes())
+                        .expect("a test header value is valid");
+                    reply.headers.insert(name, value);
+                }
+                reply
+            }
+            proxy => return proxy,
+        },
+        Behaviour::HeadRefused(inner) => {
+            if request.method == Method::HEAD {
+                text(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "text/plain",
+                    "HEAD is not allowed here\n".to_owned(),
+                )
+            } else {
+                return respond(inner, n, request);
+            }
+        }
         Behaviour::Chaos { versions, seed } => {
             let answer = chaos::behaviour_for(versions, *seed, n, request.uri.path());
             return respond(&answer, 0, request);

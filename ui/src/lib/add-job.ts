@@ -66,6 +66,8 @@ export type AddJobForm = {
   authScheme: AuthScheme;
   userName: string;
   password: string;
+  /** File names the servers gave for the URLs (see `probe.ts`), by URL. */
+  probedNames: Record<string, string>;
 };
 
 /** A fresh form: download, FOREGROUND (a job started by hand), into the default folder. */
@@ -85,6 +87,7 @@ export function emptyForm(defaultFolder: string): AddJobForm {
     authScheme: "BASIC",
     userName: "",
     password: "",
+    probedNames: {},
   };
 }
 
@@ -107,9 +110,12 @@ export function missingFields(form: AddJobForm): FieldErrors {
   return errors;
 }
 
-/** The file names a download's URLs get, in order (unique within the job). */
+/**
+ * The file names a download's URLs get, in order (unique within the job): the server's name
+ * when a probe gave one, else the URL's.
+ */
 export function downloadNames(form: AddJobForm): string[] {
-  return uniqueNames(parseUrlList(form.urls).map(fileNameFromUrl));
+  return uniqueNames(parseUrlList(form.urls).map((url) => form.probedNames[url] ?? fileNameFromUrl(url)));
 }
 
 /** The checksum field read against the download's files. */
@@ -137,12 +143,17 @@ export function checksumNote(form: AddJobForm): string | null {
 export function defaultDisplayName(form: AddJobForm): string {
   if (form.jobType === "DOWNLOAD") {
     const urls = parseUrlList(form.urls);
-    const first = urls[0];
-    if (!first) return "";
-    const name = fileNameFromUrl(first);
+    if (urls.length === 0) return "";
+    const name = shortened(downloadNames(form)[0] ?? "", MAX_DISPLAY_NAME_CHARS - 20);
     return urls.length > 1 ? `${name} and ${urls.length - 1} more` : name;
   }
-  return form.uploadFile.length > 0 ? baseName(form.uploadFile) : "";
+  return form.uploadFile.length > 0 ? shortened(baseName(form.uploadFile), MAX_DISPLAY_NAME_CHARS) : "";
+}
+
+/** `text` cut to `max` characters (whole code points), ending in "…" when cut. */
+function shortened(text: string, max: number): string {
+  const characters = [...text];
+  return characters.length <= max ? text : `${characters.slice(0, max - 1).join("")}…`;
 }
 
 /** The request for `create_job`. Call only when [`missingFields`] is empty. */
@@ -171,6 +182,8 @@ export function buildRequest(form: AddJobForm): NewJobRequest {
       })),
       credentials,
       reply_file_name: null,
+      // Ferry chose every name (the server's or the URL's): the owner numbers one that is taken.
+      unique_names: true,
       ...(fill.ok && fill.count > 0 ? { checksums: fill.checksums } : {}),
     };
   }
@@ -192,6 +205,11 @@ function isHttpUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `~` or `~/…`: the window makes it the home folder (`~user` is refused there). */
+function isHomePath(path: string): boolean {
+  return path.startsWith("~");
 }
 
 function isAbsolutePath(path: string): boolean {
@@ -227,18 +245,26 @@ export function fieldForError(code: number, form: AddJobForm, message = ""): Add
       return "password";
     case E_INVALIDARG:
       if (download && form.checksum.trim().length > 0 && /checksum/i.test(message)) return "checksum";
+      if (!/\bURL/.test(message) && /local path|folder/i.test(message)) return localField;
       return invalidArgumentField(form);
     default:
       return "form";
   }
 }
 
+/** True when `path` has a `..` part (`/a/../b`, `..\\x`), which the engine refuses. */
+function climbsUp(path: string): boolean {
+  return path.split(/[\\/]/).includes("..");
+}
+
 function invalidArgumentField(form: AddJobForm): AddJobField {
   const name = form.displayName.trim() || defaultDisplayName(form);
   if (name.length === 0 || name.length > MAX_DISPLAY_NAME_CHARS) return "name";
   if (form.jobType === "DOWNLOAD") {
+    const folder = form.folder.trim();
+    if (climbsUp(folder)) return "folder";
     if (!parseUrlList(form.urls).every(isHttpUrl)) return "urls";
-    if (!isAbsolutePath(form.folder.trim())) return "folder";
+    if (!isAbsolutePath(folder) && !isHomePath(folder)) return "folder";
     return "urls";
   }
   if (!isHttpUrl(form.serverUrl.trim())) return "serverUrl";

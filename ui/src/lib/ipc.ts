@@ -7,6 +7,8 @@ import type { Credentials } from "./bindings/Credentials";
 import type { JobId } from "./bindings/JobId";
 import type { JobInfo } from "./bindings/JobInfo";
 import type { Priority } from "./bindings/Priority";
+import type { ProbeRequest } from "./bindings/ProbeRequest";
+import type { ProbeResult } from "./bindings/ProbeResult";
 import type {
   CompleteOutcome,
   HistoryEntry,
@@ -68,6 +70,8 @@ export function subscribeJobs(onEvent: (event: UiEvent) => void): Promise<JobInf
 export const listJobs = () => call<JobInfo[]>("list_jobs");
 /** Creates a job with its files; answers the new job. */
 export const createJob = (request: NewJobRequest) => call<JobInfo>("create_job", { request });
+/** Asks the servers about URLs before they are added: one answer per URL, in order. */
+export const probeUrls = (request: ProbeRequest) => call<ProbeResult[] | null>("probe_urls", { request });
 /** Resume (also "Retry now"). */
 export const resumeJob = (id: JobId) => call<void>("resume_job", { id });
 /** Suspend. */

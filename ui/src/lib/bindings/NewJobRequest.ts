@@ -52,4 +52,12 @@ retry_policy?: RetryPolicy,
  * Custom request headers for this job only (name, value), stored sealed like those of
  * `set_custom_headers`: e.g. the `Referer` and the site's cookies a browser handed over.
  */
-custom_headers?: Array<[string, string]>, };
+custom_headers?: Array<[string, string]>, 
+/**
+ * True when Ferry chose the download files' names (from the URL or the server, as the
+ * window and the browser hand-off do): a name a file in the folder, another live job or an
+ * earlier file of this job already has becomes "name (2).ext", "name (3).ext", … Left
+ * out or false (names the user typed): such a path is used as given, and refused when
+ * another job has it.
+ */
+unique_names?: boolean, };
