@@ -16,6 +16,7 @@ import {
   ERROR_FILE_EXISTS,
   S_OK,
 } from "./codes";
+import { COMPLETE_CHANGED_NOTE, completeQuestion } from "./complete-question";
 import { baseName } from "./format";
 import {
   canCancel,
@@ -23,7 +24,6 @@ import {
   canResume,
   canSuspend,
   completeNeedsConfirmation,
-  completePlan,
 } from "./rules";
 import { applyTheme } from "./theme";
 
@@ -44,6 +44,21 @@ export type Confirmation = {
   dismissLabel: string;
   danger: boolean;
   run: () => Promise<void>;
+  /**
+   * Rebuilds the question from the jobs as the window knows them now (its text follows the
+   * job); null when it no longer applies. Absent for a question that cannot change.
+   */
+  follow?: (jobs: ReadonlyMap<JobId, JobInfo>) => Confirmation | null;
+  /**
+   * Rebuilds the question from the owner's current jobs just before the verb runs; null when
+   * it no longer applies. When its `promise` differs from the one shown, the question is asked
+   * again instead of acted on.
+   */
+  recheck?: () => Promise<Confirmation | null>;
+  /** What the question promises, compared by `recheck`. */
+  promise?: string;
+  /** Shown when the question is asked again because its promise changed. */
+  changedNote?: string | null;
 };
 
 /** A message about something that happened. */
@@ -134,7 +149,17 @@ export class AppState {
   connectionError = $state<string | null>(null);
   private nextNoticeId = 1;
 
-  constructor(readonly jobs: JobStore) {}
+  constructor(readonly jobs: JobStore) {
+    jobs.subscribe((view) => this.followConfirmation(view.byId));
+  }
+
+  /** Keeps an open question that follows the jobs true to them. */
+  private followConfirmation(jobs: ReadonlyMap<JobId, JobInfo>): void {
+    const current = this.confirmation;
+    if (!current?.follow) return;
+    const next = current.follow(jobs);
+    this.confirmation = next && { ...next, changedNote: current.changedNote ?? null };
+  }
 
   /** Opens the event stream and loads the settings. */
   async start(): Promise<void> {
@@ -243,21 +268,31 @@ export class AppState {
       void this.complete(job.id, name);
       return;
     }
-    const plan = completePlan(job);
-    this.confirmation = {
-      title: `Complete “${name}” now?`,
-      message:
-        plan.kept.length === 0
-          ? "No file has finished transferring, so nothing will be kept."
-          : "Only the files that finished transferring will be kept; the others are discarded.",
+    this.confirmation = this.completeConfirmation(job);
+  }
+
+  /** The question before Complete, following the job while it is open. */
+  private completeConfirmation(job: JobInfo): Confirmation {
+    const question = completeQuestion(job);
+    const id = job.id;
+    const name = job.settings.display_name;
+    const rebuild = (now: JobInfo | undefined) =>
+      now && canComplete(now.job_type, now.state) ? this.completeConfirmation(now) : null;
+    return {
+      title: question.title,
+      message: question.message,
       lists: [
-        { label: "Kept", items: plan.kept.map((f) => f.local_path) },
-        { label: "Discarded", items: plan.discarded.map((f) => f.local_path) },
+        { label: "Kept", items: question.kept },
+        { label: "Discarded", items: question.discarded },
       ],
       confirmLabel: "Complete",
       dismissLabel: "Not now",
-      danger: plan.discarded.length > 0,
-      run: () => this.complete(job.id, name),
+      danger: question.danger,
+      run: () => this.complete(id, name),
+      follow: (jobs) => rebuild(jobs.get(id)),
+      recheck: async () => rebuild((await ipc.listJobs()).find((candidate) => candidate.id === id)),
+      promise: question.promise,
+      changedNote: null,
     };
   }
 
@@ -363,8 +398,29 @@ export class AppState {
   /** Answers the open confirmation. */
   async confirm(): Promise<void> {
     const confirmation = this.confirmation;
+    if (!confirmation) return;
+    if (confirmation.recheck) {
+      let fresh: Confirmation | null;
+      try {
+        fresh = await confirmation.recheck();
+      } catch (reason) {
+        this.report("The job could not be checked again", reason);
+        return;
+      }
+      // The question shown now: it may have followed the job while the owner answered.
+      const shown = this.confirmation;
+      if (shown === null) return;
+      if (fresh === null) {
+        this.confirmation = null;
+        return;
+      }
+      if (fresh.promise !== shown.promise) {
+        this.confirmation = { ...fresh, changedNote: COMPLETE_CHANGED_NOTE };
+        return;
+      }
+    }
     this.confirmation = null;
-    if (confirmation) await confirmation.run();
+    await confirmation.run();
   }
 
   /** Dismisses the open confirmation. */
