@@ -234,6 +234,13 @@ pub async fn resume_all(link: Link<'_>) -> CommandResult<u32> {
     link.call(Call::ResumeAll).await
 }
 
+/// Complete all ready: completes every TRANSFERRED job; answers how many were completed and
+/// how many a failed rename kept.
+#[tauri::command]
+pub async fn complete_all_ready(link: Link<'_>) -> CommandResult<ferry_engine::CompleteAllOutcome> {
+    link.call(Call::CompleteAllReady).await
+}
+
 /// The settings in force.
 #[tauri::command]
 pub async fn get_settings(link: Link<'_>) -> CommandResult<Settings> {

@@ -718,3 +718,50 @@ async fn transfer_makes_a_backoff_job_unless_quick_retries_is_off_and_api_jobs_s
         "a job made through the API keeps BITS' fixed delay"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completeall_completes_every_transferred_job_and_says_how_many() {
+    let server = TestServer::builder()
+        .route("/a.bin", Behaviour::full(body(1_000, 31)))
+        .route("/b.bin", Behaviour::full(body(2_000, 32)))
+        .route("/missing", Behaviour::status(404))
+        .start()
+        .await;
+    let owned = Owned::start("completeall");
+    for name in ["a", "b"] {
+        let id = owned.ok(&["create", name]);
+        owned.ok(&[
+            "addfile",
+            id.trim(),
+            &server.url(&format!("/{name}.bin")),
+            owned.path(&format!("{name}.bin")).to_str().unwrap(),
+        ]);
+        owned.ok(&["resume", name]);
+        wait_state(&owned, name, "TRANSFERRED");
+    }
+    let broken = owned.ok(&["create", "broken"]);
+    owned.ok(&[
+        "addfile",
+        broken.trim(),
+        &server.url("/missing"),
+        owned.path("missing.bin").to_str().unwrap(),
+    ]);
+    owned.ok(&["resume", "broken"]);
+    wait_state(&owned, "broken", "ERROR");
+
+    let said = owned.ok(&["completeall"]);
+
+    assert_eq!(said.trim(), "Completed 2 jobs.");
+    assert_eq!(std::fs::read(owned.path("a.bin")).unwrap(), body(1_000, 31));
+    assert_eq!(std::fs::read(owned.path("b.bin")).unwrap(), body(2_000, 32));
+    assert_eq!(
+        owned.ok(&["getstate", "broken"]).trim(),
+        "ERROR",
+        "a job in ERROR is left for its fix"
+    );
+    let json: Value = serde_json::from_str(&owned.ok(&["completeall", "--json"])).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"completed": 0, "not_completed": 0})
+    );
+}

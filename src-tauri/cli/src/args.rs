@@ -217,6 +217,12 @@ pub enum Verb {
         #[command(flatten)]
         json: Json,
     },
+    /// Complete every job that is ready (TRANSFERRED): their files become available under their
+    /// names; jobs in ERROR are left alone.
+    Completeall {
+        #[command(flatten)]
+        json: Json,
+    },
     /// Cancel a job: its temporary files are deleted.
     Cancel {
         /// The job.

@@ -5,8 +5,8 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use ferry_engine::{
-    AuthScheme, AuthTarget, ByteRange, CompleteOutcome, Credentials, ErrorCode, FileSpec, JobError,
-    JobId, JobInfo, JobType, NotifyCommand, Policies, Priority, ProxySettings,
+    AuthScheme, AuthTarget, ByteRange, CompleteAllOutcome, CompleteOutcome, Credentials, ErrorCode,
+    FileSpec, JobError, JobId, JobInfo, JobType, NotifyCommand, Policies, Priority, ProxySettings,
 };
 use ferry_owner::{launch, ApiError, Call, Client};
 use serde::Serialize;
@@ -155,6 +155,11 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
                 return print_json(&outcome);
             }
             print_outcome(&outcome)
+        }
+        Verb::Completeall { json } => {
+            let outcome: CompleteAllOutcome = c.call(Call::CompleteAllReady).await?;
+            let said = ferry_owner::bulk_text::completed(outcome.completed, outcome.not_completed);
+            either(json.json, &outcome, &said)
         }
         Verb::Cancel { job } => {
             let job = jobs::id(c, &job).await?;

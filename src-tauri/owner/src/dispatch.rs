@@ -84,6 +84,7 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
         Call::Complete { job } => json(e.complete(job)?),
         Call::SuspendAll => json(e.suspend_all()?),
         Call::ResumeAll => json(e.resume_all()?),
+        Call::CompleteAllReady => json(e.complete_all_ready()?),
         Call::SetDisplayName { job, name } => done(e.set_display_name(job, &name)),
         Call::SetDescription { job, text } => done(e.set_description(job, &text)),
         Call::SetPriority { job, priority } => done(e.set_priority(job, priority)),

@@ -232,6 +232,9 @@ pub enum Call {
     /// Resume all: resumes, in one step, every SUSPENDED job that ran before (a job never
     /// resumed is still being made): how many it resumed.
     ResumeAll,
+    /// Complete all ready: completes, in one step, every TRANSFERRED job:
+    /// `CompleteAllOutcome` (how many were completed, how many a failed rename kept).
+    CompleteAllReady,
     /// Sets the display name: `null`.
     SetDisplayName {
         /// The job.

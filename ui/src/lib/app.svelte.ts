@@ -25,7 +25,9 @@ import {
   canSuspend,
   completeNeedsConfirmation,
 } from "./rules";
+import { completeAllNotice } from "./queue-limit";
 import { applyTheme } from "./theme";
+import type { StateFilter } from "./view";
 
 /** The page the window shows. */
 export type Page = "transfers" | "history" | "settings";
@@ -132,6 +134,8 @@ export function describeOutcome(name: string, outcome: CompleteOutcome): Omit<No
 export class AppState {
   page = $state<Page>("transfers");
   selectedId = $state<JobId | null>(null);
+  /** The job list's state filter. */
+  stateFilter = $state<StateFilter>("ALL");
   detailsOpen = $state(false);
   addOpen = $state(false);
   /** URLs dropped on the window, handed to the Add dialog when it opens. */
@@ -294,6 +298,20 @@ export class AppState {
       promise: question.promise,
       changedNote: null,
     };
+  }
+
+  /** Complete all ready: completes every TRANSFERRED job and says how many. */
+  completeAllReady(): Promise<boolean> {
+    return this.attempt("Could not complete the ready jobs", async () =>
+      this.notify(completeAllNotice(await ipc.completeAllReady())),
+    );
+  }
+
+  /** Shows the jobs that wait for Complete or are in ERROR (closing the Add dialog). */
+  showReadyOrFailed(): void {
+    this.addOpen = false;
+    this.page = "transfers";
+    this.stateFilter = "READY_OR_FAILED";
   }
 
   /** Calls Complete and shows its outcome. */

@@ -3,6 +3,7 @@
  * imports `@tauri-apps/api`.
  */
 import { Channel, invoke } from "@tauri-apps/api/core";
+import type { CompleteAllOutcome } from "./bindings/CompleteAllOutcome";
 import type { Credentials } from "./bindings/Credentials";
 import type { JobId } from "./bindings/JobId";
 import type { JobInfo } from "./bindings/JobInfo";
@@ -113,6 +114,8 @@ export const openRemoteUrl = (id: JobId, fileIndex: number) =>
 export const suspendAll = () => call<number>("suspend_all");
 /** Resume all: resumes every job that was paused after it ran; answers how many. */
 export const resumeAll = () => call<number>("resume_all");
+/** Complete all ready: completes every TRANSFERRED job; how many, and how many were kept. */
+export const completeAllReady = () => call<CompleteAllOutcome>("complete_all_ready");
 /** Reads the settings. */
 export const getSettings = () => call<Settings>("get_settings");
 /** Saves the settings; answers what was stored. */
