@@ -44,13 +44,16 @@ pub async fn list_jobs(link: Link<'_>) -> CommandResult<Vec<JobInfo>> {
 }
 
 /// Creates a SUSPENDED job with its files and credentials; nothing is left behind on error.
-/// Unless the window chose one, the job's retry policy is what the `quick_retries` setting says
-/// for jobs a person makes.
+/// Unless the window chose them, the job's retry policy and auto-complete are what the
+/// `quick_retries` and `auto_complete` settings say for jobs a person makes.
 #[tauri::command]
 pub async fn create_job(link: Link<'_>, mut request: NewJobRequest) -> CommandResult<JobInfo> {
-    if request.retry_policy.is_none() {
+    if request.retry_policy.is_none() || request.auto_complete.is_none() {
         let settings: Settings = link.call(Call::GetSettings).await?;
-        request.retry_policy = Some(settings.retry_policy_for_people());
+        request.retry_policy = request
+            .retry_policy
+            .or(Some(settings.retry_policy_for_people()));
+        request.auto_complete = request.auto_complete.or(Some(settings.auto_complete));
     }
     link.call(Call::CreateWithFiles(request)).await
 }

@@ -134,6 +134,7 @@ pub async fn download(client: &Client, name: &str, files: &[(String, PathBuf)]) 
         description: None,
         retry_policy: None,
         custom_headers: None,
+        auto_complete: None,
     };
     let job: JobInfo = client
         .call(Call::CreateWithFiles(request))

@@ -59,6 +59,7 @@ export function job(overrides: JobOverrides = {}): JobInfo {
       reply_file_name: null,
       http_method: null,
       retry_policy: "FIXED",
+      auto_complete: false,
     },
     files,
     progress: {
@@ -114,6 +115,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     clipboard_offer: false,
     theme: "system",
     quick_retries: true,
+    auto_complete: false,
     ...overrides,
   };
 }

@@ -104,6 +104,10 @@ pub enum Verb {
         kind: Kind,
         /// Its display name.
         name: String,
+        /// Complete the download by itself once TRANSFERRED (its files go straight to their
+        /// names).
+        #[arg(long)]
+        auto_complete: bool,
     },
     /// Add a file to a job.
     Addfile {

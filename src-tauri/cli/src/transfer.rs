@@ -141,6 +141,7 @@ fn request(args: &TransferArgs) -> Result<NewJobRequest, ApiError> {
         description: Some("ferry transfer".into()),
         retry_policy: None,
         custom_headers: None,
+        auto_complete: None,
     })
 }
 

@@ -29,13 +29,24 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
         | Verb::Completions { .. }
         | Verb::Man
         | Verb::Browser(_) => Ok(()),
-        Verb::Create { kind, name } => {
+        Verb::Create {
+            kind,
+            name,
+            auto_complete,
+        } => {
             let id: JobId = c
                 .call(Call::CreateJob {
                     display_name: name,
                     job_type: job_type(kind),
                 })
                 .await?;
+            if auto_complete {
+                c.call_value(Call::SetAutoComplete {
+                    job: id,
+                    enabled: true,
+                })
+                .await?;
+            }
             println!("{id}");
             Ok(())
         }

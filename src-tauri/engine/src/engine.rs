@@ -969,6 +969,14 @@ impl Engine {
         })
     }
 
+    /// Sets whether the owner completes this download by itself once it is TRANSFERRED.
+    pub fn set_auto_complete(&self, id: JobId, enabled: bool) -> Result<()> {
+        self.set(id, |r| {
+            r.settings.auto_complete = enabled;
+            Ok(())
+        })
+    }
+
     /// Sets the no-progress timeout in seconds (0: every error is fatal).
     pub fn set_no_progress_timeout(&self, id: JobId, seconds: u32) -> Result<()> {
         self.set(id, |r| {

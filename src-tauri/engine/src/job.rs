@@ -465,6 +465,10 @@ pub struct JobSettings {
     /// How the wait before each automatic retry grows (default FIXED, as in BITS).
     #[serde(default)]
     pub retry_policy: RetryPolicy,
+    /// Downloads: the owner completes the job by itself as soon as it is TRANSFERRED, so its
+    /// files go straight to their names (off by default: BITS waits for Complete).
+    #[serde(default)]
+    pub auto_complete: bool,
 }
 
 /// How long a job waits in TRANSIENT_ERROR before it retries by itself. Never sooner than the
@@ -521,6 +525,7 @@ impl JobSettings {
             reply_file_name: None,
             http_method: None,
             retry_policy: RetryPolicy::Fixed,
+            auto_complete: false,
         }
     }
 

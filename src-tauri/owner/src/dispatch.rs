@@ -95,6 +95,7 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
             done(e.set_minimum_retry_delay(job, seconds))
         }
         Call::SetRetryPolicy { job, policy } => done(e.set_retry_policy(job, policy)),
+        Call::SetAutoComplete { job, enabled } => done(e.set_auto_complete(job, enabled)),
         Call::SetNoProgressTimeout { job, seconds } => {
             done(e.set_no_progress_timeout(job, seconds))
         }

@@ -74,6 +74,7 @@ pub async fn hand_off(client: &Client, handoff: HandOff) -> Result<JobInfo, ApiE
         custom_headers: Some(headers(&handoff, &url)?),
         // A person chose this download (a link or a copied URL): it retries as the window's do.
         retry_policy: Some(settings.retry_policy_for_people()),
+        auto_complete: Some(settings.auto_complete),
     };
     let job: JobInfo = client.call(Call::CreateWithFiles(request)).await?;
     if let Err(error) = client.call_value(Call::Resume { job: job.id }).await {

@@ -1,5 +1,6 @@
 //! Desktop notifications (notify-rust): a job is TRANSFERRED and waits for Complete, a job
-//! stopped in ERROR, or the inactivity policy cancelled a job.
+//! stopped in ERROR, the inactivity policy cancelled a job, or an auto-complete download's
+//! files are in place (with Open and Show in folder).
 //!
 //! [`notice_for`] decides, from one engine event, whether a notification is due and what it
 //! says; it honours the global switches in [`Settings`] and each job's BG_NOTIFY_* flags, and
@@ -10,6 +11,7 @@
 use ferry_engine::{
     notify_flags, Engine, EngineEvent, ErrorCode, ErrorContext, JobError, JobId, JobInfo, JobType,
 };
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::settings::Settings;
@@ -23,6 +25,18 @@ pub struct Notice {
     pub body: String,
     /// The job a "Complete" action on the notification completes, when it offers one.
     pub complete: Option<JobId>,
+    /// Files an auto-complete put in place: the notification offers Open (one file) and Show
+    /// in folder.
+    pub delivered: Option<Delivered>,
+}
+
+/// What an auto-completed download put in place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    /// The file Open opens: set when the job kept exactly one file.
+    pub file: Option<PathBuf>,
+    /// A file Show in folder shows (the first one kept).
+    pub shown: PathBuf,
 }
 
 /// The notification `event` calls for, if any.
@@ -31,9 +45,12 @@ pub fn notice_for(event: &EngineEvent, settings: &Settings) -> Option<Notice> {
         return None;
     }
     match event {
+        // An auto-complete download is announced once its files are in place (see
+        // `auto_complete`), not as waiting for Complete.
         EngineEvent::JobTransferred { job }
             if settings.notify_on_transferred
-                && job.settings.wants(notify_flags::JOB_TRANSFERRED) =>
+                && job.settings.wants(notify_flags::JOB_TRANSFERRED)
+                && !completes_by_itself(job) =>
         {
             Some(transferred(job))
         }
@@ -51,6 +68,47 @@ pub fn notice_for(event: &EngineEvent, settings: &Settings) -> Option<Notice> {
     }
 }
 
+/// Whether the owner completes this job by itself once TRANSFERRED.
+pub fn completes_by_itself(job: &JobInfo) -> bool {
+    job.job_type == JobType::Download && job.settings.auto_complete
+}
+
+/// Whether a delivered job is announced, by the global switches and the job's flags.
+pub fn announces_delivery(job: &JobInfo, settings: &Settings) -> bool {
+    settings.notifications_enabled
+        && settings.notify_on_transferred
+        && job.settings.wants(notify_flags::JOB_TRANSFERRED)
+}
+
+/// The notice of a download completed by itself: where its files are now, with Open (one
+/// file) and Show in folder. None when it kept no file.
+pub fn delivered(job: &JobInfo, kept: &[PathBuf]) -> Option<Notice> {
+    let first = kept.first()?;
+    let folder = first.parent().and_then(Path::file_name).map_or_else(
+        || "its folder".to_owned(),
+        |f| f.to_string_lossy().into_owned(),
+    );
+    let name = &job.settings.display_name;
+    let summary = match kept {
+        [only] => {
+            let file = only
+                .file_name()
+                .map_or_else(|| name.clone(), |f| f.to_string_lossy().into_owned());
+            format!("{file} is in {folder}")
+        }
+        _ => format!("The {} files of {name} are in {folder}", kept.len()),
+    };
+    Some(Notice {
+        summary,
+        body: format!("Ferry completed {name} by itself."),
+        complete: None,
+        delivered: Some(Delivered {
+            file: (kept.len() == 1).then(|| first.clone()),
+            shown: first.clone(),
+        }),
+    })
+}
+
 fn transferred(job: &JobInfo) -> Notice {
     let name = &job.settings.display_name;
     let body = match job.job_type {
@@ -63,6 +121,7 @@ fn transferred(job: &JobInfo) -> Notice {
         summary: format!("{name} is ready"),
         body,
         complete: Some(job.id),
+        delivered: None,
     }
 }
 
@@ -77,6 +136,7 @@ fn failed(job: &JobInfo, error: &JobError) -> Notice {
             advice(error)
         ),
         complete: None,
+        delivered: None,
     }
 }
 
@@ -92,6 +152,7 @@ fn auto_cancelled(display_name: &str, idle_days: u64) -> Notice {
             "Nothing happened to {display_name} for {days}, so Ferry cancelled it and deleted its partial files. Add it again to start over."
         ),
         complete: None,
+        delivered: None,
     }
 }
 
@@ -175,6 +236,12 @@ fn deliver(show_ferry: &ShowFerry, engine: &Engine, notice: Notice) {
             if notice.complete.is_some() {
                 notification.action("complete", "Complete");
             }
+            if let Some(delivered) = &notice.delivered {
+                if delivered.file.is_some() {
+                    notification.action("open", "Open");
+                }
+                notification.action("show", "Show in folder");
+            }
         }
         match notification.show() {
             Ok(handle) if actions => {
@@ -210,7 +277,29 @@ fn act(show_ferry: &ShowFerry, engine: &Engine, notice: &Notice, action: &str) {
             Err(error) => tracing::info!(%id, "cannot complete from a notification: {error}"),
         },
         ("default", _) => show_ferry(),
+        ("open" | "show", _) => {
+            if let Some(delivered) = &notice.delivered {
+                open_delivered(delivered, action == "open");
+            }
+        }
         _ => {}
+    }
+}
+
+/// Opens the delivered file (`open`) or shows it in its folder. A file that would run a program
+/// is shown in its folder instead of opened: a notification's button never runs one.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn open_delivered(delivered: &Delivered, open: bool) {
+    let file = delivered
+        .file
+        .as_deref()
+        .filter(|file| open && !crate::opening::runs_programs(file));
+    let done = match file {
+        Some(file) => crate::opening::open_with_default_app(file),
+        None => crate::opening::show_in_folder(&delivered.shown),
+    };
+    if let Err(error) = done {
+        tracing::warn!(path = %delivered.shown.display(), "cannot open a delivered file: {error}");
     }
 }
 
@@ -365,6 +454,40 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(notice_for(&auto, &no_auto), None);
+    }
+
+    #[test]
+    fn an_auto_complete_download_says_where_its_file_is_and_offers_open_and_show() {
+        let mut job = job("Quarterly report", notify_flags::DEFAULT);
+        job.settings.auto_complete = true;
+        assert_eq!(
+            notice_for(
+                &EngineEvent::JobTransferred { job: job.clone() },
+                &Settings::default()
+            ),
+            None,
+            "no 'click Complete' for a job that completes by itself"
+        );
+        let kept = [PathBuf::from("/home/me/Downloads/report.pdf")];
+        let notice = delivered(&job, &kept).unwrap();
+        assert_eq!(notice.summary, "report.pdf is in Downloads");
+        assert_eq!(
+            notice.delivered,
+            Some(Delivered {
+                file: Some(kept[0].clone()),
+                shown: kept[0].clone()
+            })
+        );
+        let two = [
+            PathBuf::from("/d/Downloads/a.bin"),
+            PathBuf::from("/d/Downloads/b.bin"),
+        ];
+        let notice = delivered(&job, &two).unwrap();
+        assert_eq!(
+            notice.summary,
+            "The 2 files of Quarterly report are in Downloads"
+        );
+        assert_eq!(notice.delivered.unwrap().file, None, "Open needs one file");
     }
 
     #[test]

@@ -74,6 +74,10 @@ pub struct NewJobRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub custom_headers: Option<Vec<(String, String)>>,
+    /// Whether the owner completes the download by itself once TRANSFERRED; left out: no.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub auto_complete: Option<bool>,
 }
 
 /// Every call of the local API, with its arguments. Job verbs have BITS' meaning (see the
@@ -290,6 +294,13 @@ pub enum Call {
         job: JobId,
         /// The policy.
         policy: RetryPolicy,
+    },
+    /// Sets whether the owner completes the download by itself once TRANSFERRED: `null`.
+    SetAutoComplete {
+        /// The job.
+        job: JobId,
+        /// On or off.
+        enabled: bool,
     },
     /// Sets NoProgressTimeout: `null`.
     SetNoProgressTimeout {

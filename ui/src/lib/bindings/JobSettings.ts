@@ -67,4 +67,9 @@ http_method: string | null,
 /**
  * How the wait before each automatic retry grows (default FIXED, as in BITS).
  */
-retry_policy: RetryPolicy, };
+retry_policy: RetryPolicy, 
+/**
+ * Downloads: the owner completes the job by itself as soon as it is TRANSFERRED, so its
+ * files go straight to their names (off by default: BITS waits for Complete).
+ */
+auto_complete: boolean, };

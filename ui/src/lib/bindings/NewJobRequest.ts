@@ -52,4 +52,8 @@ retry_policy?: RetryPolicy,
  * Custom request headers for this job only (name, value), stored sealed like those of
  * `set_custom_headers`: e.g. the `Referer` and the site's cookies a browser handed over.
  */
-custom_headers?: Array<[string, string]>, };
+custom_headers?: Array<[string, string]>, 
+/**
+ * Whether the owner completes the download by itself once TRANSFERRED; left out: no.
+ */
+auto_complete?: boolean, };
