@@ -262,10 +262,11 @@ pub async fn history(link: Link<'_>, limit: u32) -> CommandResult<Vec<HistoryEnt
     link.call(Call::History { limit }).await
 }
 
-/// Opens a file Ferry transferred with its default application.
+/// Opens a file Ferry transferred with its default application; answers whether it did. A
+/// file that would run a program is opened only with `allow_programs` (the window asks first).
 #[tauri::command]
-pub async fn open_path(link: Link<'_>, path: PathBuf) -> CommandResult<()> {
-    open_path::open_file(&link, &path).await
+pub async fn open_path(link: Link<'_>, path: PathBuf, allow_programs: bool) -> CommandResult<bool> {
+    open_path::open_file(&link, &path, allow_programs).await
 }
 
 /// Opens the http(s) URL of a file of a job in the web browser (to read the page the server

@@ -286,15 +286,20 @@ fn act(show_ferry: &ShowFerry, engine: &Engine, notice: &Notice, action: &str) {
     }
 }
 
+/// The file a notification's Open opens: none (show it in its folder instead) for Show in
+/// folder, for several files, and for a file that would run a program.
+pub fn file_to_open(delivered: &Delivered, open: bool) -> Option<&Path> {
+    delivered
+        .file
+        .as_deref()
+        .filter(|file| open && !crate::opening::runs_programs(file))
+}
+
 /// Opens the delivered file (`open`) or shows it in its folder. A file that would run a program
 /// is shown in its folder instead of opened: a notification's button never runs one.
 #[cfg(all(unix, not(target_os = "macos")))]
 fn open_delivered(delivered: &Delivered, open: bool) {
-    let file = delivered
-        .file
-        .as_deref()
-        .filter(|file| open && !crate::opening::runs_programs(file));
-    let done = match file {
+    let done = match file_to_open(delivered, open) {
         Some(file) => crate::opening::open_with_default_app(file),
         None => crate::opening::show_in_folder(&delivered.shown),
     };
@@ -488,6 +493,30 @@ mod tests {
             "The 2 files of Quarterly report are in Downloads"
         );
         assert_eq!(notice.delivered.unwrap().file, None, "Open needs one file");
+    }
+
+    #[test]
+    fn open_on_a_delivered_script_shows_it_in_its_folder_instead() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("report.sh");
+        std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+        let pdf = dir.path().join("report.pdf");
+        std::fs::write(&pdf, "%PDF-1.7\n").unwrap();
+        let of = |path: &PathBuf| Delivered {
+            file: Some(path.clone()),
+            shown: path.clone(),
+        };
+        assert_eq!(
+            file_to_open(&of(&script), true),
+            None,
+            "a script is never run"
+        );
+        assert_eq!(file_to_open(&of(&pdf), true), Some(pdf.as_path()));
+        assert_eq!(
+            file_to_open(&of(&pdf), false),
+            None,
+            "Show in folder opens nothing"
+        );
     }
 
     #[test]

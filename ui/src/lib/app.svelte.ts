@@ -130,6 +130,20 @@ export function describeOutcome(name: string, outcome: CompleteOutcome): Omit<No
   };
 }
 
+/** The question before opening a file that can run programs. */
+export function runsProgramsQuestion(path: string, run: () => Promise<void>): Confirmation {
+  const name = baseName(path);
+  return {
+    title: `Open “${name}”?`,
+    message: `${name} can run programs on your computer. Open it anyway?`,
+    lists: [],
+    confirmLabel: "Open anyway",
+    dismissLabel: "Don’t open",
+    danger: true,
+    run,
+  };
+}
+
 /** The window's state. */
 export class AppState {
   page = $state<Page>("transfers");
@@ -403,9 +417,17 @@ export class AppState {
     for (const entry of credentials) await ipc.setCredentials(job.id, entry);
   }
 
-  /** Opens a file with its application. */
+  /**
+   * Opens a file with its application. A file that would run a program (a script, a launcher,
+   * an executable) is not opened: the window asks first, as browsers do.
+   */
   open(path: string): Promise<boolean> {
-    return this.attempt("The file could not be opened", () => ipc.openPath(path));
+    return this.attempt("The file could not be opened", async () => {
+      if (await ipc.openPath(path, false)) return;
+      this.confirmation = runsProgramsQuestion(path, () =>
+        this.attempt("The file could not be opened", () => ipc.openPath(path, true)).then(() => {}),
+      );
+    });
   }
 
   /** Shows a file in its folder. */

@@ -123,7 +123,8 @@ export const setSettings = (settings: Settings) => call<Settings>("set_settings"
 /** Finished jobs, newest first. */
 export const history = (limit: number) => call<HistoryEntry[]>("history", { limit });
 /** Opens a file with its default application. */
-export const openPath = (path: string) => call<void>("open_path", { path });
+export const openPath = (path: string, allowPrograms = false) =>
+  call<boolean>("open_path", { path, allowPrograms });
 /** Opens the folder holding a file. */
 export const revealPath = (path: string) => call<void>("reveal_path", { path });
 /** Native folder picker; null when dismissed. */
