@@ -263,10 +263,15 @@ pub async fn history(link: Link<'_>, limit: u32) -> CommandResult<Vec<HistoryEnt
 }
 
 /// Opens a file Ferry transferred with its default application; answers whether it did. A
-/// file that would run a program is opened only with `allow_programs` (the window asks first).
+/// file that would run a program is opened only with `allow_programs` (the window asks first;
+/// left out, it is not allowed).
 #[tauri::command]
-pub async fn open_path(link: Link<'_>, path: PathBuf, allow_programs: bool) -> CommandResult<bool> {
-    open_path::open_file(&link, &path, allow_programs).await
+pub async fn open_path(
+    link: Link<'_>,
+    path: PathBuf,
+    allow_programs: Option<bool>,
+) -> CommandResult<bool> {
+    open_path::open_file(&link, &path, allow_programs.unwrap_or(false)).await
 }
 
 /// Opens the http(s) URL of a file of a job in the web browser (to read the page the server
