@@ -69,6 +69,7 @@ test("near and at MaxJobsPerUser the window says what waits and Complete all rea
   assert.match(await visibleText(session, banner), /4 of 5 jobs/);
   assert.match(await visibleText(session, banner), /Waiting for Complete: 3\. In error: 1\./);
   assert.equal(await textOf(session, "status-limit"), "4 of 5 jobs");
+  await screenshotWhenStill("queue-limit-near");
 
   const held = server.heldFile("/limit/held.bin", randomFile(1 << 20).body);
   const fifth = await addDownload(session, { urls: [held], folder: ferry.downloads, name: "Fifth" });
