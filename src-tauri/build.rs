@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "allow_web_page",
     "suspend_all",
     "resume_all",
+    "complete_all_ready",
     "get_settings",
     "set_settings",
     "history",

@@ -46,8 +46,8 @@ pub async fn list_jobs(link: Link<'_>) -> CommandResult<Vec<JobInfo>> {
 }
 
 /// Creates a SUSPENDED job with its files and credentials; nothing is left behind on error.
-/// Unless the window chose one, the job's retry policy is what the `quick_retries` setting says
-/// for jobs a person makes.
+/// Unless the window chose them, the job's retry policy and auto-complete are what the
+/// `quick_retries` and `auto_complete` settings say for jobs a person makes.
 #[tauri::command]
 pub async fn create_job(link: Link<'_>, mut request: NewJobRequest) -> CommandResult<JobInfo> {
     for file in &mut request.files {
@@ -56,9 +56,12 @@ pub async fn create_job(link: Link<'_>, mut request: NewJobRequest) -> CommandRe
     if let Some(reply) = request.reply_file_name.take() {
         request.reply_file_name = Some(home_path::expand_home(&reply)?);
     }
-    if request.retry_policy.is_none() {
+    if request.retry_policy.is_none() || request.auto_complete.is_none() {
         let settings: Settings = link.call(Call::GetSettings).await?;
-        request.retry_policy = Some(settings.retry_policy_for_people());
+        request.retry_policy = request
+            .retry_policy
+            .or(Some(settings.retry_policy_for_people()));
+        request.auto_complete = request.auto_complete.or(Some(settings.auto_complete));
     }
     link.call(Call::CreateWithFiles(request)).await
 }
@@ -252,6 +255,13 @@ pub async fn resume_all(link: Link<'_>) -> CommandResult<u32> {
     link.call(Call::ResumeAll).await
 }
 
+/// Complete all ready: completes every TRANSFERRED job; answers how many were completed and
+/// how many a failed rename kept.
+#[tauri::command]
+pub async fn complete_all_ready(link: Link<'_>) -> CommandResult<ferry_engine::CompleteAllOutcome> {
+    link.call(Call::CompleteAllReady).await
+}
+
 /// The settings in force.
 #[tauri::command]
 pub async fn get_settings(link: Link<'_>) -> CommandResult<Settings> {
@@ -270,10 +280,16 @@ pub async fn history(link: Link<'_>, limit: u32) -> CommandResult<Vec<HistoryEnt
     link.call(Call::History { limit }).await
 }
 
-/// Opens a file Ferry transferred with its default application.
+/// Opens a file Ferry transferred with its default application; answers whether it did. A
+/// file that would run a program is opened only with `allow_programs` (the window asks first;
+/// left out, it is not allowed).
 #[tauri::command]
-pub async fn open_path(link: Link<'_>, path: PathBuf) -> CommandResult<()> {
-    open_path::open_file(&link, &path).await
+pub async fn open_path(
+    link: Link<'_>,
+    path: PathBuf,
+    allow_programs: Option<bool>,
+) -> CommandResult<bool> {
+    open_path::open_file(&link, &path, allow_programs.unwrap_or(false)).await
 }
 
 /// Opens the http(s) URL of a file of a job in the web browser (to read the page the server

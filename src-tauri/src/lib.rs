@@ -101,6 +101,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::allow_web_page,
             commands::suspend_all,
             commands::resume_all,
+            commands::complete_all_ready,
             commands::get_settings,
             commands::set_settings,
             commands::history,

@@ -1,6 +1,7 @@
 //! Opening a file Ferry delivered, or the folder holding it, with the desktop's own
 //! applications.
 //!
+//! A file that would run a program is opened only once the user agreed (the window asks).
 //! Only paths Ferry knows are opened: a file of a job in the queue or in the history, or the
 //! default download folder. The window cannot use these commands to launch anything else.
 //! Likewise, the web browser opens only the http(s) URL of a file of a job in the queue.
@@ -8,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use ferry_engine::{ErrorCode, HistoryEntry, JobId, JobInfo};
+use ferry_owner::opening::runs_programs;
 use ferry_owner::{Call, Settings};
 
 use crate::owner_link::OwnerLink;
@@ -16,8 +18,15 @@ use crate::IpcError;
 /// How many finished jobs are searched for a path.
 const HISTORY_SEARCHED: u32 = 10_000;
 
-/// Opens `path`, a file Ferry transferred, with its default application.
-pub async fn open_file(link: &OwnerLink, path: &Path) -> Result<(), IpcError> {
+/// Opens `path`, a file Ferry transferred, with its default application; answers whether it
+/// did. A file the desktop would run (a script, a launcher, an executable: see
+/// [`runs_programs`]) is left alone unless `allow_programs` says the user agreed, as a browser
+/// asks before opening a download that can run programs.
+pub async fn open_file(
+    link: &OwnerLink,
+    path: &Path,
+    allow_programs: bool,
+) -> Result<bool, IpcError> {
     if !known_files(link).await?.iter().any(|known| known == path) {
         return Err(unknown(path));
     }
@@ -27,7 +36,10 @@ pub async fn open_file(link: &OwnerLink, path: &Path) -> Result<(), IpcError> {
             format!("{} is not there any more", path.display()),
         ));
     }
-    launch(path)
+    if !allow_programs && runs_programs(path) {
+        return Ok(false);
+    }
+    launch(path).map(|()| true)
 }
 
 /// Opens the folder that holds `path` (a file Ferry knows), or `path` itself when it is the

@@ -1,5 +1,6 @@
 //! Pause all and Resume all: which jobs each touches, how many it says it touched, and that
-//! each acts on the queue as one step (no job starts while it runs).
+//! each acts on the queue as one step (no job starts while it runs); Complete all ready: only
+//! TRANSFERRED jobs, counted.
 
 use std::time::Duration;
 
@@ -120,5 +121,104 @@ async fn pause_all_is_one_step_no_queued_job_starts_while_it_runs() {
     );
     for id in ids {
         assert_eq!(t.engine.get(id).unwrap().state, JobState::Suspended);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complete_all_ready_completes_only_transferred_jobs_and_counts_them() {
+    let server = TestServer::builder()
+        .route("/a", Behaviour::full(body(1_000, 11)))
+        .route("/b", Behaviour::full(body(2_000, 12)))
+        .route("/taken", Behaviour::full(body(500, 13)))
+        .route("/missing", Behaviour::status(404))
+        .route("/slow", stalling(100_000, 14))
+        .start()
+        .await;
+    let t = TestEngine::start("bulk-complete").await;
+    let first = t.start_job(&[(&server.url("/a"), "a.bin")]);
+    let second = t.start_job(&[(&server.url("/b"), "b.bin")]);
+    let taken = t.start_job(&[(&server.url("/taken"), "taken.bin")]);
+    let error = t.start_job(&[
+        (&server.url("/a"), "error-a.bin"),
+        (&server.url("/missing"), "missing.bin"),
+    ]);
+    for id in [first, second, taken] {
+        t.wait_state(id, JobState::Transferred).await;
+    }
+    t.wait_state(error, JobState::Error).await;
+    let transferring = t.start_job(&[(&server.url("/slow"), "slow.bin")]);
+    t.wait_state(transferring, JobState::Transferring).await;
+    let suspended = t.job(&[(&server.url("/a"), "never.bin")]);
+    std::fs::write(t.path("taken.bin"), b"mine").unwrap();
+
+    let outcome = t.engine.complete_all_ready().unwrap();
+
+    assert_eq!(
+        outcome.completed, 2,
+        "the two TRANSFERRED jobs whose names are free are completed"
+    );
+    assert_eq!(
+        outcome.not_completed, 1,
+        "the TRANSFERRED job whose file name is taken is counted as not completed"
+    );
+    assert_eq!(t.read("a.bin"), body(1_000, 11), "a.bin is in place");
+    assert_eq!(t.read("b.bin"), body(2_000, 12), "b.bin is in place");
+    assert_eq!(
+        t.read("taken.bin"),
+        b"mine",
+        "a file that exists is never replaced"
+    );
+    for id in [first, second] {
+        assert!(
+            t.engine.get(id).is_err(),
+            "a completed job has left the queue"
+        );
+    }
+    let state = |id| t.engine.get(id).unwrap().state;
+    assert_eq!(state(taken), JobState::Transferred);
+    assert_eq!(
+        state(error),
+        JobState::Error,
+        "a job in ERROR is not completed: its finished file is not handed over"
+    );
+    assert!(!t.path("error-a.bin").exists());
+    assert_ne!(state(transferring), JobState::Acknowledged);
+    assert_eq!(state(suspended), JobState::Suspended);
+    assert!(!t.path("slow.bin").exists() && !t.path("never.bin").exists());
+
+    let again = t.engine.complete_all_ready().unwrap();
+    assert_eq!((again.completed, again.not_completed), (0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complete_all_ready_completes_many_jobs_in_one_call_and_announces_each() {
+    const JOBS: usize = 40;
+    let server = TestServer::start(Behaviour::full(body(100, 15))).await;
+    let t = TestEngine::start("bulk-complete-one-step").await;
+    let url = server.url("/f");
+    let ids: Vec<_> = (0..JOBS)
+        .map(|n| t.start_job(&[(&url, &format!("f{n}"))]))
+        .collect();
+    for id in &ids {
+        t.wait_state(*id, JobState::Transferred).await;
+    }
+    let mut events = t.engine.subscribe();
+
+    let outcome = t.engine.complete_all_ready().unwrap();
+
+    assert_eq!(outcome.completed as usize, JOBS);
+    let mut removed = 0;
+    while let Ok(event) = events.try_recv() {
+        if let EngineEvent::JobRemoved { state, .. } = event {
+            assert_eq!(state, JobState::Acknowledged);
+            removed += 1;
+        }
+    }
+    assert_eq!(
+        removed, JOBS,
+        "every completed job was announced by the time Complete all ready returned"
+    );
+    for n in 0..JOBS {
+        assert_eq!(t.read(&format!("f{n}")), body(100, 15));
     }
 }

@@ -135,6 +135,7 @@ pub async fn download(client: &Client, name: &str, files: &[(String, PathBuf)]) 
         retry_policy: None,
         custom_headers: None,
         unique_names: None,
+        auto_complete: None,
     };
     let job: JobInfo = client
         .call(Call::CreateWithFiles(request))
@@ -1304,6 +1305,7 @@ async fn names_ferry_chose_become_unique_in_the_job_and_in_the_folder() {
         retry_policy: None,
         custom_headers: None,
         unique_names,
+        auto_complete: None,
     };
 
     let job: JobInfo = client

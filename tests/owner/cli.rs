@@ -776,3 +776,99 @@ async fn setconnections_and_transfer_connections_set_the_connections_per_file() 
     owned.ok(&["complete", job.trim()]);
     assert_eq!(std::fs::read(&path).unwrap(), data);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completeall_completes_every_transferred_job_and_says_how_many() {
+    let server = TestServer::builder()
+        .route("/a.bin", Behaviour::full(body(1_000, 31)))
+        .route("/b.bin", Behaviour::full(body(2_000, 32)))
+        .route("/missing", Behaviour::status(404))
+        .start()
+        .await;
+    let owned = Owned::start("completeall");
+    for name in ["a", "b"] {
+        let id = owned.ok(&["create", name]);
+        owned.ok(&[
+            "addfile",
+            id.trim(),
+            &server.url(&format!("/{name}.bin")),
+            owned.path(&format!("{name}.bin")).to_str().unwrap(),
+        ]);
+        owned.ok(&["resume", name]);
+        wait_state(&owned, name, "TRANSFERRED");
+    }
+    let broken = owned.ok(&["create", "broken"]);
+    owned.ok(&[
+        "addfile",
+        broken.trim(),
+        &server.url("/missing"),
+        owned.path("missing.bin").to_str().unwrap(),
+    ]);
+    owned.ok(&["resume", "broken"]);
+    wait_state(&owned, "broken", "ERROR");
+
+    let said = owned.ok(&["completeall"]);
+
+    assert_eq!(said.trim(), "Completed 2 jobs.");
+    assert_eq!(std::fs::read(owned.path("a.bin")).unwrap(), body(1_000, 31));
+    assert_eq!(std::fs::read(owned.path("b.bin")).unwrap(), body(2_000, 32));
+    assert_eq!(
+        owned.ok(&["getstate", "broken"]).trim(),
+        "ERROR",
+        "a job in ERROR is left for its fix"
+    );
+    let json: Value = serde_json::from_str(&owned.ok(&["completeall", "--json"])).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"completed": 0, "not_completed": 0})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auto_complete_job_ends_acknowledged_with_its_file_in_place() {
+    let server = TestServer::start(Behaviour::full(body(3_000, 41))).await;
+    let owned = Owned::start("auto-complete");
+    let id = owned.ok(&["create", "--auto-complete", "Report"]);
+    let id = id.trim();
+    let path = owned.path("report.pdf");
+    owned.ok(&[
+        "addfile",
+        id,
+        &server.url("/report.pdf"),
+        path.to_str().unwrap(),
+    ]);
+    let verbose = owned.ok(&["info", id, "--verbose"]);
+    assert!(
+        verbose
+            .lines()
+            .any(|line| line.contains("auto complete") && line.ends_with("yes")),
+        "{verbose}"
+    );
+
+    owned.ok(&["resume", id]);
+
+    let deadline = Instant::now() + PATIENCE;
+    while owned.ferry(&["getstate", id]).status.success() {
+        assert!(
+            Instant::now() < deadline,
+            "the job never left the queue: {}",
+            owned.ok(&["getstate", id])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        body(3_000, 41),
+        "the file is in place under its name without a Complete"
+    );
+    let client = owned.client().await;
+    let history: Vec<ferry_engine::HistoryEntry> = client
+        .call(ferry_owner::Call::History { limit: 10 })
+        .await
+        .unwrap();
+    let entry = history
+        .iter()
+        .find(|entry| entry.display_name == "Report")
+        .expect("the job is in the history");
+    assert_eq!(entry.state, ferry_engine::JobState::Acknowledged);
+}

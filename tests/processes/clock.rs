@@ -135,6 +135,7 @@ async fn i103_a_held_job_goes_back_to_queued_when_the_window_ends() {
             custom_headers: None,
             unique_names: None,
             retry_policy: None,
+            auto_complete: None,
         }))
         .await
         .unwrap();

@@ -11,7 +11,13 @@ async function showJob(
   outcome: CompleteOutcome,
   answers: Record<string, unknown> = {},
 ) {
-  const sent = fakeShell({ subscribe_jobs: [target], get_settings: settings(), complete_job: outcome, ...answers });
+  const sent = fakeShell({
+    subscribe_jobs: [target],
+    list_jobs: [target],
+    get_settings: settings(),
+    complete_job: outcome,
+    ...answers,
+  });
   render(App);
   const row = await screen.findByTestId("job-row");
   return { sent, row };

@@ -60,6 +60,7 @@ export function job(overrides: JobOverrides = {}): JobInfo {
       http_method: null,
       retry_policy: "FIXED",
       connections: 1,
+      auto_complete: false,
     },
     files,
     progress: {
@@ -116,6 +117,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     theme: "system",
     language: "en",
     quick_retries: true,
+    auto_complete: false,
     ...overrides,
   };
 }

@@ -104,6 +104,10 @@ pub enum Verb {
         kind: Kind,
         /// Its display name.
         name: String,
+        /// Complete the download by itself once TRANSFERRED (its files go straight to their
+        /// names).
+        #[arg(long)]
+        auto_complete: bool,
     },
     /// Add a file to a job.
     Addfile {
@@ -214,6 +218,12 @@ pub enum Verb {
     Complete {
         /// The job.
         job: JobRef,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Complete every job that is ready (TRANSFERRED): their files become available under their
+    /// names; jobs in ERROR are left alone.
+    Completeall {
         #[command(flatten)]
         json: Json,
     },

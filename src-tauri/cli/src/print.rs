@@ -103,6 +103,10 @@ pub fn info(job: &JobInfo, verbose: bool) -> String {
         format!("{:?}", s.retry_policy).to_uppercase(),
     );
     field(
+        "auto complete",
+        if s.auto_complete { "yes" } else { "no" }.into(),
+    );
+    field(
         "no-progress timeout",
         format!("{} s", s.no_progress_timeout_secs),
     );

@@ -151,6 +151,7 @@ fn request(args: &TransferArgs) -> Result<NewJobRequest, ApiError> {
         custom_headers: None,
         // The user typed every destination: one that exists is refused, never renamed.
         unique_names: None,
+        auto_complete: None,
     })
 }
 

@@ -5,8 +5,8 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use ferry_engine::{
-    AuthScheme, AuthTarget, ByteRange, CompleteOutcome, Credentials, ErrorCode, FileSpec, JobError,
-    JobId, JobInfo, JobType, NotifyCommand, Policies, Priority, ProxySettings,
+    AuthScheme, AuthTarget, ByteRange, CompleteAllOutcome, CompleteOutcome, Credentials, ErrorCode,
+    FileSpec, JobError, JobId, JobInfo, JobType, NotifyCommand, Policies, Priority, ProxySettings,
 };
 use ferry_owner::{launch, ApiError, Call, Client};
 use serde::Serialize;
@@ -29,13 +29,24 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
         | Verb::Completions { .. }
         | Verb::Man
         | Verb::Browser(_) => Ok(()),
-        Verb::Create { kind, name } => {
+        Verb::Create {
+            kind,
+            name,
+            auto_complete,
+        } => {
             let id: JobId = c
                 .call(Call::CreateJob {
                     display_name: name,
                     job_type: job_type(kind),
                 })
                 .await?;
+            if auto_complete {
+                c.call_value(Call::SetAutoComplete {
+                    job: id,
+                    enabled: true,
+                })
+                .await?;
+            }
             println!("{id}");
             Ok(())
         }
@@ -155,6 +166,11 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
                 return print_json(&outcome);
             }
             print_outcome(&outcome)
+        }
+        Verb::Completeall { json } => {
+            let outcome: CompleteAllOutcome = c.call(Call::CompleteAllReady).await?;
+            let said = ferry_owner::bulk_text::completed(outcome.completed, outcome.not_completed);
+            either(json.json, &outcome, &said)
         }
         Verb::Cancel { job } => {
             let job = jobs::id(c, &job).await?;

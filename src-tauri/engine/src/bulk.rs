@@ -10,6 +10,8 @@
 //!   or Pause all stopped. A job never resumed is still being put together by whoever made it
 //!   (files added through the API one by one) and stays SUSPENDED; a job in ERROR still needs
 //!   its fix.
+//! - Complete all ready completes every TRANSFERRED job (the jobs waiting only for Complete)
+//!   and counts those a failed rename kept back; a job in ERROR is left for its fix.
 
 use crate::core::{Inner, JobEntry};
 use crate::error::Result;
@@ -108,4 +110,20 @@ impl Inner {
         }
         self.wake.notify_one();
     }
+}
+
+/// Whether Complete all ready completes this job: TRANSFERRED, every file there.
+pub fn ready_to_complete(entry: &JobEntry) -> bool {
+    entry.record.state == JobState::Transferred
+}
+
+/// What Complete all ready did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct CompleteAllOutcome {
+    /// Jobs completed: their files are in place and they left the queue (ACKNOWLEDGED).
+    pub completed: u32,
+    /// TRANSFERRED jobs a failed rename kept in the queue (a file that exists is never
+    /// replaced); each still needs its own Complete once the cause is fixed.
+    pub not_completed: u32,
 }

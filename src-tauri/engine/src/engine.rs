@@ -651,7 +651,46 @@ impl Engine {
     /// rest (any non-final state); uploads only from TRANSFERRED. A failed rename leaves the job
     /// TRANSFERRED with the files already renamed in place.
     pub fn complete(&self, id: JobId) -> Result<CompleteOutcome> {
-        self.inner.with_job(id, |entry, notes| {
+        self.inner
+            .with_job(id, |entry, notes| self.complete_entry(entry, notes))
+    }
+
+    /// Complete all ready: completes, as one step (the job table stays locked from the first
+    /// job to the last), every TRANSFERRED job; counts the jobs completed and those a failed
+    /// rename (a file that exists, a folder that refuses) left TRANSFERRED. Jobs in any other
+    /// state, ERROR included, are left alone: their files are not all there. See `bulk`.
+    pub fn complete_all_ready(&self) -> Result<crate::bulk::CompleteAllOutcome> {
+        let mut table = self.inner.table();
+        let ready: Vec<JobId> = table
+            .entries
+            .values()
+            .filter(|entry| crate::bulk::ready_to_complete(entry))
+            .map(|entry| entry.record.id)
+            .collect();
+        let mut outcome = crate::bulk::CompleteAllOutcome::default();
+        for id in ready {
+            let completed = self.inner.apply(&mut table, id, |entry, notes| {
+                self.complete_entry(entry, notes)
+            });
+            match completed {
+                Ok(done) if done.state == JobState::Acknowledged => outcome.completed += 1,
+                Ok(_) => outcome.not_completed += 1,
+                Err(error) => {
+                    tracing::warn!(%id, "Complete all ready could not complete a job: {error}");
+                    outcome.not_completed += 1;
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Complete on one job (see [`Engine::complete`]), inside a change of the job table.
+    fn complete_entry(
+        &self,
+        entry: &mut JobEntry,
+        notes: &mut ChangeNotes,
+    ) -> Result<CompleteOutcome> {
+        {
             state::next(
                 entry.record.state,
                 entry.record.job_type,
@@ -729,7 +768,7 @@ impl Engine {
                 notes.history = Some(history_of(&entry.record, false));
             }
             Ok(outcome)
-        })
+        }
     }
 
     /// Commits, before Complete renames anything, which temporary file each transferred file is
@@ -927,6 +966,14 @@ impl Engine {
     pub fn set_retry_policy(&self, id: JobId, policy: crate::job::RetryPolicy) -> Result<()> {
         self.set(id, |r| {
             r.settings.retry_policy = policy;
+            Ok(())
+        })
+    }
+
+    /// Sets whether the owner completes this download by itself once it is TRANSFERRED.
+    pub fn set_auto_complete(&self, id: JobId, enabled: bool) -> Result<()> {
+        self.set(id, |r| {
+            r.settings.auto_complete = enabled;
             Ok(())
         })
     }

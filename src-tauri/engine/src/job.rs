@@ -470,6 +470,10 @@ pub struct JobSettings {
     /// connection, as BITS does.
     #[serde(default = "default_connections")]
     pub connections: u32,
+    /// Downloads: the owner completes the job by itself as soon as it is TRANSFERRED, so its
+    /// files go straight to their names (off by default: BITS waits for Complete).
+    #[serde(default)]
+    pub auto_complete: bool,
 }
 
 /// Connections per file of a new job.
@@ -536,6 +540,7 @@ impl JobSettings {
             http_method: None,
             retry_policy: RetryPolicy::Fixed,
             connections: DEFAULT_CONNECTIONS,
+            auto_complete: false,
         }
     }
 

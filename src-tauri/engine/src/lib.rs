@@ -57,6 +57,7 @@ pub mod transfer;
 pub mod validate;
 
 pub use bandwidth::BandwidthPolicy;
+pub use bulk::CompleteAllOutcome;
 pub use engine::{CompleteOutcome, Engine, RenameFailure};
 pub use error::{Error, ErrorCode, ErrorContext, Result};
 pub use event::{EngineEvent, ProgressEntry};

@@ -48,6 +48,9 @@ const MIGRATIONS: &[&str] = &[
          '$.bytes_kept', CASE json_extract(entry, '$.state')
              WHEN 'ACKNOWLEDGED' THEN json_extract(entry, '$.bytes') ELSE 0 END)
      WHERE json_extract(entry, '$.files_kept') IS NULL;",
+    // 4: jobs say whether the owner completes them by itself; older jobs wait for Complete.
+    "UPDATE jobs SET record = json_set(record, '$.settings.auto_complete', json('false'))
+     WHERE json_extract(record, '$.settings.auto_complete') IS NULL;",
 ];
 
 /// A finished job, kept for the history view after it left the queue.
@@ -422,6 +425,42 @@ mod tests {
         Store::open(&dir).unwrap().save_job(&record).unwrap();
         let loaded = Store::open(&dir).unwrap().load_jobs().unwrap();
         assert_eq!(loaded, vec![record]);
+    }
+
+    #[test]
+    fn a_job_stored_before_auto_complete_waits_for_complete() {
+        let dir = temp_dir();
+        let record = JobRecord::new(
+            JobId::new(),
+            JobType::Download,
+            "me".into(),
+            JobSettings::new("older"),
+        );
+        Store::open(&dir).unwrap().save_job(&record).unwrap();
+        {
+            // The row as the store of version 3 wrote it: no auto_complete.
+            let conn = Connection::open(dir.join(STORE_FILE)).unwrap();
+            conn.execute_batch(
+                "UPDATE jobs SET record = json_remove(record, '$.settings.auto_complete');",
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 3).unwrap();
+        }
+        let loaded = Store::open(&dir).unwrap().load_jobs().unwrap();
+        assert!(!loaded[0].settings.auto_complete);
+        let conn = Connection::open(dir.join(STORE_FILE)).unwrap();
+        let stored: String = conn
+            .query_row(
+                "SELECT json_extract(record, '$.settings.auto_complete') IS NOT NULL FROM jobs",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|present| present.to_string())
+            .unwrap();
+        assert_eq!(
+            stored, "1",
+            "the migration writes the property into the row"
+        );
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
         Call::Complete { job } => json(e.complete(job)?),
         Call::SuspendAll => json(e.suspend_all()?),
         Call::ResumeAll => json(e.resume_all()?),
+        Call::CompleteAllReady => json(e.complete_all_ready()?),
         Call::SetDisplayName { job, name } => done(e.set_display_name(job, &name)),
         Call::SetDescription { job, text } => done(e.set_description(job, &text)),
         Call::SetPriority { job, priority } => done(e.set_priority(job, priority)),
@@ -97,6 +98,7 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
             done(e.set_minimum_retry_delay(job, seconds))
         }
         Call::SetRetryPolicy { job, policy } => done(e.set_retry_policy(job, policy)),
+        Call::SetAutoComplete { job, enabled } => done(e.set_auto_complete(job, enabled)),
         Call::SetNoProgressTimeout { job, seconds } => {
             done(e.set_no_progress_timeout(job, seconds))
         }

@@ -56,6 +56,9 @@ fn fill(engine: &Engine, id: JobId, request: NewJobRequest) -> Result<()> {
     if let Some(policy) = request.retry_policy {
         engine.set_retry_policy(id, policy)?;
     }
+    if request.auto_complete == Some(true) {
+        engine.set_auto_complete(id, true)?;
+    }
     if let Some(description) = &request.description {
         engine.set_description(id, description)?;
     }

@@ -18,11 +18,14 @@
 //!   engine: the settings file, notifications, multi-step calls, its log.
 //! - [`api_error`]: how a failure crosses the API: `{ code, name, message }`.
 //! - [`summary`]: the whole queue in one line, for the tray.
-//! - [`bulk_text`]: what Pause all and Resume all say they did.
+//! - [`bulk_text`]: what Pause all, Resume all and Complete all ready say they did.
+//! - [`auto_complete`]: downloads that complete by themselves once TRANSFERRED.
+//! - [`opening`]: opening a delivered file or its folder; whether a file would run a program.
 //! - [`handoff`]: one URL handed over by the browser or the clipboard becomes a job in the
 //!   download folder.
 
 pub mod api_error;
+pub mod auto_complete;
 pub mod bulk_text;
 pub mod client;
 pub mod dispatch;
@@ -35,6 +38,7 @@ pub mod job_actions;
 pub mod launch;
 pub mod logging;
 pub mod notify;
+pub mod opening;
 pub mod protocol;
 pub mod server;
 pub mod service;

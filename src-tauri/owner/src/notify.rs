@@ -1,5 +1,6 @@
 //! Desktop notifications (notify-rust): a job is TRANSFERRED and waits for Complete, a job
-//! stopped in ERROR, or the inactivity policy cancelled a job.
+//! stopped in ERROR, the inactivity policy cancelled a job, or an auto-complete download's
+//! files are in place (with Open and Show in folder).
 //!
 //! [`notice_for`] decides, from one engine event, whether a notification is due and what it
 //! says; it honours the global switches in [`Settings`] and each job's BG_NOTIFY_* flags, and
@@ -10,6 +11,7 @@
 use ferry_engine::{
     notify_flags, Engine, EngineEvent, ErrorCode, ErrorContext, JobError, JobId, JobInfo, JobType,
 };
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::i18n::{self, LanguageIdentifier};
@@ -26,6 +28,18 @@ pub struct Notice {
     pub complete: Option<JobId>,
     /// The language of the notice and of its actions' labels.
     pub locale: LanguageIdentifier,
+    /// Files an auto-complete put in place: the notification offers Open (one file) and Show
+    /// in folder.
+    pub delivered: Option<Delivered>,
+}
+
+/// What an auto-completed download put in place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    /// The file Open opens: set when the job kept exactly one file.
+    pub file: Option<PathBuf>,
+    /// A file Show in folder shows (the first one kept).
+    pub shown: PathBuf,
 }
 
 /// The notification `event` calls for, if any.
@@ -35,9 +49,12 @@ pub fn notice_for(event: &EngineEvent, settings: &Settings) -> Option<Notice> {
     }
     let locale = settings.language.locale();
     match event {
+        // An auto-complete download is announced once its files are in place (see
+        // `auto_complete`), not as waiting for Complete.
         EngineEvent::JobTransferred { job }
             if settings.notify_on_transferred
-                && job.settings.wants(notify_flags::JOB_TRANSFERRED) =>
+                && job.settings.wants(notify_flags::JOB_TRANSFERRED)
+                && !completes_by_itself(job) =>
         {
             Some(transferred(job, locale))
         }
@@ -57,6 +74,63 @@ pub fn notice_for(event: &EngineEvent, settings: &Settings) -> Option<Notice> {
     }
 }
 
+/// Whether the owner completes this job by itself once TRANSFERRED.
+pub fn completes_by_itself(job: &JobInfo) -> bool {
+    job.job_type == JobType::Download && job.settings.auto_complete
+}
+
+/// Whether a delivered job is announced, by the global switches and the job's flags.
+pub fn announces_delivery(job: &JobInfo, settings: &Settings) -> bool {
+    settings.notifications_enabled
+        && settings.notify_on_transferred
+        && job.settings.wants(notify_flags::JOB_TRANSFERRED)
+}
+
+/// The notice of a download completed by itself, in `locale`'s language: where its files are
+/// now, with Open (one file) and Show in folder. None when it kept no file.
+pub fn delivered(job: &JobInfo, kept: &[PathBuf], locale: LanguageIdentifier) -> Option<Notice> {
+    let first = kept.first()?;
+    let folder = first.parent().and_then(Path::file_name).map_or_else(
+        || i18n::text(&locale, "notice-delivered-its-folder"),
+        |f| f.to_string_lossy().into_owned(),
+    );
+    let name = job.settings.display_name.as_str();
+    let summary = match kept {
+        [only] => {
+            let file = only
+                .file_name()
+                .map_or_else(|| name.to_owned(), |f| f.to_string_lossy().into_owned());
+            i18n::text_with(
+                &locale,
+                "notice-delivered-file",
+                &[
+                    ("file", file.as_str().into()),
+                    ("folder", folder.as_str().into()),
+                ],
+            )
+        }
+        _ => i18n::text_with(
+            &locale,
+            "notice-delivered-files",
+            &[
+                ("count", kept.len().into()),
+                ("name", name.into()),
+                ("folder", folder.as_str().into()),
+            ],
+        ),
+    };
+    Some(Notice {
+        summary,
+        body: i18n::text_with(&locale, "notice-delivered-body", &[("name", name.into())]),
+        complete: None,
+        locale,
+        delivered: Some(Delivered {
+            file: (kept.len() == 1).then(|| first.clone()),
+            shown: first.clone(),
+        }),
+    })
+}
+
 fn transferred(job: &JobInfo, locale: LanguageIdentifier) -> Notice {
     let name = || [("name", i18n::Arg::from(job.settings.display_name.as_str()))];
     let body = match job.job_type {
@@ -68,6 +142,7 @@ fn transferred(job: &JobInfo, locale: LanguageIdentifier) -> Notice {
         body: i18n::text_with(&locale, body, &name()),
         complete: Some(job.id),
         locale,
+        delivered: None,
     }
 }
 
@@ -86,6 +161,7 @@ fn failed(job: &JobInfo, error: &JobError, locale: LanguageIdentifier) -> Notice
         ),
         complete: None,
         locale,
+        delivered: None,
     }
 }
 
@@ -96,6 +172,7 @@ fn auto_cancelled(display_name: &str, idle_days: u64, locale: LanguageIdentifier
         body: i18n::text_with(&locale, "notice-cancelled-body", &args),
         complete: None,
         locale,
+        delivered: None,
     }
 }
 
@@ -177,6 +254,12 @@ fn deliver(show_ferry: &ShowFerry, engine: &Engine, notice: Notice) {
             if notice.complete.is_some() {
                 notification.action("complete", &label("notice-action-complete"));
             }
+            if let Some(delivered) = &notice.delivered {
+                if delivered.file.is_some() {
+                    notification.action("open", &label("notice-action-open"));
+                }
+                notification.action("show", &label("notice-action-show-in-folder"));
+            }
         }
         match notification.show() {
             Ok(handle) if actions => {
@@ -212,7 +295,34 @@ fn act(show_ferry: &ShowFerry, engine: &Engine, notice: &Notice, action: &str) {
             Err(error) => tracing::info!(%id, "cannot complete from a notification: {error}"),
         },
         ("default", _) => show_ferry(),
+        ("open" | "show", _) => {
+            if let Some(delivered) = &notice.delivered {
+                open_delivered(delivered, action == "open");
+            }
+        }
         _ => {}
+    }
+}
+
+/// The file a notification's Open opens: none (show it in its folder instead) for Show in
+/// folder, for several files, and for a file that would run a program.
+pub fn file_to_open(delivered: &Delivered, open: bool) -> Option<&Path> {
+    delivered
+        .file
+        .as_deref()
+        .filter(|file| open && !crate::opening::runs_programs(file))
+}
+
+/// Opens the delivered file (`open`) or shows it in its folder. A file that would run a program
+/// is shown in its folder instead of opened: a notification's button never runs one.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn open_delivered(delivered: &Delivered, open: bool) {
+    let done = match file_to_open(delivered, open) {
+        Some(file) => crate::opening::open_with_default_app(file),
+        None => crate::opening::show_in_folder(&delivered.shown),
+    };
+    if let Err(error) = done {
+        tracing::warn!(path = %delivered.shown.display(), "cannot open a delivered file: {error}");
     }
 }
 
@@ -265,10 +375,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(notice.summary, "Quarterly report is ready");
+        assert_eq!(notice.body, "Click Complete in Ferry to keep the files.");
         assert!(
-            notice.body.contains("click Complete to keep the files"),
-            "{}",
-            notice.body
+            !notice.body.contains(&notice.summary),
+            "the body does not say the title again"
         );
         assert_eq!(notice.complete, Some(job.id));
     }
@@ -328,7 +438,7 @@ mod tests {
         assert_eq!(ready.summary, "Relatório está pronto");
         assert_eq!(
             ready.body,
-            "Relatório está pronto — clique em Concluir para guardar os arquivos."
+            "Clique em Concluir no Ferry para guardar os arquivos."
         );
         let failed = notice_for(
             &EngineEvent::JobError {
@@ -414,6 +524,64 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(notice_for(&auto, &no_auto), None);
+    }
+
+    #[test]
+    fn an_auto_complete_download_says_where_its_file_is_and_offers_open_and_show() {
+        let mut job = job("Quarterly report", notify_flags::DEFAULT);
+        job.settings.auto_complete = true;
+        assert_eq!(
+            notice_for(
+                &EngineEvent::JobTransferred { job: job.clone() },
+                &Settings::default()
+            ),
+            None,
+            "no 'click Complete' for a job that completes by itself"
+        );
+        let kept = [PathBuf::from("/home/me/Downloads/report.pdf")];
+        let notice = delivered(&job, &kept, i18n::english()).unwrap();
+        assert_eq!(notice.summary, "report.pdf is in Downloads");
+        assert_eq!(
+            notice.delivered,
+            Some(Delivered {
+                file: Some(kept[0].clone()),
+                shown: kept[0].clone()
+            })
+        );
+        let two = [
+            PathBuf::from("/d/Downloads/a.bin"),
+            PathBuf::from("/d/Downloads/b.bin"),
+        ];
+        let notice = delivered(&job, &two, i18n::english()).unwrap();
+        assert_eq!(
+            notice.summary,
+            "The 2 files of Quarterly report are in Downloads"
+        );
+        assert_eq!(notice.delivered.unwrap().file, None, "Open needs one file");
+    }
+
+    #[test]
+    fn open_on_a_delivered_script_shows_it_in_its_folder_instead() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("report.sh");
+        std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+        let pdf = dir.path().join("report.pdf");
+        std::fs::write(&pdf, "%PDF-1.7\n").unwrap();
+        let of = |path: &PathBuf| Delivered {
+            file: Some(path.clone()),
+            shown: path.clone(),
+        };
+        assert_eq!(
+            file_to_open(&of(&script), true),
+            None,
+            "a script is never run"
+        );
+        assert_eq!(file_to_open(&of(&pdf), true), Some(pdf.as_path()));
+        assert_eq!(
+            file_to_open(&of(&pdf), false),
+            None,
+            "Show in folder opens nothing"
+        );
     }
 
     #[test]

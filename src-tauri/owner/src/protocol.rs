@@ -82,6 +82,10 @@ pub struct NewJobRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub unique_names: Option<bool>,
+    /// Whether the owner completes the download by itself once TRANSFERRED; left out: no.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub auto_complete: Option<bool>,
 }
 
 /// Every call of the local API, with its arguments. Job verbs have BITS' meaning (see the
@@ -244,6 +248,9 @@ pub enum Call {
     /// Resume all: resumes, in one step, every SUSPENDED job that ran before (a job never
     /// resumed is still being made): how many it resumed.
     ResumeAll,
+    /// Complete all ready: completes, in one step, every TRANSFERRED job:
+    /// `CompleteAllOutcome` (how many were completed, how many a failed rename kept).
+    CompleteAllReady,
     /// Sets the display name: `null`.
     SetDisplayName {
         /// The job.
@@ -299,6 +306,13 @@ pub enum Call {
         job: JobId,
         /// The policy.
         policy: RetryPolicy,
+    },
+    /// Sets whether the owner completes the download by itself once TRANSFERRED: `null`.
+    SetAutoComplete {
+        /// The job.
+        job: JobId,
+        /// On or off.
+        enabled: bool,
     },
     /// Sets NoProgressTimeout: `null`.
     SetNoProgressTimeout {

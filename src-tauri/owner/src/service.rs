@@ -79,8 +79,8 @@ impl Owner {
         self.stop.clone()
     }
 
-    /// Runs the engine and serves the API until stopped, raising notifications as the
-    /// settings allow (`show_ferry` is the notifications' "Show Ferry" action); then shuts the
+    /// Runs the engine and serves the API until stopped, completing auto-complete downloads
+    /// and raising notifications as the settings allow (`show_ferry` is the notifications' "Show Ferry" action); then shuts the
     /// engine down (transfers flush, progress is saved) and removes the socket.
     pub async fn serve(mut self, show_ferry: ShowFerry) {
         spawn_notifications(&self.queue, show_ferry);
@@ -141,6 +141,11 @@ fn remove_socket(socket: &Path, inode: u64) {
 fn spawn_notifications(queue: &Queue, show_ferry: ShowFerry) {
     let mut events = queue.engine.subscribe();
     let settings = Arc::clone(&queue.settings);
+    crate::auto_complete::spawn(
+        queue.engine.clone(),
+        Arc::clone(&queue.settings),
+        Notifier::new(Arc::clone(&show_ferry), queue.engine.clone()),
+    );
     let notifier = Notifier::new(show_ferry, queue.engine.clone());
     tokio::spawn(async move {
         loop {

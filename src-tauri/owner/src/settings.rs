@@ -67,6 +67,10 @@ pub struct Settings {
     /// waiting twice as long after each further one (up to the job's minimum retry delay);
     /// off, they wait the minimum retry delay every time, as jobs made through the API do.
     pub quick_retries: bool,
+    /// New downloads a person makes (the window, the browser, a copied link) complete by
+    /// themselves once TRANSFERRED: their files go straight to their names and a notification
+    /// offers to open them. Off by default, so Complete stays visible as in BITS.
+    pub auto_complete: bool,
 }
 
 impl Default for Settings {
@@ -86,6 +90,7 @@ impl Default for Settings {
             theme: Theme::System,
             language: Language::System,
             quick_retries: true,
+            auto_complete: false,
         }
     }
 }

@@ -7,7 +7,8 @@ import { waitFor } from "./wait.mjs";
 
 /**
  * Every org.freedesktop.Notifications.Notify call so far, as
- * { appName, summary, body } (the 1st, 4th and 5th arguments of Notify).
+ * { appName, summary, body, actions } (the 1st, 4th, 5th and 6th arguments of Notify; actions
+ * as identifier and label, one after the other).
  */
 export function notifyCalls() {
   const log = readFileSync(NOTIFY_LOG, "utf8");
@@ -23,7 +24,10 @@ function parseNotify(block) {
     (match) => match[1],
   );
   const [appName, , , summary, body] = strings;
-  return { appName, summary, body };
+  // The first array after the body: the actions, as identifier and label, one after the other.
+  const actionsBlock = /^ {3}array \[\n([\s\S]*?)^ {3}\]/m.exec(block)?.[1] ?? "";
+  const actions = [...actionsBlock.matchAll(/^ {6}string "([\s\S]*?)"$/gm)].map((match) => match[1]);
+  return { appName, summary, body, actions };
 }
 
 /** Waits for a Notify call whose summary or body satisfies `matches`, and returns it. */

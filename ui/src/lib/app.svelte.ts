@@ -16,6 +16,7 @@ import {
   ERROR_FILE_EXISTS,
   S_OK,
 } from "./codes";
+import { completeChangedNote, completeQuestion } from "./complete-question";
 import { baseName } from "./format";
 import {
   canCancel,
@@ -23,10 +24,11 @@ import {
   canResume,
   canSuspend,
   completeNeedsConfirmation,
-  completePlan,
 } from "./rules";
 import { applyLanguage, t, tv } from "./i18n";
+import { completeAllNotice } from "./queue-limit";
 import { applyTheme } from "./theme";
+import type { StateFilter } from "./view";
 
 /** The page the window shows. */
 export type Page = "transfers" | "history" | "settings";
@@ -45,6 +47,21 @@ export type Confirmation = {
   dismissLabel: string;
   danger: boolean;
   run: () => Promise<void>;
+  /**
+   * Rebuilds the question from the jobs as the window knows them now (its text follows the
+   * job); null when it no longer applies. Absent for a question that cannot change.
+   */
+  follow?: (jobs: ReadonlyMap<JobId, JobInfo>) => Confirmation | null;
+  /**
+   * Rebuilds the question from the owner's current jobs just before the verb runs; null when
+   * it no longer applies. When its `promise` differs from the one shown, the question is asked
+   * again instead of acted on.
+   */
+  recheck?: () => Promise<Confirmation | null>;
+  /** What the question promises, compared by `recheck`. */
+  promise?: string;
+  /** Shown when the question is asked again because its promise changed. */
+  changedNote?: string | null;
 };
 
 /** A message about something that happened. */
@@ -112,10 +129,26 @@ export function describeOutcome(name: string, outcome: CompleteOutcome): Omit<No
   };
 }
 
+/** The question before opening a file that can run programs. */
+export function runsProgramsQuestion(path: string, run: () => Promise<void>): Confirmation {
+  const name = baseName(path);
+  return {
+    title: tv("openPrograms.title", { name }),
+    message: tv("openPrograms.message", { name }),
+    lists: [],
+    confirmLabel: t("openPrograms.open"),
+    dismissLabel: t("openPrograms.dontOpen"),
+    danger: true,
+    run,
+  };
+}
+
 /** The window's state. */
 export class AppState {
   page = $state<Page>("transfers");
   selectedId = $state<JobId | null>(null);
+  /** The job list's state filter. */
+  stateFilter = $state<StateFilter>("ALL");
   detailsOpen = $state(false);
   addOpen = $state(false);
   /** URLs dropped on the window, handed to the Add dialog when it opens. */
@@ -133,7 +166,17 @@ export class AppState {
   connectionError = $state<string | null>(null);
   private nextNoticeId = 1;
 
-  constructor(readonly jobs: JobStore) {}
+  constructor(readonly jobs: JobStore) {
+    jobs.subscribe((view) => this.followConfirmation(view.byId));
+  }
+
+  /** Keeps an open question that follows the jobs true to them. */
+  private followConfirmation(jobs: ReadonlyMap<JobId, JobInfo>): void {
+    const current = this.confirmation;
+    if (!current?.follow) return;
+    const next = current.follow(jobs);
+    this.confirmation = next && { ...next, changedNote: current.changedNote ?? null };
+  }
 
   /** Opens the event stream and loads the settings. */
   async start(): Promise<void> {
@@ -243,20 +286,46 @@ export class AppState {
       void this.complete(job.id, name);
       return;
     }
-    const plan = completePlan(job);
-    this.confirmation = {
-      title: tv("notices.confirmComplete", { name }),
-      message:
-        plan.kept.length === 0 ? t("notices.confirmCompleteNothing") : t("notices.confirmCompleteSome"),
+    this.confirmation = this.completeConfirmation(job);
+  }
+
+  /** The question before Complete, following the job while it is open. */
+  private completeConfirmation(job: JobInfo): Confirmation {
+    const question = completeQuestion(job);
+    const id = job.id;
+    const name = job.settings.display_name;
+    const rebuild = (now: JobInfo | undefined) =>
+      now && canComplete(now.job_type, now.state) ? this.completeConfirmation(now) : null;
+    return {
+      title: question.title,
+      message: question.message,
       lists: [
-        { id: "kept", label: t("notices.kept"), items: plan.kept.map((f) => f.local_path) },
-        { id: "discarded", label: t("notices.discarded"), items: plan.discarded.map((f) => f.local_path) },
+        { id: "kept", label: t("notices.kept"), items: question.kept },
+        { id: "discarded", label: t("notices.discarded"), items: question.discarded },
       ],
       confirmLabel: t("notices.complete"),
       dismissLabel: t("notices.notNow"),
-      danger: plan.discarded.length > 0,
-      run: () => this.complete(job.id, name),
+      danger: question.danger,
+      run: () => this.complete(id, name),
+      follow: (jobs) => rebuild(jobs.get(id)),
+      recheck: async () => rebuild((await ipc.listJobs()).find((candidate) => candidate.id === id)),
+      promise: question.promise,
+      changedNote: null,
     };
+  }
+
+  /** Complete all ready: completes every TRANSFERRED job and says how many. */
+  completeAllReady(): Promise<boolean> {
+    return this.attempt(t("queueLimit.completeAllFailed"), async () =>
+      this.notify(completeAllNotice(await ipc.completeAllReady())),
+    );
+  }
+
+  /** Shows the jobs that wait for Complete or are in ERROR (closing the Add dialog). */
+  showReadyOrFailed(): void {
+    this.addOpen = false;
+    this.page = "transfers";
+    this.stateFilter = "READY_OR_FAILED";
   }
 
   /** Calls Complete and shows its outcome. */
@@ -346,9 +415,17 @@ export class AppState {
     for (const entry of credentials) await ipc.setCredentials(job.id, entry);
   }
 
-  /** Opens a file with its application. */
+  /**
+   * Opens a file with its application. A file that would run a program (a script, a launcher,
+   * an executable) is not opened: the window asks first, as browsers do.
+   */
   open(path: string): Promise<boolean> {
-    return this.attempt(t("notices.fileNotOpened"), () => ipc.openPath(path));
+    return this.attempt(t("notices.fileNotOpened"), async () => {
+      if (await ipc.openPath(path, false)) return;
+      this.confirmation = runsProgramsQuestion(path, () =>
+        this.attempt(t("notices.fileNotOpened"), () => ipc.openPath(path, true)).then(() => {}),
+      );
+    });
   }
 
   /** Shows a file in its folder. */
@@ -359,8 +436,29 @@ export class AppState {
   /** Answers the open confirmation. */
   async confirm(): Promise<void> {
     const confirmation = this.confirmation;
+    if (!confirmation) return;
+    if (confirmation.recheck) {
+      let fresh: Confirmation | null;
+      try {
+        fresh = await confirmation.recheck();
+      } catch (reason) {
+        this.report(t("openPrograms.recheckFailed"), reason);
+        return;
+      }
+      // The question shown now: it may have followed the job while the owner answered.
+      const shown = this.confirmation;
+      if (shown === null) return;
+      if (fresh === null) {
+        this.confirmation = null;
+        return;
+      }
+      if (fresh.promise !== shown.promise) {
+        this.confirmation = { ...fresh, changedNote: completeChangedNote() };
+        return;
+      }
+    }
     this.confirmation = null;
-    if (confirmation) await confirmation.run();
+    await confirmation.run();
   }
 
   /** Dismisses the open confirmation. */

@@ -3,6 +3,7 @@
  * imports `@tauri-apps/api`.
  */
 import { Channel, invoke } from "@tauri-apps/api/core";
+import type { CompleteAllOutcome } from "./bindings/CompleteAllOutcome";
 import type { Credentials } from "./bindings/Credentials";
 import type { JobId } from "./bindings/JobId";
 import type { JobInfo } from "./bindings/JobInfo";
@@ -117,6 +118,8 @@ export const openRemoteUrl = (id: JobId, fileIndex: number) =>
 export const suspendAll = () => call<number>("suspend_all");
 /** Resume all: resumes every job that was paused after it ran; answers how many. */
 export const resumeAll = () => call<number>("resume_all");
+/** Complete all ready: completes every TRANSFERRED job; how many, and how many were kept. */
+export const completeAllReady = () => call<CompleteAllOutcome>("complete_all_ready");
 /** Reads the settings. */
 export const getSettings = () => call<Settings>("get_settings");
 /** Saves the settings; answers what was stored. */
@@ -124,7 +127,8 @@ export const setSettings = (settings: Settings) => call<Settings>("set_settings"
 /** Finished jobs, newest first. */
 export const history = (limit: number) => call<HistoryEntry[]>("history", { limit });
 /** Opens a file with its default application. */
-export const openPath = (path: string) => call<void>("open_path", { path });
+export const openPath = (path: string, allowPrograms = false) =>
+  call<boolean>("open_path", { path, allowPrograms });
 /** Opens the folder holding a file. */
 export const revealPath = (path: string) => call<void>("reveal_path", { path });
 /** Native folder picker; null when dismissed. */

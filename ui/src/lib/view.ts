@@ -7,13 +7,14 @@ import type { Priority } from "./bindings/Priority";
 import { progressFraction } from "./format";
 
 /** A state filter: every job, a group of states, or one state. */
-export type StateFilter = "ALL" | "ACTIVE" | "ATTENTION" | JobState;
+export type StateFilter = "ALL" | "ACTIVE" | "ATTENTION" | "READY_OR_FAILED" | JobState;
 
 /** The state filters offered, in menu order, with the catalogue ids of their labels. */
 export const STATE_FILTERS: ReadonlyArray<{ value: StateFilter; label: string }> = [
   { value: "ALL", label: "stateFilter.ALL" },
   { value: "ACTIVE", label: "stateFilter.ACTIVE" },
   { value: "ATTENTION", label: "stateFilter.ATTENTION" },
+  { value: "READY_OR_FAILED", label: "stateFilter.READY_OR_FAILED" },
   { value: "QUEUED", label: "stateFilter.QUEUED" },
   { value: "CONNECTING", label: "stateFilter.CONNECTING" },
   { value: "TRANSFERRING", label: "stateFilter.TRANSFERRING" },
@@ -31,6 +32,7 @@ export function matchesState(job: JobInfo, filter: StateFilter): boolean {
   if (filter === "ALL") return true;
   if (filter === "ACTIVE") return ACTIVE.has(job.state);
   if (filter === "ATTENTION") return ATTENTION.has(job.state);
+  if (filter === "READY_OR_FAILED") return job.state === "TRANSFERRED" || job.state === "ERROR";
   return job.state === filter;
 }
 

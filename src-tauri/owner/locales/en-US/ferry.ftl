@@ -44,9 +44,15 @@ bulk-resumed =
 ## Notifications
 notice-action-show = Show Ferry
 notice-action-complete = Complete
+notice-action-open = Open
+notice-action-show-in-folder = Show in folder
 notice-ready-summary = { $name } is ready
-notice-ready-download = { $name } is ready — click Complete to keep the files.
-notice-ready-upload = { $name } is uploaded — click Complete to finish the job.
+notice-ready-download = Click Complete in Ferry to keep the files.
+notice-ready-upload = The upload is done: click Complete in Ferry to finish the job.
+notice-delivered-file = { $file } is in { $folder }
+notice-delivered-files = The { $count } files of { $name } are in { $folder }
+notice-delivered-its-folder = its folder
+notice-delivered-body = Ferry completed { $name } by itself.
 notice-error-summary = { $name } stopped with an error
 # $description: the error in the engine's words (English); $code: its BITS name.
 notice-error-body = { $description } ({ $code }). { $advice }

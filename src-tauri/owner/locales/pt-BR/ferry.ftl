@@ -56,9 +56,15 @@ bulk-resumed =
 ## Notificações
 notice-action-show = Mostrar o Ferry
 notice-action-complete = Concluir
+notice-action-open = Abrir
+notice-action-show-in-folder = Mostrar na pasta
 notice-ready-summary = { $name } está pronto
-notice-ready-download = { $name } está pronto — clique em Concluir para guardar os arquivos.
-notice-ready-upload = { $name } foi enviado — clique em Concluir para encerrar a transferência.
+notice-ready-download = Clique em Concluir no Ferry para guardar os arquivos.
+notice-ready-upload = O envio terminou: clique em Concluir no Ferry para encerrar a transferência.
+notice-delivered-file = { $file } está em { $folder }
+notice-delivered-files = Os { $count } arquivos de { $name } estão em { $folder }
+notice-delivered-its-folder = sua pasta
+notice-delivered-body = O Ferry concluiu { $name } sozinho.
 notice-error-summary = { $name } parou com um erro
 notice-error-body = A transferência parou com o erro { $code }. { $advice }
 notice-cancelled-summary = { $name } foi cancelado

@@ -73,4 +73,9 @@ retry_policy: RetryPolicy,
  * answer ranges with a strong validator and a known size); 1 downloads over one
  * connection, as BITS does.
  */
-connections: number, };
+connections: number, 
+/**
+ * Downloads: the owner completes the job by itself as soon as it is TRANSFERRED, so its
+ * files go straight to their names (off by default: BITS waits for Complete).
+ */
+auto_complete: boolean, };

@@ -60,4 +60,8 @@ custom_headers?: Array<[string, string]>,
  * out or false (names the user typed): such a path is used as given, and refused when
  * another job has it.
  */
-unique_names?: boolean, };
+unique_names?: boolean, 
+/**
+ * Whether the owner completes the download by itself once TRANSFERRED; left out: no.
+ */
+auto_complete?: boolean, };

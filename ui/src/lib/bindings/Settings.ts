@@ -57,4 +57,10 @@ language: Language,
  * waiting twice as long after each further one (up to the job's minimum retry delay);
  * off, they wait the minimum retry delay every time, as jobs made through the API do.
  */
-quick_retries: boolean, };
+quick_retries: boolean, 
+/**
+ * New downloads a person makes (the window, the browser, a copied link) complete by
+ * themselves once TRANSFERRED: their files go straight to their names and a notification
+ * offers to open them. Off by default, so Complete stays visible as in BITS.
+ */
+auto_complete: boolean, };
