@@ -177,6 +177,8 @@ mod tests {
             "code",
             "advice",
             "days",
+            "file",
+            "folder",
         ]
         .into_iter()
         .map(|name| (Cow::Borrowed(name), FluentValue::from(2)))
