@@ -15,7 +15,9 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime};
 
 use ferry_engine::{ErrorCode, FileSpec, JobId, JobInfo, JobState, JobType, Priority};
-use ferry_owner::{Call, Client, Hello, NewJobRequest, OwnerEvent, OwnerNotice, QuitAnswer};
+use ferry_owner::{
+    Call, Client, Hello, NewJobRequest, OwnerEvent, OwnerNotice, QuitAnswer, Settings,
+};
 use serde_json::{json, Value};
 
 use crate::harness::{set_mode, Owned};
@@ -1130,6 +1132,37 @@ async fn quit_leaves_an_owner_run_by_hand_running_and_a_later_subscriber_untold(
     let none = tokio::time::timeout(Duration::from_millis(500), later_events.recv()).await;
     assert!(none.is_err(), "no event for a later subscriber: {none:?}");
     assert!(!later.is_closed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_the_settings_tells_every_subscriber_so_the_tray_needs_no_polling() {
+    let owned = Owned::start("settings-changed");
+    let window = owned.client().await;
+    let tray = owned.client().await;
+    let (_, mut tray_events) = tray.subscribe().await.expect("subscribe");
+    let quiet = tokio::time::timeout(Duration::from_millis(300), tray_events.recv()).await;
+    assert!(quiet.is_err(), "nothing is told before a save: {quiet:?}");
+
+    let mut settings: Settings = window.call(Call::GetSettings).await.expect("settings");
+    settings.clipboard_offer = !settings.clipboard_offer;
+    let _: Settings = window
+        .call(Call::SetSettings { settings })
+        .await
+        .expect("saved");
+    let told = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match tray_events.recv().await {
+                Ok(OwnerEvent::Owner(OwnerNotice::SettingsChanged)) => return,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(error) => panic!("the events ended: {error}"),
+            }
+        }
+    })
+    .await;
+    assert!(
+        told.is_ok(),
+        "the subscriber is told that the settings changed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

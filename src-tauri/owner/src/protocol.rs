@@ -481,6 +481,9 @@ pub enum OwnerNotice {
     /// Someone chose Quit (see [`Call::Quit`]): windows and the tray end now, and do not start
     /// a new owner when this one goes away.
     Quitting,
+    /// The settings were saved: a client that follows them (the tray's language) reads them
+    /// again.
+    SettingsChanged,
 }
 
 /// Every job, sent instead of events a slow client missed.

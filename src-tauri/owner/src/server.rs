@@ -193,6 +193,7 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
                                 events,
                                 outbox.clone(),
                                 quit.quits.subscribe(),
+                                queue.settings.changes(),
                                 quit.on_quit,
                             ))) {
                                 old.abort();
@@ -307,15 +308,18 @@ async fn write_loop(mut write: OwnedWriteHalf, mut pending: mpsc::Receiver<Reply
 /// Sends the engine's events to one subscriber. When its outbox is full the events are
 /// dropped and, as soon as there is room, replaced by one snapshot of every job. Each Quit is
 /// told as [`OwnerNotice::Quitting`]; after one that stops the owner, nothing more is sent.
+/// Each save of the settings is told as [`OwnerNotice::SettingsChanged`].
 async fn forward(
     engine: ferry_engine::Engine,
     mut events: broadcast::Receiver<EngineEvent>,
     outbox: mpsc::Sender<Reply>,
     mut quits: watch::Receiver<u64>,
+    mut settings_saves: watch::Receiver<u64>,
     on_quit: OnQuit,
 ) {
     let mut behind = false;
     let mut counting_quits = true;
+    let mut counting_saves = true;
     loop {
         tokio::select! {
             biased;
@@ -326,6 +330,16 @@ async fn forward(
                 }
                 let told = Reply::event(OwnerEvent::Owner(OwnerNotice::Quitting));
                 if outbox.send(told).await.is_err() || on_quit == OnQuit::Stop {
+                    return;
+                }
+            }
+            changed = settings_saves.changed(), if counting_saves => {
+                if changed.is_err() {
+                    counting_saves = false;
+                    continue;
+                }
+                let told = Reply::event(OwnerEvent::Owner(OwnerNotice::SettingsChanged));
+                if outbox.send(told).await.is_err() {
                     return;
                 }
             }

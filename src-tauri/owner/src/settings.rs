@@ -148,6 +148,8 @@ pub struct SettingsFile {
     path: PathBuf,
     /// A std lock: readers only clone, and no lock is held across an await.
     current: RwLock<Settings>,
+    /// Counts the saves, so subscribers hear of each change (see [`SettingsFile::changes`]).
+    saves: tokio::sync::watch::Sender<u64>,
 }
 
 impl SettingsFile {
@@ -185,6 +187,7 @@ impl SettingsFile {
         let file = SettingsFile {
             path,
             current: RwLock::new(settings),
+            saves: tokio::sync::watch::Sender::new(0),
         };
         (file, unreadable)
     }
@@ -220,7 +223,13 @@ impl SettingsFile {
             ));
         }
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = settings.clone();
+        self.saves.send_modify(|count| *count += 1);
         Ok(settings)
+    }
+
+    /// A receiver that sees a change each time the settings are saved.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.saves.subscribe()
     }
 }
 

@@ -23,10 +23,6 @@ use crate::{desktop, offer};
 /// arrives.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
-/// How often the tray looks at the language setting while nothing else happens, so a change
-/// made in Settings reaches the menu soon.
-const LANGUAGE_LOOK: Duration = Duration::from_secs(3);
-
 /// Pause between attempts to reach an owner that went away.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 
@@ -288,18 +284,11 @@ async fn follow_queue(
     let mut shown = None;
     let mut pace = Pace::default();
     let mut told_language = false;
+    // The settings are read at first and again each time the owner says they were saved.
+    let mut read_settings = true;
     loop {
-        match client.call::<Settings>(Call::GetSettings).await {
-            Ok(settings) => {
-                let locale = settings.language.locale();
-                if !told_language || *language.borrow() != locale {
-                    tracing::info!(language = %locale, "the tray's language");
-                    language.send_replace(locale.clone());
-                    let _ = updates.send(Update::Language(locale));
-                    told_language = true;
-                }
-            }
-            Err(error) => tracing::debug!("cannot read the settings for the tray: {error}"),
+        if std::mem::take(&mut read_settings) {
+            follow_language(client, language, updates, &mut told_language).await;
         }
         let (moving, bytes_per_second) = pace.sample(&jobs, std::time::Instant::now());
         let summary = QueueSummary::of(&jobs).paced(moving, bytes_per_second);
@@ -315,17 +304,21 @@ async fn follow_queue(
             biased;
             event = events.recv() => match event {
                 Ok(OwnerEvent::Owner(OwnerNotice::Quitting)) => return Ended::Quitting,
+                Ok(OwnerEvent::Owner(OwnerNotice::SettingsChanged)) => {
+                    read_settings = true;
+                    continue;
+                }
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => return Ended::Closed,
             },
             () = client.closed() => return Ended::Closed,
             () = tokio::time::sleep(REFRESH_INTERVAL), if look_again => {}
-            () = tokio::time::sleep(LANGUAGE_LOOK) => {}
         }
         tokio::time::sleep(REFRESH_INTERVAL).await;
         loop {
             match events.try_recv() {
                 Ok(OwnerEvent::Owner(OwnerNotice::Quitting)) => return Ended::Quitting,
+                Ok(OwnerEvent::Owner(OwnerNotice::SettingsChanged)) => read_settings = true,
                 Ok(_) | Err(TryRecvError::Lagged(_)) => continue,
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Closed) => return Ended::Closed,
@@ -338,5 +331,26 @@ async fn follow_queue(
             }
             Err(error) => tracing::debug!("cannot list the jobs for the tray: {error}"),
         }
+    }
+}
+
+/// Reads the settings and tells the GTK side the language when it is new (or not told yet).
+async fn follow_language(
+    client: &Client,
+    language: &watch::Sender<LanguageIdentifier>,
+    updates: &mpsc::UnboundedSender<Update>,
+    told_language: &mut bool,
+) {
+    match client.call::<Settings>(Call::GetSettings).await {
+        Ok(settings) => {
+            let locale = settings.language.locale();
+            if !*told_language || *language.borrow() != locale {
+                tracing::info!(language = %locale, "the tray's language");
+                language.send_replace(locale.clone());
+                let _ = updates.send(Update::Language(locale));
+                *told_language = true;
+            }
+        }
+        Err(error) => tracing::debug!("cannot read the settings for the tray: {error}"),
     }
 }
