@@ -226,13 +226,7 @@ impl SegmentFile {
 
     /// The error that stopped the writer.
     async fn failure(&mut self) -> std::io::Error {
-        match (&mut self.worker).await {
-            Ok(Err(error)) => error,
-            Ok(Ok(())) => {
-                std::io::Error::other(format!("the writer of {} stopped", self.path.display()))
-            }
-            Err(join) => std::io::Error::other(join),
-        }
+        super::temp_file::writer_failure(&mut self.worker, &self.path).await
     }
 }
 

@@ -163,13 +163,19 @@ impl TempFile {
 
     /// The error that stopped the writer.
     async fn failure(&mut self) -> std::io::Error {
-        match (&mut self.worker).await {
-            Ok(Err(error)) => error,
-            Ok(Ok(())) => {
-                std::io::Error::other(format!("the writer of {} stopped", self.path.display()))
-            }
-            Err(join) => std::io::Error::other(join),
-        }
+        writer_failure(&mut self.worker, &self.path).await
+    }
+}
+
+/// The error that stopped a file's writer thread (`worker`, writing `path`).
+pub(super) async fn writer_failure(
+    worker: &mut tokio::task::JoinHandle<std::io::Result<()>>,
+    path: &std::path::Path,
+) -> std::io::Error {
+    match worker.await {
+        Ok(Err(error)) => error,
+        Ok(Ok(())) => std::io::Error::other(format!("the writer of {} stopped", path.display())),
+        Err(join) => std::io::Error::other(join),
     }
 }
 
