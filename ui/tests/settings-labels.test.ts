@@ -1,22 +1,9 @@
-import { fireEvent, render, screen } from "@testing-library/svelte";
+import { fireEvent, screen } from "@testing-library/svelte";
 import { afterEach, describe, expect, it } from "vitest";
-import App from "../src/App.svelte";
 import { applyLanguage } from "../src/lib/i18n";
 import type { Settings } from "../src/lib/shell-types";
-import { settings } from "./fixtures";
-import { fakeShell } from "./ipc-backend";
+import { settingsPage } from "./settings-page-helper";
 
-async function settingsPage(stored: Settings = settings()) {
-  const sent = fakeShell({
-    subscribe_jobs: [],
-    get_settings: stored,
-    set_settings: (args: Record<string, unknown>) => args.settings,
-  });
-  render(App);
-  await fireEvent.click(await screen.findByTestId("nav-settings"));
-  await screen.findByTestId("settings-page");
-  return sent;
-}
 
 afterEach(() => applyLanguage("en"));
 

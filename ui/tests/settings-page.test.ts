@@ -1,21 +1,10 @@
-import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { fireEvent, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import App from "../src/App.svelte";
 import type { Settings } from "../src/lib/shell-types";
 import { settings } from "./fixtures";
-import { fakeShell, type SentCommand } from "./ipc-backend";
+import { settingsPage } from "./settings-page-helper";
+import type { SentCommand } from "./ipc-backend";
 
-async function settingsPage(stored: Settings = settings()) {
-  const sent = fakeShell({
-    subscribe_jobs: [],
-    get_settings: stored,
-    set_settings: (args: Record<string, unknown>) => args.settings,
-  });
-  render(App);
-  await fireEvent.click(await screen.findByTestId("nav-settings"));
-  await screen.findByTestId("settings-page");
-  return sent;
-}
 
 const field = (testId: string) => screen.getByTestId(testId) as HTMLInputElement;
 const saved = (sent: SentCommand[]) =>
