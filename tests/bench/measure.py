@@ -1,7 +1,6 @@
 """Wall time, CPU time and peak RSS of one command, measured by GNU time."""
 
 import hashlib
-import statistics
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +38,6 @@ def run_measured(command: list[str], scratch: Path, env: dict[str, str] | None =
     # GNU time writes its figures on the last line (a failure note would come before them).
     wall, user, system, rss = times_file.read_text().split("\n")[-2].split()
     return Sample(float(wall), float(user) + float(system), int(rss))
-
-
-def median_sample(samples: list[Sample]) -> Sample:
-    """Median of each measure on its own."""
-    return Sample(
-        statistics.median(s.wall_s for s in samples),
-        statistics.median(s.cpu_s for s in samples),
-        int(statistics.median(s.peak_rss_kib for s in samples)),
-    )
 
 
 def sha256_of(path: Path) -> str:

@@ -77,6 +77,54 @@ async fn transfer_downloads_every_file_completes_the_job_and_prints_where_the_fi
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_with_a_list_downloads_the_pairs_then_the_list_in_order() {
+    let bodies: Vec<_> = (0..3u64).map(|n| body(50_000 + n as usize, n)).collect();
+    let mut builder = TestServer::builder();
+    for (n, content) in bodies.iter().enumerate() {
+        builder = builder.route(&format!("/{n}.bin"), Behaviour::full(content.clone()));
+    }
+    let server = builder.start().await;
+    let owned = Owned::start("transfer-list");
+    let paths: Vec<_> = (0..3).map(|n| owned.path(&format!("{n}.bin"))).collect();
+    let list = owned.path("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# the rest\n{} {}\n\n{} {}\n",
+            server.url("/1.bin"),
+            paths[1].display(),
+            server.url("/2.bin"),
+            paths[2].display()
+        ),
+    )
+    .unwrap();
+
+    let out = owned.ok(&[
+        "transfer",
+        &server.url("/0.bin"),
+        paths[0].to_str().unwrap(),
+        "--list",
+        list.to_str().unwrap(),
+    ]);
+
+    let printed: Vec<_> = out.lines().collect();
+    let expected: Vec<_> = paths.iter().map(|p| p.to_str().unwrap()).collect();
+    assert_eq!(printed, expected, "the pairs first, then the list's files");
+    for (path, content) in paths.iter().zip(&bodies) {
+        assert_eq!(sha256_file(path), sha256(content));
+    }
+
+    std::fs::write(&list, "http://127.0.0.1:1/x.bin\n").unwrap();
+    let refused = owned.ferry(&["transfer", "--list", list.to_str().unwrap()]);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "a line without a local file"
+    );
+    assert!(stderr(&refused).contains("line 1"), "{}", stderr(&refused));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfer_with_a_wrong_checksum_fails_cancels_and_keeps_nothing() {
     let file = body(100_000, 3);
     let server = TestServer::start(Behaviour::full(file)).await;

@@ -432,8 +432,12 @@ pub struct TransferArgs {
     /// Leave the job in the queue, transferring, and print its id instead of waiting.
     #[arg(long)]
     pub no_wait: bool,
+    /// Also every file of a list: one `REMOTE LOCAL` pair per line, as `addfileset` reads
+    /// (for more files than a command line holds). Its files come after those given as pairs.
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
     /// REMOTE LOCAL pairs.
-    #[arg(required = true, num_args = 2.., value_names = ["REMOTE", "LOCAL"])]
+    #[arg(required_unless_present = "list", num_args = 2.., value_names = ["REMOTE", "LOCAL"])]
     pub files: Vec<String>,
 }
 

@@ -7,6 +7,7 @@
 mod args;
 mod browser_setup;
 mod docs;
+mod file_set;
 mod host_message;
 mod jobs;
 mod monitor;

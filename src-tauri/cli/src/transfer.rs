@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::args::{Kind, TransferArgs};
+use crate::file_set::{self, Pair};
 use crate::print;
 use crate::verbs::{absolute, job_type, print_outcome, priority_of};
 use crate::Outcome;
@@ -107,16 +108,32 @@ fn request(args: &TransferArgs) -> Result<NewJobRequest, ApiError> {
             "give the files as REMOTE LOCAL pairs",
         ));
     }
-    let files = args
+    let mut pairs: Vec<Pair> = args
         .files
         .chunks(2)
+        .map(|pair| Pair {
+            remote: pair[0].clone(),
+            local: pair[1].clone(),
+        })
+        .collect();
+    if let Some(list) = &args.list {
+        pairs.extend(file_set::read(list)?);
+    }
+    if pairs.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::E_INVALIDARG,
+            "the list has no files; give at least one REMOTE LOCAL pair",
+        ));
+    }
+    let files = pairs
+        .into_iter()
         .map(|pair| {
-            let local_path = absolute(Path::new(&pair[1]))?;
+            let local_path = absolute(Path::new(&pair.local))?;
             if args.kind == Kind::Download {
-                check_destination(&pair[1], &local_path)?;
+                check_destination(&pair.local, &local_path)?;
             }
             Ok(FileSpec {
-                remote_url: pair[0].clone(),
+                remote_url: pair.remote,
                 local_path,
             })
         })

@@ -465,35 +465,17 @@ pub fn absolute(path: &Path) -> Result<PathBuf, ApiError> {
         .map_err(|e| ApiError::io(format!("cannot find {}", path.display()), &e))
 }
 
-/// A bitsadmin file-set list: `REMOTE LOCAL` per line; blank lines and `#` comments skipped.
+/// The files of a bitsadmin file-set list, their local paths made absolute.
 fn read_file_set(list: &Path) -> Result<Vec<FileSpec>, ApiError> {
-    let text = std::fs::read_to_string(list)
-        .map_err(|e| ApiError::io(format!("cannot read {}", list.display()), &e))?;
-    parse_file_set(&text)
-}
-
-fn parse_file_set(text: &str) -> Result<Vec<FileSpec>, ApiError> {
-    let mut files = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((remote, local)) = line.split_once(char::is_whitespace) else {
-            return Err(ApiError::new(
-                ErrorCode::E_INVALIDARG,
-                format!(
-                    "line {} of the list has no local file: write REMOTE LOCAL",
-                    number + 1
-                ),
-            ));
-        };
-        files.push(FileSpec {
-            remote_url: remote.to_owned(),
-            local_path: absolute(Path::new(local.trim()))?,
-        });
-    }
-    Ok(files)
+    crate::file_set::read(list)?
+        .into_iter()
+        .map(|pair| {
+            Ok(FileSpec {
+                remote_url: pair.remote,
+                local_path: absolute(Path::new(&pair.local))?,
+            })
+        })
+        .collect()
 }
 
 /// `OFFSET:LENGTH,…` with LENGTH `eof` for "to the end".
@@ -574,15 +556,6 @@ fn unknown_policy(name: &str, policies: &serde_json::Value) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_file_set_reads_pairs_and_skips_comments() {
-        let files = parse_file_set("# list\nhttp://h/a /tmp/a\n\nhttp://h/b   /tmp/b c\n").unwrap();
-        assert_eq!(files.len(), 2);
-        assert_eq!(files[1].local_path, PathBuf::from("/tmp/b c"));
-        let error = parse_file_set("http://h/a\n").unwrap_err();
-        assert!(error.message.contains("line 1"), "{}", error.message);
-    }
 
     #[test]
     fn ranges_read_offsets_lengths_and_eof() {

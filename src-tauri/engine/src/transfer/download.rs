@@ -4,6 +4,7 @@
 //! (`Content-Encoding`) or a web page in place of the file stops the job before any byte of it
 //! reaches the disk.
 
+mod ramp;
 mod segments;
 
 use std::path::Path;

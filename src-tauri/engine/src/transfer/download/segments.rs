@@ -3,7 +3,7 @@
 //!
 //! The file is split into parts; each connection fetches one part with `Range` + `If-Range`
 //! into the preallocated temporary file ([`SegmentFile`]). It starts with one connection and
-//! adds more while the total rate rises, up to the job's limit. A connection whose part is done
+//! adds more while the total rate rises, up to the job's limit ([`Ramp`]). A connection whose part is done
 //! splits the largest part still being fetched and takes its second half (work stealing). A
 //! server that answers an extra connection with 403, 429 or 503 caps connections: that
 //! connection ends, its part goes back to the others, and the host keeps the lower count for
@@ -23,6 +23,7 @@ use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, IF_RANGE, RANGE};
 use reqwest::{Response, StatusCode};
 
+use super::ramp::Ramp;
 use super::{
     content_range, header, http, invalid_response, parse_date, same_version, short_body,
     validators_of, write_failure, Download, FileDone,
@@ -36,15 +37,13 @@ use crate::transfer::Stop;
 
 /// Parts are never split below this size: a new connection would cost more than it brings.
 pub const MIN_PART: u64 = 1024 * 1024;
-/// How often the rate is measured to decide whether to add connections.
-const MEASURE_EVERY: Duration = Duration::from_millis(150);
-/// Periods in a row without a rise in rate after which no more connections are added (one
-/// period is often too short to tell: bursts, a connection still getting going).
-const PATIENCE: u32 = 4;
+/// How often the bytes written are counted, for the ramp and the sync.
+const TICK: Duration = Duration::from_millis(50);
+/// How long the rate is measured before the ramp decides; new connections first get one
+/// [`TICK`] to get going.
+const MEASURE_FOR: Duration = Duration::from_millis(100);
 /// How often the bytes written are put on disk and their spans reported.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
-/// The rise in rate that makes more connections worth trying.
-const RISE: f64 = 1.15;
 /// Connections in a row that may lose their part before the file stops with the last failure.
 const LOSSES_IN_A_ROW: u32 = 3;
 
@@ -344,15 +343,13 @@ impl Segmented<'_, '_> {
             }
             None => connections.push(Box::pin(self.connection(None))),
         }
-        let mut measure = tokio::time::interval(MEASURE_EVERY);
+        let mut measure = tokio::time::interval(TICK);
         measure.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         measure.tick().await;
         let mut synced_at = tokio::time::Instant::now();
-        let mut last_written = (self.written)();
-        let mut last_rate: Option<f64> = None;
-        let mut growing = true;
-        let mut settling = false;
-        let mut misses = 0u32;
+        let mut ramp = Ramp::default();
+        // The measurement under way: since when, from how many bytes (`None`: settling).
+        let mut window = Some((synced_at, (self.written)()));
         let mut losses = 0u32;
         let mut syncing: Option<Syncing> = None;
         loop {
@@ -371,7 +368,7 @@ impl Segmented<'_, '_> {
                     match ended? {
                         Ended::Done => losses = 0,
                         Ended::Refused => {
-                            growing = false;
+                            ramp.stop();
                             limit = connections.len().max(1);
                             download.pacer.inner().host_caps.lower(&host, limit as u32);
                         }
@@ -389,24 +386,24 @@ impl Segmented<'_, '_> {
                 }
                 _ = measure.tick() => {
                     let written = (self.written)();
-                    let rate = (written - last_written) as f64;
-                    last_written = written;
-                    if settling {
-                        // New connections had this period to get going; the next one counts.
-                        settling = false;
-                    } else if growing && connections.len() < limit && self.board().has_work() {
-                        if last_rate.is_none_or(|before| rate > before * RISE) {
-                            last_rate = Some(rate);
-                            let more = connections.len().min(limit - connections.len());
+                    let now = tokio::time::Instant::now();
+                    match window {
+                        // New connections had a tick to get going; measuring starts now.
+                        None => window = Some((now, written)),
+                        Some((since, from)) if now - since >= MEASURE_FOR => {
+                            let elapsed = now - since;
+                            let rate = (written - from) as f64 / elapsed.as_secs_f64();
+                            let more = if self.board().has_work() {
+                                ramp.decide(connections.len(), limit, rate, elapsed)
+                            } else {
+                                0
+                            };
                             for _ in 0..more {
                                 connections.push(Box::pin(self.connection(None)));
                             }
-                            settling = true;
-                            misses = 0;
-                        } else {
-                            misses += 1;
-                            growing = misses < PATIENCE;
+                            window = (more == 0).then_some((now, written));
                         }
+                        Some(_) => {}
                     }
                     if syncing.is_none() && synced_at.elapsed() >= SYNC_EVERY {
                         let writer = self.writer.clone();
