@@ -37,6 +37,10 @@ use crate::transfer::Stop;
 
 /// Parts are never split below this size: a new connection would cost more than it brings.
 pub const MIN_PART: u64 = 1024 * 1024;
+/// A file is taken in about this many pieces (one request each)...
+const PIECES: u64 = 64;
+/// ...of at most this size.
+const MAX_PIECE: u64 = 32 * 1024 * 1024;
 /// How often the bytes written are counted, for the ramp and the sync.
 const TICK: Duration = Duration::from_millis(50);
 /// How long the rate is measured before the ramp decides; new connections first get one
@@ -44,6 +48,8 @@ const TICK: Duration = Duration::from_millis(50);
 const MEASURE_FOR: Duration = Duration::from_millis(100);
 /// How often the bytes written are put on disk and their spans reported.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
+/// How long a server that counts connections gets to see one closed.
+const CLOSE_SEEN: Duration = Duration::from_millis(200);
 /// Connections in a row that may lose their part before the file stops with the last failure.
 const LOSSES_IN_A_ROW: u32 = 3;
 
@@ -81,21 +87,40 @@ struct Part {
     next: u64,
     end: u64,
     busy: bool,
+    /// While busy: where the answer being read ends (it may reach past `end` when the part was
+    /// cut after it was asked for, as the first answer of the whole file is).
+    asked: u64,
 }
 
 /// The parts and who fetches them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Board {
     parts: Vec<Part>,
+    /// The size of the pieces connections take in turn from the front of what is left, so the
+    /// bytes on disk grow from the start of the file and are hashed as they arrive rather than
+    /// all at the end.
+    piece: u64,
 }
 
 impl Board {
-    /// A part for a connection: one nobody fetches, or the second half of the largest one
-    /// being fetched (at least [`MIN_PART`] each side).
+    /// The piece size for a file of `total` bytes.
+    fn piece_for(total: u64) -> u64 {
+        (total / PIECES).clamp(2 * MIN_PART, MAX_PIECE)
+    }
+
+    /// A part for a connection: the first piece nobody fetches; else the piece after the one
+    /// the connection with the most left is on (it stops there); else the second half of the
+    /// largest part being fetched (at least [`MIN_PART`] each side).
     fn claim(&mut self) -> Option<usize> {
-        if let Some(index) = self.parts.iter().position(|p| !p.busy && p.next < p.end) {
-            self.parts[index].busy = true;
-            return Some(index);
+        let idle = self
+            .parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.busy && p.next < p.end)
+            .min_by_key(|(_, p)| p.next)
+            .map(|(index, _)| index);
+        if let Some(index) = idle {
+            return Some(self.take_piece(index));
         }
         let (index, largest) = self
             .parts
@@ -107,14 +132,64 @@ impl Board {
         if largest < 2 * MIN_PART {
             return None;
         }
-        let middle = self.parts[index].next + largest / 2;
-        let end = std::mem::replace(&mut self.parts[index].end, middle);
+        let keep = if largest > 2 * self.piece {
+            self.piece
+        } else {
+            largest / 2
+        };
+        let cut = self.parts[index].next + keep;
+        let end = std::mem::replace(&mut self.parts[index].end, cut);
         self.parts.push(Part {
-            next: middle,
+            next: cut,
             end,
-            busy: true,
+            busy: false,
+            asked: 0,
         });
-        Some(self.parts.len() - 1)
+        Some(self.take_piece(self.parts.len() - 1))
+    }
+
+    /// Gives part `index` back. A connection whose answer already covers it, reading the bytes
+    /// just before it, takes it (and what follows it, as far as that answer goes) without a new
+    /// request; otherwise it waits for the next connection to claim it.
+    fn release(&mut self, index: usize) {
+        self.parts[index].busy = false;
+        while let Some((reader, next)) = self.covered_by_a_reader() {
+            self.parts[reader].end = self.parts[next].end;
+            self.parts[next].next = self.parts[next].end;
+        }
+    }
+
+    /// A busy part and the idle part right after it that its answer covers.
+    fn covered_by_a_reader(&self) -> Option<(usize, usize)> {
+        self.parts
+            .iter()
+            .enumerate()
+            .filter(|(_, reader)| reader.busy)
+            .find_map(|(index, reader)| {
+                self.parts
+                    .iter()
+                    .position(|p| {
+                        !p.busy && p.next == reader.end && p.next < p.end && p.end <= reader.asked
+                    })
+                    .map(|next| (index, next))
+            })
+    }
+
+    /// Marks idle part `index` busy, first leaving all but its first piece idle.
+    fn take_piece(&mut self, index: usize) -> usize {
+        let part = &mut self.parts[index];
+        if part.end - part.next > self.piece + MIN_PART {
+            let cut = part.next + self.piece;
+            let end = std::mem::replace(&mut part.end, cut);
+            self.parts.push(Part {
+                next: cut,
+                end,
+                busy: false,
+                asked: 0,
+            });
+        }
+        self.parts[index].busy = true;
+        index
     }
 
     /// True when a new connection would find work.
@@ -229,6 +304,7 @@ impl Download<'_> {
                 ))
             })?;
         let board = Board {
+            piece: Board::piece_for(total),
             parts: spans
                 .gaps(total)
                 .into_iter()
@@ -236,6 +312,7 @@ impl Download<'_> {
                     next,
                     end,
                     busy: false,
+                    asked: 0,
                 })
                 .collect(),
         };
@@ -266,7 +343,9 @@ impl Download<'_> {
                 return Err(stop);
             }
         }
+        tracing::debug!("every part is written; putting the file on disk");
         let digests = file.finish().await.map_err(write_failure)?;
+        tracing::debug!("the file is on disk");
         self.done(
             &digests,
             &whole_file,
@@ -331,6 +410,7 @@ impl Segmented<'_, '_> {
                     let index = board.parts.iter().position(|p| p.next == first.start);
                     if let Some(index) = index {
                         board.parts[index].busy = true;
+                        board.parts[index].asked = self.total;
                     }
                     index
                 };
@@ -398,6 +478,13 @@ impl Segmented<'_, '_> {
                             } else {
                                 0
                             };
+                            if more > 0 {
+                                tracing::debug!(
+                                    connections = connections.len() + more,
+                                    bytes_per_second = rate as u64,
+                                    "more connections"
+                                );
+                            }
                             for _ in 0..more {
                                 connections.push(Box::pin(self.connection(None)));
                             }
@@ -430,6 +517,7 @@ impl Segmented<'_, '_> {
 
     /// One connection: fetches parts until none is left.
     async fn connection(&self, mut first: Option<(Response, usize)>) -> Result<Ended, Stop> {
+        let mut left_early = false;
         loop {
             let (response, part) = match first.take() {
                 Some(first) => first,
@@ -437,25 +525,35 @@ impl Segmented<'_, '_> {
                     let Some(part) = self.board().claim() else {
                         return Ok(Ended::Done);
                     };
-                    match self.request(part).await {
+                    match self.request(part, left_early).await {
                         Ok(response) => (response, part),
                         Err(ended) => {
-                            self.board().parts[part].busy = false;
+                            self.board().release(part);
                             return ended;
                         }
                     }
                 }
             };
-            if let Err(ended) = self.pump(response, part).await {
-                self.board().parts[part].busy = false;
-                return ended;
+            match self.pump(response, part).await {
+                Ok(read_to_end) => left_early = !read_to_end,
+                Err(ended) => {
+                    self.board().release(part);
+                    return ended;
+                }
             }
             self.board().parts[part].busy = false;
         }
     }
 
-    /// Asks for the rest of `part`; `Err` ends the connection (its part is released).
-    async fn request(&self, part: usize) -> Result<Response, Result<Ended, Stop>> {
+    /// Asks for the rest of `part`; `Err` ends the connection (its part is released). When this
+    /// connection `left_early` an answer (closing its connection), a server that counts
+    /// connections may not have seen the close yet: a refusal is asked again once, a moment
+    /// later.
+    async fn request(
+        &self,
+        part: usize,
+        left_early: bool,
+    ) -> Result<Response, Result<Ended, Stop>> {
         let download = self.download;
         let (next, end) = {
             let board = self.board();
@@ -466,25 +564,31 @@ impl Segmented<'_, '_> {
         if let Some(tag) = self.known.if_range() {
             headers.insert(IF_RANGE, header(tag));
         }
-        let answer = match download.send(self.url, headers).await {
-            Ok(answer) => answer,
-            Err(Stop::Failed(failure)) if failure.transient => {
-                return Err(Ok(Ended::Lost(failure)))
+        let mut again = left_early;
+        let answer = loop {
+            let answer = match download.send(self.url, headers.clone()).await {
+                Ok(answer) => answer,
+                Err(Stop::Failed(failure)) if failure.transient => {
+                    return Err(Ok(Ended::Lost(failure)))
+                }
+                Err(stop) => return Err(Err(stop)),
+            };
+            if again && refusal(answer.response.status()) {
+                again = false;
+                tokio::select! {
+                    _ = download.cancel.cancelled() => return Err(Err(Stop::Cancelled)),
+                    _ = tokio::time::sleep(CLOSE_SEEN) => continue,
+                }
             }
-            Err(stop) => return Err(Err(stop)),
+            break answer;
         };
+        self.board().parts[part].asked = end;
         let response = answer.response;
         let status = response.status();
         let others = self.busy_parts() > 1;
         match status {
             StatusCode::PARTIAL_CONTENT => {}
-            StatusCode::FORBIDDEN
-            | StatusCode::TOO_MANY_REQUESTS
-            | StatusCode::SERVICE_UNAVAILABLE
-                if others =>
-            {
-                return Err(Ok(Ended::Refused));
-            }
+            status if refusal(status) && others => return Err(Ok(Ended::Refused)),
             StatusCode::OK => {
                 let seen = validators_of(&response);
                 if !same_version(
@@ -534,8 +638,8 @@ impl Segmented<'_, '_> {
     }
 
     /// Writes the body into `part` until the part is done (it may shrink meanwhile, when
-    /// another connection takes its second half).
-    async fn pump(&self, response: Response, part: usize) -> Result<(), Result<Ended, Stop>> {
+    /// another connection takes its second half); true when the answer was read to its end.
+    async fn pump(&self, response: Response, part: usize) -> Result<bool, Result<Ended, Stop>> {
         let download = self.download;
         let mut stream = response.bytes_stream();
         loop {
@@ -565,7 +669,7 @@ impl Segmented<'_, '_> {
                 };
                 if size == 0 {
                     // The rest of this answer belongs to another connection now.
-                    return Ok(());
+                    return Ok(false);
                 }
                 let data = bytes.split_to(size as usize);
                 download.pacer.admit(size).await.map_err(Err)?;
@@ -586,8 +690,16 @@ impl Segmented<'_, '_> {
             drop(board);
             return Err(Ok(Ended::Lost(failure)));
         }
-        Ok(())
+        Ok(true)
     }
+}
+
+/// An answer that means the server will not take another connection now.
+fn refusal(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    )
 }
 
 #[cfg(test)]
@@ -598,9 +710,19 @@ mod tests {
         Board {
             parts: parts
                 .iter()
-                .map(|&(next, end, busy)| Part { next, end, busy })
+                .map(|&(next, end, busy)| Part {
+                    next,
+                    end,
+                    busy,
+                    asked: end,
+                })
                 .collect(),
+            piece: u64::MAX / 4,
         }
+    }
+
+    fn spans(b: &Board) -> Vec<(u64, u64, bool)> {
+        b.parts.iter().map(|p| (p.next, p.end, p.busy)).collect()
     }
 
     #[test]
@@ -622,6 +744,72 @@ mod tests {
             (b.parts[2].next, b.parts[2].end),
             (8 * MIN_PART, 12 * MIN_PART)
         );
+    }
+
+    #[test]
+    fn connections_take_pieces_from_the_front_so_the_file_fills_from_its_start() {
+        let mut b = board(&[(0, 100 * MIN_PART, true)]);
+        b.piece = 4 * MIN_PART;
+        assert_eq!(
+            b.claim(),
+            Some(1),
+            "the busy part keeps one piece, the next is taken"
+        );
+        assert_eq!(b.claim(), Some(2));
+        assert_eq!(
+            spans(&b),
+            [
+                (0, 4 * MIN_PART, true),
+                (4 * MIN_PART, 8 * MIN_PART, true),
+                (8 * MIN_PART, 12 * MIN_PART, true),
+                (12 * MIN_PART, 100 * MIN_PART, false),
+            ]
+        );
+        b.parts[1].busy = false;
+        b.parts[1].next = 6 * MIN_PART;
+        assert_eq!(
+            b.claim(),
+            Some(1),
+            "a piece given back goes before later ones"
+        );
+    }
+
+    #[test]
+    fn a_part_given_back_goes_to_the_connection_whose_answer_covers_it() {
+        let mut b = board(&[(0, 100 * MIN_PART, true)]);
+        b.piece = 4 * MIN_PART;
+        b.parts[0].asked = 100 * MIN_PART;
+        assert_eq!(b.claim(), Some(1));
+        b.release(1);
+        assert_eq!(
+            spans(&b)[0],
+            (0, 100 * MIN_PART, true),
+            "the first answer reads on to the end: no new request"
+        );
+        assert!(b.parts.iter().all(|p| p.busy || p.next == p.end));
+    }
+
+    #[test]
+    fn a_part_given_back_waits_when_no_answer_covers_it() {
+        let mut b = board(&[(0, 4 * MIN_PART, true), (4 * MIN_PART, 8 * MIN_PART, true)]);
+        b.release(1);
+        assert_eq!(spans(&b)[1], (4 * MIN_PART, 8 * MIN_PART, false));
+        assert_eq!(b.claim(), Some(1));
+    }
+
+    #[test]
+    fn the_last_piece_is_not_cut_into_a_sliver() {
+        let mut b = board(&[(0, 5 * MIN_PART, false)]);
+        b.piece = 4 * MIN_PART;
+        assert_eq!(b.claim(), Some(0));
+        assert_eq!(spans(&b), [(0, 5 * MIN_PART, true)]);
+    }
+
+    #[test]
+    fn pieces_are_a_64th_of_the_file_within_bounds() {
+        assert_eq!(Board::piece_for(400 * MIN_PART), 400 * MIN_PART / 64);
+        assert_eq!(Board::piece_for(10 * MIN_PART), 2 * MIN_PART);
+        assert_eq!(Board::piece_for(100 * 1024 * MIN_PART), MAX_PIECE);
     }
 
     #[test]
