@@ -57,6 +57,13 @@ pub struct RenameFailure {
     pub message: String,
 }
 
+/// Events kept for subscribers that read late. Each slot holds a whole event (a job's snapshot
+/// included) and every slot stays allocated, so the buffer is a fixed cost of the engine's
+/// memory (about 2.7 KiB a slot); a subscriber that falls further behind is told it lagged and
+/// re-reads the list (the owner sends it one snapshot), which after a burst of more than a
+/// thousand changes (Pause all on a long queue) is cheaper than replaying them anyway.
+const EVENTS_KEPT: usize = 1024;
+
 /// A cheap, cloneable handle on a running engine.
 #[derive(Clone)]
 pub struct Engine {
@@ -85,7 +92,7 @@ impl Engine {
         let store = Store::open(data_dir)?;
         let secrets = SecretBox::open(data_dir)?;
         let records = store.load_jobs()?;
-        let (events, _) = broadcast::channel(4096);
+        let (events, _) = broadcast::channel(EVENTS_KEPT);
         let inner = Arc::new(Inner {
             http: Clients::new(&config),
             config: RwLock::new(config),
@@ -1511,6 +1518,9 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
 fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
     records.sort_by_key(|r| (r.times.created, r.id));
     let mut table = inner.table();
+    // Room for every job at once: growing the table step by step would leave the smaller
+    // tables it outgrew behind as free memory the process keeps.
+    table.entries.reserve(records.len());
     let mut changed = Vec::new();
     for mut record in records {
         let before = record.clone();
