@@ -2,11 +2,9 @@
 //! each acts on the queue as one step (no job starts while it runs); Complete all ready: only
 //! TRANSFERRED jobs, counted.
 
-use std::time::Duration;
-
 use ferry_engine::{EngineEvent, JobState, Priority};
 
-use crate::harness::TestEngine;
+use crate::harness::{drain, TestEngine};
 use crate::servers::{body, Behaviour, Resource, TestServer};
 
 fn stalling(size: usize, seed: u64) -> Behaviour {
@@ -88,40 +86,129 @@ async fn pause_all_stops_only_moving_or_waiting_jobs_and_resume_all_only_paused_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pause_all_is_one_step_no_queued_job_starts_while_it_runs() {
-    const JOBS: usize = 400;
+async fn pause_all_is_one_step_no_queued_job_starts_or_reaches_the_server_while_it_runs() {
+    const JOBS: usize = 500;
+    const AT_ONCE: usize = 4;
     let server = TestServer::start(stalling(100_000, 5)).await;
     let t = TestEngine::start_with("bulk-one-step", |config| {
         config.policies.max_jobs_per_user = 1_000;
         config.policies.max_jobs_per_machine = 1_000;
+        config.foreground_concurrency = AT_ONCE;
     })
     .await;
     let url = server.url("/f");
     let ids: Vec<_> = (0..JOBS)
         .map(|n| t.start_job(&[(&url, &format!("f{n}"))]))
         .collect();
-    t.wait(ids[0], "the first jobs transferring", |job| {
-        job.state == JobState::Transferring
-    })
-    .await;
+    for id in &ids[..AT_ONCE] {
+        t.wait_state(*id, JobState::Transferring).await;
+    }
+    let requests_before = server.requests().len();
     let mut events = t.engine.subscribe();
 
-    let _ = t.engine.suspend_all();
+    let paused = t.engine.suspend_all().unwrap();
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut started = 0;
-    while let Ok(event) = events.try_recv() {
-        if let EngineEvent::StateChanged { job, .. } = event {
-            started += usize::from(job.state == JobState::Connecting);
-        }
+    assert_eq!(
+        paused as usize, JOBS,
+        "every running and queued job is paused"
+    );
+    let started: Vec<_> = drain(&mut events)
+        .into_iter()
+        .filter_map(|event| match event {
+            EngineEvent::StateChanged { job, .. } if job.state != JobState::Suspended => {
+                Some((job.id, job.state))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        started,
+        Vec::new(),
+        "no job went anywhere but SUSPENDED (no queued job started) while Pause all ran"
+    );
+    for id in &ids {
+        assert_eq!(t.engine.get(*id).unwrap().state, JobState::Suspended);
     }
     assert_eq!(
-        started, 0,
-        "no queued job started while Pause all suspended the queue"
+        server.requests().len(),
+        requests_before,
+        "no request reached the server while Pause all ran"
     );
-    for id in ids {
-        assert_eq!(t.engine.get(id).unwrap().state, JobState::Suspended);
+}
+
+/// Makes the store refuse to write once `after` jobs are in `state` (a disk that fills up
+/// half-way through a transaction), through a trigger in the engine's own SQLite file.
+fn refuse_writes_after(t: &TestEngine, state: JobState, after: usize) {
+    store(t)
+        .execute_batch(&format!(
+            "CREATE TRIGGER refuse_writes AFTER UPDATE ON jobs
+             WHEN (SELECT count(*) FROM jobs WHERE state = '{state}') >= {after}
+             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;"
+        ))
+        .expect("add the trigger");
+}
+
+fn allow_writes(t: &TestEngine) {
+    store(t)
+        .execute_batch("DROP TRIGGER refuse_writes;")
+        .expect("drop the trigger");
+}
+
+fn store(t: &TestEngine) -> rusqlite::Connection {
+    rusqlite::Connection::open(t.data.path().join("ferry.db")).expect("open the store")
+}
+
+/// How many jobs the store holds in `state`.
+fn stored_in(t: &TestEngine, state: JobState) -> usize {
+    store(t)
+        .query_row(
+            "SELECT count(*) FROM jobs WHERE state = ?1",
+            [state.to_string()],
+            |row| row.get(0),
+        )
+        .expect("count the stored jobs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_all_the_store_cannot_save_leaves_every_job_as_it_was() {
+    const JOBS: usize = 50;
+    let server = TestServer::start(stalling(100_000, 6)).await;
+    let t = TestEngine::start_with("bulk-one-transaction", |config| {
+        config.foreground_concurrency = 1;
+    })
+    .await;
+    let url = server.url("/f");
+    let ids: Vec<_> = (0..JOBS)
+        .map(|n| t.start_job(&[(&url, &format!("f{n}"))]))
+        .collect();
+    t.wait_state(ids[0], JobState::Transferring).await;
+    refuse_writes_after(&t, JobState::Suspended, JOBS / 2);
+
+    let refused = t.engine.suspend_all();
+
+    assert!(refused.is_err(), "Pause all says the store refused it");
+    assert_eq!(
+        stored_in(&t, JobState::Queued) + stored_in(&t, JobState::Transferring),
+        JOBS,
+        "the store holds every job as it was: no half of the sweep was saved"
+    );
+    assert_eq!(
+        t.engine.get(ids[0]).unwrap().state,
+        JobState::Transferring,
+        "the running job runs on"
+    );
+    for id in &ids[1..] {
+        assert_eq!(
+            t.engine.get(*id).unwrap().state,
+            JobState::Queued,
+            "every queued job is as it was"
+        );
     }
+    assert_eq!(server.open_connections(), 1, "the transfer goes on");
+
+    allow_writes(&t);
+    assert_eq!(t.engine.suspend_all().unwrap() as usize, JOBS);
+    assert_eq!(stored_in(&t, JobState::Suspended), JOBS);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

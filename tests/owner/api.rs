@@ -14,7 +14,7 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime};
 
-use ferry_engine::{ErrorCode, FileSpec, JobId, JobInfo, JobState, JobType, Priority};
+use ferry_engine::{EngineEvent, ErrorCode, FileSpec, JobId, JobInfo, JobState, JobType, Priority};
 use ferry_owner::{
     Call, Client, Hello, NewJobRequest, OwnerEvent, OwnerNotice, QuitAnswer, Settings,
 };
@@ -1379,5 +1379,96 @@ async fn names_ferry_chose_become_unique_in_the_job_and_in_the_folder() {
     assert_eq!(
         std::fs::read(folder.join("report.pdf")).expect("the user's file"),
         b"my own report"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_made_with_its_files_is_announced_once_whole_and_a_refused_one_not_at_all() {
+    let owned = Owned::start("create-once");
+    let client = owned.client().await;
+    let (_, mut events) = client.subscribe().await.expect("subscribe");
+    let request = |checksum: &str| NewJobRequest {
+        display_name: "Two files".to_owned(),
+        job_type: JobType::Download,
+        priority: Priority::Low,
+        files: ["a.bin", "b.bin"]
+            .iter()
+            .map(|name| FileSpec {
+                remote_url: format!("http://127.0.0.1:1/{name}"),
+                local_path: owned.path(name),
+            })
+            .collect(),
+        credentials: None,
+        reply_file_name: None,
+        checksums: Some(vec![Some(checksum.to_owned())]),
+        description: Some("made in one step".to_owned()),
+        retry_policy: None,
+        custom_headers: Some(vec![(
+            "Referer".to_owned(),
+            "https://example.org/".to_owned(),
+        )]),
+        unique_names: None,
+        auto_complete: None,
+    };
+    let refused = client
+        .call::<JobInfo>(Call::CreateWithFiles(request("sha256:not-hex")))
+        .await
+        .expect_err("a malformed checksum is refused");
+    assert_eq!(refused.code, ErrorCode::E_INVALIDARG, "{refused:?}");
+
+    let job: JobInfo = client
+        .call(Call::CreateWithFiles(request(&format!(
+            "sha256:{}",
+            "ab".repeat(32)
+        ))))
+        .await
+        .expect("create the job");
+
+    // Events come in the order they happened: once the marker job's creation arrives, every
+    // event of the two creations before it has too.
+    let marker: JobId = client
+        .call(Call::CreateJob {
+            display_name: "marker".to_owned(),
+            job_type: JobType::Download,
+        })
+        .await
+        .expect("create the marker job");
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut seen = Vec::new();
+        loop {
+            match events.recv().await {
+                Ok(OwnerEvent::Engine(event)) => match *event {
+                    EngineEvent::JobCreated { job } if job.id == marker => return seen,
+                    event => seen.push(event),
+                },
+                Ok(other) => panic!("the owner fell behind or quit: {other:?}"),
+                Err(error) => panic!("the events ended: {error}"),
+            }
+        }
+    })
+    .await
+    .expect("the marker job is announced");
+    let about_jobs: Vec<String> = seen
+        .iter()
+        .filter(|e| !matches!(e, EngineEvent::Progress { .. }))
+        .map(|e| format!("{e:?}").chars().take(60).collect())
+        .collect();
+    assert_eq!(
+        about_jobs.len(),
+        1,
+        "one announcement, for the job made (none for the refused one): {about_jobs:#?}"
+    );
+    let EngineEvent::JobCreated { job: announced } = &seen[0] else {
+        panic!("the job is announced as created: {about_jobs:#?}");
+    };
+    assert_eq!(announced.id, job.id);
+    assert_eq!(announced.files.len(), 2, "announced with its files");
+    assert_eq!(announced.settings.priority, Priority::Low);
+    assert_eq!(announced.settings.description, "made in one step");
+    let listed: Vec<JobInfo> = client.call(Call::List).await.expect("list");
+    assert_eq!(
+        listed.len(),
+        2,
+        "the refused job left no trace: {listed:#?}"
     );
 }

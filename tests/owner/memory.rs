@@ -36,3 +36,26 @@ fn an_idle_headless_owner_stays_under_20_mib_rss() {
         "an idle owner uses {rss} KiB RSS; the limit is {IDLE_RSS_LIMIT_KIB} KiB"
     );
 }
+
+#[test]
+fn the_owner_runs_with_two_malloc_arenas_however_it_was_started() {
+    let owned = Owned::new("arenas");
+    let mut service = owned.command();
+    service
+        .arg("service")
+        .env_remove(ferry_owner::arenas::ARENA_VARIABLE)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut owner = service.spawn().expect("ferry service starts");
+    owned.wait_listening();
+
+    let environ = std::fs::read(format!("/proc/{}/environ", owner.id())).expect("environ");
+    let _ = owner.kill();
+    let _ = owner.wait();
+    let variables: Vec<&[u8]> = environ.split(|b| *b == 0).collect();
+    assert!(
+        variables.contains(&b"MALLOC_ARENA_MAX=2".as_slice()),
+        "the owner set its arenas before starting (same process)"
+    );
+}

@@ -13,7 +13,12 @@
 //! - Complete all ready completes every TRANSFERRED job (the jobs waiting only for Complete)
 //!   and counts those a failed rename kept back; a job in ERROR is left for its fix.
 
-use crate::core::{Inner, JobEntry};
+use std::sync::atomic::Ordering;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::core::{Inner, JobEntry, Run};
 use crate::error::Result;
 use crate::event::EngineEvent;
 use crate::job::{JobId, JobState};
@@ -35,9 +40,11 @@ pub fn resumable(entry: &JobEntry) -> bool {
 }
 
 impl Inner {
-    /// Applies `change` to every job `picked` chooses, as one step; returns how many jobs
-    /// changed state. A job that refuses the change is left as it was. If the store cannot
-    /// save the changes, none is kept and the store's error is returned.
+    /// Applies `change` to every job `picked` chooses, as one step: the job table stays locked
+    /// throughout and the changes are saved in one transaction; returns how many jobs changed
+    /// state. A job that refuses the change is left as it was. If the store cannot save the
+    /// changes, every job is left exactly as it was (a transfer the change would stop goes on)
+    /// and the store's error is returned.
     pub fn change_all(
         &self,
         picked: impl Fn(&JobEntry) -> bool,
@@ -50,65 +57,122 @@ impl Inner {
             .filter(|entry| picked(entry))
             .map(|entry| entry.record.id)
             .collect();
-        let mut changed: Vec<(JobId, JobRecord)> = Vec::new();
+        let mut changed: Vec<Undo> = Vec::new();
         for id in ids {
             let turn = table.take_turn();
             let Some(entry) = table.entries.get_mut(&id) else {
                 continue;
             };
-            let before = entry.record.clone();
+            let undo = Undo::prepare(entry);
             match change(self, entry, turn) {
-                Ok(()) if entry.record != before => changed.push((id, before)),
-                Ok(()) => {}
+                Ok(()) if entry.record != undo.before => changed.push(undo),
+                Ok(()) => undo.revert(entry),
                 Err(error) => {
                     tracing::warn!(%id, "the job refused a change of the whole queue: {error}");
-                    entry.record = before;
+                    undo.revert(entry);
                 }
             }
         }
         let saved = self.store().save_jobs(
             changed
                 .iter()
-                .filter_map(|(id, _)| table.entries.get(id))
+                .filter_map(|undo| table.entries.get(&undo.before.id))
                 .map(|entry| &entry.record),
         );
-        let mut events = Vec::new();
         if let Err(error) = saved {
             tracing::error!("cannot commit a change of the whole queue: {error}");
-            for (id, before) in changed {
-                if let Some(entry) = table.entries.get_mut(&id) {
-                    entry.record = before;
-                    events.extend(self.hold_unsaved(entry, &error));
+            for undo in changed {
+                if let Some(entry) = table.entries.get_mut(&undo.before.id) {
+                    undo.revert(entry);
                 }
             }
-            self.announce(events);
             return Err(error);
         }
         let mut moved = 0u32;
-        for (id, before) in &changed {
-            let Some(entry) = table.entries.get_mut(id) else {
+        let mut events = Vec::with_capacity(changed.len());
+        for undo in changed {
+            let Some(entry) = table.entries.get_mut(&undo.before.id) else {
                 continue;
             };
+            let from = undo.before.state;
+            undo.keep(entry);
             entry.unsaved = false;
-            if entry.record.state != before.state {
+            if entry.record.state != from {
                 moved += 1;
                 events.push(EngineEvent::StateChanged {
                     job: entry.info(),
-                    from: before.state,
+                    from,
                 });
             } else {
                 events.push(EngineEvent::JobModified { job: entry.info() });
             }
         }
-        self.announce(events);
-        Ok(moved)
-    }
-
-    fn announce(&self, events: Vec<EngineEvent>) {
+        drop(table);
         for event in events {
             let _ = self.events.send(event);
         }
         self.wake.notify_one();
+        Ok(moved)
+    }
+}
+
+/// What a job was before a change of the whole queue, so that the change can be taken back
+/// until it is saved. The job's transfer, if it runs, is stopped only once the change is
+/// saved: until then the change stops a stand-in.
+struct Undo {
+    before: JobRecord,
+    run: Option<(u64, Instant, CancellationToken)>,
+    retry_at: Option<Instant>,
+    stalled_since: Option<Instant>,
+    turn: u64,
+    live_file: u64,
+}
+
+impl Undo {
+    fn prepare(entry: &mut JobEntry) -> Undo {
+        let run = entry.run.as_mut().map(|run| {
+            let stand_in = CancellationToken::new();
+            (
+                run.id,
+                run.started,
+                std::mem::replace(&mut run.cancel, stand_in),
+            )
+        });
+        Undo {
+            before: entry.record.clone(),
+            run,
+            retry_at: entry.retry_at,
+            stalled_since: entry.stalled_since,
+            turn: entry.turn,
+            live_file: entry.live.file.load(Ordering::Acquire),
+        }
+    }
+
+    /// Puts the job back as it was, its transfer (if any) still running.
+    fn revert(self, entry: &mut JobEntry) {
+        if let Some((id, started, cancel)) = self.run {
+            entry.run = Some(Run {
+                id,
+                cancel,
+                started,
+            });
+        }
+        entry.record = self.before;
+        entry.retry_at = self.retry_at;
+        entry.stalled_since = self.stalled_since;
+        entry.turn = self.turn;
+        entry.live.file.store(self.live_file, Ordering::Release);
+    }
+
+    /// The change is saved: the transfer it stopped stops for real.
+    fn keep(self, entry: &mut JobEntry) {
+        let Some((id, _, cancel)) = self.run else {
+            return;
+        };
+        match entry.run.as_mut() {
+            Some(run) if run.id == id => run.cancel = cancel,
+            _ => cancel.cancel(),
+        }
     }
 }
 

@@ -54,6 +54,9 @@ pub struct JobEntry {
     /// Files that finished since the last progress batch (their indexes): the next batch
     /// carries their final bytes.
     pub finished_since_batch: Vec<u32>,
+    /// A job still being made by `Engine::create_job_with`: not listed, announced or saved
+    /// until it is complete.
+    pub draft: bool,
 }
 
 impl JobEntry {
@@ -68,6 +71,7 @@ impl JobEntry {
             live: Arc::new(LiveProgress::default()),
             unsaved: false,
             finished_since_batch: Vec::new(),
+            draft: false,
         }
     }
 

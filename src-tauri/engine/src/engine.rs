@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::claims::{Claims, Destinations};
 use crate::core::{history_of, ChangeNotes, Conditions, Inner, JobEntry, JobTable};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::EngineEvent;
@@ -56,10 +57,18 @@ pub struct RenameFailure {
     pub message: String,
 }
 
+/// Events kept for subscribers that read late. Each slot holds a whole event (a job's snapshot
+/// included) and every slot stays allocated, so the buffer is a fixed cost of the engine's
+/// memory (about 2.7 KiB a slot); a subscriber that falls further behind is told it lagged and
+/// re-reads the list (the owner sends it one snapshot), which after a burst of more than a
+/// thousand changes (Pause all on a long queue) is cheaper than replaying them anyway.
+const EVENTS_KEPT: usize = 1024;
+
 /// A cheap, cloneable handle on a running engine.
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
+    destinations: Arc<Destinations>,
 }
 
 impl Engine {
@@ -83,7 +92,7 @@ impl Engine {
         let store = Store::open(data_dir)?;
         let secrets = SecretBox::open(data_dir)?;
         let records = store.load_jobs()?;
-        let (events, _) = broadcast::channel(4096);
+        let (events, _) = broadcast::channel(EVENTS_KEPT);
         let inner = Arc::new(Inner {
             http: Clients::new(&config),
             config: RwLock::new(config),
@@ -107,8 +116,12 @@ impl Engine {
             data_lock: Mutex::new(Some(data_lock)),
         });
         reload(&inner, records)?;
+        let destinations = Arc::new(Destinations::of(&inner.table()));
         tracing::info!(data_dir = %data_dir.display(), "engine opened");
-        Ok(Engine { inner })
+        Ok(Engine {
+            inner,
+            destinations,
+        })
     }
 
     /// Starts scheduling, progress sampling, the inactivity sweep, notify commands and upload
@@ -174,12 +187,19 @@ impl Engine {
         self.inner.events.subscribe()
     }
 
-    /// Every job in the queue, oldest first.
+    /// Every job in the queue, oldest first (a job still being made by
+    /// [`Engine::create_job_with`] is not listed until it is made).
     pub fn list(&self) -> Vec<JobInfo> {
         let table = self.inner.table();
-        let mut jobs: Vec<JobInfo> = table.entries.values().map(JobEntry::info).collect();
-        jobs.sort_by_key(|j| (j.times.created, j.id));
-        jobs
+        let mut entries: Vec<&JobEntry> = table.entries.values().filter(|e| !e.draft).collect();
+        entries.sort_unstable_by_key(|e| (e.record.times.created, e.record.id));
+        entries.into_iter().map(JobEntry::info).collect()
+    }
+
+    /// Whether a live download job's file that is not yet completed heads for `path`.
+    pub fn is_destination(&self, path: &Path) -> bool {
+        let table = self.inner.table();
+        self.destinations.is_taken(&table, path)
     }
 
     /// One job.
@@ -243,41 +263,78 @@ impl Engine {
 
     /// Creates a SUSPENDED job (CreateJob).
     pub fn create_job(&self, display_name: &str, job_type: JobType) -> Result<JobId> {
+        self.new_job(display_name, job_type, false)
+    }
+
+    /// Creates a SUSPENDED job and lets `fill` set it up with the engine's verbs (files,
+    /// priority, credentials, …) as one step: while `fill` runs the job is a draft, neither
+    /// listed nor announced nor saved; then it is saved once and announced with everything
+    /// `fill` set. If `fill` or that save fails, the job is dropped without a trace.
+    pub fn create_job_with(
+        &self,
+        display_name: &str,
+        job_type: JobType,
+        fill: impl FnOnce(&Engine, JobId) -> Result<()>,
+    ) -> Result<JobInfo> {
+        let id = self.new_job(display_name, job_type, true)?;
+        let made = fill(self, id).and_then(|()| self.publish_draft(id));
+        if made.is_err() {
+            self.drop_draft(id);
+        }
+        made
+    }
+
+    fn new_job(&self, display_name: &str, job_type: JobType, draft: bool) -> Result<JobId> {
         validate::display_name(display_name)?;
         let config = self.inner.config();
         let mut table = self.inner.table();
-        let owner = config.owner.clone();
-        let owned = table
-            .entries
-            .values()
-            .filter(|e| e.record.owner == owner)
-            .count();
-        if owned >= config.policies.max_jobs_per_user as usize {
-            return Err(Error::new(
-                ErrorCode::BG_E_TOO_MANY_JOBS_PER_USER,
-                format!("you already have {owned} jobs, the most MaxJobsPerUser allows; complete or cancel some first"),
-            ));
-        }
-        if table.entries.len() >= config.policies.max_jobs_per_machine as usize {
-            return Err(Error::new(
-                ErrorCode::BG_E_TOO_MANY_JOBS_PER_MACHINE,
-                format!(
-                    "there are already {} jobs, the most MaxJobsPerMachine allows",
-                    table.entries.len()
-                ),
-            ));
-        }
+        admit(&table, &config)?;
         let id = JobId::new();
-        let record = JobRecord::new(id, job_type, owner, JobSettings::new(display_name));
-        self.inner.store().save_job(&record)?;
+        let record = JobRecord::new(id, job_type, config.owner, JobSettings::new(display_name));
+        if !draft {
+            self.inner.store().save_job(&record)?;
+        }
         let turn = table.take_turn();
-        let entry = JobEntry::new(record, turn);
-        let job = entry.info();
+        let mut entry = JobEntry::new(record, turn);
+        entry.draft = draft;
+        let job = (!draft).then(|| entry.info());
         table.entries.insert(id, entry);
         drop(table);
-        let _ = self.inner.events.send(EngineEvent::JobCreated { job });
-        tracing::info!(%id, ?job_type, "job created");
+        if let Some(job) = job {
+            let _ = self.inner.events.send(EngineEvent::JobCreated { job });
+        }
+        tracing::info!(%id, ?job_type, draft, "job created");
         Ok(id)
+    }
+
+    /// Saves a draft and announces it: from now on it is a job like any other.
+    fn publish_draft(&self, id: JobId) -> Result<JobInfo> {
+        let mut table = self.inner.table();
+        let entry = table
+            .entries
+            .get_mut(&id)
+            .ok_or_else(|| crate::core::not_found(id))?;
+        self.inner.store().save_job(&entry.record)?;
+        entry.draft = false;
+        entry.unsaved = false;
+        let job = entry.info();
+        drop(table);
+        let _ = self
+            .inner
+            .events
+            .send(EngineEvent::JobCreated { job: job.clone() });
+        Ok(job)
+    }
+
+    /// Forgets a draft whose making failed (and its row, should one have been written).
+    fn drop_draft(&self, id: JobId) {
+        let mut table = self.inner.table();
+        if table.entries.remove(&id).is_none() {
+            return;
+        }
+        if let Err(error) = self.inner.store().finish_job(id, None, None) {
+            tracing::warn!(%id, "cannot remove a job whose making failed: {error}");
+        }
     }
 
     /// Adds one file (AddFile).
@@ -319,8 +376,15 @@ impl Engine {
     fn add(&self, id: JobId, files: Vec<(FileSpec, Option<Vec<ByteRange>>)>) -> Result<()> {
         let max_files = self.inner.config().policies.max_files_per_job as usize;
         let mut table = self.inner.table();
-        let mut claims = Claims::of_other_jobs(&table, id);
-        self.inner.apply(&mut table, id, |entry, _| {
+        let paths: Vec<PathBuf> = files.iter().map(|(f, _)| f.local_path.clone()).collect();
+        let mut claims = Claims::among(
+            &table,
+            &self.destinations,
+            id,
+            paths.iter().map(PathBuf::as_path),
+        );
+        self.inner.apply(&mut table, id, |entry, notes| {
+            defer_while_draft(entry, notes);
             self.inner.transition(entry, Trigger::AddFile)?;
             let record = &mut entry.record;
             if record.job_type.is_upload() && record.files.len() + files.len() > 1 {
@@ -359,7 +423,10 @@ impl Engine {
             }
             record.touch();
             Ok(())
-        })
+        })?;
+        self.destinations
+            .add(&table, id, paths.iter().map(PathBuf::as_path));
+        Ok(())
     }
 
     /// Points a download file at another URL (SetRemoteName). A partial file continues only if
@@ -432,7 +499,8 @@ impl Engine {
     pub fn set_local_path(&self, id: JobId, file_index: u32, path: PathBuf) -> Result<()> {
         validate::download_path(&path)?;
         let mut table = self.inner.table();
-        let claims = Claims::of_other_jobs(&table, id);
+        let claims = Claims::among(&table, &self.destinations, id, [path.as_path()]);
+        let new_path = path.clone();
         self.inner.apply(&mut table, id, |entry, _| {
             self.inner.transition(entry, Trigger::SetProperty)?;
             if entry.record.job_type.is_upload() {
@@ -468,7 +536,9 @@ impl Engine {
             file.replace_existing = false;
             entry.record.touch();
             Ok(())
-        })
+        })?;
+        self.destinations.add(&table, id, [new_path.as_path()]);
+        Ok(())
     }
 
     /// Lets Complete replace a regular file already under file `file_index`'s final name (the
@@ -584,7 +654,8 @@ impl Engine {
         for_uploads: &str,
         change: impl FnOnce(&mut FileRecord),
     ) -> Result<()> {
-        self.inner.with_job(id, |entry, _| {
+        self.inner.with_job(id, |entry, notes| {
+            defer_while_draft(entry, notes);
             self.inner.transition(entry, Trigger::SetProperty)?;
             if entry.record.job_type.is_upload() {
                 return Err(Error::new(ErrorCode::E_NOTIMPL, for_uploads));
@@ -810,7 +881,8 @@ impl Engine {
     }
 
     fn set(&self, id: JobId, change: impl FnOnce(&mut JobRecord) -> Result<()>) -> Result<()> {
-        self.inner.with_job(id, |entry, _| {
+        self.inner.with_job(id, |entry, notes| {
+            defer_while_draft(entry, notes);
             self.inner.transition(entry, Trigger::SetProperty)?;
             change(&mut entry.record)?;
             entry.record.touch();
@@ -838,7 +910,8 @@ impl Engine {
 
     /// Sets the priority; a job with a custom HTTP method stays FOREGROUND.
     pub fn set_priority(&self, id: JobId, priority: Priority) -> Result<()> {
-        self.inner.with_job(id, |entry, _| {
+        self.inner.with_job(id, |entry, notes| {
+            defer_while_draft(entry, notes);
             self.inner.transition(entry, Trigger::SetProperty)?;
             let record = &mut entry.record;
             record.touch();
@@ -1270,6 +1343,45 @@ fn temp_path(local: &Path, id: JobId, index: usize) -> PathBuf {
     local.with_file_name(format!(".ferry-{}-{index}.part", id.0.simple()))
 }
 
+/// A change to a draft (see [`Engine::create_job_with`]) is neither saved nor announced on its
+/// own: the draft is saved and announced whole once it is made.
+fn defer_while_draft(entry: &JobEntry, notes: &mut ChangeNotes) {
+    if entry.draft {
+        notes.deferred = true;
+        notes.quiet = true;
+    }
+}
+
+/// Refuses a new job once MaxJobsPerUser or MaxJobsPerMachine is reached. The owner's jobs are
+/// counted only when the queue holds at least as many jobs as a user may have: below that they
+/// cannot reach the limit, so making a job costs the same however long the queue is.
+fn admit(table: &JobTable, config: &Config) -> Result<()> {
+    let per_user = config.policies.max_jobs_per_user as usize;
+    if table.entries.len() >= per_user {
+        let owned = table
+            .entries
+            .values()
+            .filter(|e| e.record.owner == config.owner)
+            .count();
+        if owned >= per_user {
+            return Err(Error::new(
+                ErrorCode::BG_E_TOO_MANY_JOBS_PER_USER,
+                format!("you already have {owned} jobs, the most MaxJobsPerUser allows; complete or cancel some first"),
+            ));
+        }
+    }
+    if table.entries.len() >= config.policies.max_jobs_per_machine as usize {
+        return Err(Error::new(
+            ErrorCode::BG_E_TOO_MANY_JOBS_PER_MACHINE,
+            format!(
+                "there are already {} jobs, the most MaxJobsPerMachine allows",
+                table.entries.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn no_such_file(index: u32) -> Error {
     Error::new(
         ErrorCode::E_INVALIDARG,
@@ -1306,77 +1418,6 @@ fn move_temporary(from: &Path, to: &Path) -> Result<()> {
             std::fs::remove_file(from).map_err(cannot)
         }
         Err(e) => Err(cannot(e)),
-    }
-}
-
-/// Final paths download files are headed for, with who heads there, so that no two files (of
-/// one job or of two live jobs) share a destination.
-struct Claims(std::collections::HashMap<PathBuf, String>);
-
-impl Claims {
-    /// The destinations of every live download job other than `id` (files already completed no
-    /// longer claim theirs).
-    fn of_other_jobs(table: &JobTable, id: JobId) -> Claims {
-        let mut claims = Claims(std::collections::HashMap::new());
-        for entry in table.entries.values().filter(|e| e.record.id != id) {
-            let record = &entry.record;
-            let owner = format!(
-                "the job \"{}\" ({})",
-                record.settings.display_name, record.id
-            );
-            for file in Self::destinations(record) {
-                claims.claim(&file.local_path, owner.clone());
-            }
-        }
-        claims
-    }
-
-    fn destinations(record: &JobRecord) -> impl Iterator<Item = &FileRecord> {
-        Self::indexed_destinations(record).map(|(_, file)| file)
-    }
-
-    fn indexed_destinations(record: &JobRecord) -> impl Iterator<Item = (usize, &FileRecord)> {
-        let download = record.job_type == JobType::Download;
-        record
-            .files
-            .iter()
-            .enumerate()
-            .filter(move |(_, f)| download && !f.completed)
-    }
-
-    /// Adds the destinations of `record`'s own files.
-    fn add_own_files(&mut self, record: &JobRecord) {
-        self.add_own_files_except(record, usize::MAX);
-    }
-
-    /// Adds the destinations of `record`'s own files but file `except`.
-    fn add_own_files_except(&mut self, record: &JobRecord, except: usize) {
-        for (index, file) in Self::indexed_destinations(record).filter(|(i, _)| *i != except) {
-            self.claim(&file.local_path, format!("file {index} of this job"));
-        }
-    }
-
-    fn claim(&mut self, path: &Path, owner: String) {
-        self.0.entry(path.to_owned()).or_insert(owner);
-    }
-
-    fn holds(&self, path: &Path) -> bool {
-        self.0.contains_key(path)
-    }
-
-    /// Refuses `path` when another file already heads there.
-    fn refuse_taken(&self, path: &Path) -> Result<()> {
-        match self.0.get(path) {
-            None => Ok(()),
-            Some(owner) => Err(Error::new(
-                ErrorCode::ERROR_FILE_EXISTS,
-                format!(
-                    "{} is already the destination of {owner}; choose another file name",
-                    path.display()
-                ),
-            )
-            .in_context(crate::error::ErrorContext::LocalFile)),
-        }
     }
 }
 
@@ -1477,6 +1518,9 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
 fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
     records.sort_by_key(|r| (r.times.created, r.id));
     let mut table = inner.table();
+    // Room for every job at once: growing the table step by step would leave the smaller
+    // tables it outgrew behind as free memory the process keeps.
+    table.entries.reserve(records.len());
     let mut changed = Vec::new();
     for mut record in records {
         let before = record.clone();

@@ -31,6 +31,7 @@
 
 pub mod bandwidth;
 mod bulk;
+mod claims;
 mod core;
 mod data_lock;
 pub mod engine;

@@ -319,7 +319,13 @@ impl Inner {
     /// Moves TRANSIENT_ERROR jobs whose delay passed back to QUEUED, and those whose no-progress
     /// timeout passed to ERROR; stops jobs over their maximum download time.
     pub fn run_timers(&self, table: &mut crate::core::JobTable, now: Instant) {
-        let ids: Vec<JobId> = table.entries.keys().copied().collect();
+        // Only jobs waiting to retry or running can have a timer due.
+        let ids: Vec<JobId> = table
+            .entries
+            .values()
+            .filter(|e| e.record.state == JobState::TransientError || e.record.state.is_active())
+            .map(|e| e.record.id)
+            .collect();
         for id in ids {
             let Some(entry) = table.entries.get(&id) else {
                 continue;

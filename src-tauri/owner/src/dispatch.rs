@@ -7,7 +7,6 @@ use std::sync::Arc;
 use base64::Engine as _;
 use ferry_engine::{Engine, ErrorCode};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::api_error::ApiError;
 use crate::job_actions;
@@ -25,10 +24,10 @@ pub struct Queue {
     pub data_dir: std::path::PathBuf,
 }
 
-/// The answer of `call`. Blocking (engine verbs commit to the store): run it off the async
+/// The answer of `call`, as JSON text. Blocking (engine verbs commit to the store): run it off the async
 /// workers. [`Call::Subscribe`], [`Call::Shutdown`] and [`Call::Quit`] are the server's; here they only
 /// answer what they return.
-pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
+pub fn dispatch(queue: &Queue, call: Call) -> Result<String, ApiError> {
     let e = &queue.engine;
     match call {
         Call::Hello => json(Hello {
@@ -134,18 +133,22 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<Value, ApiError> {
             apply_to_engine(e, &saved);
             json(saved)
         }
-        Call::Shutdown => Ok(Value::Null),
+        Call::Shutdown => Ok(NULL.to_owned()),
         Call::Quit => json(crate::protocol::QuitAnswer { stopping: false }),
     }
 }
 
-fn json(value: impl Serialize) -> Result<Value, ApiError> {
-    serde_json::to_value(value).map_err(ApiError::internal)
+/// JSON's `null`: the answer of calls that return nothing.
+const NULL: &str = "null";
+
+/// The answer as JSON text, serialised straight from the engine's values.
+fn json(value: impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(&value).map_err(ApiError::internal)
 }
 
-fn done(result: ferry_engine::Result<()>) -> Result<Value, ApiError> {
+fn done(result: ferry_engine::Result<()>) -> Result<String, ApiError> {
     result?;
-    Ok(Value::Null)
+    Ok(NULL.to_owned())
 }
 
 /// Paths cross the API absolute: the owner's working folder means nothing to the client.

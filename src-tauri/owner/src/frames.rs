@@ -4,7 +4,7 @@
 use serde::Serialize;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::protocol::MAX_FRAME_BYTES;
+use crate::protocol::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
 
 /// One line read from a peer.
 #[derive(Debug, PartialEq, Eq)]
@@ -60,6 +60,20 @@ pub async fn write_frame<W: AsyncWrite + Unpin>(
     let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
     line.push(b'\n');
     writer.write_all(&line).await?;
+    writer.flush().await
+}
+
+/// Writes the answer to request `id`, `{"v":1,"id":…,"ok":…}`, whose result `json` is already
+/// serialised, and flushes; the result is written as it is, not copied into the frame.
+pub async fn write_answer<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    id: u64,
+    json: &str,
+) -> std::io::Result<()> {
+    let head = format!(r#"{{"v":{PROTOCOL_VERSION},"id":{id},"ok":"#);
+    writer.write_all(head.as_bytes()).await?;
+    writer.write_all(json.as_bytes()).await?;
+    writer.write_all(b"}\n").await?;
     writer.flush().await
 }
 

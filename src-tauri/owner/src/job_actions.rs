@@ -16,35 +16,23 @@ pub fn create_job(engine: &Engine, mut request: NewJobRequest) -> Result<JobInfo
     if request.unique_names == Some(true) && request.job_type == JobType::Download {
         make_names_unique(engine, &mut request.files)?;
     }
-    let id = engine.create_job(&request.display_name, request.job_type)?;
-    match fill(engine, id, request).and_then(|()| engine.get(id)) {
-        Ok(job) => Ok(job),
-        Err(error) => {
-            if let Err(discard) = engine.discard(id) {
-                tracing::warn!(%id, "cannot discard a job whose creation failed: {discard}");
-            }
-            Err(error)
-        }
-    }
+    let name = std::mem::take(&mut request.display_name);
+    engine.create_job_with(&name, request.job_type, |engine, id| {
+        fill(engine, id, request)
+    })
 }
 
 /// Gives each file whose name Ferry chose a destination no file, no live job and no earlier
 /// file of the request has ("report (2).pdf", "archive (2).tar.gz").
 fn make_names_unique(engine: &Engine, files: &mut [FileSpec]) -> Result<()> {
-    let jobs = engine.list();
-    let taken = |path: &Path| {
-        jobs.iter()
-            .filter(|job| job.job_type == JobType::Download)
-            .flat_map(|job| &job.files)
-            .any(|file| !file.completed && file.local_path == path)
-    };
     let wanted: Vec<PathBuf> = files.iter().map(|f| f.local_path.clone()).collect();
-    let free = handover::free_paths(&wanted, taken).ok_or_else(|| {
-        Error::new(
-            ErrorCode::ERROR_FILE_EXISTS,
-            "every numbered name beside the file is taken; choose another folder",
-        )
-    })?;
+    let free = handover::free_paths(&wanted, |path: &Path| engine.is_destination(path))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::ERROR_FILE_EXISTS,
+                "every numbered name beside the file is taken; choose another folder",
+            )
+        })?;
     for (file, path) in files.iter_mut().zip(free) {
         file.local_path = path;
     }

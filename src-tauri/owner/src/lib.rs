@@ -25,6 +25,7 @@
 //!   download folder.
 
 pub mod api_error;
+pub mod arenas;
 pub mod auto_complete;
 pub mod bulk_text;
 pub mod client;

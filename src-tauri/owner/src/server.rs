@@ -20,7 +20,7 @@ use tokio_util::task::TaskTracker;
 use crate::api_error::ApiError;
 use crate::dispatch::{dispatch, Queue};
 use crate::endpoint::peer_allowed;
-use crate::frames::{read_frame, write_frame, Frame};
+use crate::frames::{read_frame, write_answer, write_frame, Frame};
 use crate::protocol::{
     parse_request, Call, OwnerEvent, OwnerNotice, QuitAnswer, Reply, Snapshot, MAX_FRAME_BYTES,
 };
@@ -198,12 +198,12 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
                             ))) {
                                 old.abort();
                             }
-                            answer(id, serde_json::to_value(jobs).map_err(ApiError::internal))
+                            answer(id, serde_json::to_string(&jobs).map_err(ApiError::internal))
                         }
                         Call::Shutdown => {
                             tracing::info!("a client asked the owner to stop");
                             stop.cancel();
-                            Reply::ok(id, serde_json::Value::Null)
+                            Outgoing::Reply(Reply::ok(id, serde_json::Value::Null))
                         }
                         Call::Quit => {
                             let stopping = quit.on_quit == OnQuit::Stop;
@@ -214,7 +214,7 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
                             }
                             answer(
                                 id,
-                                serde_json::to_value(QuitAnswer { stopping })
+                                serde_json::to_string(&QuitAnswer { stopping })
                                     .map_err(ApiError::internal),
                             )
                         }
@@ -226,7 +226,7 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
                                 let answers = engine.probe(request).await;
                                 let reply = answer(
                                     id,
-                                    serde_json::to_value(answers).map_err(ApiError::internal),
+                                    serde_json::to_string(&answers).map_err(ApiError::internal),
                                 );
                                 // A client gone meanwhile no longer needs the answer.
                                 let _ = outbox.send(reply).await;
@@ -246,15 +246,15 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
                         }
                     }
                 }
-                Err((id, error)) => Reply::err(id, error),
+                Err((id, error)) => Outgoing::Reply(Reply::err(id, error)),
             },
-            Ok(Some(Frame::TooLong)) => Reply::err(
+            Ok(Some(Frame::TooLong)) => Outgoing::Reply(Reply::err(
                 None,
                 ApiError::new(
                     ErrorCode::E_INVALIDARG,
                     format!("the request is longer than {MAX_FRAME_BYTES} bytes and was skipped"),
                 ),
-            ),
+            )),
             Ok(None) => break,
             Err(error) => {
                 tracing::debug!("a client's connection broke: {error}");
@@ -281,17 +281,39 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
     let _ = writer.await;
 }
 
-fn answer(id: u64, result: Result<serde_json::Value, ApiError>) -> Reply {
+/// A frame on its way to a client: a reply or an event, or an answer already in JSON (so that
+/// a long answer, such as the listing of 10,000 jobs, is written as it was serialised rather
+/// than built as a tree of values first).
+enum Outgoing {
+    /// A reply or an event.
+    Reply(Reply),
+    /// The answer to request `id`: the call's result as JSON text.
+    Answer { id: u64, json: String },
+}
+
+impl Outgoing {
+    fn event(event: OwnerEvent) -> Outgoing {
+        Outgoing::Reply(Reply::event(event))
+    }
+}
+
+fn answer(id: u64, result: Result<String, ApiError>) -> Outgoing {
     match result {
-        Ok(value) => Reply::ok(id, value),
-        Err(error) => Reply::err(Some(id), error),
+        Ok(json) => Outgoing::Answer { id, json },
+        Err(error) => Outgoing::Reply(Reply::err(Some(id), error)),
     }
 }
 
 /// Writes frames until the outbox closes, the client goes, or one frame takes too long.
-async fn write_loop(mut write: OwnedWriteHalf, mut pending: mpsc::Receiver<Reply>) {
-    while let Some(reply) = pending.recv().await {
-        match tokio::time::timeout(WRITE_TIMEOUT, write_frame(&mut write, &reply)).await {
+async fn write_loop(mut write: OwnedWriteHalf, mut pending: mpsc::Receiver<Outgoing>) {
+    while let Some(outgoing) = pending.recv().await {
+        let written = async {
+            match &outgoing {
+                Outgoing::Reply(reply) => write_frame(&mut write, reply).await,
+                Outgoing::Answer { id, json } => write_answer(&mut write, *id, json).await,
+            }
+        };
+        match tokio::time::timeout(WRITE_TIMEOUT, written).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
                 tracing::debug!("a client stopped reading: {error}");
@@ -312,7 +334,7 @@ async fn write_loop(mut write: OwnedWriteHalf, mut pending: mpsc::Receiver<Reply
 async fn forward(
     engine: ferry_engine::Engine,
     mut events: broadcast::Receiver<EngineEvent>,
-    outbox: mpsc::Sender<Reply>,
+    outbox: mpsc::Sender<Outgoing>,
     mut quits: watch::Receiver<u64>,
     mut settings_saves: watch::Receiver<u64>,
     on_quit: OnQuit,
@@ -328,7 +350,7 @@ async fn forward(
                     counting_quits = false;
                     continue;
                 }
-                let told = Reply::event(OwnerEvent::Owner(OwnerNotice::Quitting));
+                let told = Outgoing::event(OwnerEvent::Owner(OwnerNotice::Quitting));
                 if outbox.send(told).await.is_err() || on_quit == OnQuit::Stop {
                     return;
                 }
@@ -338,19 +360,19 @@ async fn forward(
                     counting_saves = false;
                     continue;
                 }
-                let told = Reply::event(OwnerEvent::Owner(OwnerNotice::SettingsChanged));
+                let told = Outgoing::event(OwnerEvent::Owner(OwnerNotice::SettingsChanged));
                 if outbox.send(told).await.is_err() {
                     return;
                 }
             }
             room = outbox.reserve(), if behind => {
                 let Ok(room) = room else { return };
-                room.send(Reply::event(OwnerEvent::Snapshot(Snapshot { jobs: engine.list() })));
+                room.send(Outgoing::event(OwnerEvent::Snapshot(Snapshot { jobs: engine.list() })));
                 behind = false;
             }
             event = events.recv() => match event {
                 Ok(_) if behind => {}
-                Ok(event) => match outbox.try_send(Reply::event(OwnerEvent::Engine(Box::new(event)))) {
+                Ok(event) => match outbox.try_send(Outgoing::event(OwnerEvent::Engine(Box::new(event)))) {
                     Ok(()) => {}
                     Err(mpsc::error::TrySendError::Full(_)) => behind = true,
                     Err(mpsc::error::TrySendError::Closed(_)) => return,
