@@ -10,8 +10,6 @@ import { LoopbackServer } from "./loopback.mjs";
 import { waitFor } from "./wait.mjs";
 
 const LAST_MODIFIED = "Wed, 01 Jan 2025 00:00:00 GMT";
-/** A metered file is written in pieces of this size, each counted once the kernel takes it. */
-const METER_PIECE = 16 << 10;
 
 /** Random content and its SHA-256, to check what lands on disk. */
 export function randomFile(size) {
@@ -27,27 +25,6 @@ export function sha256(buffer) {
 /** The SHA-256 of the file at `path`, to compare with what a server sent. */
 export function sha256OfFile(path) {
   return sha256(readFileSync(path));
-}
-
-/**
- * Writes `bytes` to `response` a piece at a time, waiting for the socket to drain before the
- * next, and adds each piece to `route.sent` once the kernel has taken it.
- */
-function meter(response, bytes, route, done) {
-  let offset = 0;
-  const next = () => {
-    while (offset < bytes.length && !response.destroyed) {
-      const piece = bytes.subarray(offset, offset + METER_PIECE);
-      offset += piece.length;
-      const more = response.write(piece, () => (route.sent += piece.length));
-      if (!more) {
-        response.once("drain", next);
-        return;
-      }
-    }
-    if (!response.destroyed) response.end(done);
-  };
-  next();
 }
 
 /** A gate a held response waits at; `open()` lets every waiting and later response through. */
@@ -86,21 +63,6 @@ export class TestServer extends LoopbackServer {
   heldFile(path, body, holdAt = Math.floor(body.length / 2)) {
     this.routes.set(path, { kind: "file", body, holdAt, gate: new Gate() });
     return this.url(path);
-  }
-
-  /**
-   * Serves `body` at `path` like `file`, but written piece by piece as the client takes it, so
-   * `sentBytes(path)` tells how much the client has been sent so far (its received rate, give
-   * or take what the sockets hold).
-   */
-  meteredFile(path, body) {
-    this.routes.set(path, { kind: "file", body, metered: true, sent: 0 });
-    return this.url(path);
-  }
-
-  /** Bytes of the metered file at `path` the kernel has taken for the client so far. */
-  sentBytes(path) {
-    return this.routes.get(path).sent;
   }
 
   /** Lets the held responses of `path` finish. */
@@ -215,10 +177,9 @@ export class TestServer extends LoopbackServer {
       return;
     }
     const finish = () => {
-      const rest = body.subarray(Math.max(start, route.holdAt ?? start), end + 1);
-      const done = () => this.completed.push(path);
-      if (route.metered) meter(response, rest, route, done);
-      else response.end(rest, done);
+      response.end(body.subarray(Math.max(start, route.holdAt ?? start), end + 1), () => {
+        this.completed.push(path);
+      });
     };
     if (route.gate && start < route.holdAt) {
       response.write(body.subarray(start, Math.min(route.holdAt, end + 1)), () => {
