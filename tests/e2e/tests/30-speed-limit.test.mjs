@@ -65,7 +65,8 @@ test("a limit set in the details holds the transfer to it, and emptying the fiel
   assert.equal(await mark.attribute("aria-label"), "Speed limit: 200 kB/s");
 
   await (await details.find(byTestId("resume-button"))).click();
-  await waitForState(session, jobId, "TRANSFERRING");
+  const moving = await waitForState(session, jobId, "TRANSFERRING", "TRANSFERRED");
+  assert.equal(moving, "TRANSFERRING", "32 MB at 200 kB/s takes minutes: the job is still transferring");
   await waitFor("the first bytes", async () => (await received()) > 0);
   const from = await received();
   const start = Date.now();
