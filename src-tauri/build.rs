@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "set_local_folder",
     "set_credentials",
     "set_dynamic_content",
+    "set_connections",
+    "set_speed_limit",
     "restart_file",
     "allow_web_page",
     "suspend_all",

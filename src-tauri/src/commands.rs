@@ -222,6 +222,30 @@ pub async fn set_dynamic_content(link: Link<'_>, id: JobId, enabled: bool) -> Co
     link.run(Call::SetDynamicContent { job: id, enabled }).await
 }
 
+/// Sets how many connections one file of a download may use at once (1 to 16).
+#[tauri::command]
+pub async fn set_connections(link: Link<'_>, id: JobId, connections: u32) -> CommandResult<()> {
+    link.run(Call::SetConnections {
+        job: id,
+        connections,
+    })
+    .await
+}
+
+/// Sets the job's own speed limit in bytes per second; `None` lifts it.
+#[tauri::command]
+pub async fn set_speed_limit(
+    link: Link<'_>,
+    id: JobId,
+    bytes_per_second: Option<u64>,
+) -> CommandResult<()> {
+    link.run(Call::SetSpeedLimit {
+        job: id,
+        bytes_per_second,
+    })
+    .await
+}
+
 /// Drops a file's partial bytes so it downloads again from byte 0.
 #[tauri::command]
 pub async fn restart_file(link: Link<'_>, id: JobId, file_index: u32) -> CommandResult<()> {

@@ -97,6 +97,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::set_local_folder,
             commands::set_credentials,
             commands::set_dynamic_content,
+            commands::set_connections,
+            commands::set_speed_limit,
             commands::restart_file,
             commands::allow_web_page,
             commands::suspend_all,

@@ -17,6 +17,7 @@ mod segments;
 mod servers;
 mod servers_selftest;
 mod soak;
+mod speed_limit;
 mod third_party;
 mod util;
 

@@ -138,6 +138,8 @@ pub async fn download(client: &Client, name: &str, files: &[(String, PathBuf)]) 
         custom_headers: None,
         unique_names: None,
         auto_complete: None,
+        connections: None,
+        speed_limit: None,
     };
     let job: JobInfo = client
         .call(Call::CreateWithFiles(request))
@@ -1339,6 +1341,8 @@ async fn names_ferry_chose_become_unique_in_the_job_and_in_the_folder() {
         custom_headers: None,
         unique_names,
         auto_complete: None,
+        connections: None,
+        speed_limit: None,
     };
 
     let job: JobInfo = client

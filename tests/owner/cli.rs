@@ -922,3 +922,138 @@ async fn an_auto_complete_job_ends_acknowledged_with_its_file_in_place() {
         .expect("the job is in the history");
     assert_eq!(entry.state, ferry_engine::JobState::Acknowledged);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setspeedlimit_sets_and_lifts_a_jobs_limit_and_refuses_what_is_not_a_speed() {
+    let data = body(64 * 1024, 78);
+    let server = TestServer::start(Behaviour::full(data)).await;
+    let owned = Owned::start("speed-limit");
+    let id = owned.ok(&["create", "Limited"]).trim().to_owned();
+    let speed_line = |owned: &Owned| {
+        owned
+            .ok(&["info", &id, "--verbose"])
+            .lines()
+            .find(|l| l.starts_with("speed limit"))
+            .map(str::to_owned)
+            .expect("info --verbose has a speed limit line")
+    };
+    assert!(
+        speed_line(&owned).ends_with(" none"),
+        "{}",
+        speed_line(&owned)
+    );
+    assert_eq!(info(&owned, &id)["settings"]["speed_limit"], Value::Null);
+
+    owned.ok(&["setspeedlimit", &id, "1.5MB/s"]);
+    assert_eq!(info(&owned, &id)["settings"]["speed_limit"], 1_500_000);
+    assert!(
+        speed_line(&owned).ends_with(" 1.5 MB/s"),
+        "{}",
+        speed_line(&owned)
+    );
+    owned.ok(&["setspeedlimit", &id, "500K"]);
+    assert_eq!(info(&owned, &id)["settings"]["speed_limit"], 500_000);
+    owned.ok(&["setspeedlimit", &id, "none"]);
+    assert_eq!(info(&owned, &id)["settings"]["speed_limit"], Value::Null);
+
+    let nonsense = owned.ferry(&["setspeedlimit", &id, "5 parsecs"]);
+    assert_eq!(nonsense.status.code(), Some(2), "{}", stderr(&nonsense));
+    assert!(
+        stderr(&nonsense).contains("'5 parsecs' is not a speed")
+            && stderr(&nonsense).contains("500K")
+            && stderr(&nonsense).contains("none"),
+        "the error says what to write: {}",
+        stderr(&nonsense)
+    );
+    let too_low = owned.ferry(&["setspeedlimit", &id, "500"]);
+    assert_eq!(too_low.status.code(), Some(1), "{}", stderr(&too_low));
+    assert!(
+        stderr(&too_low).contains("E_INVALIDARG") && stderr(&too_low).contains("at least 1000"),
+        "{}",
+        stderr(&too_low)
+    );
+
+    let url = server.url("/limited.bin");
+    let path = owned.path("limited.bin");
+    let wrong = owned.ferry(&[
+        "transfer",
+        "--speed-limit",
+        "fast",
+        &url,
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+    let job = owned.ok(&[
+        "transfer",
+        "--speed-limit",
+        "2M",
+        "--no-wait",
+        &url,
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        info(&owned, job.trim())["settings"]["speed_limit"],
+        2_000_000
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_downloads_take_the_connections_setting_unless_told_otherwise() {
+    let server = TestServer::start(Behaviour::full(body(1024, 79))).await;
+    let owned = Owned::start("connections-setting");
+    let client = owned.client().await;
+    let mut settings: ferry_owner::Settings =
+        client.call(ferry_owner::Call::GetSettings).await.unwrap();
+    assert_eq!(settings.connections, 1, "one connection by default");
+    settings.connections = 5;
+    settings.default_folder = owned.root.path().to_owned();
+    client
+        .call_value(ferry_owner::Call::SetSettings { settings })
+        .await
+        .unwrap();
+
+    let connections = |job: &str| info(&owned, job.trim())["settings"]["connections"].clone();
+    assert_eq!(connections(&owned.ok(&["create", "A"])), 5);
+    assert_eq!(
+        connections(&owned.ok(&["create", "--connections", "2", "B"])),
+        2
+    );
+    assert_eq!(
+        connections(&owned.ok(&["create", "--type", "upload", "C"])),
+        1,
+        "an upload keeps one connection"
+    );
+    let url = server.url("/d.bin");
+    let transfer = owned.ok(&[
+        "transfer",
+        "--no-wait",
+        &url,
+        owned.path("d.bin").to_str().unwrap(),
+    ]);
+    assert_eq!(connections(&transfer), 5);
+
+    // The browser hand-off: `ferry` started as Chromium starts its native host.
+    let mut host = owned
+        .command()
+        .arg("chrome-extension://gniimlejbnjekiladepgmfmalmjfpbjh/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let message = serde_json::json!({ "v": 1, "kind": "download", "url": server.url("/e.bin") });
+    let bytes = serde_json::to_vec(&message).unwrap();
+    {
+        use std::io::Write;
+        let mut input = host.stdin.take().unwrap();
+        input
+            .write_all(&(bytes.len() as u32).to_ne_bytes())
+            .unwrap();
+        input.write_all(&bytes).unwrap();
+    }
+    let output = host.wait_with_output().unwrap();
+    let reply: Value = serde_json::from_slice(&output.stdout[4..]).unwrap();
+    let job = reply["job"]
+        .as_str()
+        .unwrap_or_else(|| panic!("added: {reply}"));
+    assert_eq!(connections(job), 5);
+}

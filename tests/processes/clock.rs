@@ -136,6 +136,8 @@ async fn i103_a_held_job_goes_back_to_queued_when_the_window_ends() {
             unique_names: None,
             retry_policy: None,
             auto_complete: None,
+            connections: None,
+            speed_limit: None,
         }))
         .await
         .unwrap();

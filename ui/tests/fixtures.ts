@@ -60,6 +60,7 @@ export function job(overrides: JobOverrides = {}): JobInfo {
       http_method: null,
       retry_policy: "FIXED",
       connections: 1,
+      speed_limit: null,
       auto_complete: false,
     },
     files,
@@ -118,6 +119,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     language: "en",
     quick_retries: true,
     auto_complete: false,
+    connections: 1,
     ...overrides,
   };
 }

@@ -108,6 +108,10 @@ pub enum Verb {
         /// names).
         #[arg(long)]
         auto_complete: bool,
+        /// Connections one file of the download may use at once (1 to 16; default: the
+        /// `connections` setting).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+        connections: Option<u32>,
     },
     /// Add a file to a job.
     Addfile {
@@ -247,6 +251,16 @@ pub enum Verb {
         job: JobRef,
         /// Connections per file.
         connections: u32,
+    },
+    /// Set the job's own speed limit, over all its connections and for every priority, beside
+    /// the bandwidth policy (the lower one holds); it applies to a running transfer at once.
+    Setspeedlimit {
+        /// The job.
+        job: JobRef,
+        /// Bytes per second with an optional unit (500K, 2M, 1.5MB/s; K = 1,000 bytes, Ki =
+        /// 1,024), or none to lift the limit.
+        #[arg(value_parser = crate::rate::parse_limit)]
+        rate: crate::rate::Limit,
     },
     /// Set the seconds to wait before retrying after a transient error.
     Setminretrydelay {
@@ -429,6 +443,10 @@ pub struct TransferArgs {
     /// connection, as BITS does).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
     pub connections: Option<u32>,
+    /// The job's own speed limit: bytes per second with an optional unit (500K, 2M, 1.5MB/s;
+    /// K = 1,000 bytes, Ki = 1,024).
+    #[arg(long, value_name = "RATE", value_parser = crate::rate::parse_rate)]
+    pub speed_limit: Option<u64>,
     /// Leave the job in the queue, transferring, and print its id instead of waiting.
     #[arg(long)]
     pub no_wait: bool,

@@ -13,6 +13,7 @@ mod jobs;
 mod monitor;
 mod native_host;
 mod print;
+mod rate;
 mod transfer;
 mod verbs;
 

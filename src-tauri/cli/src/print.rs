@@ -120,6 +120,11 @@ pub fn info(job: &JobInfo, verbose: bool) -> String {
     field("dynamic content", s.dynamic_content.to_string());
     field("connections per file", s.connections.to_string());
     field(
+        "speed limit",
+        s.speed_limit
+            .map_or_else(|| "none".into(), crate::rate::format_rate),
+    );
+    field(
         "credentials",
         if job.credentials_set.is_empty() {
             "-".into()

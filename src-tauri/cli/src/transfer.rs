@@ -8,7 +8,9 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
 
-use ferry_engine::{CompleteOutcome, EngineEvent, ErrorCode, FileSpec, JobId, JobInfo, JobState};
+use ferry_engine::{
+    CompleteOutcome, EngineEvent, ErrorCode, FileSpec, JobId, JobInfo, JobState, JobType,
+};
 use ferry_owner::{launch, ApiError, Call, Client, NewJobRequest, OwnerEvent, Settings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::broadcast::error::RecvError;
@@ -24,20 +26,16 @@ pub async fn run(client: &Client, args: TransferArgs) -> Outcome {
     let mut request = request(&args)?;
     let settings: Settings = client.call(Call::GetSettings).await?;
     request.retry_policy = Some(settings.retry_policy_for_people());
+    // A download without --connections takes the setting; uploads use one connection.
+    if request.connections.is_none() && request.job_type == JobType::Download {
+        request.connections = Some(settings.connections);
+    }
     let (_, mut events) = client.subscribe().await?;
     let job: JobInfo = client.call(Call::CreateWithFiles(request)).await?;
     let id = job.id;
     if let Some(seconds) = args.retry_delay {
         client
             .call_value(Call::SetMinimumRetryDelay { job: id, seconds })
-            .await?;
-    }
-    if let Some(connections) = args.connections {
-        client
-            .call_value(Call::SetConnections {
-                job: id,
-                connections,
-            })
             .await?;
     }
     client.call_value(Call::Resume { job: id }).await?;
@@ -169,6 +167,8 @@ fn request(args: &TransferArgs) -> Result<NewJobRequest, ApiError> {
         // The user typed every destination: one that exists is refused, never renamed.
         unique_names: None,
         auto_complete: None,
+        connections: args.connections,
+        speed_limit: args.speed_limit,
     })
 }
 

@@ -8,7 +8,7 @@ use ferry_engine::{
     AuthScheme, AuthTarget, ByteRange, CompleteAllOutcome, CompleteOutcome, Credentials, ErrorCode,
     FileSpec, JobError, JobId, JobInfo, JobType, NotifyCommand, Policies, Priority, ProxySettings,
 };
-use ferry_owner::{launch, ApiError, Call, Client};
+use ferry_owner::{launch, ApiError, Call, Client, Settings};
 use serde::Serialize;
 
 use crate::args::{Kind, PriorityArg, ProxyUsage, SchemeArg, TargetArg, Verb};
@@ -33,6 +33,7 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
             kind,
             name,
             auto_complete,
+            connections,
         } => {
             let id: JobId = c
                 .call(Call::CreateJob {
@@ -44,6 +45,22 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
                 c.call_value(Call::SetAutoComplete {
                     job: id,
                     enabled: true,
+                })
+                .await?;
+            }
+            // Uploads use one connection; a download without the flag takes the setting.
+            let connections = match (connections, kind) {
+                (Some(connections), _) => Some(connections),
+                (None, Kind::Download) => {
+                    let settings: Settings = c.call(Call::GetSettings).await?;
+                    Some(settings.connections)
+                }
+                (None, _) => None,
+            };
+            if let Some(connections) = connections {
+                c.call_value(Call::SetConnections {
+                    job: id,
+                    connections,
                 })
                 .await?;
             }
@@ -186,6 +203,13 @@ pub async fn run(data_dir: &Path, verb: Verb) -> Outcome {
         }
         Verb::Setconnections { job, connections } => {
             simple(c, &job, |job| Call::SetConnections { job, connections }).await
+        }
+        Verb::Setspeedlimit { job, rate } => {
+            simple(c, &job, |job| Call::SetSpeedLimit {
+                job,
+                bytes_per_second: rate.0,
+            })
+            .await
         }
         Verb::Setminretrydelay { job, seconds } => {
             simple(c, &job, |job| Call::SetMinimumRetryDelay { job, seconds }).await

@@ -22,6 +22,7 @@ use crate::secrets::SecretBox;
 use crate::state::{self, Trigger};
 use crate::store::{HistoryEntry, Store};
 use crate::transfer::http::Clients;
+use crate::transfer::throttle::JobPace;
 use crate::transfer::upload::SessionCleanup;
 use crate::transfer::LiveProgress;
 
@@ -49,6 +50,8 @@ pub struct JobEntry {
     pub turn: u64,
     /// Live bytes of the file in flight.
     pub live: Arc<LiveProgress>,
+    /// The job's own speed limit as its running transfers read it.
+    pub pace: Arc<JobPace>,
     /// Bytes moved since the record was last written to the store.
     pub unsaved: bool,
     /// Files that finished since the last progress batch (their indexes): the next batch
@@ -63,6 +66,7 @@ impl JobEntry {
     /// An entry for a record loaded or created now.
     pub fn new(record: JobRecord, turn: u64) -> Self {
         JobEntry {
+            pace: Arc::new(JobPace::new(record.settings.speed_limit)),
             record,
             run: None,
             retry_at: None,

@@ -1148,6 +1148,34 @@ impl Engine {
         })
     }
 
+    /// Sets the job's own speed limit in bytes per second (`None` lifts it; at least
+    /// [`crate::job::MIN_SPEED_LIMIT`]). It counts all the job's connections together, holds
+    /// for every priority alongside the bandwidth policy, and a running transfer follows it
+    /// from its next piece, without reconnecting.
+    pub fn set_speed_limit(&self, id: JobId, bytes_per_second: Option<u64>) -> Result<()> {
+        if let Some(rate) = bytes_per_second.filter(|&rate| rate < crate::job::MIN_SPEED_LIMIT) {
+            return Err(Error::new(
+                ErrorCode::E_INVALIDARG,
+                format!(
+                    "a speed limit must be at least {} bytes per second, not {rate}; set none to \
+                     lift it",
+                    crate::job::MIN_SPEED_LIMIT
+                ),
+            ));
+        }
+        self.inner.with_job(id, |entry, _| {
+            self.inner.transition(entry, Trigger::SetProperty)?;
+            entry.record.settings.speed_limit = bytes_per_second;
+            entry.record.touch();
+            Ok(())
+        })?;
+        // Only a stored limit reaches the transfers (a change the store refused is rolled back).
+        if let Some(entry) = self.inner.table().entries.get(&id) {
+            entry.pace.set(entry.record.settings.speed_limit);
+        }
+        Ok(())
+    }
+
     /// Sets the reply file of an upload-reply job (before the reply starts).
     pub fn set_reply_file_name(&self, id: JobId, path: PathBuf) -> Result<()> {
         validate::download_path(&path)?;

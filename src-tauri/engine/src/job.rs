@@ -470,6 +470,12 @@ pub struct JobSettings {
     /// connection, as BITS does.
     #[serde(default = "default_connections")]
     pub connections: u32,
+    /// Most bytes per second this job may move, over all its connections together; `None`
+    /// (the default) sets no limit. It applies to every priority, alongside the bandwidth
+    /// policy (the lower of the two wins), and a change holds at once for a running transfer.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub speed_limit: Option<u64>,
     /// Downloads: the owner completes the job by itself as soon as it is TRANSFERRED, so its
     /// files go straight to their names (off by default: BITS waits for Complete).
     #[serde(default)]
@@ -480,6 +486,8 @@ pub struct JobSettings {
 pub const DEFAULT_CONNECTIONS: u32 = 1;
 /// Most connections per file a job may ask for.
 pub const MAX_CONNECTIONS: u32 = 16;
+/// Lowest per-job speed limit, in bytes per second (1 KB/s).
+pub const MIN_SPEED_LIMIT: u64 = 1_000;
 
 fn default_connections() -> u32 {
     DEFAULT_CONNECTIONS
@@ -540,6 +548,7 @@ impl JobSettings {
             http_method: None,
             retry_policy: RetryPolicy::Fixed,
             connections: DEFAULT_CONNECTIONS,
+            speed_limit: None,
             auto_complete: false,
         }
     }

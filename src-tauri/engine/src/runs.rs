@@ -74,6 +74,7 @@ impl Inner {
             file: entry.record.files[index].clone(),
             settings: entry.record.settings.clone(),
             secrets,
+            pace: entry.pace.clone(),
         }))
     }
 

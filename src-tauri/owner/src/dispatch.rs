@@ -108,6 +108,10 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<String, ApiError> {
         Call::SetRedirectPolicy { job, policy } => done(e.set_redirect_policy(job, policy)),
         Call::SetDynamicContent { job, enabled } => done(e.set_dynamic_content(job, enabled)),
         Call::SetConnections { job, connections } => done(e.set_connections(job, connections)),
+        Call::SetSpeedLimit {
+            job,
+            bytes_per_second,
+        } => done(e.set_speed_limit(job, bytes_per_second)),
         Call::SetReplyFileName { job, path } => {
             absolute(&path)?;
             done(e.set_reply_file_name(job, path))

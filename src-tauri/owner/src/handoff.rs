@@ -65,6 +65,8 @@ pub async fn hand_off(client: &Client, handoff: HandOff) -> Result<JobInfo, ApiE
         // Ferry chose the name: one a file or another job has becomes "name (2).ext".
         unique_names: Some(true),
         auto_complete: Some(settings.auto_complete),
+        connections: Some(settings.connections),
+        speed_limit: None,
     };
     let job: JobInfo = client.call(Call::CreateWithFiles(request)).await?;
     if let Err(error) = client.call_value(Call::Resume { job: job.id }).await {

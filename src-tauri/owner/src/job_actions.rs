@@ -47,6 +47,12 @@ fn fill(engine: &Engine, id: JobId, request: NewJobRequest) -> Result<()> {
     if request.auto_complete == Some(true) {
         engine.set_auto_complete(id, true)?;
     }
+    if let Some(connections) = request.connections {
+        engine.set_connections(id, connections)?;
+    }
+    if let Some(limit) = request.speed_limit {
+        engine.set_speed_limit(id, Some(limit))?;
+    }
     if let Some(description) = &request.description {
         engine.set_description(id, description)?;
     }

@@ -86,6 +86,15 @@ pub struct NewJobRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub auto_complete: Option<bool>,
+    /// Connections one file of the download may use at once (1 to 16); left out: 1, as BITS
+    /// does. The window and the browser hand-off ask for the `connections` setting.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub connections: Option<u32>,
+    /// The job's own speed limit in bytes per second; left out: none.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, type = "number | null"))]
+    pub speed_limit: Option<u64>,
 }
 
 /// Every call of the local API, with its arguments. Job verbs have BITS' meaning (see the
@@ -355,6 +364,13 @@ pub enum Call {
         job: JobId,
         /// Connections per file; 1 is one connection, as BITS does.
         connections: u32,
+    },
+    /// The job's own speed limit, over all its connections, for every priority: `null`.
+    SetSpeedLimit {
+        /// The job.
+        job: JobId,
+        /// Bytes per second (at least 1,000); `null` lifts the limit.
+        bytes_per_second: Option<u64>,
     },
     /// Where an upload-reply job's reply goes: `null`.
     SetReplyFileName {

@@ -20,6 +20,11 @@ pub const SETTINGS_FILE: &str = "settings.json";
 /// Most FOREGROUND jobs that may run side by side.
 pub const MAX_FOREGROUND_CONCURRENCY: u32 = 32;
 
+/// Connections per file of the downloads a person makes (the window, the browser, `ferry
+/// create` and `ferry transfer` without `--connections`) unless the settings say otherwise:
+/// the one value to change once measurements choose a better default.
+pub const DEFAULT_CONNECTIONS_FOR_NEW_DOWNLOADS: u32 = 1;
+
 /// The colour theme of the window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -71,6 +76,11 @@ pub struct Settings {
     /// themselves once TRANSFERRED: their files go straight to their names and a notification
     /// offers to open them. Off by default, so Complete stays visible as in BITS.
     pub auto_complete: bool,
+    /// Connections one file of a new download a person makes may use at once (1 to 16): the
+    /// window's Add dialog starts with it, and the browser hand-off, `ferry create` and
+    /// `ferry transfer` without `--connections` use it. Some servers limit each connection;
+    /// more connections can be faster.
+    pub connections: u32,
 }
 
 impl Default for Settings {
@@ -91,6 +101,7 @@ impl Default for Settings {
             language: Language::System,
             quick_retries: true,
             auto_complete: false,
+            connections: DEFAULT_CONNECTIONS_FOR_NEW_DOWNLOADS,
         }
     }
 }
@@ -126,6 +137,13 @@ impl Settings {
         if !(1..=MAX_FOREGROUND_CONCURRENCY).contains(&self.foreground_concurrency) {
             return invalid(format!(
                 "foreground jobs at once must be between 1 and {MAX_FOREGROUND_CONCURRENCY}"
+            ));
+        }
+        if !(1..=ferry_engine::MAX_CONNECTIONS).contains(&self.connections) {
+            return invalid(format!(
+                "connections per file must be between 1 and {}, not {}",
+                ferry_engine::MAX_CONNECTIONS,
+                self.connections
             ));
         }
         match self.policies.problem() {

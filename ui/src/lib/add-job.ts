@@ -25,6 +25,7 @@ import { checksumsForFiles, type ChecksumFill } from "./checksum";
 import { baseName } from "./format";
 import { t, tv } from "./i18n";
 import { fileNameFromUrl, joinPath, parseUrlList, uniqueNames } from "./paths";
+import { limitField, readLimit, type LimitField } from "./speed-limit";
 
 /** Fields of the form that can carry an error. `form` is the form as a whole. */
 export type AddJobField =
@@ -37,6 +38,7 @@ export type AddJobField =
   | "user"
   | "password"
   | "checksum"
+  | "speedLimit"
   | "form";
 
 /** Longest display name the engine accepts. */
@@ -68,10 +70,17 @@ export type AddJobForm = {
   password: string;
   /** File names the servers gave for the URLs (see `probe.ts`), by URL. */
   probedNames: Record<string, string>;
+  /** Advanced: connections one file of a download may use at once (1 to 16). */
+  connections: number;
+  /** Advanced: the job's own speed limit (an empty amount is no limit). */
+  speedLimit: LimitField;
 };
 
-/** A fresh form: download, FOREGROUND (a job started by hand), into the default folder. */
-export function emptyForm(defaultFolder: string): AddJobForm {
+/**
+ * A fresh form: download, FOREGROUND (a job started by hand), into the default folder, with
+ * the settings' connections per file and no speed limit.
+ */
+export function emptyForm(defaultFolder: string, connections = 1): AddJobForm {
   return {
     jobType: "DOWNLOAD",
     urls: "",
@@ -88,6 +97,8 @@ export function emptyForm(defaultFolder: string): AddJobForm {
     userName: "",
     password: "",
     probedNames: {},
+    connections,
+    speedLimit: limitField(null),
   };
 }
 
@@ -107,6 +118,8 @@ export function missingFields(form: AddJobForm): FieldErrors {
     if (form.serverUrl.trim().length === 0) errors.serverUrl = t("addJob.enterServerUrl");
   }
   if (form.useCredentials && form.userName.length === 0) errors.user = t("addJob.enterUser");
+  const limit = readLimit(form.speedLimit);
+  if (!limit.ok) errors.speedLimit = limit.error;
   return errors;
 }
 
@@ -167,6 +180,8 @@ export function buildRequest(form: AddJobForm): NewJobRequest {
         password: form.password,
       }
     : null;
+  const limit = readLimit(form.speedLimit);
+  const speed_limit = limit.ok && limit.limit !== null ? { speed_limit: limit.limit } : {};
   if (form.jobType === "DOWNLOAD") {
     const urls = parseUrlList(form.urls);
     const names = downloadNames(form);
@@ -184,6 +199,9 @@ export function buildRequest(form: AddJobForm): NewJobRequest {
       reply_file_name: null,
       // Ferry chose every name (the server's or the URL's): the owner numbers one that is taken.
       unique_names: true,
+      // Left out, a download uses one connection per file, as BITS does.
+      ...(form.connections === 1 ? {} : { connections: form.connections }),
+      ...speed_limit,
       ...(fill.ok && fill.count > 0 ? { checksums: fill.checksums } : {}),
     };
   }
@@ -195,6 +213,7 @@ export function buildRequest(form: AddJobForm): NewJobRequest {
     files: [{ remote_url: form.serverUrl.trim(), local_path: form.uploadFile.trim() }],
     credentials,
     reply_file_name: form.jobType === "UPLOAD_REPLY" && reply.length > 0 ? reply : null,
+    ...speed_limit,
   };
 }
 
@@ -245,6 +264,7 @@ export function fieldForError(code: number, form: AddJobForm, message = ""): Add
       return "password";
     case E_INVALIDARG:
       if (download && form.checksum.trim().length > 0 && /checksum/i.test(message)) return "checksum";
+      if (/speed limit/i.test(message)) return "speedLimit";
       if (!/\bURL/.test(message) && /local path|folder/i.test(message)) return localField;
       return invalidArgumentField(form);
     default:

@@ -105,6 +105,12 @@ export const setCredentials = (id: JobId, credentials: Credentials) =>
 /** Accepts servers without sizes or ranges. */
 export const setDynamicContent = (id: JobId, enabled: boolean) =>
   call<void>("set_dynamic_content", { id, enabled });
+/** Sets how many connections one file of a download may use at once (1 to 16). */
+export const setConnections = (id: JobId, connections: number) =>
+  call<void>("set_connections", { id, connections });
+/** Sets the job's own speed limit in bytes per second; null lifts it. */
+export const setSpeedLimit = (id: JobId, bytesPerSecond: number | null) =>
+  call<void>("set_speed_limit", { id, bytesPerSecond });
 /** Discards a file's partial bytes so it downloads again from byte 0. */
 export const restartFile = (id: JobId, fileIndex: number) =>
   call<void>("restart_file", { id, fileIndex });

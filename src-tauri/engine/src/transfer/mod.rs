@@ -122,6 +122,8 @@ pub struct FileTask {
     pub settings: crate::job::JobSettings,
     /// Decrypted credentials and headers.
     pub secrets: crate::secrets::JobSecrets,
+    /// The job's own speed limit, which may change while the file transfers.
+    pub pace: Arc<throttle::JobPace>,
 }
 
 /// What comes next for a run.
@@ -237,7 +239,7 @@ async fn transfer_file(
         connections: task.settings.connections,
         report,
         cancel,
-        pacer: &throttle::Pacer::new(inner, background, cancel),
+        pacer: &throttle::Pacer::new(inner, background, &task.pace, cancel),
     }
     .run()
     .await

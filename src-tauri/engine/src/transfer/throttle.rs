@@ -1,7 +1,9 @@
-//! Holds background transfers to the bandwidth policy's cap: one token bucket shared by every
-//! background transfer, consulted before each piece of data moves. FOREGROUND transfers pass
-//! straight through.
+//! Holds transfers to their caps: the bandwidth policy's, one token bucket shared by every
+//! background transfer (FOREGROUND transfers pass it straight through), and a job's own speed
+//! limit, one bucket per job shared by all its connections, whatever its priority. Both are
+//! consulted before each piece of data moves, so the lower of the two wins.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -57,19 +59,56 @@ impl Throttle {
     }
 }
 
+/// A job's own speed limit as its transfers see it: the limit (read before every piece, so a
+/// change holds at once without reconnecting) and the bucket all the job's connections share.
+#[derive(Debug, Default)]
+pub struct JobPace {
+    /// Bytes per second; 0 means no limit.
+    bytes_per_second: AtomicU64,
+    bucket: Throttle,
+}
+
+impl JobPace {
+    /// A pace holding the job to `limit` bytes per second (`None`: no limit).
+    pub fn new(limit: Option<u64>) -> JobPace {
+        let pace = JobPace::default();
+        pace.set(limit);
+        pace
+    }
+
+    /// Changes the limit; running transfers follow it from their next piece.
+    pub fn set(&self, limit: Option<u64>) {
+        self.bytes_per_second
+            .store(limit.unwrap_or(0), Ordering::Release);
+    }
+
+    /// The limit in bytes per second, if any.
+    pub fn limit(&self) -> Option<u64> {
+        Some(self.bytes_per_second.load(Ordering::Acquire)).filter(|&rate| rate > 0)
+    }
+}
+
 /// The throttle as one transfer sees it.
 pub struct Pacer<'a> {
     inner: &'a Inner,
     background: bool,
+    job: &'a JobPace,
     cancel: &'a CancellationToken,
 }
 
 impl<'a> Pacer<'a> {
-    /// A pacer for a transfer of a job with or without a background priority.
-    pub fn new(inner: &'a Inner, background: bool, cancel: &'a CancellationToken) -> Pacer<'a> {
+    /// A pacer for a transfer of a job with or without a background priority, held to the
+    /// job's own limit `job` as well.
+    pub fn new(
+        inner: &'a Inner,
+        background: bool,
+        job: &'a JobPace,
+        cancel: &'a CancellationToken,
+    ) -> Pacer<'a> {
         Pacer {
             inner,
             background,
+            job,
             cancel,
         }
     }
@@ -87,19 +126,33 @@ impl<'a> Pacer<'a> {
         }
     }
 
-    /// The largest piece that should move at once: an eighth of a second's worth under a cap
-    /// (so progress stays smooth), `None` without one.
+    /// The largest piece that should move at once: an eighth of a second's worth under the
+    /// lower cap (so progress stays smooth), `None` without one.
     pub fn piece(&self) -> Option<u64> {
-        match self.limit() {
+        let own = self.job.limit().map(|rate| (rate / 8).max(1));
+        let policy = match self.limit() {
             Limit::Unlimited => None,
             Limit::Blocked => Some(1),
             Limit::BytesPerSecond(rate) => Some((rate / 8).max(1)),
+        };
+        match (own, policy) {
+            (Some(own), Some(policy)) => Some(own.min(policy)),
+            (own, policy) => own.or(policy),
         }
     }
 
-    /// Waits until `bytes` more bytes may move. Fails with [`Stop::Cancelled`] when the
-    /// transfer is stopped meanwhile.
+    /// Waits until `bytes` more bytes may move: first under the job's own limit, then under
+    /// the bandwidth policy. Fails with [`Stop::Cancelled`] when the transfer is stopped
+    /// meanwhile.
     pub async fn admit(&self, bytes: u64) -> Result<(), Stop> {
+        // The job's limit is read again after every wait: a lifted or changed limit holds at
+        // once.
+        while let Some(rate) = self.job.limit() {
+            match self.job.bucket.take(bytes, rate, Instant::now()) {
+                Ok(()) => break,
+                Err(wait) => self.pause(wait.min(BLOCKED_POLL)).await?,
+            }
+        }
         loop {
             let wait = match self.limit() {
                 Limit::Unlimited => return Ok(()),
@@ -111,10 +164,15 @@ impl<'a> Pacer<'a> {
                     }
                 }
             };
-            tokio::select! {
-                _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
-                _ = tokio::time::sleep(wait) => {}
-            }
+            self.pause(wait).await?;
+        }
+    }
+
+    /// Sleeps for `wait`, or fails with [`Stop::Cancelled`] when the transfer is stopped first.
+    async fn pause(&self, wait: Duration) -> Result<(), Stop> {
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err(Stop::Cancelled),
+            _ = tokio::time::sleep(wait) => Ok(()),
         }
     }
 }

@@ -75,6 +75,12 @@ retry_policy: RetryPolicy,
  */
 connections: number, 
 /**
+ * Most bytes per second this job may move, over all its connections together; `None`
+ * (the default) sets no limit. It applies to every priority, alongside the bandwidth
+ * policy (the lower of the two wins), and a change holds at once for a running transfer.
+ */
+speed_limit: number | null, 
+/**
  * Downloads: the owner completes the job by itself as soon as it is TRANSFERRED, so its
  * files go straight to their names (off by default: BITS waits for Complete).
  */

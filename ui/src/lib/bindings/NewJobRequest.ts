@@ -64,4 +64,13 @@ unique_names?: boolean,
 /**
  * Whether the owner completes the download by itself once TRANSFERRED; left out: no.
  */
-auto_complete?: boolean, };
+auto_complete?: boolean, 
+/**
+ * Connections one file of the download may use at once (1 to 16); left out: 1, as BITS
+ * does. The window and the browser hand-off ask for the `connections` setting.
+ */
+connections?: number, 
+/**
+ * The job's own speed limit in bytes per second; left out: none.
+ */
+speed_limit?: number | null, };

@@ -63,4 +63,11 @@ quick_retries: boolean,
  * themselves once TRANSFERRED: their files go straight to their names and a notification
  * offers to open them. Off by default, so Complete stays visible as in BITS.
  */
-auto_complete: boolean, };
+auto_complete: boolean, 
+/**
+ * Connections one file of a new download a person makes may use at once (1 to 16): the
+ * window's Add dialog starts with it, and the browser hand-off, `ferry create` and
+ * `ferry transfer` without `--connections` use it. Some servers limit each connection;
+ * more connections can be faster.
+ */
+connections: number, };

@@ -141,10 +141,11 @@ pub struct Upload<'a> {
 }
 
 impl Upload<'_> {
-    /// The throttle as this job sees it (background jobs follow the bandwidth policy).
+    /// The throttle as this job sees it (background jobs follow the bandwidth policy; every
+    /// job its own speed limit).
     pub fn pacer(&self) -> Pacer<'_> {
         let background = self.task.settings.priority != crate::job::Priority::Foreground;
-        Pacer::new(self.inner, background, self.cancel)
+        Pacer::new(self.inner, background, &self.task.pace, self.cancel)
     }
 
     /// Uploads what the server still lacks, fetches the reply, closes the session.
