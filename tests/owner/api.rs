@@ -1413,6 +1413,8 @@ async fn a_job_made_with_its_files_is_announced_once_whole_and_a_refused_one_not
         )]),
         unique_names: None,
         auto_complete: None,
+        connections: None,
+        speed_limit: None,
     };
     let refused = client
         .call::<JobInfo>(Call::CreateWithFiles(request("sha256:not-hex")))

@@ -777,8 +777,8 @@ async fn setconnections_and_transfer_connections_set_the_connections_per_file() 
     let id = owned.ok(&["create", "Parts"]).trim().to_owned();
     assert_eq!(
         info(&owned, &id)["settings"]["connections"],
-        1,
-        "one by default"
+        ferry_owner::settings::DEFAULT_CONNECTIONS_FOR_NEW_DOWNLOADS,
+        "the setting's default"
     );
     owned.ok(&["setconnections", &id, "6"]);
     assert_eq!(info(&owned, &id)["settings"]["connections"], 6);
@@ -1004,7 +1004,11 @@ async fn new_downloads_take_the_connections_setting_unless_told_otherwise() {
     let client = owned.client().await;
     let mut settings: ferry_owner::Settings =
         client.call(ferry_owner::Call::GetSettings).await.unwrap();
-    assert_eq!(settings.connections, 1, "one connection by default");
+    assert_eq!(
+        settings.connections,
+        ferry_owner::settings::DEFAULT_CONNECTIONS_FOR_NEW_DOWNLOADS,
+        "the setting's default"
+    );
     settings.connections = 5;
     settings.default_folder = owned.root.path().to_owned();
     client
