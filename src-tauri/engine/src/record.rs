@@ -320,7 +320,20 @@ impl JobRecord {
 
     /// Index of the first file that still needs bytes.
     pub fn current_file(&self) -> Option<usize> {
-        self.files.iter().position(|file| !file.transferred)
+        self.current_file_but(&[])
+    }
+
+    /// Index of the first file that still needs bytes, other than those in `except`.
+    pub fn current_file_but(&self, except: &[usize]) -> Option<usize> {
+        let files: &[FileRecord] = &self.files;
+        let mut from = 0;
+        loop {
+            let index = from + files[from..].iter().position(|file| !file.transferred)?;
+            if !except.contains(&index) {
+                return Some(index);
+            }
+            from = index + 1;
+        }
     }
 
     /// The public snapshot.

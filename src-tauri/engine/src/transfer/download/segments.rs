@@ -269,7 +269,7 @@ impl Download<'_> {
         }
         let digests = file.finish().await.map_err(write_failure)?;
         self.done(
-            &digests,
+            (digests, super::Durable::already()),
             &whole_file,
             known.last_modified.as_deref().and_then(parse_date),
         )
