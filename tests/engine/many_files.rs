@@ -1,11 +1,13 @@
 //! Jobs of thousands of files: each file is stored in a row of its own and saved on its own, a
 //! restart reloads every file as it was, and a change to one file that cannot be committed
-//! rolls back that file and announces nothing. (The speed is the benchmark's: `make bench`.)
+//! rolls back that file and announces nothing. Files sync while the next ones download, and
+//! are reported transferred in order, each once it is on disk, before any later failure.
+//! (The speed is the benchmark's: `make bench`.)
 
 use std::path::Path;
 use std::time::Duration;
 
-use ferry_engine::{FileSpec, JobId, JobState, JobType, Priority};
+use ferry_engine::{notify_flags, EngineEvent, FileSpec, JobId, JobState, JobType, Priority};
 
 use crate::harness::{drain, TestEngine};
 use crate::servers::{body, Behaviour, TestServer};
@@ -154,4 +156,82 @@ async fn a_change_to_one_file_that_cannot_be_committed_rolls_back_that_file_and_
         "the refused change is gone"
     );
     assert_eq!(files[2].remote_url, server.url("/moved-2"));
+}
+
+/// The indexes of the FileTransferred events in `events`, in the order they came, with "job"
+/// for JobTransferred and "error" for the job's move into ERROR.
+fn file_order(events: Vec<EngineEvent>) -> Vec<String> {
+    events
+        .into_iter()
+        .filter_map(|event| match event {
+            EngineEvent::FileTransferred { file_index, .. } => Some(file_index.to_string()),
+            EngineEvent::JobTransferred { .. } => Some("job".into()),
+            EngineEvent::StateChanged { job, .. } if job.state == JobState::Error => {
+                Some("error".into())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_that_sync_while_the_next_ones_download_are_reported_in_order() {
+    const FILES: usize = 300;
+    let data = body(2_000, 5);
+    let server = TestServer::builder()
+        .any_path(Behaviour::full(data.clone()))
+        .start()
+        .await;
+    let t = TestEngine::start_with("settling-order", |config| {
+        config.policies.max_files_per_job = FILES as u32;
+    })
+    .await;
+    let mut events = t.engine.subscribe();
+    let id = job_of(&t, &server, FILES);
+    t.engine
+        .set_notify_flags(id, notify_flags::DEFAULT | notify_flags::FILE_TRANSFERRED)
+        .unwrap();
+    t.engine.resume(id).unwrap();
+    t.wait_state(id, JobState::Transferred).await;
+    let mut expected: Vec<String> = (0..FILES).map(|i| i.to_string()).collect();
+    expected.push("job".into());
+    assert_eq!(file_order(drain(&mut events)), expected);
+    let job = t.engine.get(id).unwrap();
+    assert!(job
+        .files
+        .iter()
+        .all(|f| f.transferred && f.bytes_transferred == 2_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_file_is_reported_after_every_file_before_it() {
+    const FILES: usize = 120;
+    const MISSING: usize = 100;
+    let server = TestServer::builder()
+        .route(&format!("/f{MISSING}"), Behaviour::status(404))
+        .any_path(Behaviour::full(body(1_000, 6)))
+        .start()
+        .await;
+    let t = TestEngine::start_with("settling-failure", |config| {
+        config.policies.max_files_per_job = FILES as u32;
+    })
+    .await;
+    let mut events = t.engine.subscribe();
+    let id = job_of(&t, &server, FILES);
+    t.engine
+        .set_notify_flags(id, notify_flags::DEFAULT | notify_flags::FILE_TRANSFERRED)
+        .unwrap();
+    t.engine.resume(id).unwrap();
+    let error = t.wait_error(id, JobState::Error).await;
+    assert_eq!(error.file_index, Some(MISSING as u32));
+    let mut expected: Vec<String> = (0..MISSING).map(|i| i.to_string()).collect();
+    expected.push("error".into());
+    assert_eq!(file_order(drain(&mut events)), expected);
+    let job = t.engine.get(id).unwrap();
+    let transferred: Vec<bool> = job.files.iter().map(|f| f.transferred).collect();
+    assert!(
+        transferred[..MISSING].iter().all(|&t| t),
+        "every file before it counts"
+    );
+    assert!(transferred[MISSING..].iter().all(|&t| !t));
 }

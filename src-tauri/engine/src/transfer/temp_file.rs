@@ -320,6 +320,34 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn many_small_chunks_and_large_ones_land_in_order_and_are_synced_on_finish() {
+        let path = std::env::temp_dir().join(format!("ferry-temp-{}", uuid::Uuid::new_v4()));
+        let mut file = TempFile::open_at(&path, 0, &[Algorithm::Sha256])
+            .await
+            .unwrap();
+        let mut expected = Vec::new();
+        // More chunks than one vectored write takes, then chunks larger than a batch.
+        let sizes = std::iter::repeat_n(7usize, 3 * MOST_CHUNKS)
+            .chain([BUFFER + 1, 3, 2 * BUFFER])
+            .enumerate();
+        for (number, size) in sizes {
+            let chunk: Vec<u8> = (0..size).map(|i| (i * 31 + number) as u8).collect();
+            expected.extend_from_slice(&chunk);
+            file.write(Bytes::from(chunk)).await.unwrap();
+        }
+        let (digests, mut durable) = file.finish().await.unwrap();
+        durable.wait().await.unwrap();
+        assert!(
+            std::fs::read(&path).unwrap() == expected,
+            "every byte, in order"
+        );
+        let mut whole = Hashes::new(&[Algorithm::Sha256]);
+        whole.update(&expected);
+        assert_eq!(digests, whole.finish());
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
     async fn chunks_land_after_the_offset_and_the_rest_is_cut() {
         let path = std::env::temp_dir().join(format!("ferry-temp-{}", uuid::Uuid::new_v4()));
         std::fs::write(&path, b"0123456789").unwrap();
