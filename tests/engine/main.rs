@@ -9,6 +9,7 @@ mod bits_server;
 mod bits_server_selftest;
 mod bulk;
 mod harness;
+mod many_files;
 mod nginx_downloads;
 mod probe;
 mod restart;

@@ -43,7 +43,7 @@ fn the_owner_runs_with_two_malloc_arenas_however_it_was_started() {
     let mut service = owned.command();
     service
         .arg("service")
-        .env_remove(ferry_owner::arenas::ARENA_VARIABLE)
+        .env_remove(ferry_owner::allocator::ARENA_VARIABLE)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());

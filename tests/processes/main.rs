@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 #![allow(missing_docs)]
 
+mod allocator;
 mod clock;
 mod kill_moments;
 mod lines;

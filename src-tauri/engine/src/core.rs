@@ -217,8 +217,8 @@ pub struct ChangeNotes {
 }
 
 impl Inner {
-    /// Locks the job table (a poisoned lock is recovered: the data is still consistent because
-    /// every change is applied to a clone first).
+    /// Locks the job table (a poisoned lock is recovered: a change that panicked may have left
+    /// its edit half made, but nothing of it was committed or announced).
     pub fn table(&self) -> MutexGuard<'_, JobTable> {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -268,16 +268,21 @@ impl Inner {
         let Some(entry) = table.entries.get_mut(&id) else {
             return Err(table.missing(id));
         };
-        let before = entry.record.clone();
+        // Only the job's header and the files the change writes are kept, compared, saved and
+        // rolled back: a change to one file costs the same whatever the job's size.
+        let before = entry.record.header();
+        entry.record.files.begin_change();
         let mut notes = ChangeNotes::default();
         let result = change(entry, &mut notes);
         if result.is_err() {
-            entry.record = before;
+            entry.record.restore_header(before);
+            entry.record.files.roll_back();
             return result;
         }
-        if entry.record != before && notes.deferred && entry.record.state == before.state {
+        let changed = entry.record.files.changed() || !entry.record.same_header(&before);
+        if changed && notes.deferred && entry.record.state == before.state {
             entry.unsaved = true;
-        } else if entry.record != before {
+        } else if changed {
             let committed = if entry.record.state.is_final() {
                 let history = match notes.history.take() {
                     _ if notes.no_history => None,
@@ -291,15 +296,18 @@ impl Inner {
             };
             if let Err(error) = committed {
                 tracing::error!(%id, "cannot commit a job change: {error}");
-                entry.record = before;
+                entry.record.restore_header(before);
+                entry.record.files.roll_back();
                 if let Some(event) = self.hold_unsaved(entry, &error) {
                     let _ = self.events.send(event);
                     self.wake.notify_one();
                 }
                 return Err(error);
             }
+            entry.record.files.mark_saved();
             entry.unsaved = false;
         }
+        entry.record.files.keep_change();
         let after = &entry.record;
         let mut events = std::mem::take(&mut notes.events_before);
         if after.state != before.state {
@@ -323,7 +331,7 @@ impl Inner {
                 }
                 _ => {}
             }
-        } else if *after != before && !notes.quiet {
+        } else if changed && !notes.quiet {
             events.push(EngineEvent::JobModified { job: entry.info() });
         }
         if after.state.is_final() {

@@ -89,7 +89,7 @@ impl Engine {
     /// naming the holder) before anything in it is touched.
     pub async fn open(config: Config, data_dir: &Path) -> Result<Engine> {
         let data_lock = crate::data_lock::DataDirLock::acquire(data_dir)?;
-        let store = Store::open(data_dir)?;
+        let mut store = Store::open(data_dir)?;
         let secrets = SecretBox::open(data_dir)?;
         let records = store.load_jobs()?;
         let (events, _) = broadcast::channel(EVENTS_KEPT);
@@ -1602,6 +1602,10 @@ fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
         table.entries.insert(entry.record.id, entry);
     }
     inner.store().save_jobs(changed.iter())?;
+    table
+        .entries
+        .values_mut()
+        .for_each(|entry| entry.record.files.mark_saved());
     tracing::info!(jobs = table.entries.len(), "jobs reloaded");
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! The persisted form of a job: everything the store keeps and the engine needs after a restart.
 
+mod files;
+
 use std::path::PathBuf;
 
+pub use files::Files;
 use serde::{Deserialize, Serialize};
 
 use crate::job::{
@@ -188,8 +191,10 @@ pub struct JobRecord {
     pub owner: String,
     /// Settable properties.
     pub settings: JobSettings,
-    /// Files, in transfer order.
-    pub files: Vec<FileRecord>,
+    /// Files, in transfer order. Not part of the job's own serialised form: the store keeps
+    /// each file in a row of its own, so a change to one file writes only that file.
+    #[serde(skip)]
+    pub files: Files,
     /// Wall-clock times.
     pub times: JobTimes,
     /// Error while in ERROR or TRANSIENT_ERROR.
@@ -233,7 +238,7 @@ impl JobRecord {
             state: JobState::Suspended,
             owner,
             settings,
-            files: Vec::new(),
+            files: Files::default(),
             times: JobTimes {
                 created: now,
                 modified: now,
@@ -252,6 +257,30 @@ impl JobRecord {
             failures_without_progress: 0,
             next_retry_at: None,
         }
+    }
+
+    /// A copy of everything but the files: what a change compares and restores besides the
+    /// files it wrote (see [`Files`]).
+    pub fn header(&mut self) -> JobRecord {
+        let files = std::mem::take(&mut self.files);
+        let header = self.clone();
+        self.files = files;
+        header
+    }
+
+    /// Whether everything but the files equals `header` (a [`JobRecord::header`]).
+    pub fn same_header(&mut self, header: &JobRecord) -> bool {
+        let files = std::mem::take(&mut self.files);
+        let same = self == header;
+        self.files = files;
+        same
+    }
+
+    /// Puts back everything but the files from `header` (a [`JobRecord::header`]).
+    pub fn restore_header(&mut self, header: JobRecord) {
+        let files = std::mem::take(&mut self.files);
+        *self = header;
+        self.files = files;
     }
 
     /// Whether the job's last error is the bandwidth policy holding it back.
@@ -291,7 +320,20 @@ impl JobRecord {
 
     /// Index of the first file that still needs bytes.
     pub fn current_file(&self) -> Option<usize> {
-        self.files.iter().position(|file| !file.transferred)
+        self.current_file_but(&[])
+    }
+
+    /// Index of the first file that still needs bytes, other than those in `except`.
+    pub fn current_file_but(&self, except: &[usize]) -> Option<usize> {
+        let files: &[FileRecord] = &self.files;
+        let mut from = 0;
+        loop {
+            let index = from + files[from..].iter().position(|file| !file.transferred)?;
+            if !except.contains(&index) {
+                return Some(index);
+            }
+            from = index + 1;
+        }
     }
 
     /// The public snapshot.

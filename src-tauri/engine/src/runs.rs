@@ -32,8 +32,9 @@ fn current(entry: &JobEntry, run_id: u64) -> crate::error::Result<()> {
 }
 
 impl Inner {
-    /// The next file for run `run_id` of job `id`.
-    pub fn next_step(&self, id: JobId, run_id: u64) -> NextStep {
+    /// The next file for run `run_id` of job `id`, passing over the files in `settling` (written,
+    /// waiting for their sync before they count as transferred).
+    pub fn next_step(&self, id: JobId, run_id: u64, settling: &[usize]) -> NextStep {
         let table = self.table();
         let Some(entry) = table.entries.get(&id) else {
             return NextStep::Stale;
@@ -43,10 +44,13 @@ impl Inner {
         }
         let Some(index) = entry
             .record
-            .current_file()
+            .current_file_but(settling)
             .or_else(|| crate::transfer::upload::unfinished(&entry.record))
         else {
-            return NextStep::AllDone;
+            return match settling.is_empty() {
+                true => NextStep::AllDone,
+                false => NextStep::Settle,
+            };
         };
         let secrets = match &entry.record.sealed_secrets {
             Some(sealed) => match self.secrets.open_sealed(sealed) {

@@ -405,21 +405,20 @@ fn sample_file(entry: &mut JobEntry, now: UnixMillis) -> Option<(u32, FileBytes)
 /// (`Inner::hold_unsaved`).
 pub fn persist_progress(inner: &Inner) {
     let mut table = inner.table();
-    let dirty: Vec<_> = table
-        .entries
-        .values()
-        .filter(|e| e.unsaved && !e.draft)
-        .map(|e| e.record.clone())
-        .collect();
-    if dirty.is_empty() {
+    if !table.entries.values().any(|e| e.unsaved && !e.draft) {
         return;
     }
-    match inner.store().save_jobs(dirty.iter()) {
+    let dirty = table.entries.values().filter(|e| e.unsaved && !e.draft);
+    let saved = inner.store().save_jobs(dirty.map(|e| &e.record));
+    match saved {
         Ok(()) => table
             .entries
             .values_mut()
-            .filter(|e| !e.draft)
-            .for_each(|e| e.unsaved = false),
+            .filter(|e| e.unsaved && !e.draft)
+            .for_each(|e| {
+                e.unsaved = false;
+                e.record.files.mark_saved();
+            }),
         Err(error) => {
             tracing::warn!("cannot save progress: {error}");
             let held: Vec<EngineEvent> = table

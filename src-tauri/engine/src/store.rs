@@ -1,8 +1,10 @@
 //! The job store: one SQLite file in WAL mode with full sync, so a committed transition survives
 //! a crash or power loss. Schema changes go through numbered migrations (`user_version`).
 //!
-//! Jobs are kept as one row each holding the serialised [`JobRecord`]; the columns beside it are
-//! what queries need. A store that SQLite finds is not a database, or damaged, is moved aside,
+//! Jobs are kept as one row each holding the serialised [`JobRecord`] without its files; each
+//! file is a row of its own (job, index, serialised [`FileRecord`]), so a change to one file of
+//! a job of thousands writes that file and the job's header, not the whole job. The columns
+//! beside the serialised forms are what queries need. A store that SQLite finds is not a database, or damaged, is moved aside,
 //! never replaced in silence; a store that cannot be read or written for any other reason (a
 //! full or read-only disk) is left exactly as it is and the start is refused.
 
@@ -13,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, ErrorContext, Result};
 use crate::job::{JobId, JobState, JobType, UnixMillis};
-use crate::record::JobRecord;
+use crate::record::{FileRecord, Files, JobRecord};
 use crate::transfer::upload::SessionCleanup;
 
 /// File name of the store inside the data directory.
@@ -51,6 +53,17 @@ const MIGRATIONS: &[&str] = &[
     // 4: jobs say whether the owner completes them by itself; older jobs wait for Complete.
     "UPDATE jobs SET record = json_set(record, '$.settings.auto_complete', json('false'))
      WHERE json_extract(record, '$.settings.auto_complete') IS NULL;",
+    // 5: each file of a job in a row of its own, out of the job's record.
+    "CREATE TABLE IF NOT EXISTS files (
+         job_id TEXT NOT NULL,
+         idx INTEGER NOT NULL,
+         record TEXT NOT NULL,
+         PRIMARY KEY (job_id, idx)
+     ) WITHOUT ROWID;
+     INSERT INTO files (job_id, idx, record)
+         SELECT jobs.id, CAST(file.key AS INTEGER), file.value
+         FROM jobs, json_each(jobs.record, '$.files') AS file;
+     UPDATE jobs SET record = json_remove(record, '$.files');",
 ];
 
 /// A finished job, kept for the history view after it left the queue.
@@ -89,6 +102,9 @@ pub struct HistoryEntry {
 /// The open store.
 pub struct Store {
     conn: Connection,
+    /// The jobs read (and parsed, once) when the store was opened, until [`Store::load_jobs`]
+    /// takes them.
+    opened_with: Option<Vec<JobRecord>>,
 }
 
 impl Store {
@@ -173,7 +189,10 @@ impl Store {
                 "it can only be opened read-only",
             )));
         }
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            opened_with: None,
+        };
         store.migrate(version as usize).map_err(OpenError::of)?;
         // A store that cannot take a write now (a full disk) is refused here, not at the first
         // change of a job.
@@ -181,10 +200,13 @@ impl Store {
             .conn
             .pragma_update(None, "user_version", known)
             .map_err(OpenError::of)?;
-        // Every row must parse; a store whose rows we cannot read is not ours.
-        for (id, text) in store.job_rows().map_err(OpenError::of)? {
-            parse_record(&id, &text).map_err(|e| OpenError::Unreadable(e.message))?;
-        }
+        // Every row must parse; a store whose rows we cannot read is not ours. The jobs are
+        // kept for `load_jobs`, so each row is parsed once.
+        let jobs = store.read_jobs().map_err(|error| match error {
+            ReadError::Sqlite(error) => OpenError::of(error),
+            ReadError::Row(error) => OpenError::Unreadable(error.message),
+        })?;
+        store.opened_with = Some(jobs);
         Ok(store)
     }
 
@@ -198,57 +220,100 @@ impl Store {
         Ok(())
     }
 
-    /// Every job in the queue.
-    pub fn load_jobs(&self) -> Result<Vec<JobRecord>> {
-        self.job_rows()
-            .map_err(|e| Error::store("cannot read the job store", e))?
-            .iter()
-            .map(|(id, text)| parse_record(id, text))
-            .collect()
+    /// Every job in the queue: the first call hands over the jobs read when the store was
+    /// opened; later calls read them again.
+    pub fn load_jobs(&mut self) -> Result<Vec<JobRecord>> {
+        if let Some(jobs) = self.opened_with.take() {
+            return Ok(jobs);
+        }
+        self.read_jobs().map_err(|error| match error {
+            ReadError::Sqlite(error) => Error::store("cannot read the job store", error),
+            ReadError::Row(error) => error,
+        })
     }
 
-    /// The id and serialised record of every job.
-    fn job_rows(&self) -> rusqlite::Result<Vec<(String, String)>> {
+    /// Reads and parses every job with its files.
+    fn read_jobs(&self) -> std::result::Result<Vec<JobRecord>, ReadError> {
+        let mut jobs = Vec::new();
+        let mut positions = std::collections::HashMap::new();
         let mut statement = self.conn.prepare("SELECT id, record FROM jobs")?;
-        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        rows.collect()
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let text: String = row.get(1)?;
+            let record = parse_record(&id, &text)?;
+            positions.insert(id, jobs.len());
+            jobs.push((record, Vec::new()));
+        }
+        let mut statement = self
+            .conn
+            .prepare("SELECT job_id, idx, record FROM files ORDER BY job_id, idx")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let Some(&position) = positions.get(&id) else {
+                continue; // a file of no job: nothing refers to it
+            };
+            let index: i64 = row.get(1)?;
+            let text: String = row.get(2)?;
+            let files = &mut jobs[position].1;
+            if usize::try_from(index).ok() != Some(files.len()) {
+                return Err(ReadError::Row(unreadable_row(
+                    &id,
+                    &format!("its file {index} does not follow file {}", files.len()),
+                )));
+            }
+            files.push(parse_file(&id, &text)?);
+        }
+        Ok(jobs
+            .into_iter()
+            .map(|(mut record, files)| {
+                record.files = Files::saved(files);
+                record
+            })
+            .collect())
     }
 
-    /// Writes jobs in one durable transaction.
+    /// Writes jobs in one durable transaction: each job's header, and those of its files that
+    /// changed since they were last saved ([`Files::unsaved`]). The caller marks the files
+    /// saved once this returns `Ok` ([`Files::mark_saved`]).
     pub fn save_jobs<'a>(&mut self, jobs: impl IntoIterator<Item = &'a JobRecord>) -> Result<()> {
         let tx = self
             .conn
             .transaction()
             .map_err(|e| Error::store("cannot write the job store", e))?;
         {
-            let mut statement = tx
+            let mut header = tx
                 .prepare_cached(
                     "INSERT INTO jobs (id, owner, state, record) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT(id) DO UPDATE SET state = excluded.state, record = excluded.record",
                 )
                 .map_err(|e| Error::store("cannot write the job store", e))?;
+            let mut file_row = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO files (job_id, idx, record) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(|e| Error::store("cannot write the job store", e))?;
             for job in jobs {
-                let text = serde_json::to_string(job).map_err(|e| {
-                    Error::new(
-                        ErrorCode::E_FAIL,
-                        format!("cannot serialise job {}: {e}", job.id),
-                    )
-                })?;
-                statement
-                    .execute(params![
-                        job.id.0.to_string(),
-                        job.owner,
-                        job.state.name(),
-                        text
-                    ])
+                let text = serde_json::to_string(job).map_err(|e| unserialisable(job, e))?;
+                let id = job.id.0.to_string();
+                header
+                    .execute(params![id, job.owner, job.state.name(), text])
                     .map_err(|e| Error::store("cannot write the job store", e))?;
+                for index in job.files.unsaved() {
+                    let text = serde_json::to_string(&job.files[index])
+                        .map_err(|e| unserialisable(job, e))?;
+                    file_row
+                        .execute(params![id, index as i64, text])
+                        .map_err(|e| Error::store("cannot write the job store", e))?;
+                }
             }
         }
         tx.commit()
             .map_err(|e| Error::store("cannot commit to the job store", e))
     }
 
-    /// Writes one job durably.
+    /// Writes one job durably (its header and its unsaved files).
     pub fn save_job(&mut self, job: &JobRecord) -> Result<()> {
         self.save_jobs(std::iter::once(job))
     }
@@ -267,6 +332,11 @@ impl Store {
             .map_err(|e| Error::store("cannot write the job store", e))?;
         tx.execute("DELETE FROM jobs WHERE id = ?1", params![id.0.to_string()])
             .map_err(|e| Error::store("cannot write the job store", e))?;
+        tx.execute(
+            "DELETE FROM files WHERE job_id = ?1",
+            params![id.0.to_string()],
+        )
+        .map_err(|e| Error::store("cannot write the job store", e))?;
         if let Some(history) = history {
             let entry = serde_json::to_string(history).map_err(|e| {
                 Error::new(ErrorCode::E_FAIL, format!("cannot serialise history: {e}"))
@@ -345,15 +415,51 @@ impl Store {
     }
 }
 
-/// A job record from its serialised form.
+/// A job record (without its files) from its serialised form.
 fn parse_record(id: &str, text: &str) -> Result<JobRecord> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::new(
-            ErrorCode::E_FAIL,
-            format!("job {id} in the store cannot be read: {e}"),
-        )
-        .in_context(ErrorContext::GeneralQueueManager)
-    })
+    serde_json::from_str(text).map_err(|e| unreadable_row(id, &e.to_string()))
+}
+
+/// One file of job `id` from its serialised form.
+fn parse_file(id: &str, text: &str) -> Result<FileRecord> {
+    serde_json::from_str(text).map_err(|e| unreadable_row(id, &format!("a file: {e}")))
+}
+
+/// The error for a row of job `id` that cannot be read (`why`).
+fn unreadable_row(id: &str, why: &str) -> Error {
+    Error::new(
+        ErrorCode::E_FAIL,
+        format!("job {id} in the store cannot be read: {why}"),
+    )
+    .in_context(ErrorContext::GeneralQueueManager)
+}
+
+/// The error for a job that cannot be serialised.
+fn unserialisable(job: &JobRecord, error: serde_json::Error) -> Error {
+    Error::new(
+        ErrorCode::E_FAIL,
+        format!("cannot serialise job {}: {error}", job.id),
+    )
+}
+
+/// Why the jobs could not be read.
+enum ReadError {
+    /// SQLite could not read the rows.
+    Sqlite(rusqlite::Error),
+    /// A row is not a job or a file of one.
+    Row(Error),
+}
+
+impl From<rusqlite::Error> for ReadError {
+    fn from(error: rusqlite::Error) -> Self {
+        ReadError::Sqlite(error)
+    }
+}
+
+impl From<Error> for ReadError {
+    fn from(error: Error) -> Self {
+        ReadError::Row(error)
+    }
 }
 
 /// Why the store could not be opened.
@@ -461,6 +567,88 @@ mod tests {
             stored, "1",
             "the migration writes the property into the row"
         );
+    }
+
+    #[test]
+    fn a_job_stored_with_its_files_inline_gets_a_row_per_file() {
+        let dir = temp_dir();
+        let mut record = JobRecord::new(
+            JobId::new(),
+            JobType::Download,
+            "me".into(),
+            JobSettings::new("version 4"),
+        );
+        let mut files = vec![
+            FileRecord::new("http://127.0.0.1/a".into(), "/d/a".into(), None),
+            FileRecord::new("http://127.0.0.1/b".into(), "/d/b".into(), None),
+        ];
+        files[1].bytes_transferred = 12;
+        files[1].transferred = true;
+        {
+            // A store of version 4: the files inside the job's row.
+            let conn = Connection::open(dir.join(STORE_FILE)).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            let mut row = serde_json::to_value(&record).unwrap();
+            row["files"] = serde_json::to_value(&files).unwrap();
+            conn.execute(
+                "INSERT INTO jobs (id, owner, state, record) VALUES (?1, 'me', 'SUSPENDED', ?2)",
+                params![record.id.0.to_string(), row.to_string()],
+            )
+            .unwrap();
+        }
+        let loaded = Store::open(&dir).unwrap().load_jobs().unwrap();
+        record.files = Files::saved(files);
+        assert_eq!(loaded, vec![record]);
+        let conn = Connection::open(dir.join(STORE_FILE)).unwrap();
+        let (rows, inline): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM files),
+                        (SELECT count(*) FROM jobs WHERE json_extract(record, '$.files') IS NOT NULL)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (rows, inline),
+            (2, 0),
+            "each file moved to a row of its own"
+        );
+    }
+
+    #[test]
+    fn only_the_files_changed_since_the_last_save_are_written() {
+        let dir = temp_dir();
+        let mut record = JobRecord::new(
+            JobId::new(),
+            JobType::Download,
+            "me".into(),
+            JobSettings::new("x"),
+        );
+        for name in ["a", "b", "c"] {
+            let url = format!("http://127.0.0.1/{name}");
+            record.files.push(FileRecord::new(url, name.into(), None));
+        }
+        let mut store = Store::open(&dir).unwrap();
+        store.save_job(&record).unwrap();
+        record.files.mark_saved();
+        // A row changed behind the store's back stays as it is unless its file is saved.
+        store
+            .conn
+            .execute("UPDATE files SET record = json_set(record, '$.bytes_transferred', 99) WHERE idx = 0", [])
+            .unwrap();
+        record.files[2].bytes_transferred = 5;
+        store.save_job(&record).unwrap();
+        drop(store);
+        let loaded = Store::open(&dir).unwrap().load_jobs().unwrap();
+        let bytes: Vec<u64> = loaded[0]
+            .files
+            .iter()
+            .map(|f| f.bytes_transferred)
+            .collect();
+        assert_eq!(bytes, [99, 0, 5]);
     }
 
     #[test]

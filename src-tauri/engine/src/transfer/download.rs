@@ -17,6 +17,7 @@ use reqwest::header::{
 use reqwest::{Response, StatusCode};
 use tokio_util::sync::CancellationToken;
 
+use super::durable::Durable;
 use super::http::{self, Answer, Failure, RequestPlan, SendError};
 use super::media;
 use super::temp_file::TempFile;
@@ -41,6 +42,8 @@ pub struct FileDone {
     pub sha256: Option<String>,
     /// How the file's bytes were verified.
     pub verification: Verification,
+    /// When the file is on disk: it counts as transferred only then.
+    pub durable: Durable,
 }
 
 /// Everything one file download needs.
@@ -241,9 +244,9 @@ impl Download<'_> {
                 return Err(Stop::Failed(short_body(end, total)));
             }
         }
-        let digests = finish(file, temp).await?;
+        let written = finish(file, temp).await?;
         self.done(
-            &digests,
+            written,
             &whole_file,
             versioned.last_modified.as_deref().and_then(parse_date),
         )
@@ -276,10 +279,11 @@ impl Download<'_> {
     /// expected checksum; the file counts as transferred only if all match.
     fn done(
         &self,
-        digests: &[Digest],
+        (digests, durable): (Vec<Digest>, Durable),
         whole_file: &[ServerDigest],
         server_modified: Option<UnixMillis>,
     ) -> Result<FileDone, Stop> {
+        let digests = &digests[..];
         let mut verification = Verification::NotVerified;
         for server in whole_file {
             let what = format!("the server's {}", server.header);
@@ -294,6 +298,7 @@ impl Download<'_> {
             server_modified,
             sha256: integrity::find(digests, Algorithm::Sha256).map(|d| hex::encode(&d.bytes)),
             verification,
+            durable,
         })
     }
 
@@ -344,9 +349,9 @@ impl Download<'_> {
         self.started(length, Some(length), &Some(versioned.clone()))?;
         let whole_file = stored_digests(Some(&versioned));
         let file = open_at(temp, length, &self.algorithms(&whole_file)?).await?;
-        let digests = finish(file, temp).await?;
+        let written = finish(file, temp).await?;
         self.done(
-            &digests,
+            written,
             &whole_file,
             versioned.last_modified.as_deref().and_then(parse_date),
         )
@@ -537,9 +542,9 @@ impl Download<'_> {
             }
             skip = 0;
         }
-        let digests = finish(file, temp).await?;
+        let written = finish(file, temp).await?;
         self.done(
-            &digests,
+            written,
             &[],
             known
                 .and_then(|k| k.last_modified)
@@ -763,8 +768,9 @@ fn write_failure(e: std::io::Error) -> Stop {
     Stop::Failed(Failure::local("cannot write the temporary file", &e))
 }
 
-/// Makes the finished file durable before it is marked transferred; returns its digests.
-async fn finish(file: TempFile, path: &Path) -> Result<Vec<Digest>, Stop> {
+/// Writes the rest of the file; returns its digests and its sync, which must be done before the
+/// file is marked transferred.
+async fn finish(file: TempFile, path: &Path) -> Result<(Vec<Digest>, Durable), Stop> {
     file.finish().await.map_err(|e| {
         Stop::Failed(Failure::local(
             format!("cannot write {}", path.display()),

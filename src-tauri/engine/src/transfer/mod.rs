@@ -5,6 +5,7 @@
 //! was suspended, cancelled or pre-empted can never be moved by a stale task.
 
 pub mod download;
+pub mod durable;
 pub mod http;
 pub mod media;
 pub mod segment_file;
@@ -132,12 +133,20 @@ pub enum NextStep {
     File(Box<FileTask>),
     /// Every file is transferred.
     AllDone,
+    /// Every file is written; some still wait for their sync.
+    Settle,
     /// The run is no longer current; stop.
     Stale,
 }
 
+/// Files written and waiting for their sync at most, before the run waits for the oldest. Syncs
+/// that run together share the file system's commits: on ext4 here, 1,000 files of 64 KiB
+/// synced one after another took 8.3 s, 16 at a time 0.43 s, 64 at a time 0.19 s.
+const MOST_SETTLING: usize = 64;
+
 /// Runs a job's files one after another until they are all transferred, a failure stops the
-/// job, or `cancel` fires.
+/// job, or `cancel` fires. A written file syncs while the next ones download, and is reported
+/// transferred once it is on disk, in order (see [`Settling`]).
 pub async fn run_job(
     inner: Arc<Inner>,
     id: JobId,
@@ -148,9 +157,19 @@ pub async fn run_job(
     let span = tracing::info_span!("job", %id, run = run_id);
     async move {
         tracing::debug!("transfer started");
+        let mut settling = Settling::new(&inner, id, run_id);
         loop {
-            let task = match inner.next_step(id, run_id) {
+            if settling.files.len() >= MOST_SETTLING && !settling.next().await {
+                return;
+            }
+            let task = match inner.next_step(id, run_id, &settling.indexes()) {
                 NextStep::Stale => return,
+                NextStep::Settle => {
+                    if !settling.next().await {
+                        return;
+                    }
+                    continue;
+                }
                 NextStep::AllDone => {
                     inner.report_all_transferred(id, run_id);
                     return;
@@ -159,28 +178,45 @@ pub async fn run_job(
             };
             let index = task.index;
             let report = Reporter { inner: &inner, id, run_id, live: &live };
-            let outcome = transfer_file(&inner, &task, &report, &cancel).await;
-            match outcome {
-                Ok(done) => {
-                    if !inner.report_file_done(id, run_id, index, done) {
-                        return;
+            let this_file = cancel.child_token();
+            let transfer = transfer_file(&inner, &task, &report, &this_file);
+            tokio::pin!(transfer);
+            let mut settled = true;
+            let outcome = loop {
+                tokio::select! {
+                    outcome = &mut transfer => break outcome,
+                    ok = settling.next(), if settled && !settling.files.is_empty() => {
+                        if !ok {
+                            settled = false;
+                            this_file.cancel();
+                        }
                     }
                 }
+            };
+            if !settled {
+                return;
+            }
+            match outcome {
+                Ok(done) => settling.files.push_back((index, done)),
                 Err(Stop::Cancelled) => {
                     tracing::debug!("transfer stopped");
                     return;
                 }
                 Err(Stop::Restart) => {
-                    inner.report_failure(id, run_id, Some(index), Failure::transient(
-                        ErrorCode::BG_E_INVALID_SERVER_RESPONSE,
-                        ErrorContext::RemoteFile,
-                        "the file changed on the server",
-                    ));
+                    if settling.all().await {
+                        inner.report_failure(id, run_id, Some(index), Failure::transient(
+                            ErrorCode::BG_E_INVALID_SERVER_RESPONSE,
+                            ErrorContext::RemoteFile,
+                            "the file changed on the server",
+                        ));
+                    }
                     return;
                 }
                 Err(Stop::Failed(failure)) => {
                     tracing::info!(code = %failure.code, transient = failure.transient, "{}", failure.description);
-                    inner.report_failure(id, run_id, Some(index), failure);
+                    if settling.all().await {
+                        inner.report_failure(id, run_id, Some(index), failure);
+                    }
                     return;
                 }
             }
@@ -188,6 +224,65 @@ pub async fn run_job(
     }
     .instrument(span)
     .await
+}
+
+/// A run's files whose bytes are all written, in order, waiting for their sync: each is
+/// reported transferred once it is on disk and every file before it was reported.
+struct Settling<'a> {
+    inner: &'a Inner,
+    id: JobId,
+    run_id: u64,
+    files: std::collections::VecDeque<(usize, FileDone)>,
+}
+
+impl<'a> Settling<'a> {
+    fn new(inner: &'a Inner, id: JobId, run_id: u64) -> Self {
+        Settling {
+            inner,
+            id,
+            run_id,
+            files: Default::default(),
+        }
+    }
+
+    /// The indexes of the settling files.
+    fn indexes(&self) -> Vec<usize> {
+        self.files.iter().map(|(index, _)| *index).collect()
+    }
+
+    /// Waits for the oldest file's sync and reports it transferred (or its failure). Returns
+    /// false when the run must stop. Safe to stop waiting: the file stays first in line.
+    async fn next(&mut self) -> bool {
+        let Some((index, done)) = self.files.front_mut() else {
+            return true;
+        };
+        let index = *index;
+        let synced = done.durable.wait().await;
+        let Some((_, done)) = self.files.pop_front() else {
+            return true;
+        };
+        match synced {
+            Ok(()) => self
+                .inner
+                .report_file_done(self.id, self.run_id, index, done),
+            Err(error) => {
+                let failure = Failure::local("cannot put the downloaded file on disk", &error);
+                self.inner
+                    .report_failure(self.id, self.run_id, Some(index), failure);
+                false
+            }
+        }
+    }
+
+    /// Reports every settling file in order; false when the run must stop.
+    async fn all(&mut self) -> bool {
+        while !self.files.is_empty() {
+            if !self.next().await {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 async fn transfer_file(

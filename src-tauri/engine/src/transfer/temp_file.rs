@@ -1,6 +1,7 @@
 //! Writing a temporary file off the async runtime: received chunks are handed, without copying,
 //! to one blocking thread that owns the file, so the network side never waits on the disk and
-//! each byte is copied once (from the kernel's socket into a chunk, then into the page cache).
+//! each byte is copied once (from the kernel's socket into a chunk, then into the page cache):
+//! the thread gathers chunks and writes them with one vectored write, never through a buffer.
 //!
 //! The same thread hashes the file while it writes it (SHA-256 always, plus the algorithm of an
 //! expected checksum or server digest), so a finished file's digests cost no second read and
@@ -10,17 +11,19 @@
 //! a hasher's state with every progress write, and correct whatever happened to the file while
 //! Ferry was not running.
 
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{IoSlice, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use super::durable::Durable;
 use crate::integrity::{Algorithm, Digest, Hashes};
 
 /// Chunks that may wait for the disk before the network side waits too.
 const QUEUE: usize = 16;
-/// Write buffer of the blocking side.
+/// Bytes the blocking side gathers before it writes them (and the read buffer of a resume's
+/// hashing of the prefix).
 const BUFFER: usize = 256 * 1024;
 
 enum Op {
@@ -31,8 +34,12 @@ enum Op {
     Message(Vec<Algorithm>),
     /// The digests of the answer's bytes since `Message`.
     MessageDone(oneshot::Sender<Vec<Digest>>),
-    /// Syncs the file and hands back the digests of the whole file.
-    Finish(oneshot::Sender<std::io::Result<Vec<Digest>>>),
+    /// Hands back the digests of the whole file once every byte is written, then syncs it and
+    /// says when it is on disk.
+    Finish {
+        digests: oneshot::Sender<std::io::Result<Vec<Digest>>>,
+        synced: oneshot::Sender<std::io::Result<()>>,
+    },
 }
 
 /// The writer thread's hashers: the whole file's, and those of the answer being written.
@@ -66,29 +73,34 @@ impl TempFile {
         algorithms: &[Algorithm],
     ) -> std::io::Result<TempFile> {
         let owned = path.to_owned();
-        let mut hashes = Hashes::new(algorithms);
-        let (file, hashes) = tokio::task::spawn_blocking(move || {
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .read(true)
-                .write(true)
-                .truncate(false)
-                .open(&owned)?;
-            file.set_len(offset)?;
-            if !hashes.is_empty() {
-                hash_prefix(&mut file, offset, &mut hashes)?;
-            }
-            file.seek(SeekFrom::Start(offset))?;
-            Ok::<_, std::io::Error>((file, hashes))
-        })
-        .await
-        .map_err(std::io::Error::other)??;
+        let hashes = Hashes::new(algorithms);
         let (ops, queue) = mpsc::channel::<Op>(QUEUE);
-        let hashing = Hashing {
-            file: hashes,
-            message: None,
-        };
-        let worker = tokio::task::spawn_blocking(move || write_queue(file, queue, hashing));
+        let (opened, open_outcome) = oneshot::channel();
+        // One thread opens the file and then writes it: a small file costs one hand-over to a
+        // blocking thread, not two.
+        let mut worker = tokio::task::spawn_blocking(move || {
+            let file = match open_for_writing(&owned, offset, hashes) {
+                Ok(file) => {
+                    let _ = opened.send(Ok(()));
+                    file
+                }
+                Err(error) => {
+                    let _ = opened.send(Err(error));
+                    return Ok(());
+                }
+            };
+            let (file, hashes) = file;
+            let hashing = Hashing {
+                file: hashes,
+                message: None,
+            };
+            write_queue(file, queue, hashing)
+        });
+        match open_outcome.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(error),
+            Err(_) => return Err(writer_failure(&mut worker, path).await),
+        }
         Ok(TempFile {
             ops,
             worker,
@@ -135,14 +147,16 @@ impl TempFile {
         }
     }
 
-    /// Puts every queued chunk on disk and returns the digests of the whole file.
-    pub async fn finish(mut self) -> std::io::Result<Vec<Digest>> {
-        let (done, answer) = oneshot::channel();
-        if self.ops.send(Op::Finish(done)).await.is_err() {
+    /// Writes every queued chunk and returns the digests of the whole file, with the sync that
+    /// puts it on disk, which goes on after this returns.
+    pub async fn finish(mut self) -> std::io::Result<(Vec<Digest>, Durable)> {
+        let (digests, answer) = oneshot::channel();
+        let (synced, durable) = oneshot::channel();
+        if self.ops.send(Op::Finish { digests, synced }).await.is_err() {
             return Err(self.failure().await);
         }
         match answer.await {
-            Ok(result) => result,
+            Ok(result) => result.map(|digests| (digests, Durable::pending(durable))),
             Err(_) => Err(self.failure().await),
         }
     }
@@ -179,6 +193,27 @@ pub(super) async fn writer_failure(
     }
 }
 
+/// Opens (creating if needed) `path`, cuts it to `offset` bytes and places the writing position
+/// there, after feeding the first `offset` bytes to `hashes`.
+fn open_for_writing(
+    path: &Path,
+    offset: u64,
+    mut hashes: Hashes,
+) -> std::io::Result<(std::fs::File, Hashes)> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .read(true)
+        .write(true)
+        .truncate(false)
+        .open(path)?;
+    file.set_len(offset)?;
+    if !hashes.is_empty() {
+        hash_prefix(&mut file, offset, &mut hashes)?;
+    }
+    file.seek(SeekFrom::Start(offset))?;
+    Ok((file, hashes))
+}
+
 /// Feeds the first `length` bytes of `file` to `hashes`.
 fn hash_prefix(file: &mut std::fs::File, length: u64, hashes: &mut Hashes) -> std::io::Result<()> {
     use std::io::Read;
@@ -200,27 +235,31 @@ fn write_queue(
     mut queue: mpsc::Receiver<Op>,
     mut hashing: Hashing,
 ) -> std::io::Result<()> {
-    let mut out = BufWriter::with_capacity(BUFFER, file);
+    let mut out = Batch::new(file);
     while let Some(op) = queue.blocking_recv() {
         match op {
             Op::Write(chunk) => {
                 hashing.update(&chunk);
-                out.write_all(&chunk)?
+                out.push(chunk)?
             }
             Op::Flush(done) => {
                 let _ = done.send(out.flush());
             }
             Op::Sync(done) => {
-                let _ = done.send(out.flush().and_then(|()| out.get_ref().sync_data()));
+                let _ = done.send(out.flush().and_then(|()| out.file.sync_data()));
             }
             Op::Message(algorithms) => hashing.message = Some(Hashes::new(&algorithms)),
             Op::MessageDone(done) => {
                 let digests = hashing.message.take().map(Hashes::finish);
                 let _ = done.send(digests.unwrap_or_default());
             }
-            Op::Finish(done) => {
-                let synced = out.flush().and_then(|()| out.get_ref().sync_data());
-                let _ = done.send(synced.map(|()| hashing.file.finish()));
+            Op::Finish { digests, synced } => {
+                if let Err(error) = out.flush() {
+                    let _ = digests.send(Err(error));
+                    return Ok(());
+                }
+                let _ = digests.send(Ok(hashing.file.finish()));
+                let _ = synced.send(out.file.sync_data());
                 return Ok(());
             }
         }
@@ -228,9 +267,85 @@ fn write_queue(
     out.flush()
 }
 
+/// Received chunks held until they make [`BUFFER`] bytes, then written with one vectored write:
+/// the chunks themselves go to the kernel, with no copy into a write buffer.
+struct Batch {
+    file: std::fs::File,
+    chunks: Vec<Bytes>,
+    bytes: usize,
+}
+
+/// Most chunks in one vectored write (well under the system's limit of 1,024).
+const MOST_CHUNKS: usize = 256;
+
+impl Batch {
+    fn new(file: std::fs::File) -> Self {
+        Batch {
+            file,
+            chunks: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Adds a chunk; writes the batch once it is full.
+    fn push(&mut self, chunk: Bytes) -> std::io::Result<()> {
+        self.bytes += chunk.len();
+        self.chunks.push(chunk);
+        if self.bytes >= BUFFER || self.chunks.len() >= MOST_CHUNKS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every held chunk, in order.
+    fn flush(&mut self) -> std::io::Result<()> {
+        let mut slices: Vec<IoSlice<'_>> = self.chunks.iter().map(|c| IoSlice::new(c)).collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match self.file.write_vectored(rest) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(written) => IoSlice::advance_slices(&mut rest, written),
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        self.chunks.clear();
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn many_small_chunks_and_large_ones_land_in_order_and_are_synced_on_finish() {
+        let path = std::env::temp_dir().join(format!("ferry-temp-{}", uuid::Uuid::new_v4()));
+        let mut file = TempFile::open_at(&path, 0, &[Algorithm::Sha256])
+            .await
+            .unwrap();
+        let mut expected = Vec::new();
+        // More chunks than one vectored write takes, then chunks larger than a batch.
+        let sizes = std::iter::repeat_n(7usize, 3 * MOST_CHUNKS)
+            .chain([BUFFER + 1, 3, 2 * BUFFER])
+            .enumerate();
+        for (number, size) in sizes {
+            let chunk: Vec<u8> = (0..size).map(|i| (i * 31 + number) as u8).collect();
+            expected.extend_from_slice(&chunk);
+            file.write(Bytes::from(chunk)).await.unwrap();
+        }
+        let (digests, mut durable) = file.finish().await.unwrap();
+        durable.wait().await.unwrap();
+        assert!(
+            std::fs::read(&path).unwrap() == expected,
+            "every byte, in order"
+        );
+        let mut whole = Hashes::new(&[Algorithm::Sha256]);
+        whole.update(&expected);
+        assert_eq!(digests, whole.finish());
+        let _ = std::fs::remove_file(path);
+    }
 
     #[tokio::test]
     async fn chunks_land_after_the_offset_and_the_rest_is_cut() {
@@ -243,7 +358,8 @@ mod tests {
         file.write(Bytes::from_static(b"cd")).await.unwrap();
         file.sync().await.unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"0123abcd");
-        let digests = file.finish().await.unwrap();
+        let (digests, mut durable) = file.finish().await.unwrap();
+        durable.wait().await.unwrap();
         // md5("0123abcd"): the prefix on disk is hashed with the new bytes.
         assert_eq!(
             hex::encode(&digests[0].bytes),

@@ -347,7 +347,7 @@ impl Download<'_> {
         let digests = file.finish().await.map_err(write_failure)?;
         tracing::debug!("the file is on disk");
         self.done(
-            &digests,
+            (digests, super::Durable::already()),
             &whole_file,
             known.last_modified.as_deref().and_then(parse_date),
         )

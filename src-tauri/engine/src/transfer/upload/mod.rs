@@ -213,6 +213,7 @@ impl Upload<'_> {
             server_modified: None,
             sha256: None,
             verification: crate::job::Verification::NotVerified,
+            durable: crate::transfer::durable::Durable::already(),
         })
     }
 
