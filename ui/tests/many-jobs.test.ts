@@ -83,3 +83,35 @@ describe("a queue of many jobs", () => {
     expect(totals).toMatchObject({ ready: 1, attention: 1, retrying: 1, moving: [] });
   });
 });
+
+describe("scrolling a list of 10,000 jobs", () => {
+  it("reuses the rows' elements for the rows that scroll in", async () => {
+    const { render, screen, waitFor, fireEvent } = await import("@testing-library/svelte");
+    const { default: App } = await import("../src/App.svelte");
+    const { ROW_HEIGHT } = await import("../src/components/JobList.svelte");
+    const { fakeShell } = await import("./ipc-backend");
+    const { settings } = await import("./fixtures");
+    const many = Array.from({ length: 10_000 }, (_, i) =>
+      job({ settings: { display_name: `job ${i}` }, times: { created: i, modified: i, transfer_completed: null } }),
+    );
+    fakeShell({ subscribe_jobs: many, get_settings: settings() });
+    render(App);
+    await waitFor(() => expect(screen.getAllByTestId("job-row").length).toBeGreaterThan(0));
+    const viewport = document.querySelector<HTMLElement>(".viewport")!;
+    const scrollTo = async (row: number) => {
+      viewport.scrollTop = row * ROW_HEIGHT;
+      await fireEvent.scroll(viewport);
+      await waitFor(() =>
+        expect(screen.getAllByTestId("job-row").map((r) => r.dataset.jobId)).toContain(many[row]!.id),
+      );
+    };
+    await scrollTo(100);
+    const before = new Set(screen.getAllByTestId("job-row"));
+
+    await scrollTo(103);
+    const after = screen.getAllByTestId("job-row");
+    expect(after.length).toBe(before.size);
+    expect(after.filter((row) => !before.has(row)).map((row) => row.getAttribute("aria-rowindex"))).toEqual([]);
+    expect(after.find((row) => row.dataset.jobId === many[103]!.id)?.getAttribute("aria-rowindex")).toBe("105");
+  }, 30_000);
+});
