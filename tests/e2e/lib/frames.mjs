@@ -120,8 +120,6 @@ export async function scrollThrough(session, css, rowCss) {
     () => session.execute("return window.__ferryFrames.scrollDone;"),
     { everyMs: 500 },
   );
-  // One more frame renders the rows at the very end.
-  await sleep(100);
   const rowIndexes = await session.execute(
     "return [...window.__ferryFrames.seen].sort((a, b) => a - b);",
   );
@@ -174,7 +172,6 @@ export async function typeMeasured(session, css, settledCss, text) {
       "const k = window.__ferryTyping.keys; return k.length > 0 && k[k.length - 1].keyToResult !== null;",
     ),
   );
-  await sleep(500);
   return session.execute(
     "return window.__ferryTyping.keys.map((k) => ({ keyToPaint: k.keyToPaint, keyToResult: k.keyToResult }));",
   );
