@@ -18,6 +18,7 @@
 //! - `settings`: saving settings (start at login here, the rest in the owner).
 //! - [`login_start`]: the XDG autostart entry the "Start at login" switch writes.
 //! - [`main_window`]: the window, built in code; its geometry and view kept in `window.json`.
+//! - `webview_settings`: WebKit's settings for the window (memory).
 //! - `lifecycle`, `dialogs`, `open_path`: process plumbing.
 
 pub mod bridge;
@@ -31,6 +32,7 @@ mod open_path;
 pub mod owner_link;
 mod settings;
 pub mod tray_process;
+mod webview_settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

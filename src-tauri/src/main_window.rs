@@ -250,7 +250,9 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
         .map(|memory| memory.get())
         .unwrap_or_default();
     tracing::info!(?remembered, "opening the main window");
-    builder(app, &remembered).build()
+    let window = builder(app, &remembered).build()?;
+    crate::webview_settings::apply(&window);
+    Ok(window)
 }
 
 /// On a close request of the main window, remembers its geometry and view and lets it close:

@@ -16,7 +16,8 @@ if [[ -z "${FERRY_E2E_SESSION_BUS:-}" ]]; then
 fi
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry/target}"
-export FERRY_APP="${FERRY_APP:-$CARGO_TARGET_DIR/debug/ferry-desktop}"
+# The app under test: FERRY_APP (or FERRY_E2E_APP), else the debug build.
+export FERRY_APP="${FERRY_APP:-${FERRY_E2E_APP:-$CARGO_TARGET_DIR/debug/ferry-desktop}}"
 export FERRY_E2E_ARTIFACTS="${FERRY_E2E_ARTIFACTS:-$E2E_DIR/artifacts}"
 export FERRY_E2E_NOTIFY_LOG="$FERRY_E2E_ARTIFACTS/notify.log"
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -886,6 +886,54 @@ async fn a_request_longer_than_the_owner_accepts_fails_at_once_in_the_client() {
     assert_eq!(hello.pid, owned.owner.as_ref().expect("an owner").id());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_longer_than_a_request_may_be_reaches_the_client_whole() {
+    let owned = Owned::start("long-listing");
+    let client = owned.client().await;
+    let mut policies: ferry_engine::Policies = client.call(Call::GetPolicies).await.unwrap();
+    policies.max_files_per_job = 4_000;
+    let _: ferry_engine::Policies = client
+        .call(Call::SetPolicies { policies })
+        .await
+        .expect("policies");
+    let job: JobId = client
+        .call(Call::CreateJob {
+            display_name: "many long URLs".into(),
+            job_type: JobType::Download,
+        })
+        .await
+        .expect("a job");
+    // 3,000 files with 1,500-character URLs: each request stays under the request limit, the
+    // listing of the job is over 4 MiB (as a queue of 10,000 jobs is).
+    let long = "a".repeat(1_500);
+    for batch in 0..3 {
+        let files = (0..1_000)
+            .map(|n| FileSpec {
+                remote_url: format!("http://127.0.0.1:9/{long}/{batch}-{n}"),
+                local_path: owned.path(&format!("f-{batch}-{n}")),
+            })
+            .collect();
+        let _: Value = client
+            .call(Call::AddFiles { job, files })
+            .await
+            .expect("a batch of files");
+    }
+    let listed = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.call::<Vec<JobInfo>>(Call::List),
+    )
+    .await
+    .expect("the listing arrives (it is not skipped for its length)")
+    .expect("a listing");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].files.len(), 3_000);
+    let bytes = serde_json::to_vec(&listed).expect("JSON").len();
+    assert!(
+        bytes > ferry_owner::protocol::MAX_FRAME_BYTES,
+        "the listing is {bytes} bytes"
+    );
+}
+
 #[test]
 fn clients_that_send_half_a_line_and_go_quiet_do_not_block_others() {
     let owned = Owned::start("half-line");

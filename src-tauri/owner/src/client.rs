@@ -17,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api_error::ApiError;
 use crate::frames::{read_frame, Frame};
-use crate::protocol::{Call, OwnerEvent, Reply, Request, MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use crate::protocol::{
+    Call, OwnerEvent, Reply, Request, MAX_ANSWER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION,
+};
 
 /// Events a client keeps for a slow reader before it reports a lag.
 const EVENT_BUFFER: usize = 4096;
@@ -179,7 +181,7 @@ async fn read_loop(
     // An error without an id that turns out to be the last frame: the owner's refusal.
     let mut last_unanswerable: Option<ApiError> = None;
     loop {
-        let line = match read_frame(&mut reader).await {
+        let line = match read_frame(&mut reader, MAX_ANSWER_BYTES).await {
             Ok(Some(Frame::Line(line))) => line,
             Ok(Some(Frame::TooLong)) => {
                 tracing::warn!("the owner sent a frame longer than the limit; skipped");

@@ -1,10 +1,11 @@
-//! Reading and writing the API's frames: one JSON value per line, at most
-//! [`MAX_FRAME_BYTES`] long.
+//! Reading and writing the API's frames: one JSON value per line, at most as long as the
+//! reading side accepts ([`crate::protocol::MAX_FRAME_BYTES`] for requests,
+//! [`crate::protocol::MAX_ANSWER_BYTES`] for answers and events).
 
 use serde::Serialize;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::protocol::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use crate::protocol::PROTOCOL_VERSION;
 
 /// One line read from a peer.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,9 +16,12 @@ pub enum Frame {
     TooLong,
 }
 
-/// Reads the next line, holding at most `MAX_FRAME_BYTES` of it in memory; `None` at the end of
+/// Reads the next line, holding at most `limit` bytes of it in memory; `None` at the end of
 /// the stream (a last line without `\n` counts as a line).
-pub async fn read_frame<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<Option<Frame>> {
+pub async fn read_frame<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    limit: usize,
+) -> std::io::Result<Option<Frame>> {
     let mut line = Vec::new();
     let mut too_long = false;
     loop {
@@ -33,7 +37,7 @@ pub async fn read_frame<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Res
             Some(at) => (&available[..at], Some(at + 1)),
             None => (available, None),
         };
-        if !too_long && line.len() + chunk.len() > MAX_FRAME_BYTES {
+        if !too_long && line.len() + chunk.len() > limit {
             too_long = true;
             line = Vec::new();
         }
@@ -80,6 +84,7 @@ pub async fn write_answer<W: AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::MAX_FRAME_BYTES;
     use tokio::io::BufReader;
 
     #[tokio::test]
@@ -90,18 +95,24 @@ mod tests {
         // A small buffer makes the long line arrive in many pieces.
         let mut reader = BufReader::with_capacity(4096, &input[..]);
         assert_eq!(
-            read_frame(&mut reader).await.unwrap(),
+            read_frame(&mut reader, MAX_FRAME_BYTES).await.unwrap(),
             Some(Frame::Line(b"{\"a\":1}".to_vec()))
         );
-        assert_eq!(read_frame(&mut reader).await.unwrap(), Some(Frame::TooLong));
         assert_eq!(
-            read_frame(&mut reader).await.unwrap(),
+            read_frame(&mut reader, MAX_FRAME_BYTES).await.unwrap(),
+            Some(Frame::TooLong)
+        );
+        assert_eq!(
+            read_frame(&mut reader, MAX_FRAME_BYTES).await.unwrap(),
             Some(Frame::Line(b"{\"b\":2}".to_vec()))
         );
         assert_eq!(
-            read_frame(&mut reader).await.unwrap(),
+            read_frame(&mut reader, MAX_FRAME_BYTES).await.unwrap(),
             Some(Frame::Line(b"last".to_vec()))
         );
-        assert_eq!(read_frame(&mut reader).await.unwrap(), None);
+        assert_eq!(
+            read_frame(&mut reader, MAX_FRAME_BYTES).await.unwrap(),
+            None
+        );
     }
 }

@@ -21,9 +21,14 @@ use crate::settings::Settings;
 /// The protocol version this build speaks. A request with another version is refused.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// The longest frame, in bytes, either side accepts. A longer request is answered with an
+/// The longest request, in bytes, the owner accepts. A longer request is answered with an
 /// error and skipped up to its end of line; the connection stays usable.
 pub const MAX_FRAME_BYTES: usize = 4 << 20;
+
+/// The longest answer or event, in bytes, a client accepts from the owner. Answers grow with
+/// the queue (`list` and `subscribe` with 10,000 jobs are about 10 MiB), and the owner is the
+/// user's own process, so this only stops a runaway line.
+pub const MAX_ANSWER_BYTES: usize = 256 << 20;
 
 /// One request from a client.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

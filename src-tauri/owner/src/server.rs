@@ -177,7 +177,7 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
     let mut subscription: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         let frame = tokio::select! {
-            frame = read_frame(&mut reader) => frame,
+            frame = read_frame(&mut reader, MAX_FRAME_BYTES) => frame,
             () = stop.cancelled() => break,
         };
         let reply = match frame {

@@ -11,7 +11,8 @@ export const E2E_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/ferry/target");
 
 /** The real app binary the tests launch. */
-export const FERRY_APP = process.env.FERRY_APP ?? join(targetDir, "debug/ferry-desktop");
+export const FERRY_APP =
+  process.env.FERRY_APP ?? process.env.FERRY_E2E_APP ?? join(targetDir, "debug/ferry-desktop");
 
 /** Screenshots and logs of this run (git-ignored). */
 export const ARTIFACTS_DIR = process.env.FERRY_E2E_ARTIFACTS ?? join(E2E_DIR, "artifacts");

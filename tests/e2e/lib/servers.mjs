@@ -65,6 +65,15 @@ export class TestServer extends LoopbackServer {
     return this.url(path);
   }
 
+  /**
+   * Serves `body` at `path` at a steady trickle: `bytesPerTick` bytes every `tickMs`, so a
+   * download of it keeps moving (progress ticks) for as long as the test runs.
+   */
+  trickleFile(path, body, bytesPerTick, tickMs = 100) {
+    this.routes.set(path, { kind: "file", body, trickle: { bytesPerTick, tickMs } });
+    return this.url(path);
+  }
+
   /** Lets the held responses of `path` finish. */
   release(path) {
     this.routes.get(path).gate.open();
@@ -181,7 +190,9 @@ export class TestServer extends LoopbackServer {
         this.completed.push(path);
       });
     };
-    if (route.gate && start < route.holdAt) {
+    if (route.trickle) {
+      this.trickle(response, body.subarray(start, end + 1), route.trickle);
+    } else if (route.gate && start < route.holdAt) {
       response.write(body.subarray(start, Math.min(route.holdAt, end + 1)), () => {
         route.holding = true;
       });
@@ -191,5 +202,25 @@ export class TestServer extends LoopbackServer {
     } else {
       finish();
     }
+  }
+
+  /** Sends `bytes` a little at a time, until they are all sent or the client goes. */
+  trickle(response, bytes, { bytesPerTick, tickMs }) {
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (response.destroyed) {
+        clearInterval(timer);
+        return;
+      }
+      const chunk = bytes.subarray(sent, sent + bytesPerTick);
+      sent += chunk.length;
+      if (sent >= bytes.length) {
+        clearInterval(timer);
+        response.end(chunk);
+      } else {
+        response.write(chunk);
+      }
+    }, tickMs);
+    response.on("close", () => clearInterval(timer));
   }
 }

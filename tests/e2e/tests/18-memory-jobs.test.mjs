@@ -92,7 +92,7 @@ test(`tray only with ${JOBS} jobs, the whole of Ferry is within ${TRAY_LIMIT_MIB
 
 test(
   `window open with ${JOBS} jobs, the whole of Ferry is within ${WINDOW_LIMIT_MIB} MiB PSS`,
-  { todo: "measured 246.5 to 266.9 MiB PSS here, around the limit; see the README" },
+  { todo: "measured 275.7 to 277.1 MiB PSS with the debug build here; see the README" },
   () => {
     assert.ok(figures.open, "measured above");
     const pss = total(figures.open);

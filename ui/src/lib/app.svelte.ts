@@ -181,6 +181,7 @@ export class AppState {
   /** Opens the event stream and loads the settings. */
   async start(): Promise<void> {
     try {
+      performance.mark("ferry:list-asked");
       const snapshot = await ipc.subscribeJobs((event) => {
         this.jobs.push(event);
         if (event.kind === "job_removed" || event.kind === "job_auto_cancelled") {
@@ -197,6 +198,7 @@ export class AppState {
           });
         }
       });
+      performance.mark("ferry:list-answered");
       this.jobs.load(snapshot);
     } catch (reason) {
       this.connectionError = ipc.toCommandError(reason).message;

@@ -6,6 +6,11 @@
  * a removed job is gone, progress for a job the store does not know is ignored, and a resent
  * snapshot (after the window fell behind) replaces everything. The store
  * follows Svelte's store contract (`subscribe`), so components read it as `$jobs`.
+ *
+ * Each view says what kind of change it brings: `listVersion` grows when a job came, left or
+ * changed anything but its progress (what the list's order and filters read), `progressVersion`
+ * when only bytes moved. So the window sorts and filters 10,000 jobs again only when their
+ * order or membership can have changed, not on every progress batch.
  */
 import type { FileBytes } from "./bindings/FileBytes";
 import type { FileInfo } from "./bindings/FileInfo";
@@ -13,6 +18,7 @@ import type { JobId } from "./bindings/JobId";
 import type { JobInfo } from "./bindings/JobInfo";
 import type { ProgressEntry } from "./bindings/ProgressEntry";
 import type { UiEvent } from "./shell-types";
+import { isMoving } from "./rules";
 import { SpeedMeter } from "./speed";
 
 /** What subscribers see: every job by id, plus when each was last heard of. */
@@ -25,6 +31,10 @@ export type JobsView = {
   readonly loaded: boolean;
   /** Grows by one with every applied change. */
   readonly version: number;
+  /** Grows when a job was added or removed or changed anything but its progress. */
+  readonly listVersion: number;
+  /** Grows when a job's progress changed. */
+  readonly progressVersion: number;
 };
 
 /** Schedules a callback before the next repaint; returns nothing. */
@@ -47,6 +57,14 @@ export class JobStore {
   private received = new Map<JobId, number>();
   private loaded = false;
   private version = 0;
+  private listVersion = 0;
+  private progressVersion = 0;
+  /** Changes since the last publish, by kind. */
+  private listChanged = false;
+  private progressChanged = false;
+  /** True while the maps are those of the published view: the next write copies them first. */
+  private jobsShared = false;
+  private receivedShared = false;
   private pending: UiEvent[] = [];
   private frameRequested = false;
   private readonly subscribers = new Set<(view: JobsView) => void>();
@@ -86,9 +104,16 @@ export class JobStore {
    */
   load(snapshot: readonly JobInfo[]): void {
     const now = this.clock();
-    this.jobs = new Map(snapshot.map((job) => [job.id, job]));
-    this.received = new Map(snapshot.map((job) => [job.id, now]));
-    for (const job of snapshot) this.speed.record(job.id, job.progress.bytes_transferred, now);
+    this.jobs = new Map();
+    this.received = new Map();
+    for (const job of snapshot) {
+      this.jobs.set(job.id, job);
+      this.received.set(job.id, now);
+      if (isMoving(job.state)) this.speed.record(job.id, job.progress.bytes_transferred, now);
+    }
+    this.jobsShared = false;
+    this.receivedShared = false;
+    this.listChanged = true;
     this.loaded = true;
     const queued = this.pending;
     this.pending = [];
@@ -148,22 +173,45 @@ export class JobStore {
     for (const id of this.jobs.keys()) if (!present.has(id)) this.speed.forget(id);
     this.jobs = new Map();
     this.received = new Map();
+    this.jobsShared = false;
+    this.receivedShared = false;
     for (const job of jobs) this.put(job, now);
+  }
+
+  /** The jobs map, safe to change (copied first when a published view holds it). */
+  private writableJobs(): Map<JobId, JobInfo> {
+    if (this.jobsShared) {
+      this.jobs = new Map(this.jobs);
+      this.jobsShared = false;
+    }
+    return this.jobs;
+  }
+
+  /** The arrival times, safe to change (copied first when a published view holds them). */
+  private writableReceived(): Map<JobId, number> {
+    if (this.receivedShared) {
+      this.received = new Map(this.received);
+      this.receivedShared = false;
+    }
+    return this.received;
   }
 
   private put(job: JobInfo, now: number): void {
     const previous = this.jobs.get(job.id);
-    this.jobs.set(job.id, job);
-    this.received.set(job.id, now);
+    this.writableJobs().set(job.id, job);
+    this.writableReceived().set(job.id, now);
+    this.listChanged = true;
     if (previous && previous.state !== job.state && job.state !== "TRANSFERRING") {
       this.speed.forget(job.id);
     }
-    this.speed.record(job.id, job.progress.bytes_transferred, now);
+    if (isMoving(job.state)) this.speed.record(job.id, job.progress.bytes_transferred, now);
   }
 
   private remove(id: JobId): void {
-    this.jobs.delete(id);
-    this.received.delete(id);
+    if (!this.jobs.has(id)) return;
+    this.writableJobs().delete(id);
+    this.writableReceived().delete(id);
+    this.listChanged = true;
     this.speed.forget(id);
   }
 
@@ -175,7 +223,8 @@ export class JobStore {
         ? { ...file, transferred: true, bytes_transferred: file.bytes_total ?? file.bytes_transferred }
         : file,
     );
-    this.jobs.set(id, { ...job, files });
+    this.writableJobs().set(id, { ...job, files });
+    this.progressChanged = true;
   }
 
   private applyProgress(entry: ProgressEntry, now: number): void {
@@ -210,7 +259,8 @@ export class JobStore {
           : file,
       );
     }
-    this.jobs.set(entry.id, {
+    this.progressChanged = true;
+    this.writableJobs().set(entry.id, {
       ...job,
       progress: entry.progress,
       reply_progress: entry.reply_progress ?? job.reply_progress,
@@ -225,15 +275,21 @@ export class JobStore {
       receivedAt: this.received,
       loaded: this.loaded,
       version: this.version,
+      listVersion: this.listVersion,
+      progressVersion: this.progressVersion,
     };
   }
 
   private publish(): void {
     this.version += 1;
+    if (this.listChanged) this.listVersion += 1;
+    if (this.progressChanged) this.progressVersion += 1;
+    this.listChanged = false;
+    this.progressChanged = false;
     this.view = this.makeView();
     // Later changes go to copies, so a published view never changes under its readers.
-    this.jobs = new Map(this.jobs);
-    this.received = new Map(this.received);
+    this.jobsShared = true;
+    this.receivedShared = true;
     for (const run of this.subscribers) run(this.view);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Sorting and filtering of the job list. Pure functions of the jobs and the user's choices.
  */
+import type { JobId } from "./bindings/JobId";
 import type { JobInfo } from "./bindings/JobInfo";
 import type { JobState } from "./bindings/JobState";
 import type { Priority } from "./bindings/Priority";
@@ -36,17 +37,28 @@ export function matchesState(job: JobInfo, filter: StateFilter): boolean {
   return job.state === filter;
 }
 
+/**
+ * What the search looks in, lower-cased once per job snapshot: a job that changes is a new
+ * object, so its text is made again, and typing over 10,000 jobs lower-cases nothing.
+ */
+const searchTexts = new WeakMap<JobInfo, string[]>();
+
+function searchTextOf(job: JobInfo): string[] {
+  let texts = searchTexts.get(job);
+  if (!texts) {
+    texts = [job.settings.display_name, job.settings.description];
+    for (const file of job.files) texts.push(file.remote_url, file.local_path);
+    texts = texts.map((text) => text.toLowerCase());
+    searchTexts.set(job, texts);
+  }
+  return texts;
+}
+
 /** Whether a job matches the search text (name, description, URLs, local paths; any case). */
 export function matchesText(job: JobInfo, text: string): boolean {
   const needle = text.trim().toLowerCase();
   if (needle.length === 0) return true;
-  if (job.settings.display_name.toLowerCase().includes(needle)) return true;
-  if (job.settings.description.toLowerCase().includes(needle)) return true;
-  return job.files.some(
-    (file) =>
-      file.remote_url.toLowerCase().includes(needle) ||
-      file.local_path.toLowerCase().includes(needle),
-  );
+  return searchTextOf(job).some((candidate) => candidate.includes(needle));
 }
 
 /** Columns the list can be sorted by. */
@@ -97,27 +109,44 @@ function compare(a: JobInfo, b: JobInfo, key: SortKey): number {
 }
 
 /**
- * The jobs to show: filtered by state and text, then sorted. Ties fall back to creation time,
- * then id, so rows never swap places on equal keys.
+ * Every job in the order of `sort`. Ties fall back to creation time, then id, so rows never
+ * swap places on equal keys.
  */
+export function sortJobs(jobs: Iterable<JobInfo>, sort: Sort): JobInfo[] {
+  const sorted = [...jobs];
+  const direction = sort.ascending ? 1 : -1;
+  sorted.sort(
+    (a, b) =>
+      direction * compare(a, b, sort.key) ||
+      a.times.created - b.times.created ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  return sorted;
+}
+
+/** Whether the order of `sort` follows the jobs' progress (so a progress batch can change it). */
+export function sortFollowsProgress(sort: Sort): boolean {
+  return sort.key === "progress" || sort.key === "size";
+}
+
+/** The ids of the jobs of `sorted` that pass the state filter and the search text, in order. */
+export function filterJobs(sorted: readonly JobInfo[], state: StateFilter, text: string): JobId[] {
+  const shown: JobId[] = [];
+  const searching = text.trim().length > 0;
+  for (const job of sorted) {
+    if (matchesState(job, state) && (!searching || matchesText(job, text))) shown.push(job.id);
+  }
+  return shown;
+}
+
+/** The jobs to show: filtered by state and text, then sorted (see [`sortJobs`]). */
 export function visibleJobs(
   jobs: Iterable<JobInfo>,
   state: StateFilter,
   text: string,
   sort: Sort,
 ): JobInfo[] {
-  const shown: JobInfo[] = [];
-  for (const job of jobs) {
-    if (matchesState(job, state) && matchesText(job, text)) shown.push(job);
-  }
-  const direction = sort.ascending ? 1 : -1;
-  shown.sort(
-    (a, b) =>
-      direction * compare(a, b, sort.key) ||
-      a.times.created - b.times.created ||
-      a.id.localeCompare(b.id),
-  );
-  return shown;
+  return sortJobs(jobs, sort).filter((job) => matchesState(job, state) && matchesText(job, text));
 }
 
 /** The next sort when a column header is chosen: same column flips, a new one starts ascending. */
