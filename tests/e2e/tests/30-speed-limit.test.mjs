@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 import { keepScreenshot, repaintScreen, screenshotWhenStill } from "../lib/desktop.mjs";
+import { OwnerApi } from "../lib/owner-api.mjs";
 import { TestServer, randomFile, sha256OfFile } from "../lib/servers.mjs";
 import { ferryForThisFile } from "../lib/suite.mjs";
 import {
@@ -40,11 +41,15 @@ test("a limit set in the details holds the transfer to it, and emptying the fiel
     return JSON.parse(info.stdout).progress.bytes_transferred;
   };
 
+  const api = await OwnerApi.connect(ferry.socketPath());
+  const settings = await api.call("get_settings");
+  api.close();
+
   const jobId = await addDownload(session, { urls: [url], folder: ferry.downloads, name: "Limited download" }, async () => {
     await (await session.find(byTestId("add-start"))).click();
     await (await session.find(byTestId("add-advanced"))).find("summary").then((summary) => summary.click());
     const connections = await waitFor("the connections per file", () => session.find(byTestId("add-connections")));
-    assert.equal(await connections.property("value"), "1", "one connection per file, the setting's default");
+    assert.equal(await connections.property("value"), String(settings.connections), "the setting's default");
     const limit = await session.find(byTestId("add-speed-limit"));
     assert.equal(await limit.attribute("placeholder"), "No limit");
     await session.execute("arguments[0].scrollIntoView({ block: 'center' });", [connections]);
