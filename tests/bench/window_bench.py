@@ -1,7 +1,7 @@
 #!/usr/bin/env -S python3 -B
 """The window with 10,000 jobs: issue 14's last row of targets, measured in the real webview.
 
-Runs the end-to-end test tests/e2e/tests/29-many-jobs.test.mjs (10,000 jobs made over one API
+Runs the end-to-end test tests/e2e/bench/29-many-jobs.test.mjs (10,000 jobs made over one API
 connection, a few transferring at a trickle) against an already built ferry-desktop, by default
 the optimised `deb` profile's (`cargo build --profile deb -p ferry-desktop -p ferry-cli
 -p ferry-tray`, with `ui/dist` built first); it builds nothing itself. Each round is one run of
@@ -25,7 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 E2E_RUN = REPO / "tests/e2e/run.sh"
-TEST_FILE = REPO / "tests/e2e/tests/29-many-jobs.test.mjs"
+TEST_FILE = REPO / "tests/e2e/bench/29-many-jobs.test.mjs"
 
 #: (figure's path in the JSON, label, target as text) in the order of issue 14's table.
 FIGURES = [
@@ -88,7 +88,7 @@ def run(rounds: int, app: Path | None = None) -> list[str]:
     lines = [
         "## The window with 10,000 jobs",
         "",
-        f"`{app}`, {rounds} round(s) of tests/e2e/tests/29-many-jobs.test.mjs under Xvfb; "
+        f"`{app}`, {rounds} round(s) of tests/e2e/bench/29-many-jobs.test.mjs under Xvfb; "
         f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.",
         "",
         "| Measure | Median | Range | Target |",
