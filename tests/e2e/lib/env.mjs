@@ -2,7 +2,7 @@
 // desktop session that run.sh prepared.
 
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** tests/e2e */
@@ -13,6 +13,14 @@ const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/ferry/
 /** The real app binary the tests launch. */
 export const FERRY_APP =
   process.env.FERRY_APP ?? process.env.FERRY_E2E_APP ?? join(targetDir, "debug/ferry-desktop");
+
+/**
+ * Which build FERRY_APP is, for the figures the tests write: the cargo profile folder it sits
+ * in ("debug", or "deb" for the optimised build the package ships), else its folder.
+ */
+export const FERRY_APP_BUILD = basename(dirname(FERRY_APP)) === "deb"
+  ? "the optimised build the package ships, cargo profile `deb`"
+  : `${basename(dirname(FERRY_APP))} build`;
 
 /** Screenshots and logs of this run (git-ignored). */
 export const ARTIFACTS_DIR = process.env.FERRY_E2E_ARTIFACTS ?? join(E2E_DIR, "artifacts");

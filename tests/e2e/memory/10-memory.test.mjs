@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { Ferry } from "../lib/app.mjs";
-import { SCREENSHOTS_DIR } from "../lib/env.mjs";
+import { FERRY_APP_BUILD, SCREENSHOTS_DIR } from "../lib/env.mjs";
 import { appWindowsOf, isViewable } from "../lib/desktop.mjs";
 import { hasWebProcess, isAlive, memoryOf, programName } from "../lib/processes.mjs";
 import { waitForTrayIcon } from "../lib/tray.mjs";
@@ -118,9 +118,11 @@ function writeTable() {
     "The whole of Ferry for one data folder (the window's process ferry-desktop and its WebKit",
     "processes while the window is open, the tray ferry-tray, the owner `ferry service`), idle",
     "with no jobs, measured from `/proc/<pid>/smaps_rollup` by the end-to-end tests under Xvfb",
-    "(debug build). PSS shares libraries fairly between processes; RSS counts them in each.",
+    `(${FERRY_APP_BUILD}). PSS shares libraries fairly between processes; RSS counts them in`,
+    "each.",
     "Closing the window ends its process and the WebKit processes; the tray and the owner stay.",
-    "Re-run with `make test` (or `tests/e2e/run.sh tests/e2e/tests/10-memory.test.mjs`).",
+    "Re-run with `make e2e-memory` (or, with any build, `tests/e2e/run.sh",
+    "tests/e2e/memory/10-memory.test.mjs`).",
     "",
     "| Window | Process | RSS (MiB) | PSS (MiB) |",
     "| --- | --- | ---: | ---: |",
