@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::harness::Owned;
+use crate::servers::{body, Behaviour, TestServer};
 
 /// The limit for an idle headless owner.
 const IDLE_RSS_LIMIT_KIB: u64 = 20 * 1024;
@@ -57,5 +58,64 @@ fn the_owner_runs_with_two_malloc_arenas_however_it_was_started() {
     assert!(
         variables.contains(&b"MALLOC_ARENA_MAX=2".as_slice()),
         "the owner set its arenas before starting (same process)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notify_command_gets_the_users_environment_without_the_owners_allocator_settings() {
+    let server = TestServer::start(Behaviour::full(body(10_000, 3))).await;
+    let owned = Owned::new("notify-environment");
+    let mut service = owned.command();
+    service
+        .arg("service")
+        .env_remove("MALLOC_ARENA_MAX")
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
+        .env("MALLOC_TRIM_THRESHOLD_", "123456")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut owner = service.spawn().expect("ferry service starts");
+    owned.wait_listening();
+
+    let id = owned.ok(&["create", "Notified"]).trim().to_owned();
+    let local = owned.path("n.bin");
+    owned.ok(&[
+        "addfile",
+        &id,
+        &server.url("/n.bin"),
+        local.to_str().unwrap(),
+    ]);
+    let seen = owned.path("environment.txt");
+    let script = format!("env > {}.part && mv {0}.part {0}", seen.display());
+    owned.ok(&["setnotifycmdline", &id, "/bin/sh", "-c", &script]);
+    owned.ok(&["resume", &id]);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !seen.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the notify command ran when the job was transferred"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = owner.kill();
+    let _ = owner.wait();
+    let environment = std::fs::read_to_string(&seen).unwrap();
+    let lines: Vec<&str> = environment.lines().collect();
+    for added in [
+        "MALLOC_ARENA_MAX",
+        "MALLOC_MMAP_THRESHOLD_",
+        "FERRY_ALLOCATOR_ADDED",
+    ] {
+        assert!(
+            !lines
+                .iter()
+                .any(|line| line.starts_with(&format!("{added}="))),
+            "{added} is not passed on: {environment}"
+        );
+    }
+    assert!(
+        lines.contains(&"MALLOC_TRIM_THRESHOLD_=123456"),
+        "the user's own setting is passed on: {environment}"
     );
 }

@@ -12,12 +12,19 @@
 //!
 //! glibc reads these settings from the environment when the process starts, and the project
 //! allows no `unsafe` code (which `mallopt` would need), so the owner starts itself once more
-//! with them set (same process id, same arguments). A user's own settings are kept.
+//! with them set (same process id, same arguments). A user's own settings are kept. The
+//! settings the owner added are taken out of its environment once it runs with them, so the
+//! programs it starts (a job's notify command, the window) get the user's environment as it
+//! was.
 
 use std::ffi::OsString;
 
 /// The variable that sets the number of arenas.
 pub const ARENA_VARIABLE: &str = "MALLOC_ARENA_MAX";
+
+/// Names the settings the owner added to its environment before it started itself again
+/// (separated by spaces), so it can take them out again.
+const ADDED_VARIABLE: &str = "FERRY_ALLOCATOR_ADDED";
 
 /// The owner's settings: (variable, value).
 const SETTINGS: [(&str, &str); 3] = [
@@ -42,6 +49,10 @@ pub fn tune() {
     {
         return;
     }
+    if let Some(added) = std::env::var_os(ADDED_VARIABLE) {
+        forget_added(&added);
+        return;
+    }
     let missing: Vec<_> = SETTINGS
         .iter()
         .filter(|(name, _)| std::env::var_os(name).is_none())
@@ -55,6 +66,8 @@ pub fn tune() {
     let arguments: Vec<OsString> = std::env::args_os().skip(1).collect();
     let mut command = std::process::Command::new(program);
     command.args(arguments);
+    let names: Vec<&str> = missing.iter().map(|(name, _)| *name).collect();
+    command.env(ADDED_VARIABLE, names.join(" "));
     for (name, value) in missing {
         command.env(name, value);
     }
@@ -63,6 +76,18 @@ pub fn tune() {
         "ferry: the owner runs with the allocator's default settings (it could not start \
          itself again with its own: {error})"
     );
+}
+
+/// Takes the settings named in `added` (and the list itself) out of the environment: glibc
+/// read them when the process started, and the programs the owner starts should not inherit
+/// them. Runs before any other thread exists.
+fn forget_added(added: &std::ffi::OsStr) {
+    for name in added.to_string_lossy().split_whitespace() {
+        if SETTINGS.iter().any(|(setting, _)| *setting == name) {
+            std::env::remove_var(name);
+        }
+    }
+    std::env::remove_var(ADDED_VARIABLE);
 }
 
 #[cfg(unix)]
