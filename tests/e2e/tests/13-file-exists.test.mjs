@@ -38,6 +38,10 @@ test("a file that exists is kept at Complete, and Keep both puts the download be
   // window pick "notes (2).txt" at once): Complete must still never replace it.
   writeFileSync(existing, mine);
   await clickRowButton(session, jobId, "complete-button");
+  // Its outcome shows above the list and moves the list down: the row is clicked once it has,
+  // as a person reads the message first (a click while it appears lands on what moved there).
+  const outcome = await waitFor("Complete's outcome", () => session.find(byTestId("complete-outcome")));
+  assert.equal(await promptCode(outcome), ERROR_FILE_EXISTS);
   const prompt = await openErrorPrompt(session, jobId);
   assert.equal(await promptCode(prompt), ERROR_FILE_EXISTS);
   assert.equal(sha256(readFileSync(existing)), sha256(mine), "the user's file is untouched");
