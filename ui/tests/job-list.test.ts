@@ -40,6 +40,37 @@ describe("job list with 10,000 jobs", () => {
     expect(rows().length).toBeLessThanOrEqual(visible + 20);
   });
 
+  it("renders the last rows at the end of the list", async () => {
+    fakeShell({ subscribe_jobs: many, get_settings: settings() });
+    render(App);
+    await waitFor(() => expect(screen.getAllByTestId("job-row").length).toBeGreaterThan(0));
+    const viewport = document.querySelector<HTMLElement>(".viewport")!;
+    viewport.scrollTop = many.length * ROW_HEIGHT - window.innerHeight;
+    await fireEvent.scroll(viewport);
+    const indexes = screen.getAllByTestId("job-row").map((row) => Number(row.getAttribute("aria-rowindex")));
+    // aria-rowindex counts the header as row 1.
+    expect(indexes).toContain(many.length + 1);
+  });
+
+  it("shows the first rows when the list comes back after a search that matched nothing", async () => {
+    fakeShell({ subscribe_jobs: many, get_settings: settings() });
+    render(App);
+    await waitFor(() => expect(screen.getAllByTestId("job-row").length).toBeGreaterThan(0));
+    const viewport = document.querySelector<HTMLElement>(".viewport")!;
+    viewport.scrollTop = 9000 * ROW_HEIGHT;
+    await fireEvent.scroll(viewport);
+    const search = screen.getByTestId("search-input");
+
+    await fireEvent.input(search, { target: { value: "matches no job" } });
+    await waitFor(() => expect(screen.queryAllByTestId("job-row")).toHaveLength(0));
+    await fireEvent.input(search, { target: { value: "" } });
+
+    // The list's viewport is a new one, at the top: its rows are the first jobs.
+    await waitFor(() => expect(screen.getAllByTestId("job-row").length).toBeGreaterThan(0));
+    expect(document.querySelector<HTMLElement>(".viewport")!.scrollTop).toBe(0);
+    expect(screen.getAllByTestId("job-row")[0]!.dataset.jobId).toBe(many[0]!.id);
+  });
+
   it("gives every row its id and state for end-to-end tests", async () => {
     const one = job({ state: "TRANSIENT_ERROR", settings: { display_name: "only" } });
     fakeShell({ subscribe_jobs: [one], get_settings: settings() });

@@ -3,6 +3,12 @@
  * few above and below so fast scrolling never reveals blank space.
  */
 
+/** Height of one row of the job list in pixels; the stylesheet's --row-height is the same. */
+export const ROW_HEIGHT = 40;
+
+/** Rows rendered above and below the viewport. */
+export const OVERSCAN = 6;
+
 /** Rows to render: `start` inclusive, `end` exclusive. */
 export type RowWindow = { start: number; end: number };
 
@@ -36,4 +42,9 @@ export function scrollToReveal(
   if (top < scrollTop) return top;
   if (bottom > scrollTop + viewportHeight) return bottom - viewportHeight;
   return null;
+}
+
+/** How many rows a viewport of `viewportHeight` at the top of the list renders. */
+export function rowsAtTop(viewportHeight: number): number {
+  return rowWindow(0, viewportHeight, ROW_HEIGHT, Number.MAX_SAFE_INTEGER, OVERSCAN).end;
 }
