@@ -48,3 +48,29 @@ export function scrollToReveal(
 export function rowsAtTop(viewportHeight: number): number {
   return rowWindow(0, viewportHeight, ROW_HEIGHT, Number.MAX_SAFE_INTEGER, OVERSCAN).end;
 }
+
+/** A row the list renders: a job at its position in the list. */
+export type RowItem<T> = { readonly job: T; readonly index: number };
+
+/**
+ * The rows of `range` in `ids`, each with its job from `jobOf` (ids without one are left out).
+ * A row whose position and job are what they were in `previous` is the very same object, so
+ * the list leaves its element alone: a progress batch updates only the rows that moved.
+ */
+export function rowsOf<Id, T>(
+  ids: readonly Id[],
+  range: RowWindow,
+  jobOf: (id: Id) => T | undefined,
+  previous: readonly RowItem<T>[],
+): RowItem<T>[] {
+  const before = new Map(previous.map((row) => [row.index, row]));
+  const rows: RowItem<T>[] = [];
+  for (let index = range.start; index < range.end; index++) {
+    const id = ids[index];
+    const job = id === undefined ? undefined : jobOf(id);
+    if (job === undefined) continue;
+    const kept = before.get(index);
+    rows.push(kept !== undefined && kept.job === job ? kept : { job, index });
+  }
+  return rows;
+}
