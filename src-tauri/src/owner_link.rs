@@ -78,8 +78,8 @@ impl OwnerLink {
             return Ok((prefetched.json, prefetched.events));
         }
         let (jobs, events) = self.client().subscribe().await?;
-        let json = serde_json::to_string(&jobs).map_err(ApiError::internal)?;
-        Ok((json, events))
+        let fresh = Prefetched::new(generation, jobs, events)?;
+        Ok((fresh.json, fresh.events))
     }
 
     /// Waits until the owner says Ferry quits (Quit in the tray); never returns otherwise.
