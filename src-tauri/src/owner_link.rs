@@ -100,7 +100,11 @@ impl OwnerLink {
     }
 
     /// Watches `events` of `client`'s connection for [`OwnerNotice::Quitting`].
-    fn watch_for_quit(self: Arc<Self>, client: Client, mut events: broadcast::Receiver<OwnerEvent>) {
+    fn watch_for_quit(
+        self: Arc<Self>,
+        client: Client,
+        mut events: broadcast::Receiver<OwnerEvent>,
+    ) {
         tokio::spawn(async move {
             loop {
                 tokio::select! {

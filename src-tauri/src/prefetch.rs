@@ -100,7 +100,12 @@ mod tests {
 
     fn jobs(count: usize) -> Vec<JobInfo> {
         (0..count)
-            .map(|i| ferry_owner::fixtures::job_info(&format!("job {i}"), ferry_engine::JobState::Suspended))
+            .map(|i| {
+                ferry_owner::fixtures::job_info(
+                    &format!("job {i}"),
+                    ferry_engine::JobState::Suspended,
+                )
+            })
             .collect()
     }
 
@@ -125,12 +130,20 @@ mod tests {
                 total: 3
             })
         );
-        assert!(slot.first(2, 1).await.is_none(), "made on another connection");
+        assert!(
+            slot.first(2, 1).await.is_none(),
+            "made on another connection"
+        );
 
-        sender.send(OwnerEvent::Owner(ferry_owner::OwnerNotice::Quitting)).unwrap();
+        sender
+            .send(OwnerEvent::Owner(ferry_owner::OwnerNotice::Quitting))
+            .unwrap();
         let mut taken = slot.take(0).await.expect("still there");
         assert_eq!(taken.json, expected);
-        assert!(matches!(taken.events.recv().await, Ok(OwnerEvent::Owner(_))));
+        assert!(matches!(
+            taken.events.recv().await,
+            Ok(OwnerEvent::Owner(_))
+        ));
         assert!(slot.take(0).await.is_none(), "taken once");
         assert!(slot.first(2, 0).await.is_none());
     }
