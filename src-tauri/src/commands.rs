@@ -28,7 +28,8 @@ pub type CommandResult<T> = Result<T, IpcError>;
 type Link<'a> = State<'a, Arc<OwnerLink>>;
 
 /// Streams job events to the window over `channel` and returns every job as it is now (a
-/// list of `JobInfo`, written as JSON once, possibly before the page asked).
+/// list of `JobInfo`, written as JSON once, from the owner's answer fetched at start the first
+/// time).
 #[tauri::command]
 pub async fn subscribe_jobs<R: Runtime>(
     webview: Webview<R>,

@@ -51,10 +51,11 @@ impl OwnerLink {
             match client.subscribe().await {
                 Ok((jobs, events)) => {
                     Arc::clone(&subscriber).watch_for_quit(client, events.resubscribe());
-                    match Prefetched::new(0, jobs, events) {
-                        Ok(prefetched) => *filling = Some(prefetched),
-                        Err(error) => tracing::warn!("cannot write the jobs as JSON: {error}"),
-                    }
+                    *filling = Some(Prefetched {
+                        generation: 0,
+                        jobs,
+                        events,
+                    });
                 }
                 Err(error) => tracing::warn!("cannot follow the owner's events: {error}"),
             }
@@ -75,11 +76,15 @@ impl OwnerLink {
     pub async fn subscribe(&self) -> Result<(String, broadcast::Receiver<OwnerEvent>), ApiError> {
         let generation = *self.generation.borrow();
         if let Some(prefetched) = self.prefetched.take(generation).await {
-            return Ok((prefetched.json, prefetched.events));
+            return prefetched.into_answer();
         }
         let (jobs, events) = self.client().subscribe().await?;
-        let fresh = Prefetched::new(generation, jobs, events)?;
-        Ok((fresh.json, fresh.events))
+        Prefetched {
+            generation,
+            jobs,
+            events,
+        }
+        .into_answer()
     }
 
     /// Waits until the owner says Ferry quits (Quit in the tray); never returns otherwise.

@@ -1,7 +1,7 @@
 //! The queue fetched while the window starts. As soon as the shell is connected it subscribes
 //! to the owner's events, so the list of every job (about 10 MiB with 10,000 jobs) travels from
-//! the owner and is written as the page's JSON while WebKit starts, instead of after the page
-//! asks. The same subscription watches for Quit. The page's first subscription takes it (with
+//! the owner while WebKit starts, instead of after the page asks, and the page's first rows are
+//! at hand once it is here. The same subscription watches for Quit. The page's first subscription takes it (with
 //! the events that came since, so none is lost); later ones (a reloaded page, a new connection
 //! to the owner) subscribe afresh.
 
@@ -29,26 +29,15 @@ pub struct Prefetched {
     pub generation: u64,
     /// Every job when the owner answered, oldest first.
     pub jobs: Vec<JobInfo>,
-    /// The same jobs as JSON, the answer the page receives.
-    pub json: String,
     /// Every event since the owner answered.
     pub events: broadcast::Receiver<OwnerEvent>,
 }
 
 impl Prefetched {
-    /// Keeps the owner's answer and its events, with the answer written as JSON now.
-    pub fn new(
-        generation: u64,
-        jobs: Vec<JobInfo>,
-        events: broadcast::Receiver<OwnerEvent>,
-    ) -> Result<Prefetched, ApiError> {
-        let json = serde_json::to_string(&jobs).map_err(ApiError::internal)?;
-        Ok(Prefetched {
-            generation,
-            jobs,
-            json,
-            events,
-        })
+    /// The page's answer: every job as JSON, and the events since.
+    pub fn into_answer(self) -> Result<(String, broadcast::Receiver<OwnerEvent>), ApiError> {
+        let json = serde_json::to_string(&self.jobs).map_err(ApiError::internal)?;
+        Ok((json, self.events))
     }
 
     /// The first `count` jobs and how many there are.
@@ -120,7 +109,11 @@ mod tests {
             (slot, first)
         });
         tokio::task::yield_now().await;
-        *guard = Some(Prefetched::new(0, filled.clone(), events).unwrap());
+        *guard = Some(Prefetched {
+            generation: 0,
+            jobs: filled.clone(),
+            events,
+        });
         drop(guard);
         let (slot, first) = reader.await.unwrap();
         assert_eq!(
@@ -138,12 +131,10 @@ mod tests {
         sender
             .send(OwnerEvent::Owner(ferry_owner::OwnerNotice::Quitting))
             .unwrap();
-        let mut taken = slot.take(0).await.expect("still there");
-        assert_eq!(taken.json, expected);
-        assert!(matches!(
-            taken.events.recv().await,
-            Ok(OwnerEvent::Owner(_))
-        ));
+        let taken = slot.take(0).await.expect("still there");
+        let (json, mut events) = taken.into_answer().unwrap();
+        assert_eq!(json, expected);
+        assert!(matches!(events.recv().await, Ok(OwnerEvent::Owner(_))));
         assert!(slot.take(0).await.is_none(), "taken once");
         assert!(slot.first(2, 0).await.is_none());
     }
@@ -152,7 +143,11 @@ mod tests {
     async fn a_subscription_from_an_older_connection_is_dropped() {
         let (slot, mut guard) = PrefetchSlot::being_filled();
         let (_sender, events) = broadcast::channel(4);
-        *guard = Some(Prefetched::new(0, jobs(1), events).unwrap());
+        *guard = Some(Prefetched {
+            generation: 0,
+            jobs: jobs(1),
+            events,
+        });
         drop(guard);
         assert!(slot.take(1).await.is_none());
         assert!(slot.take(0).await.is_none());
