@@ -4,6 +4,7 @@
 /// Every `#[tauri::command]` in `src/commands.rs`.
 const COMMANDS: &[&str] = &[
     "subscribe_jobs",
+    "first_jobs",
     "list_jobs",
     "create_job",
     "probe_urls",

@@ -65,18 +65,18 @@ pub struct Subscriptions {
 }
 
 impl Subscriptions {
-    /// Starts forwarding the owner's events to `channel` and returns the jobs as they are now.
-    /// Events that happen while the snapshot is on its way wait in the stream, so none falls
-    /// between the two; an event may repeat what the snapshot already shows, which is harmless
-    /// because events carry whole jobs.
+    /// Starts forwarding the owner's events to `channel` and returns the jobs as they are now,
+    /// as JSON. Events that happen while the snapshot is on its way wait in the stream, so none
+    /// falls between the two; an event may repeat what the snapshot already shows, which is
+    /// harmless because events carry whole jobs.
     pub async fn subscribe(
         &self,
         link: Arc<OwnerLink>,
         webview: &str,
         channel: Channel<UiEvent>,
-    ) -> Result<Vec<JobInfo>, IpcError> {
+    ) -> Result<String, IpcError> {
         let generations = link.generations();
-        let (snapshot, events) = link.client().subscribe().await?;
+        let (snapshot, events) = link.subscribe().await?;
         let stream = tauri::async_runtime::spawn(forward(link, generations, events, channel));
         let replaced = self
             .by_webview

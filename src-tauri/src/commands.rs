@@ -10,7 +10,7 @@ use ferry_engine::{
     ProbeResult,
 };
 use ferry_owner::{Call, NewJobRequest, Settings};
-use tauri::ipc::Channel;
+use tauri::ipc::{Channel, Response};
 use tauri::{Runtime, State, Webview, WebviewWindow};
 
 use crate::bridge::{Subscriptions, UiEvent};
@@ -18,6 +18,7 @@ use crate::dialogs::{self, Pick};
 use crate::home_path;
 use crate::open_path;
 use crate::owner_link::OwnerLink;
+use crate::prefetch::FirstJobs;
 use crate::IpcError;
 
 /// What every command answers.
@@ -26,17 +27,28 @@ pub type CommandResult<T> = Result<T, IpcError>;
 /// The connection to the owner, as commands receive it.
 type Link<'a> = State<'a, Arc<OwnerLink>>;
 
-/// Streams job events to the window over `channel` and returns every job as it is now.
+/// Streams job events to the window over `channel` and returns every job as it is now (a
+/// list of `JobInfo`, written as JSON once, from the owner's answer fetched at start the first
+/// time).
 #[tauri::command]
 pub async fn subscribe_jobs<R: Runtime>(
     webview: Webview<R>,
     link: Link<'_>,
     subscriptions: State<'_, Subscriptions>,
     channel: Channel<UiEvent>,
-) -> CommandResult<Vec<JobInfo>> {
-    subscriptions
+) -> CommandResult<Response> {
+    let jobs = subscriptions
         .subscribe(Arc::clone(&link), webview.label(), channel)
-        .await
+        .await?;
+    Ok(Response::new(jobs))
+}
+
+/// The queue's first `count` jobs and how many it holds, while the list fetched at start has
+/// not been taken by [`subscribe_jobs`]; null otherwise. The page paints its first rows from
+/// them while every job is on its way.
+#[tauri::command]
+pub async fn first_jobs(link: Link<'_>, count: u32) -> CommandResult<Option<FirstJobs>> {
+    Ok(link.first_jobs(count as usize).await)
 }
 
 /// Every job in the queue, oldest first.

@@ -13,6 +13,7 @@
 //! - `commands`: the `#[tauri::command]`s the window may call (and nothing else: see
 //!   `capabilities/main.json`, generated permissions in `build.rs`).
 //! - [`owner_link`]: the connection to the owner, restored when the owner comes back.
+//! - [`prefetch`]: the first subscription, made while the window starts.
 //! - [`bridge`]: the owner's events to the window's channel.
 //! - [`tray_process`]: starting `ferry-tray` when none runs for the data folder.
 //! - `settings`: saving settings (start at login here, the rest in the owner).
@@ -30,6 +31,7 @@ pub mod login_start;
 pub mod main_window;
 mod open_path;
 pub mod owner_link;
+pub mod prefetch;
 mod settings;
 pub mod tray_process;
 mod webview_settings;
@@ -84,6 +86,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .on_window_event(main_window::remember_on_close)
         .invoke_handler(tauri::generate_handler![
             commands::subscribe_jobs,
+            commands::first_jobs,
             commands::list_jobs,
             commands::create_job,
             commands::probe_urls,

@@ -1,7 +1,8 @@
 //! The window's connection to the owner of the queue: found or started at launch, and found
 //! or started again if the owner goes away (stopped, crashed or killed), so the window carries
 //! on with the same queue, unless the owner said Ferry quits (Quit in the tray): then
-//! [`OwnerLink::quitting`] tells the window to close.
+//! [`OwnerLink::quitting`] tells the window to close. The first subscription is made at once
+//! (see [`crate::prefetch`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -10,8 +11,10 @@ use std::time::Duration;
 use ferry_owner::launch::{self, Started};
 use ferry_owner::{ApiError, Call, Client, OwnerEvent, OwnerNotice};
 use serde::de::DeserializeOwned;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
+
+use crate::prefetch::{FirstJobs, PrefetchSlot, Prefetched};
 
 /// Pause between attempts to reach an owner that went away.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
@@ -26,22 +29,62 @@ pub struct OwnerLink {
     /// Becomes true when the owner says Ferry quits: the owner going away is then expected,
     /// not a reason to start another.
     quitting: watch::Sender<bool>,
+    /// The subscription made at connect, until the page's first subscription takes it.
+    prefetched: PrefetchSlot,
 }
 
 impl OwnerLink {
     /// Connects to the owner of `data_dir`, starting `program service` when none runs.
     pub async fn connect(data_dir: &Path, program: &Path) -> Result<Arc<OwnerLink>, ApiError> {
         let (client, _) = launch::connect_or_start(data_dir, program).await?;
+        let (prefetched, mut filling) = PrefetchSlot::being_filled();
         let link = Arc::new(OwnerLink {
             data_dir: data_dir.to_owned(),
             program: program.to_owned(),
             client: RwLock::new(client.clone()),
             generation: watch::Sender::new(0),
             quitting: watch::Sender::new(false),
+            prefetched,
         });
-        Arc::clone(&link).listen_for_quit(client).await;
+        let subscriber = Arc::clone(&link);
+        tokio::spawn(async move {
+            match client.subscribe().await {
+                Ok((jobs, events)) => {
+                    Arc::clone(&subscriber).watch_for_quit(client, events.resubscribe());
+                    *filling = Some(Prefetched {
+                        generation: 0,
+                        jobs,
+                        events,
+                    });
+                }
+                Err(error) => tracing::warn!("cannot follow the owner's events: {error}"),
+            }
+        });
         tokio::spawn(Arc::clone(&link).keep_connected());
         Ok(link)
+    }
+
+    /// The queue's first `count` jobs from the subscription made at connect, while the page
+    /// has not taken it yet; None otherwise (the page then waits for its subscription).
+    pub async fn first_jobs(&self, count: usize) -> Option<FirstJobs> {
+        let generation = *self.generation.borrow();
+        self.prefetched.first(count, generation).await
+    }
+
+    /// Every job now (as the page's JSON), and from then on every event: the subscription
+    /// made at connect the first time, a new one afterwards.
+    pub async fn subscribe(&self) -> Result<(String, broadcast::Receiver<OwnerEvent>), ApiError> {
+        let generation = *self.generation.borrow();
+        if let Some(prefetched) = self.prefetched.take(generation).await {
+            return prefetched.into_answer();
+        }
+        let (jobs, events) = self.client().subscribe().await?;
+        Prefetched {
+            generation,
+            jobs,
+            events,
+        }
+        .into_answer()
     }
 
     /// Waits until the owner says Ferry quits (Quit in the tray); never returns otherwise.
@@ -55,13 +98,18 @@ impl OwnerLink {
     /// Subscribes `client` to the owner's events and watches them for
     /// [`OwnerNotice::Quitting`]. (The window's own subscriptions share the connection's events.)
     async fn listen_for_quit(self: Arc<Self>, client: Client) {
-        let mut events = match client.subscribe().await {
-            Ok((_, events)) => events,
-            Err(error) => {
-                tracing::warn!("cannot follow the owner's events: {error}");
-                return;
-            }
-        };
+        match client.subscribe().await {
+            Ok((_, events)) => self.watch_for_quit(client, events),
+            Err(error) => tracing::warn!("cannot follow the owner's events: {error}"),
+        }
+    }
+
+    /// Watches `events` of `client`'s connection for [`OwnerNotice::Quitting`].
+    fn watch_for_quit(
+        self: Arc<Self>,
+        client: Client,
+        mut events: broadcast::Receiver<OwnerEvent>,
+    ) {
         tokio::spawn(async move {
             loop {
                 tokio::select! {

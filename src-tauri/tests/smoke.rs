@@ -162,6 +162,21 @@ fn create_job_is_all_or_nothing_when_the_credentials_are_refused() {
 fn a_created_job_is_suspended_listed_and_in_the_subscription_snapshot() {
     let app = TestApp::start();
     let path = app.destination("report.pdf");
+    // Made at connect, the first subscription holds the queue as it was then (empty) and the
+    // events since; until the page takes it, it gives the first rows.
+    assert_eq!(
+        app.invoke("first_jobs", json!({ "count": 10 })).unwrap(),
+        json!({ "jobs": [], "total": 0 })
+    );
+    let first = app
+        .invoke("subscribe_jobs", json!({ "channel": "__CHANNEL__:7" }))
+        .unwrap();
+    assert_eq!(first, json!([]));
+    assert_eq!(
+        app.invoke("first_jobs", json!({ "count": 10 })).unwrap(),
+        Value::Null,
+        "taken"
+    );
 
     let job = app
         .invoke(
@@ -178,8 +193,9 @@ fn a_created_job_is_suspended_listed_and_in_the_subscription_snapshot() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["id"], job["id"]);
 
+    // A later subscription (a reloaded page) is made afresh.
     let snapshot = app
-        .invoke("subscribe_jobs", json!({ "channel": "__CHANNEL__:7" }))
+        .invoke("subscribe_jobs", json!({ "channel": "__CHANNEL__:8" }))
         .unwrap();
     assert_eq!(
         snapshot,

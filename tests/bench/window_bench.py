@@ -29,9 +29,14 @@ TEST_FILE = REPO / "tests/e2e/bench/29-many-jobs.test.mjs"
 
 #: (figure's path in the JSON, label, target as text) in the order of issue 14's table.
 FIGURES = [
-    (("first_paint", "first_rows_ms"), "first rows painted after the window's process started (ms)", "≤ 500"),
-    (("first_paint", "list_answered_ms"), "… of which: the list of every job answered (ms)", ""),
+    (("in_page", "first_rows_ms"), "first rows in the page, from its navigation start (ms)", "≤ 500"),
+    (("in_page", "first_rows_painted_ms"), "… painted (ms)", ""),
+    (("in_page", "first_paint_ms"), "… the page's first paint (Performance API, ms)", ""),
+    (("in_page", "first_contentful_paint_ms"), "… its first contentful paint (Performance API, ms)", ""),
+    (("in_page", "list_answered_ms"), "… the list of every job answered (ms)", ""),
+    (("first_paint", "first_rows_painted_ms"), "first rows painted after the window's process started (ms)", ""),
     (("first_paint", "page_start_ms"), "… of which: the page started loading (ms)", ""),
+    (("first_paint", "list_answered_ms"), "… the list of every job answered (ms)", ""),
     (("progress", "frame_max_ms"), "longest frame while 4 jobs tick progress (ms)", "≤ 16"),
     (("progress", "frame_p95_ms"), "p95 frame while progress ticks (ms)", ""),
     (("scroll", "frame_p95_ms"), "scrolling top to bottom: p95 frame (ms)", "≤ 16"),

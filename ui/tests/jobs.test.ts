@@ -154,6 +154,62 @@ describe("job store", () => {
     expect(views[views.length - 1]!.byId.get(a.id)!.state).toBe("CONNECTING");
   });
 
+  it("shows a preview of the first jobs until the snapshot replaces it", () => {
+    const { store, views, pendingFrames } = storeWithManualFrames();
+    const [a, b, c] = [job({ state: "QUEUED" }), job(), job()];
+    store.preview([a], 3);
+    const preview = views[views.length - 1]!;
+    expect(preview.loaded).toBe(false);
+    expect(preview.total).toBe(3);
+    expect([...preview.byId.keys()]).toEqual([a.id]);
+
+    // Events still wait for the snapshot, which replaces the preview.
+    store.push({ kind: "state_changed", job: { ...a, state: "CONNECTING" }, from: "QUEUED" });
+    expect(pendingFrames()).toBe(0);
+    store.load([a, b, c]);
+    const loaded = views[views.length - 1]!;
+    expect(loaded.loaded).toBe(true);
+    expect(loaded.total).toBe(3);
+    expect([...loaded.byId.keys()]).toEqual([a.id, b.id, c.id]);
+    expect(loaded.byId.get(a.id)!.state).toBe("CONNECTING");
+
+    // A preview that comes late changes nothing.
+    store.preview([c], 1);
+    expect(views[views.length - 1]).toBe(loaded);
+  });
+
+  it("lays moved jobs over the others, in order, however many move, and never changes a published view", () => {
+    const { store, views, runFrame } = storeWithManualFrames();
+    const all = Array.from({ length: 300 }, (_, i) => job({ state: "TRANSFERRING", settings: { display_name: `${i}` } }));
+    store.load(all);
+    const loaded = views[views.length - 1]!;
+
+    store.push(progressBatch(all[7]!, { bytes_transferred: 7 }));
+    runFrame();
+    const one = views[views.length - 1]!;
+    expect(one.byId.get(all[7]!.id)!.progress.bytes_transferred).toBe(7);
+    expect([...one.byId.values()].map((j) => j.progress.bytes_transferred).slice(6, 9)).toEqual([0, 7, 0]);
+
+    // More moved jobs than are kept apart: they are folded in with the others.
+    for (const [i, target] of all.entries()) store.push(progressBatch(target, { bytes_transferred: i + 1 }));
+    runFrame();
+    const every = views[views.length - 1]!;
+    expect([...every.byId.values()].map((j) => j.progress.bytes_transferred)).toEqual(all.map((_, i) => i + 1));
+    expect([...every.byId.keys()]).toEqual(all.map((j) => j.id));
+    expect([...every.byId].map(([id, j]) => [id, j.progress.bytes_transferred])[299]).toEqual([all[299]!.id, 300]);
+    expect(every.byId.size).toBe(300);
+
+    store.push({ kind: "state_changed", job: { ...every.byId.get(all[0]!.id)!, state: "SUSPENDED" }, from: "TRANSFERRING" });
+    runFrame();
+    const changed = views[views.length - 1]!;
+    expect(changed.byId.get(all[0]!.id)!.state).toBe("SUSPENDED");
+    expect(changed.byId.get(all[1]!.id)!.progress.bytes_transferred).toBe(2);
+
+    expect(loaded.byId.get(all[7]!.id)!.progress.bytes_transferred).toBe(0);
+    expect(one.byId.get(all[8]!.id)!.progress.bytes_transferred).toBe(0);
+    expect(every.byId.get(all[0]!.id)!.state).toBe("TRANSFERRING");
+  });
+
   it("measures speed from progress over the sliding window", () => {
     const { store, runFrame, advance } = storeWithManualFrames();
     const a = job({ state: "TRANSFERRING", files: [file(0, { bytes_total: 1_000_000 })] });

@@ -38,6 +38,6 @@ describe("live updates", () => {
     await waitFor(() => expect(screen.queryByTestId("job-row")).toBeNull());
     expect(screen.queryByTestId("job-details"), "the details of a removed job close").toBeNull();
 
-    expect(names(sent)).toEqual(["subscribe_jobs", "get_settings"]);
+    expect(names(sent)).toEqual(["first_jobs", "subscribe_jobs", "get_settings"]);
   });
 });

@@ -113,5 +113,15 @@ describe("scrolling a list of 10,000 jobs", () => {
     expect(after.length).toBe(before.size);
     expect(after.filter((row) => !before.has(row)).map((row) => row.getAttribute("aria-rowindex"))).toEqual([]);
     expect(after.find((row) => row.dataset.jobId === many[103]!.id)?.getAttribute("aria-rowindex")).toBe("105");
+
+    // A viewport's height at a time: the rows change their jobs, but no element is added,
+    // removed or moved.
+    const spacer = viewport.querySelector(".spacer")!;
+    const changes: MutationRecord[] = [];
+    const observer = new MutationObserver((records) => changes.push(...records));
+    observer.observe(spacer, { childList: true });
+    for (const row of [120, 140, 160]) await scrollTo(row);
+    observer.disconnect();
+    expect(changes.filter((change) => change.type === "childList")).toEqual([]);
   }, 30_000);
 });

@@ -88,14 +88,12 @@ export async function scrollThrough(session, css, rowCss) {
      probe.scrollDone = false;
      probe.seen = seen;
      // The next step waits until the rows under the viewport's top and bottom edges are in the
-     // page: a list that falls behind shows as slow frames, never as rows skipped.
+     // page: a list that falls behind shows as slow frames, never as rows skipped. The end is
+     // reached in the frame that shows the last scroll position with its rows under both edges
+     // (decided after that frame's rows are recorded, so none of them can be missed).
      let caughtUp = false;
      probe.onFrame = () => {
-       if (!caughtUp) return;
-       if (viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight) {
-         probe.scrollDone = true;
-         return;
-       }
+       if (!caughtUp || probe.scrollDone) return;
        caughtUp = false;
        viewport.scrollTop = viewport.scrollTop + step;
      };
@@ -109,8 +107,9 @@ export async function scrollThrough(session, css, rowCss) {
          if (box.top <= edges.top + 1 && box.bottom > edges.top + 1) top = true;
          if (box.top < edges.bottom - 1 && box.bottom >= edges.bottom - 1) bottom = true;
        }
+       caughtUp = top && bottom;
        const end = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight;
-       caughtUp = top && (bottom || end);
+       if (caughtUp && end) probe.scrollDone = true;
      };
      probe.begin();`,
     [css, rowCss],

@@ -9,7 +9,7 @@ import type { Priority } from "./bindings/Priority";
 import type { CompleteOutcome, Settings } from "./shell-types";
 import * as ipc from "./ipc";
 import { CommandError } from "./ipc";
-import { JobStore } from "./jobs";
+import { JobStore, afterNextPaint } from "./jobs";
 import {
   BG_S_PARTIAL_COMPLETE,
   BG_S_UNABLE_TO_DELETE_FILES,
@@ -29,6 +29,7 @@ import { applyLanguage, t, tv } from "./i18n";
 import { completeAllNotice } from "./queue-limit";
 import { applyTheme } from "./theme";
 import type { StateFilter } from "./view";
+import { rowsAtTop } from "./virtual";
 
 /** The page the window shows. */
 export type Page = "transfers" | "history" | "settings";
@@ -178,10 +179,20 @@ export class AppState {
     this.confirmation = next && { ...next, changedNote: current.changedNote ?? null };
   }
 
-  /** Opens the event stream and loads the settings. */
+  /**
+   * Opens the event stream and loads the settings. While every job is on its way, the first
+   * rows the list can show come first (a preview the snapshot replaces).
+   */
   async start(): Promise<void> {
+    performance.mark("ferry:list-asked");
+    // Only a head start: without it the list waits for the snapshot.
+    const first = await ipc.firstJobs(rowsAtTop(window.innerHeight)).catch(() => null);
+    if (first) {
+      this.jobs.preview(first.jobs, first.total);
+      // Let those rows paint before the snapshot (megabytes of JSON) is read.
+      await afterNextPaint();
+    }
     try {
-      performance.mark("ferry:list-asked");
       const snapshot = await ipc.subscribeJobs((event) => {
         this.jobs.push(event);
         if (event.kind === "job_removed" || event.kind === "job_auto_cancelled") {

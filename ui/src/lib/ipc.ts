@@ -12,6 +12,7 @@ import type { ProbeRequest } from "./bindings/ProbeRequest";
 import type { ProbeResult } from "./bindings/ProbeResult";
 import type {
   CompleteOutcome,
+  FirstJobs,
   HistoryEntry,
   IpcError,
   NewJobRequest,
@@ -67,6 +68,11 @@ export function subscribeJobs(onEvent: (event: UiEvent) => void): Promise<JobInf
   return call<JobInfo[]>("subscribe_jobs", { channel });
 }
 
+/**
+ * The queue's first `count` jobs (oldest first) and how many it holds, from the list the shell
+ * fetched while the window started; null once [`subscribeJobs`] has taken that list.
+ */
+export const firstJobs = (count: number) => call<FirstJobs | null>("first_jobs", { count });
 /** Current jobs, without subscribing. */
 export const listJobs = () => call<JobInfo[]>("list_jobs");
 /** Creates a job with its files; answers the new job. */

@@ -11,6 +11,9 @@
  * changed anything but its progress (what the list's order and filters read), `progressVersion`
  * when only bytes moved. So the window sorts and filters 10,000 jobs again only when their
  * order or membership can have changed, not on every progress batch.
+ *
+ * Before the snapshot, a preview may show the queue's first jobs (`preview`), so the list
+ * paints its first rows while every job is on its way; the snapshot replaces it.
  */
 import type { FileBytes } from "./bindings/FileBytes";
 import type { FileInfo } from "./bindings/FileInfo";
@@ -18,6 +21,7 @@ import type { JobId } from "./bindings/JobId";
 import type { JobInfo } from "./bindings/JobInfo";
 import type { ProgressEntry } from "./bindings/ProgressEntry";
 import type { UiEvent } from "./shell-types";
+import { JobsById } from "./jobs-by-id";
 import { isMoving } from "./rules";
 import { SpeedMeter } from "./speed";
 
@@ -27,8 +31,10 @@ export type JobsView = {
   readonly byId: ReadonlyMap<JobId, JobInfo>;
   /** Local clock reading (ms) when each job's snapshot arrived; for countdowns like retry_in_ms. */
   readonly receivedAt: ReadonlyMap<JobId, number>;
-  /** Whether the first snapshot has arrived. */
+  /** Whether the first snapshot has arrived (before it, `byId` holds at most a preview). */
   readonly loaded: boolean;
+  /** How many jobs the queue holds: `byId.size` once loaded, the announced count in a preview. */
+  readonly total: number;
   /** Grows by one with every applied change. */
   readonly version: number;
   /** Grows when a job was added or removed or changed anything but its progress. */
@@ -46,6 +52,14 @@ export const nextFrame: FrameScheduler = (callback) => {
   else setTimeout(callback, 16);
 };
 
+/** Resolves once the next frame has been painted. */
+export function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => nextFrame(() => setTimeout(resolve, 0)));
+}
+
+/** Moved jobs kept apart from the others at most; more are folded in (one copy of them all). */
+const MAX_MOVED = 256;
+
 /** A monotonic clock in milliseconds. */
 export type Clock = () => number;
 
@@ -53,9 +67,14 @@ const monotonic: Clock = () => performance.now();
 
 /** Live jobs: snapshot + deltas keyed by job id, coalesced per animation frame. */
 export class JobStore {
+  /** Every job as of the last change of the list. */
   private jobs = new Map<JobId, JobInfo>();
+  /** Jobs whose progress moved since, by id (see [`JobsById`]). */
+  private moved = new Map<JobId, JobInfo>();
   private received = new Map<JobId, number>();
   private loaded = false;
+  /** The queue's size a preview announced, until the snapshot arrives. */
+  private previewTotal = 0;
   private version = 0;
   private listVersion = 0;
   private progressVersion = 0;
@@ -64,6 +83,7 @@ export class JobStore {
   private progressChanged = false;
   /** True while the maps are those of the published view: the next write copies them first. */
   private jobsShared = false;
+  private movedShared = false;
   private receivedShared = false;
   private pending: UiEvent[] = [];
   private frameRequested = false;
@@ -95,7 +115,7 @@ export class JobStore {
 
   /** One job, if the store knows it. */
   get(id: JobId): JobInfo | undefined {
-    return this.jobs.get(id);
+    return this.moved.get(id) ?? this.jobs.get(id);
   }
 
   /**
@@ -105,6 +125,7 @@ export class JobStore {
   load(snapshot: readonly JobInfo[]): void {
     const now = this.clock();
     this.jobs = new Map();
+    this.moved = new Map();
     this.received = new Map();
     for (const job of snapshot) {
       this.jobs.set(job.id, job);
@@ -112,12 +133,31 @@ export class JobStore {
       if (isMoving(job.state)) this.speed.record(job.id, job.progress.bytes_transferred, now);
     }
     this.jobsShared = false;
+    this.movedShared = false;
     this.receivedShared = false;
     this.listChanged = true;
     this.loaded = true;
     const queued = this.pending;
     this.pending = [];
     for (const event of queued) this.apply(event, now);
+    this.publish();
+  }
+
+  /**
+   * Shows the queue's first jobs until the snapshot arrives; `total` is how many jobs the
+   * queue holds. Does nothing once the snapshot is loaded. Events wait for the snapshot.
+   */
+  preview(first: readonly JobInfo[], total: number): void {
+    if (this.loaded) return;
+    const now = this.clock();
+    this.jobs = new Map(first.map((job) => [job.id, job]));
+    this.moved = new Map();
+    this.received = new Map(first.map((job) => [job.id, now]));
+    this.jobsShared = false;
+    this.movedShared = false;
+    this.receivedShared = false;
+    this.previewTotal = total;
+    this.listChanged = true;
     this.publish();
   }
 
@@ -172,19 +212,45 @@ export class JobStore {
     const present = new Set(jobs.map((job) => job.id));
     for (const id of this.jobs.keys()) if (!present.has(id)) this.speed.forget(id);
     this.jobs = new Map();
+    this.moved = new Map();
     this.received = new Map();
     this.jobsShared = false;
+    this.movedShared = false;
     this.receivedShared = false;
     for (const job of jobs) this.put(job, now);
   }
 
-  /** The jobs map, safe to change (copied first when a published view holds it). */
+  /**
+   * The jobs map, safe to change (copied first when a published view holds it), with the
+   * moved jobs folded in: a change of the list copies every job at most once per frame.
+   */
   private writableJobs(): Map<JobId, JobInfo> {
     if (this.jobsShared) {
       this.jobs = new Map(this.jobs);
       this.jobsShared = false;
     }
+    if (this.moved.size > 0) {
+      for (const [id, job] of this.moved) this.jobs.set(id, job);
+      this.moved = new Map();
+      this.movedShared = false;
+    }
     return this.jobs;
+  }
+
+  /**
+   * Records a job whose progress moved: in the few moved jobs, copied first when a published
+   * view holds them, or folded into every job when they are many.
+   */
+  private setMoved(job: JobInfo): void {
+    if (this.moved.size >= MAX_MOVED) {
+      this.writableJobs().set(job.id, job);
+      return;
+    }
+    if (this.movedShared) {
+      this.moved = new Map(this.moved);
+      this.movedShared = false;
+    }
+    this.moved.set(job.id, job);
   }
 
   /** The arrival times, safe to change (copied first when a published view holds them). */
@@ -197,7 +263,7 @@ export class JobStore {
   }
 
   private put(job: JobInfo, now: number): void {
-    const previous = this.jobs.get(job.id);
+    const previous = this.get(job.id);
     this.writableJobs().set(job.id, job);
     this.writableReceived().set(job.id, now);
     this.listChanged = true;
@@ -216,19 +282,19 @@ export class JobStore {
   }
 
   private markFileTransferred(id: JobId, index: number): void {
-    const job = this.jobs.get(id);
+    const job = this.get(id);
     if (!job) return;
     const files = job.files.map((file) =>
       file.index === index
         ? { ...file, transferred: true, bytes_transferred: file.bytes_total ?? file.bytes_transferred }
         : file,
     );
-    this.writableJobs().set(id, { ...job, files });
+    this.setMoved({ ...job, files });
     this.progressChanged = true;
   }
 
   private applyProgress(entry: ProgressEntry, now: number): void {
-    const job = this.jobs.get(entry.id);
+    const job = this.get(entry.id);
     if (!job) return;
     let files: FileInfo[] = job.files;
     // Files that finished since the last batch come with their final bytes (a small file can
@@ -260,7 +326,7 @@ export class JobStore {
       );
     }
     this.progressChanged = true;
-    this.writableJobs().set(entry.id, {
+    this.setMoved({
       ...job,
       progress: entry.progress,
       reply_progress: entry.reply_progress ?? job.reply_progress,
@@ -271,9 +337,10 @@ export class JobStore {
 
   private makeView(): JobsView {
     return {
-      byId: this.jobs,
+      byId: new JobsById(this.jobs, this.moved),
       receivedAt: this.received,
       loaded: this.loaded,
+      total: this.loaded ? this.jobs.size : this.previewTotal,
       version: this.version,
       listVersion: this.listVersion,
       progressVersion: this.progressVersion,
@@ -289,6 +356,7 @@ export class JobStore {
     this.view = this.makeView();
     // Later changes go to copies, so a published view never changes under its readers.
     this.jobsShared = true;
+    this.movedShared = true;
     this.receivedShared = true;
     for (const run of this.subscribers) run(this.view);
   }

@@ -3,6 +3,7 @@
  * are generated from the Rust types into `./bindings/`.
  */
 export type { CompleteOutcome } from "./bindings/CompleteOutcome";
+export type { FirstJobs } from "./bindings/FirstJobs";
 export type { HistoryEntry } from "./bindings/HistoryEntry";
 export type { IpcError } from "./bindings/IpcError";
 export type { NewJobRequest } from "./bindings/NewJobRequest";

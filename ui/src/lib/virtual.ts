@@ -3,6 +3,12 @@
  * few above and below so fast scrolling never reveals blank space.
  */
 
+/** Height of one row of the job list in pixels; the stylesheet's --row-height is the same. */
+export const ROW_HEIGHT = 40;
+
+/** Rows rendered above and below the viewport. */
+export const OVERSCAN = 6;
+
 /** Rows to render: `start` inclusive, `end` exclusive. */
 export type RowWindow = { start: number; end: number };
 
@@ -36,4 +42,35 @@ export function scrollToReveal(
   if (top < scrollTop) return top;
   if (bottom > scrollTop + viewportHeight) return bottom - viewportHeight;
   return null;
+}
+
+/** How many rows a viewport of `viewportHeight` at the top of the list renders. */
+export function rowsAtTop(viewportHeight: number): number {
+  return rowWindow(0, viewportHeight, ROW_HEIGHT, Number.MAX_SAFE_INTEGER, OVERSCAN).end;
+}
+
+/** A row the list renders: a job at its position in the list. */
+export type RowItem<T> = { readonly job: T; readonly index: number };
+
+/**
+ * The rows of `range` in `ids`, each with its job from `jobOf` (ids without one are left out).
+ * A row whose position and job are what they were in `previous` is the very same object, so
+ * the list leaves its element alone: a progress batch updates only the rows that moved.
+ */
+export function rowsOf<Id, T>(
+  ids: readonly Id[],
+  range: RowWindow,
+  jobOf: (id: Id) => T | undefined,
+  previous: readonly RowItem<T>[],
+): RowItem<T>[] {
+  const before = new Map(previous.map((row) => [row.index, row]));
+  const rows: RowItem<T>[] = [];
+  for (let index = range.start; index < range.end; index++) {
+    const id = ids[index];
+    const job = id === undefined ? undefined : jobOf(id);
+    if (job === undefined) continue;
+    const kept = before.get(index);
+    rows.push(kept !== undefined && kept.job === job ? kept : { job, index });
+  }
+  return rows;
 }
