@@ -276,12 +276,33 @@ impl Engine {
         job_type: JobType,
         fill: impl FnOnce(&Engine, JobId) -> Result<()>,
     ) -> Result<JobInfo> {
-        let id = self.new_job(display_name, job_type, true)?;
-        let made = fill(self, id).and_then(|()| self.publish_draft(id));
-        if made.is_err() {
-            self.drop_draft(id);
-        }
-        made
+        self.create_jobs_with([(display_name, job_type, fill)])
+            .pop()
+            .unwrap_or_else(|| Err(Error::new(ErrorCode::E_FAIL, "no job was made")))
+    }
+
+    /// Creates several jobs as [`Engine::create_job_with`] does, one after another in the order
+    /// given, and saves every job that was made in one commit (a burst of jobs costs one
+    /// durable write, not one per job); the jobs are announced, in order, once it is done.
+    /// Returns each job's outcome in the same order: a job whose `fill` fails is dropped
+    /// without a trace and the others are made; if the commit fails, none is.
+    pub fn create_jobs_with<N, F>(
+        &self,
+        jobs: impl IntoIterator<Item = (N, JobType, F)>,
+    ) -> Vec<Result<JobInfo>>
+    where
+        N: AsRef<str>,
+        F: FnOnce(&Engine, JobId) -> Result<()>,
+    {
+        let drafts = jobs
+            .into_iter()
+            .map(|(display_name, job_type, fill)| {
+                let id = self.new_job(display_name.as_ref(), job_type, true)?;
+                fill(self, id).inspect_err(|_| self.drop_draft(id))?;
+                Ok(id)
+            })
+            .collect();
+        self.publish_drafts(drafts)
     }
 
     fn new_job(&self, display_name: &str, job_type: JobType, draft: bool) -> Result<JobId> {
@@ -307,23 +328,49 @@ impl Engine {
         Ok(id)
     }
 
-    /// Saves a draft and announces it: from now on it is a job like any other.
-    fn publish_draft(&self, id: JobId) -> Result<JobInfo> {
+    /// Saves the drafts among `drafts` in one commit and announces them in order: from now on
+    /// each is a job like any other. Returns each one's snapshot, or its error, in the same
+    /// order; if the commit fails, every draft is dropped and answers the store's error.
+    fn publish_drafts(&self, drafts: Vec<Result<JobId>>) -> Vec<Result<JobInfo>> {
         let mut table = self.inner.table();
-        let entry = table
-            .entries
-            .get_mut(&id)
-            .ok_or_else(|| crate::core::not_found(id))?;
-        self.inner.store().save_job(&entry.record)?;
-        entry.draft = false;
-        entry.unsaved = false;
-        let job = entry.info();
+        let records = drafts
+            .iter()
+            .filter_map(|draft| draft.as_ref().ok())
+            .filter_map(|id| table.entries.get(id))
+            .map(|entry| &entry.record);
+        if let Err(error) = self.inner.store().save_jobs(records) {
+            drop(table);
+            return drafts
+                .into_iter()
+                .map(|draft| {
+                    let id = draft?;
+                    self.drop_draft(id);
+                    Err(Error::new(error.code, error.message.clone()).in_context(error.context))
+                })
+                .collect();
+        }
+        let published: Vec<Result<JobInfo>> = drafts
+            .into_iter()
+            .map(|draft| {
+                let id = draft?;
+                let entry = table
+                    .entries
+                    .get_mut(&id)
+                    .ok_or_else(|| crate::core::not_found(id))?;
+                entry.record.files.mark_saved();
+                entry.draft = false;
+                entry.unsaved = false;
+                Ok(entry.info())
+            })
+            .collect();
         drop(table);
-        let _ = self
-            .inner
-            .events
-            .send(EngineEvent::JobCreated { job: job.clone() });
-        Ok(job)
+        for job in published.iter().flatten() {
+            let _ = self
+                .inner
+                .events
+                .send(EngineEvent::JobCreated { job: job.clone() });
+        }
+        published
     }
 
     /// Forgets a draft whose making failed (and its row, should one have been written).
