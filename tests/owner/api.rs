@@ -525,6 +525,85 @@ fn garbage_and_lines_that_are_not_json_get_an_error_answer_and_the_connection_st
 }
 
 #[test]
+fn creations_sent_at_once_are_answered_in_order_each_on_its_own_and_saved() {
+    let mut owned = Owned::start("creations");
+    let folder = owned.path("downloads");
+    std::fs::create_dir(&folder).expect("the downloads folder");
+    let creation = |id: u64, url: &str| {
+        let name = format!("job {id}");
+        let args = json!({
+            "display_name": name, "job_type": "DOWNLOAD", "priority": "NORMAL",
+            "files": [{"remote_url": url, "local_path": folder.join(format!("f{id}"))}],
+            "credentials": null, "reply_file_name": null,
+        });
+        format!(
+            "{}\n",
+            json!({ "v": 1, "id": id, "call": "create_with_files", "args": args })
+        )
+    };
+    // Five creations and a listing in one write: the owner reads them together.
+    let mut burst = String::new();
+    for id in 1..=5 {
+        let url = if id == 3 {
+            "ftp://127.0.0.1/refused".to_owned()
+        } else {
+            format!("http://127.0.0.1:9/f{id}")
+        };
+        burst += &creation(id, &url);
+    }
+    burst += "{\"v\":1,\"id\":6,\"call\":\"list\"}\n";
+    let mut raw = Raw::connect(&owned.socket());
+    raw.send(burst.as_bytes());
+    for id in 1..=5u64 {
+        let answer = raw.answer();
+        if id == 3 {
+            assert_refused(
+                &answer,
+                json!(3),
+                ErrorCode::E_INVALIDARG,
+                "only http and https",
+            );
+        } else {
+            assert_eq!(answer["id"], json!(id), "{answer}");
+            assert_eq!(
+                answer["ok"]["settings"]["display_name"],
+                json!(format!("job {id}"))
+            );
+        }
+    }
+    let names = |listing: &Value| -> Vec<String> {
+        let jobs = listing["ok"].as_array().cloned().unwrap_or_default();
+        let mut names: Vec<String> = jobs
+            .iter()
+            .map(|job| {
+                job["settings"]["display_name"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let listing = raw.answer();
+    assert_eq!(
+        listing["id"],
+        json!(6),
+        "the listing is answered after the creations"
+    );
+    let made = ["job 1", "job 2", "job 4", "job 5"];
+    assert_eq!(names(&listing), made, "the refused job left no trace");
+    // Each answer meant the job was saved: a new owner finds them.
+    raw.call(7, "shutdown", None);
+    let mut first = owned.owner.take().expect("an owner");
+    assert!(exit_within(&mut first, PATIENCE, "the owner").success());
+    owned.owner = Some(owned.spawn_service());
+    owned.wait_listening();
+    let listing = Raw::connect(&owned.socket()).call(1, "list", None);
+    assert_eq!(names(&listing), made);
+}
+
+#[test]
 fn a_hundred_megabyte_frame_is_answered_too_long_and_the_request_after_it_is_served() {
     const FRAME: usize = 100 << 20;
     let owned = Owned::start("huge");

@@ -46,7 +46,10 @@ impl Destinations {
     pub fn add<'a>(&self, table: &JobTable, id: JobId, paths: impl IntoIterator<Item = &'a Path>) {
         let mut index = self.lock();
         for path in paths {
-            let holders = index.holders.entry(path.to_owned()).or_default();
+            let holders = index
+                .holders
+                .entry(path.to_owned())
+                .or_insert_with(one_holder);
             if !holders.contains(&id) {
                 holders.push(id);
             }
@@ -97,11 +100,16 @@ impl Index {
             for file in Claims::destinations(&entry.record) {
                 self.holders
                     .entry(file.local_path.clone())
-                    .or_default()
+                    .or_insert_with(one_holder)
                     .push(entry.record.id);
             }
         }
     }
+}
+
+/// Room for the one job that nearly every destination has (a `Vec` would make room for four).
+fn one_holder() -> Vec<JobId> {
+    Vec::with_capacity(1)
 }
 
 /// Whether `record` has a download file not yet completed that heads for `path`.

@@ -191,9 +191,14 @@ impl Engine {
     /// [`Engine::create_job_with`] is not listed until it is made).
     pub fn list(&self) -> Vec<JobInfo> {
         let table = self.inner.table();
-        let mut entries: Vec<&JobEntry> = table.entries.values().filter(|e| !e.draft).collect();
+        let mut entries: Vec<&JobEntry> = table
+            .entries
+            .values()
+            .map(Box::as_ref)
+            .filter(|e| !e.draft)
+            .collect();
         entries.sort_unstable_by_key(|e| (e.record.times.created, e.record.id));
-        entries.into_iter().map(JobEntry::info).collect()
+        entries.into_iter().map(|entry| entry.info()).collect()
     }
 
     /// Whether a live download job's file that is not yet completed heads for `path`.
@@ -208,7 +213,7 @@ impl Engine {
         table
             .entries
             .get(&id)
-            .map(JobEntry::info)
+            .map(|entry| entry.info())
             .ok_or_else(|| table.missing(id))
     }
 
@@ -276,12 +281,33 @@ impl Engine {
         job_type: JobType,
         fill: impl FnOnce(&Engine, JobId) -> Result<()>,
     ) -> Result<JobInfo> {
-        let id = self.new_job(display_name, job_type, true)?;
-        let made = fill(self, id).and_then(|()| self.publish_draft(id));
-        if made.is_err() {
-            self.drop_draft(id);
-        }
-        made
+        self.create_jobs_with([(display_name, job_type, fill)])
+            .pop()
+            .unwrap_or_else(|| Err(Error::new(ErrorCode::E_FAIL, "no job was made")))
+    }
+
+    /// Creates several jobs as [`Engine::create_job_with`] does, one after another in the order
+    /// given, and saves every job that was made in one commit (a burst of jobs costs one
+    /// durable write, not one per job); the jobs are announced, in order, once it is done.
+    /// Returns each job's outcome in the same order: a job whose `fill` fails is dropped
+    /// without a trace and the others are made; if the commit fails, none is.
+    pub fn create_jobs_with<N, F>(
+        &self,
+        jobs: impl IntoIterator<Item = (N, JobType, F)>,
+    ) -> Vec<Result<JobInfo>>
+    where
+        N: AsRef<str>,
+        F: FnOnce(&Engine, JobId) -> Result<()>,
+    {
+        let drafts = jobs
+            .into_iter()
+            .map(|(display_name, job_type, fill)| {
+                let id = self.new_job(display_name.as_ref(), job_type, true)?;
+                fill(self, id).inspect_err(|_| self.drop_draft(id))?;
+                Ok(id)
+            })
+            .collect();
+        self.publish_drafts(drafts)
     }
 
     fn new_job(&self, display_name: &str, job_type: JobType, draft: bool) -> Result<JobId> {
@@ -298,7 +324,7 @@ impl Engine {
         let mut entry = JobEntry::new(record, turn);
         entry.draft = draft;
         let job = (!draft).then(|| entry.info());
-        table.entries.insert(id, entry);
+        table.entries.insert(id, Box::new(entry));
         drop(table);
         if let Some(job) = job {
             let _ = self.inner.events.send(EngineEvent::JobCreated { job });
@@ -307,23 +333,49 @@ impl Engine {
         Ok(id)
     }
 
-    /// Saves a draft and announces it: from now on it is a job like any other.
-    fn publish_draft(&self, id: JobId) -> Result<JobInfo> {
+    /// Saves the drafts among `drafts` in one commit and announces them in order: from now on
+    /// each is a job like any other. Returns each one's snapshot, or its error, in the same
+    /// order; if the commit fails, every draft is dropped and answers the store's error.
+    fn publish_drafts(&self, drafts: Vec<Result<JobId>>) -> Vec<Result<JobInfo>> {
         let mut table = self.inner.table();
-        let entry = table
-            .entries
-            .get_mut(&id)
-            .ok_or_else(|| crate::core::not_found(id))?;
-        self.inner.store().save_job(&entry.record)?;
-        entry.draft = false;
-        entry.unsaved = false;
-        let job = entry.info();
+        let records = drafts
+            .iter()
+            .filter_map(|draft| draft.as_ref().ok())
+            .filter_map(|id| table.entries.get(id))
+            .map(|entry| &entry.record);
+        if let Err(error) = self.inner.store().save_jobs(records) {
+            drop(table);
+            return drafts
+                .into_iter()
+                .map(|draft| {
+                    let id = draft?;
+                    self.drop_draft(id);
+                    Err(Error::new(error.code, error.message.clone()).in_context(error.context))
+                })
+                .collect();
+        }
+        let published: Vec<Result<JobInfo>> = drafts
+            .into_iter()
+            .map(|draft| {
+                let id = draft?;
+                let entry = table
+                    .entries
+                    .get_mut(&id)
+                    .ok_or_else(|| crate::core::not_found(id))?;
+                entry.record.files.mark_saved();
+                entry.draft = false;
+                entry.unsaved = false;
+                Ok(entry.info())
+            })
+            .collect();
         drop(table);
-        let _ = self
-            .inner
-            .events
-            .send(EngineEvent::JobCreated { job: job.clone() });
-        Ok(job)
+        for job in published.iter().flatten() {
+            let _ = self
+                .inner
+                .events
+                .send(EngineEvent::JobCreated { job: job.clone() });
+        }
+        published
     }
 
     /// Forgets a draft whose making failed (and its row, should one have been written).
@@ -403,6 +455,7 @@ impl Engine {
                 ));
             }
             claims.add_own_files(record);
+            record.files.reserve_exact(files.len());
             for (spec, ranges) in files {
                 validate::remote_url(&spec.remote_url)?;
                 if record.job_type.is_upload() {
@@ -1542,72 +1595,105 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
 }
 
 /// Loads records into the table; jobs that were running go back to QUEUED and continue from
-/// what their temporary files really hold.
-fn reload(inner: &Arc<Inner>, mut records: Vec<JobRecord>) -> Result<()> {
-    records.sort_by_key(|r| (r.times.created, r.id));
-    let mut table = inner.table();
-    // Room for every job at once: growing the table step by step would leave the smaller
-    // tables it outgrew behind as free memory the process keeps.
-    table.entries.reserve(records.len());
+/// what their temporary files really hold. Only the jobs that changed are saved, and their
+/// turns follow the order they were created in.
+fn reload(inner: &Arc<Inner>, records: Vec<JobRecord>) -> Result<()> {
+    let mut entries = Vec::with_capacity(records.len());
     let mut changed = Vec::new();
     for mut record in records {
-        let before = record.clone();
+        let mut moved = false;
         if record.state.is_active() {
             record.state = JobState::Queued;
+            moved = true;
         }
         for file in &mut record.files {
-            if crate::handover::recover(file) {
-                continue;
-            }
-            let Some(temp) = &file.temp_path else {
-                continue;
-            };
-            if file.completed {
-                continue;
-            }
-            let on_disk = std::fs::metadata(temp).map(|m| m.len()).ok();
-            if file.transferred {
-                let resumable = file.validators.is_some()
-                    && on_disk.zip(file.bytes_total).is_some_and(|(d, t)| d < t);
-                if on_disk == file.bytes_total {
-                    continue;
-                } else if resumable {
-                    tracing::warn!(path = %temp.display(), "a transferred file lost its tail; resuming it");
-                    file.transferred = false;
-                    file.bytes_transferred = on_disk.unwrap_or(0);
-                } else {
-                    tracing::warn!(path = %temp.display(), "a transferred file's temporary copy is missing; downloading it again");
-                    file.reset();
-                }
-            } else if let Some(spans) = &file.segments {
-                // A preallocated file: only the spans known to be on disk count.
-                file.bytes_transferred = spans.iter().map(|(s, e)| e.saturating_sub(*s)).sum();
-            } else {
-                file.bytes_transferred = on_disk.unwrap_or(0);
-            }
+            moved |= reconcile_file(file);
         }
         if record.files.iter().any(|f| !f.transferred) && record.state == JobState::Transferred {
             record.state = JobState::Queued;
+            moved = true;
         }
-        if record != before {
-            changed.push(record.clone());
+        if moved {
+            changed.push(entries.len());
         }
-        let turn = table.take_turn();
-        let mut entry = JobEntry::new(record, turn);
+        let mut entry = Box::new(JobEntry::new(record, 0));
         if entry.record.state == JobState::TransientError && !entry.record.blocked_by_policy() {
             let wait = crate::retry::wait_after_restart(&entry.record, crate::job::now_millis());
             entry.retry_after(Some(wait));
             entry.stalled_since = Some(tokio::time::Instant::now());
         }
+        entries.push(entry);
+    }
+    inner
+        .store()
+        .save_jobs(changed.iter().map(|&index| &entries[index].record))?;
+    // Sorting the boxes moves pointers, not records.
+    entries.sort_unstable_by_key(|entry| (entry.record.times.created, entry.record.id));
+    let mut table = inner.table();
+    // Room for every job at once: growing the table step by step would leave the smaller
+    // tables it outgrew behind as free memory the process keeps.
+    table.entries.reserve(entries.len());
+    for mut entry in entries {
+        entry.turn = table.take_turn();
+        entry.record.files.mark_saved();
         table.entries.insert(entry.record.id, entry);
     }
-    inner.store().save_jobs(changed.iter())?;
-    table
-        .entries
-        .values_mut()
-        .for_each(|entry| entry.record.files.mark_saved());
     tracing::info!(jobs = table.entries.len(), "jobs reloaded");
     Ok(())
+}
+
+/// Brings a file's record in line with its temporary file after a restart; returns whether
+/// the record changed.
+fn reconcile_file(file: &mut FileRecord) -> bool {
+    // What a restart can change of a file (`FileRecord::reset` included), compared without
+    // copying the record.
+    let marks = |file: &FileRecord| {
+        (
+            file.handover.is_some(),
+            file.completed,
+            file.transferred,
+            file.bytes_transferred,
+            file.bytes_total,
+            file.validators.is_some(),
+            file.sha256.is_some(),
+            file.verification,
+            file.segments.is_some(),
+        )
+    };
+    let before = marks(file);
+    reconcile_bytes(file);
+    marks(file) != before
+}
+
+/// A file renamed by an interrupted Complete is completed; otherwise, a file not completed
+/// counts the bytes its temporary file holds.
+fn reconcile_bytes(file: &mut FileRecord) {
+    if crate::handover::recover(file) || file.completed {
+        return;
+    }
+    let Some(temp) = &file.temp_path else {
+        return;
+    };
+    let on_disk = std::fs::metadata(temp).map(|m| m.len()).ok();
+    if file.transferred {
+        let resumable =
+            file.validators.is_some() && on_disk.zip(file.bytes_total).is_some_and(|(d, t)| d < t);
+        if on_disk == file.bytes_total {
+            // Every byte is there.
+        } else if resumable {
+            tracing::warn!(path = %temp.display(), "a transferred file lost its tail; resuming it");
+            file.transferred = false;
+            file.bytes_transferred = on_disk.unwrap_or(0);
+        } else {
+            tracing::warn!(path = %temp.display(), "a transferred file's temporary copy is missing; downloading it again");
+            file.reset();
+        }
+    } else if let Some(spans) = &file.segments {
+        // A preallocated file: only the spans known to be on disk count.
+        file.bytes_transferred = spans.iter().map(|(s, e)| e.saturating_sub(*s)).sum();
+    } else {
+        file.bytes_transferred = on_disk.unwrap_or(0);
+    }
 }
 
 /// Resume's change to one job: SUSPENDED or (TRANSIENT_)ERROR → QUEUED, at the back of the

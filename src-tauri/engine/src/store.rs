@@ -21,6 +21,9 @@ use crate::transfer::upload::SessionCleanup;
 /// File name of the store inside the data directory.
 pub const STORE_FILE: &str = "ferry.db";
 
+/// The most memory SQLite's page cache of the store takes, in KiB.
+const STORE_CACHE_KIB: i64 = 256;
+
 /// Migrations, in order; `user_version` is the number applied.
 const MIGRATIONS: &[&str] = &[
     // 1: jobs and the history of finished jobs.
@@ -166,6 +169,11 @@ impl Store {
             .map_err(OpenError::of)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(OpenError::of)?;
+        // SQLite's own page cache kept small (its default is 2 MiB, resident for good once a
+        // long queue was read or written): the store is read whole once, at start, and then
+        // written a few rows at a time, whose pages the system's file cache holds anyway.
+        conn.pragma_update(None, "cache_size", -STORE_CACHE_KIB) // negative: KiB
+            .map_err(OpenError::of)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(OpenError::of)?;
         let version: i64 = conn
@@ -240,8 +248,7 @@ impl Store {
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
-            let text: String = row.get(1)?;
-            let record = parse_record(&id, &text)?;
+            let record = parse_record(&id, text_of(row, 1)?)?;
             positions.insert(id, jobs.len());
             jobs.push((record, Vec::new()));
         }
@@ -250,24 +257,29 @@ impl Store {
             .prepare("SELECT job_id, idx, record FROM files ORDER BY job_id, idx")?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let Some(&position) = positions.get(&id) else {
+            let id = text_of(row, 0)?;
+            let Some(&position) = positions.get(id) else {
                 continue; // a file of no job: nothing refers to it
             };
             let index: i64 = row.get(1)?;
-            let text: String = row.get(2)?;
+            let text = text_of(row, 2)?;
             let files = &mut jobs[position].1;
             if usize::try_from(index).ok() != Some(files.len()) {
                 return Err(ReadError::Row(unreadable_row(
-                    &id,
+                    id,
                     &format!("its file {index} does not follow file {}", files.len()),
                 )));
             }
-            files.push(parse_file(&id, &text)?);
+            // Most jobs have one file: room for one, then growth as needed, trimmed below.
+            if files.capacity() == 0 {
+                files.reserve_exact(1);
+            }
+            files.push(parse_file(id, text)?);
         }
         Ok(jobs
             .into_iter()
-            .map(|(mut record, files)| {
+            .map(|(mut record, mut files)| {
+                files.shrink_to_fit();
                 record.files = Files::saved(files);
                 record
             })
@@ -413,6 +425,13 @@ impl Store {
             .map(|_| ())
             .map_err(|e| Error::store("cannot write the job store", e))
     }
+}
+
+/// Column `index` of `row` as text, read in place rather than copied.
+fn text_of<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(index)?.as_str().map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, error.into())
+    })
 }
 
 /// A job record (without its files) from its serialised form.

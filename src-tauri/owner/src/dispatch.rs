@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::api_error::ApiError;
 use crate::job_actions;
-use crate::protocol::{Call, Hello, PROTOCOL_VERSION};
+use crate::protocol::{Call, Hello, NewJobRequest, PROTOCOL_VERSION};
 use crate::settings::{apply_to_engine, SettingsFile};
 
 /// What calls act on: the engine and the settings of one data folder.
@@ -140,6 +140,21 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<String, ApiError> {
         Call::Shutdown => Ok(NULL.to_owned()),
         Call::Quit => json(crate::protocol::QuitAnswer { stopping: false }),
     }
+}
+
+/// The answers of a batch of `create_with_files` requests (request id, request), made in order
+/// as one step and saved in one commit ([`job_actions::create_jobs`]): each request's id with
+/// its answer, in order.
+pub fn dispatch_creations(
+    queue: &Queue,
+    batch: Vec<(u64, NewJobRequest)>,
+) -> Vec<(u64, Result<String, ApiError>)> {
+    let (ids, requests): (Vec<u64>, Vec<NewJobRequest>) = batch.into_iter().unzip();
+    let made = job_actions::create_jobs(&queue.engine, requests);
+    ids.into_iter()
+        .zip(made)
+        .map(|(id, made)| (id, made.map_err(ApiError::from).and_then(json)))
+        .collect()
 }
 
 /// JSON's `null`: the answer of calls that return nothing.

@@ -12,14 +12,27 @@ use crate::protocol::NewJobRequest;
 /// Creates a SUSPENDED job from `request`. All or nothing: if any file, the priority, the
 /// credentials, a custom header, a checksum or the reply file is refused, the half-made job is discarded before the error
 /// is returned, so no trace of it stays in the queue or the history.
-pub fn create_job(engine: &Engine, mut request: NewJobRequest) -> Result<JobInfo> {
-    if request.unique_names == Some(true) && request.job_type == JobType::Download {
-        make_names_unique(engine, &mut request.files)?;
-    }
-    let name = std::mem::take(&mut request.display_name);
-    engine.create_job_with(&name, request.job_type, |engine, id| {
-        fill(engine, id, request)
-    })
+pub fn create_job(engine: &Engine, request: NewJobRequest) -> Result<JobInfo> {
+    create_jobs(engine, vec![request])
+        .pop()
+        .unwrap_or_else(|| Err(Error::new(ErrorCode::E_FAIL, "no job was made")))
+}
+
+/// Creates a job from each request, in order, as [`create_job`] does, and saves every job
+/// made in one commit ([`Engine::create_jobs_with`]); returns each request's outcome in order.
+pub fn create_jobs(engine: &Engine, requests: Vec<NewJobRequest>) -> Vec<Result<JobInfo>> {
+    engine.create_jobs_with(requests.into_iter().map(|mut request| {
+        let name = std::mem::take(&mut request.display_name);
+        let job_type = request.job_type;
+        let make = move |engine: &Engine, id| {
+            // Inside the draft's making, so that earlier jobs of the same batch count.
+            if request.unique_names == Some(true) && request.job_type == JobType::Download {
+                make_names_unique(engine, &mut request.files)?;
+            }
+            fill(engine, id, request)
+        };
+        (name, job_type, make)
+    }))
 }
 
 /// Gives each file whose name Ferry chose a destination no file, no live job and no earlier

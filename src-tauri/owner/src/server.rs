@@ -11,18 +11,19 @@ use std::time::Duration;
 
 use ferry_engine::{EngineEvent, ErrorCode};
 use tokio::io::BufReader;
-use tokio::net::unix::OwnedWriteHalf;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc, watch, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::api_error::ApiError;
-use crate::dispatch::{dispatch, Queue};
+use crate::dispatch::{dispatch, dispatch_creations, Queue};
 use crate::endpoint::peer_allowed;
 use crate::frames::{read_frame, write_answer, write_frame, Frame};
 use crate::protocol::{
-    parse_request, Call, OwnerEvent, OwnerNotice, QuitAnswer, Reply, Snapshot, MAX_FRAME_BYTES,
+    parse_request, Call, NewJobRequest, OwnerEvent, OwnerNotice, QuitAnswer, Reply, Request,
+    Snapshot, MAX_FRAME_BYTES,
 };
 
 /// Most connections served at once; more are answered with an error and closed. Fewer where
@@ -35,6 +36,10 @@ const FILES_FOR_THE_OWNER: u64 = 256;
 
 /// Frames waiting for a slow client before its events are dropped (and replaced by a snapshot).
 const OUTBOX_FRAMES: usize = 256;
+
+/// Most `create_with_files` requests of one connection made as one step and saved in one
+/// commit (see [`read_creations`]).
+const CREATIONS_PER_COMMIT: usize = 64;
 
 /// How long a stopping owner waits for its last answers to reach their clients.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
@@ -175,10 +180,15 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
     let writer = tokio::spawn(write_loop(write, pending));
     let mut reader = BufReader::with_capacity(64 * 1024, read);
     let mut subscription: Option<tokio::task::JoinHandle<()>> = None;
-    loop {
-        let frame = tokio::select! {
-            frame = read_frame(&mut reader, MAX_FRAME_BYTES) => frame,
-            () = stop.cancelled() => break,
+    // A request read after a batch of creations (see `read_creations`): served next.
+    let mut held: Option<Frame> = None;
+    'requests: loop {
+        let frame = match held.take() {
+            Some(frame) => Ok(Some(frame)),
+            None => tokio::select! {
+                frame = read_frame(&mut reader, MAX_FRAME_BYTES) => frame,
+                () = stop.cancelled() => break,
+            },
         };
         let reply = match frame {
             Ok(Some(Frame::Line(line))) => match parse_request(&line) {
@@ -217,6 +227,34 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
                                 serde_json::to_string(&QuitAnswer { stopping })
                                     .map_err(ApiError::internal),
                             )
+                        }
+                        Call::CreateWithFiles(request) => {
+                            let (batch, next) = read_creations(&mut reader, id, request).await;
+                            held = next;
+                            let ids: Vec<u64> = batch.iter().map(|(id, _)| *id).collect();
+                            let queue = queue.clone();
+                            let made = tokio::task::spawn_blocking(move || {
+                                dispatch_creations(&queue, batch)
+                            })
+                            .await;
+                            let answers = match made {
+                                Ok(answers) => answers,
+                                Err(error) => ids
+                                    .into_iter()
+                                    .map(|id| {
+                                        let error = ApiError::internal(format!(
+                                            "the call stopped unexpectedly: {error}"
+                                        ));
+                                        (id, Err(error))
+                                    })
+                                    .collect(),
+                            };
+                            for (id, made) in answers {
+                                if outbox.send(answer(id, made)).await.is_err() {
+                                    break 'requests;
+                                }
+                            }
+                            continue;
                         }
                         Call::Probe(request) => {
                             // Probes wait for servers (seconds): answered when ready, so the
@@ -279,6 +317,36 @@ async fn connection(stream: UnixStream, queue: Queue, stop: CancellationToken, q
     }
     drop(outbox);
     let _ = writer.await;
+}
+
+/// The creation `first` (request `id`) and the creations that follow it in what the client
+/// has already sent, up to [`CREATIONS_PER_COMMIT`]: a client that sends many at once gets
+/// them made in order as one step and saved in one commit, each answered once it is saved.
+/// Only requests wholly in `reader`'s buffer are taken, so nothing waits for the client; the
+/// first request that is not a creation is handed back, to be served next.
+async fn read_creations(
+    reader: &mut BufReader<OwnedReadHalf>,
+    id: u64,
+    first: NewJobRequest,
+) -> (Vec<(u64, NewJobRequest)>, Option<Frame>) {
+    let mut batch = vec![(id, first)];
+    while batch.len() < CREATIONS_PER_COMMIT && reader.buffer().contains(&b'\n') {
+        let Ok(Some(frame)) = read_frame(reader, MAX_FRAME_BYTES).await else {
+            break;
+        };
+        match &frame {
+            Frame::Line(line) => match parse_request(line) {
+                Ok(Request {
+                    id,
+                    call: Call::CreateWithFiles(request),
+                    ..
+                }) => batch.push((id, request)),
+                _ => return (batch, Some(frame)),
+            },
+            Frame::TooLong => return (batch, Some(frame)),
+        }
+    }
+    (batch, None)
 }
 
 /// A frame on its way to a client: a reply or an event, or an answer already in JSON (so that
