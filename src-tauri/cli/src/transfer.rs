@@ -51,7 +51,7 @@ pub async fn run(client: &Client, args: TransferArgs) -> Outcome {
     loop {
         let job = tokio::select! {
             event = events.recv() => match event {
-                Ok(event) => match about(&event, id) {
+                Ok(event) => match about(event, id) {
                     Seen::Job(job) => *job,
                     Seen::Progress(done, total) => { view.progress(done, total); continue; }
                     Seen::Removed(state) => {
@@ -210,12 +210,14 @@ enum Seen {
     Nothing,
 }
 
-fn about(event: &OwnerEvent, id: JobId) -> Seen {
+/// What `event` says about job `id`; the job's snapshot is moved out of the event, not copied
+/// (it lists every file of the job).
+fn about(event: OwnerEvent, id: JobId) -> Seen {
     let event = match event {
-        OwnerEvent::Engine(event) => event.as_ref(),
+        OwnerEvent::Engine(event) => *event,
         OwnerEvent::Snapshot(snapshot) => {
-            return match snapshot.jobs.iter().find(|j| j.id == id) {
-                Some(job) => Seen::Job(Box::new(job.clone())),
+            return match snapshot.jobs.into_iter().find(|j| j.id == id) {
+                Some(job) => Seen::Job(Box::new(job)),
                 None => Seen::Removed(JobState::Cancelled),
             }
         }
@@ -228,9 +230,9 @@ fn about(event: &OwnerEvent, id: JobId) -> Seen {
         | EngineEvent::JobError { job, .. }
             if job.id == id =>
         {
-            Seen::Job(Box::new(job.clone()))
+            Seen::Job(Box::new(job))
         }
-        EngineEvent::JobRemoved { id: gone, state } if *gone == id => Seen::Removed(*state),
+        EngineEvent::JobRemoved { id: gone, state } if gone == id => Seen::Removed(state),
         EngineEvent::Progress { jobs } => jobs
             .iter()
             .find(|entry| entry.id == id)

@@ -206,7 +206,8 @@ pub struct ChangeNotes {
     /// Do not announce a JobModified for this change (progress bookkeeping).
     pub quiet: bool,
     /// Bookkeeping that may wait for the next progress write instead of its own commit (a
-    /// crash before then costs a re-download, never a wrong byte). Ignored for transitions.
+    /// crash before then costs a re-download, never a wrong byte), and that does not wake the
+    /// scheduler. Ignored for transitions.
     pub deferred: bool,
     /// History entry to write when the job becomes final.
     pub history: Option<HistoryEntry>,
@@ -282,7 +283,10 @@ impl Inner {
             return result;
         }
         let changed = entry.record.files.changed() || !entry.record.same_header(&before);
-        if changed && notes.deferred && entry.record.state == before.state {
+        // Bookkeeping (a file started or done, its parts on disk) neither starts, stops nor times
+        // a job: it waits for the next progress write and leaves the scheduler asleep.
+        let bookkeeping = notes.deferred && entry.record.state == before.state;
+        if changed && bookkeeping {
             entry.unsaved = true;
         } else if changed {
             let committed = if entry.record.state.is_final() {
@@ -359,7 +363,9 @@ impl Inner {
         for event in events {
             let _ = self.events.send(event);
         }
-        self.wake.notify_one();
+        if !bookkeeping {
+            self.wake.notify_one();
+        }
         result
     }
 

@@ -456,12 +456,13 @@ impl Engine {
             }
             claims.add_own_files(record);
             record.files.reserve_exact(files.len());
+            let mut download_paths = validate::DownloadPaths::default();
             for (spec, ranges) in files {
                 validate::remote_url(&spec.remote_url)?;
                 if record.job_type.is_upload() {
                     validate::upload_path(&spec.local_path)?;
                 } else {
-                    validate::download_path(&spec.local_path)?;
+                    download_paths.check(&spec.local_path)?;
                 }
                 let index = record.files.len();
                 if record.job_type == JobType::Download {

@@ -325,10 +325,9 @@ impl JobRecord {
 
     /// Index of the first file that still needs bytes, other than those in `except`.
     pub fn current_file_but(&self, except: &[usize]) -> Option<usize> {
-        let files: &[FileRecord] = &self.files;
         let mut from = 0;
         loop {
-            let index = from + files[from..].iter().position(|file| !file.transferred)?;
+            let index = self.files.first_not_transferred(from)?;
             if !except.contains(&index) {
                 return Some(index);
             }

@@ -82,10 +82,12 @@ impl Inner {
         }))
     }
 
-    /// The server answered: CONNECTING → TRANSFERRING.
+    /// The server answered: CONNECTING → TRANSFERRING. The answers to the job's later files
+    /// find it TRANSFERRING and change nothing.
     pub fn report_connected(&self, id: JobId, run_id: u64) {
-        let _ = self.with_job(id, |entry, _| {
+        let _ = self.with_job(id, |entry, notes| {
             current(entry, run_id)?;
+            notes.deferred = true;
             self.transition(entry, Trigger::Connected)
         });
     }

@@ -1,7 +1,8 @@
 //! Checks on everything callers hand the engine: URLs, local paths, names, ranges, credentials.
 //! Each check answers the BITS error the caller would get.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorCode, ErrorContext, Result};
 use crate::job::{
@@ -43,31 +44,53 @@ pub fn remote_url(url: &str) -> Result<url::Url> {
 /// A download destination: absolute, a file name, an existing writable folder, and not an
 /// existing folder, FIFO, device, socket or link to one (`FERRY_E_NOT_A_REGULAR_FILE`).
 pub fn download_path(path: &Path) -> Result<()> {
-    absolute_file_path(path)?;
-    let parent = path.parent().unwrap_or(Path::new("/"));
-    match std::fs::metadata(parent) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => {
-            return Err(local(
-                ErrorCode::ERROR_PATH_NOT_FOUND,
-                format!("{} is not a folder", parent.display()),
-            ))
+    DownloadPaths::default().check(path)
+}
+
+/// Checks download destinations like [`download_path`], each folder once: the files of a list
+/// that all go to one folder cost one probe of that folder, not one each (a probe creates and
+/// removes a file).
+#[derive(Default)]
+pub struct DownloadPaths {
+    /// Folders found to exist and to be writable.
+    usable_folders: HashSet<PathBuf>,
+}
+
+impl DownloadPaths {
+    /// Checks one destination (see [`download_path`]).
+    pub fn check(&mut self, path: &Path) -> Result<()> {
+        absolute_file_path(path)?;
+        let parent = path.parent().unwrap_or(Path::new("/"));
+        let known = self.usable_folders.contains(parent);
+        if !known {
+            folder_exists(parent)?;
         }
-        Err(_) => {
-            return Err(local(
-                ErrorCode::ERROR_PATH_NOT_FOUND,
-                format!("the folder {} does not exist", parent.display()),
-            ))
+        crate::handover::refuse_special_file(path)?;
+        if !known {
+            if !folder_is_writable(parent) {
+                return Err(local(
+                    ErrorCode::E_ACCESSDENIED,
+                    format!("the folder {} is not writable", parent.display()),
+                ));
+            }
+            self.usable_folders.insert(parent.to_owned());
         }
+        Ok(())
     }
-    crate::handover::refuse_special_file(path)?;
-    if !folder_is_writable(parent) {
-        return Err(local(
-            ErrorCode::E_ACCESSDENIED,
-            format!("the folder {} is not writable", parent.display()),
-        ));
+}
+
+fn folder_exists(folder: &Path) -> Result<()> {
+    match std::fs::metadata(folder) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(local(
+            ErrorCode::ERROR_PATH_NOT_FOUND,
+            format!("{} is not a folder", folder.display()),
+        )),
+        Err(_) => Err(local(
+            ErrorCode::ERROR_PATH_NOT_FOUND,
+            format!("the folder {} does not exist", folder.display()),
+        )),
     }
-    Ok(())
 }
 
 /// An upload source: absolute path of an existing readable regular file.
@@ -320,6 +343,30 @@ mod tests {
         assert_eq!(mask_password("http://host/p@th"), "http://host/p@th");
         assert_eq!(mask_password("http://user@host/"), "http://user@host/");
         assert_eq!(mask_password("not a url"), "not a url");
+    }
+
+    #[test]
+    fn destinations_in_a_checked_folder_are_still_checked_one_by_one() {
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::create_dir(folder.path().join("sub")).unwrap();
+        let mut paths = DownloadPaths::default();
+        paths.check(&folder.path().join("a.bin")).unwrap();
+        // The folder is known to be usable now; what names a folder is refused all the same,
+        // and so is a destination in a folder that does not exist.
+        let taken = paths.check(&folder.path().join("sub")).unwrap_err();
+        assert_eq!(taken.code, ErrorCode::FERRY_E_NOT_A_REGULAR_FILE);
+        let nowhere = paths
+            .check(&folder.path().join("missing/b.bin"))
+            .unwrap_err();
+        assert_eq!(nowhere.code, ErrorCode::ERROR_PATH_NOT_FOUND);
+        assert!(paths.check(Path::new("relative.bin")).is_err());
+        // The probe leaves nothing behind.
+        let mut left: Vec<_> = std::fs::read_dir(folder.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["sub"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Reading is a plain slice (`Deref<Target = [FileRecord]>`); there is no way to write a file
 //! without it being marked.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::ops::{Deref, Index, IndexMut};
 
@@ -20,6 +21,10 @@ pub struct Files {
     unsaved: BTreeSet<u32>,
     /// The values before the open change, while one is open.
     journal: Option<Journal>,
+    /// Every file before this index is transferred (found by [`Files::first_not_transferred`];
+    /// a write to a file lowers it to that file), so finding the next file to transfer in a
+    /// long job does not look at the finished ones again.
+    transferred_before: Cell<usize>,
 }
 
 /// What a change found before it wrote files.
@@ -40,6 +45,7 @@ impl Files {
             list,
             unsaved: BTreeSet::new(),
             journal: None,
+            transferred_before: Cell::new(0),
         }
     }
 
@@ -67,6 +73,7 @@ impl Files {
 
     /// Every file, to write.
     pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, FileRecord> {
+        self.transferred_before.set(0);
         let len = self.list.len();
         self.unsaved
             .extend((0..len).filter_map(|i| u32::try_from(i).ok()));
@@ -80,6 +87,23 @@ impl Files {
             }
         }
         self.list.iter_mut()
+    }
+
+    /// The index of the first file from `from` on that is not transferred.
+    pub fn first_not_transferred(&self, from: usize) -> Option<usize> {
+        let known = self.transferred_before.get();
+        let start = from.max(known);
+        let found = self
+            .list
+            .get(start..)?
+            .iter()
+            .position(|file| !file.transferred)
+            .map(|offset| start + offset);
+        if from <= known {
+            self.transferred_before
+                .set(found.unwrap_or(self.list.len()));
+        }
+        found
     }
 
     /// Indexes of the files written since they were last saved, in order.
@@ -129,6 +153,8 @@ impl Files {
         let Some(journal) = self.journal.take() else {
             return;
         };
+        // A file may have been found transferred inside the change, which is undone now.
+        self.transferred_before.set(0);
         self.list.truncate(journal.len);
         match journal.whole {
             Some(whole) => self.list = whole,
@@ -142,6 +168,9 @@ impl Files {
 
     /// Marks file `index` written, keeping its value from before the open change.
     fn mark(&mut self, index: usize) {
+        if index < self.transferred_before.get() {
+            self.transferred_before.set(index);
+        }
         if let Ok(number) = u32::try_from(index) {
             self.unsaved.insert(number);
         }
@@ -164,6 +193,7 @@ impl Clone for Files {
             list: self.list.clone(),
             unsaved: self.unsaved.clone(),
             journal: None,
+            transferred_before: self.transferred_before.clone(),
         }
     }
 }
@@ -228,6 +258,7 @@ impl From<Vec<FileRecord>> for Files {
             list,
             unsaved,
             journal: None,
+            transferred_before: Cell::new(0),
         }
     }
 }
@@ -274,6 +305,27 @@ mod tests {
             [6, 1]
         );
         assert!(files.iter().all(|f| !f.transferred));
+    }
+
+    #[test]
+    fn the_next_file_to_transfer_follows_every_write() {
+        let mut files = Files::saved(vec![file("a"), file("b"), file("c")]);
+        assert_eq!(files.first_not_transferred(0), Some(0));
+        files[0].transferred = true;
+        files[1].transferred = true;
+        assert_eq!(files.first_not_transferred(0), Some(2));
+        assert_eq!(files.first_not_transferred(3), None);
+        files[1].transferred = false;
+        assert_eq!(files.first_not_transferred(0), Some(1));
+        files[1].transferred = true;
+        files.begin_change();
+        files[2].transferred = true;
+        assert_eq!(files.first_not_transferred(0), None);
+        files.roll_back();
+        assert_eq!(files.first_not_transferred(0), Some(2));
+        files.iter_mut().for_each(|f| f.transferred = false);
+        assert_eq!(files.first_not_transferred(1), Some(1));
+        assert_eq!(files.first_not_transferred(0), Some(0));
     }
 
     #[test]
