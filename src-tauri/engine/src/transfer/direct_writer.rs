@@ -65,8 +65,10 @@ pub(super) struct DirectWriter {
     flushed: usize,
     free: Vec<Aligned>,
     busy: usize,
+    /// A write failed: every later call fails too.
+    failed: bool,
     to_disk: mpsc::SyncSender<Filled>,
-    from_disk: mpsc::Receiver<std::io::Result<Aligned>>,
+    from_disk: mpsc::Receiver<(Aligned, std::io::Result<()>)>,
 }
 
 impl DirectWriter {
@@ -97,6 +99,7 @@ impl DirectWriter {
             flushed: filled,
             free: (1..BUFFERS).map(|_| Aligned::new()).collect(),
             busy: 0,
+            failed: false,
             to_disk,
             from_disk,
         })
@@ -104,6 +107,9 @@ impl DirectWriter {
 
     /// Adds `data` after the bytes written so far.
     pub(super) fn write(&mut self, mut data: &[u8]) -> std::io::Result<()> {
+        if self.failed {
+            return Err(disk_stopped());
+        }
         while !data.is_empty() {
             let taken = data.len().min(STAGE - self.filled);
             self.current.bytes_mut()[self.filled..self.filled + taken]
@@ -124,6 +130,9 @@ impl DirectWriter {
 
     /// Waits until every byte written is in the file (the OS's cache or the disk).
     pub(super) fn flush(&mut self) -> std::io::Result<()> {
+        if self.failed {
+            return Err(disk_stopped());
+        }
         if self.filled > self.flushed {
             // The whole blocks go now; the partial last one is written, and kept to start the
             // next buffer with.
@@ -163,10 +172,13 @@ impl DirectWriter {
         }
     }
 
+    /// The next buffer the disk thread is done with, or the error that stopped it.
     fn returned(&mut self) -> std::io::Result<Aligned> {
-        let buffer = self.from_disk.recv().map_err(|_| disk_stopped())??;
+        let returned = self.from_disk.recv();
+        self.failed = !matches!(returned, Ok((_, Ok(()))));
+        let (buffer, written) = returned.map_err(|_| disk_stopped())?;
         self.busy -= 1;
-        Ok(buffer)
+        written.map(|()| buffer)
     }
 }
 
@@ -184,12 +196,13 @@ fn open_direct(path: &Path) -> Option<std::fs::File> {
 }
 
 /// The disk thread: writes each buffer's whole blocks directly (through `file` when `direct`
-/// is missing or refuses them) and the rest through `file`, then hands the buffer back.
+/// is missing or refuses them) and the rest through `file`, then hands the buffer back. It
+/// stops at the first failure, so no byte lands after bytes that are missing.
 fn write_buffers(
     file: &std::fs::File,
     mut direct: Option<std::fs::File>,
     queue: mpsc::Receiver<Filled>,
-    done: mpsc::SyncSender<std::io::Result<Aligned>>,
+    done: mpsc::SyncSender<(Aligned, std::io::Result<()>)>,
 ) {
     for Filled { buffer, length, at } in queue {
         let bytes = &buffer.bytes()[..length];
@@ -207,7 +220,8 @@ fn write_buffers(
             Some(Err(error)) => Err(error),
             None => file.write_all_at(bytes, at),
         };
-        if done.send(outcome.map(|()| buffer)).is_err() {
+        let failed = outcome.is_err();
+        if done.send((buffer, outcome)).is_err() || failed {
             return;
         }
     }
@@ -257,6 +271,21 @@ mod tests {
             std::fs::read(&path).unwrap() == expected,
             "every byte, in order"
         );
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn a_failed_write_fails_every_later_call_and_never_hangs() {
+        let path = std::env::temp_dir().join(format!("ferry-direct-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&path, b"").unwrap();
+        // Opened for reading only: the writes through it fail.
+        let file = std::fs::File::open(&path).unwrap();
+        let mut out = DirectWriter::start(&file, &path, 0).unwrap();
+        out.write(&pattern(100, 0)).unwrap();
+        assert!(out.flush().is_err());
+        let more = pattern(3 * STAGE, 1);
+        assert!(out.write(&more).and_then(|()| out.flush()).is_err());
+        assert!(out.flush().is_err(), "nothing new to write, still failed");
         let _ = std::fs::remove_file(path);
     }
 }
