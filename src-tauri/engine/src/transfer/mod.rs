@@ -4,6 +4,7 @@
 //! through [`RunReport`]; a report for a run that is no longer current is ignored, so a job that
 //! was suspended, cancelled or pre-empted can never be moved by a stale task.
 
+mod direct_writer;
 pub mod download;
 pub mod durable;
 pub mod http;

@@ -277,6 +277,10 @@ impl Writer {
     fn catch_up(&mut self, most: u64) -> std::io::Result<()> {
         let reach = self.spans.reach_from(self.hashed_to);
         let until = reach.min(self.hashed_to.saturating_add(most));
+        if self.hashed_to >= until {
+            // Nothing to read back: most writes continue the hashed prefix.
+            return Ok(());
+        }
         let mut buffer = vec![0u8; READ_BUFFER];
         while self.hashed_to < until {
             let want = (until - self.hashed_to).min(READ_BUFFER as u64) as usize;

@@ -1,7 +1,9 @@
 //! Writing a temporary file off the async runtime: received chunks are handed, without copying,
-//! to one blocking thread that owns the file, so the network side never waits on the disk and
-//! each byte is copied once (from the kernel's socket into a chunk, then into the page cache):
-//! the thread gathers chunks and writes them with one vectored write, never through a buffer.
+//! to one blocking thread that owns the file, so the network side never waits on the disk. The
+//! thread gathers a file's first chunks and writes them with one vectored write, never through
+//! a buffer; once the file has brought [`DIRECT_FROM`] bytes, the rest goes past the page cache
+//! through a [`DirectWriter`], so the disk writes it while it arrives rather than in the sync
+//! at the end (small files keep the cheaper path: no buffers to set up, one sync anyway).
 //!
 //! The same thread hashes the file while it writes it (SHA-256 always, plus the algorithm of an
 //! expected checksum or server digest), so a finished file's digests cost no second read and
@@ -17,6 +19,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use super::direct_writer::DirectWriter;
 use super::durable::Durable;
 use crate::integrity::{Algorithm, Digest, Hashes};
 
@@ -25,6 +28,8 @@ const QUEUE: usize = 16;
 /// Bytes the blocking side gathers before it writes them (and the read buffer of a resume's
 /// hashing of the prefix).
 const BUFFER: usize = 256 * 1024;
+/// Bytes of a file written through the page cache before the rest is written directly.
+const DIRECT_FROM: u64 = 8 * 1024 * 1024;
 
 enum Op {
     Write(Bytes),
@@ -94,7 +99,7 @@ impl TempFile {
                 file: hashes,
                 message: None,
             };
-            write_queue(file, queue, hashing)
+            write_queue(Output::new(file, owned, offset), queue, hashing)
         });
         match open_outcome.await {
             Ok(Ok(())) => {}
@@ -231,16 +236,15 @@ fn hash_prefix(file: &mut std::fs::File, length: u64, hashes: &mut Hashes) -> st
 
 /// The writer thread: hashes and writes chunks in order, answers flushes, syncs and digests.
 fn write_queue(
-    file: std::fs::File,
+    mut out: Output,
     mut queue: mpsc::Receiver<Op>,
     mut hashing: Hashing,
 ) -> std::io::Result<()> {
-    let mut out = Batch::new(file);
     while let Some(op) = queue.blocking_recv() {
         match op {
             Op::Write(chunk) => {
                 hashing.update(&chunk);
-                out.push(chunk)?
+                out.write(chunk)?
             }
             Op::Flush(done) => {
                 let _ = done.send(out.flush());
@@ -267,10 +271,58 @@ fn write_queue(
     out.flush()
 }
 
+/// Where the writer thread's chunks go: a file's first [`DIRECT_FROM`] bytes in vectored writes
+/// through the page cache, the rest through a [`DirectWriter`].
+struct Output {
+    file: std::fs::File,
+    path: PathBuf,
+    /// Where the file's next byte goes.
+    end: u64,
+    /// Where the writing began.
+    began: u64,
+    batch: Batch,
+    direct: Option<DirectWriter>,
+}
+
+impl Output {
+    /// Writes `file` (at `path`) from `offset`, its writing position.
+    fn new(file: std::fs::File, path: PathBuf, offset: u64) -> Output {
+        Output {
+            file,
+            path,
+            end: offset,
+            began: offset,
+            batch: Batch::default(),
+            direct: None,
+        }
+    }
+
+    fn write(&mut self, chunk: Bytes) -> std::io::Result<()> {
+        self.end += chunk.len() as u64;
+        if let Some(direct) = &mut self.direct {
+            return direct.write(&chunk);
+        }
+        self.batch.push(&mut self.file, chunk)?;
+        if self.end - self.began >= DIRECT_FROM {
+            self.batch.flush(&mut self.file)?;
+            self.direct = Some(DirectWriter::start(&self.file, &self.path, self.end)?);
+        }
+        Ok(())
+    }
+
+    /// Waits until every chunk written is in the file.
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.direct {
+            Some(direct) => direct.flush(),
+            None => self.batch.flush(&mut self.file),
+        }
+    }
+}
+
 /// Received chunks held until they make [`BUFFER`] bytes, then written with one vectored write:
 /// the chunks themselves go to the kernel, with no copy into a write buffer.
+#[derive(Default)]
 struct Batch {
-    file: std::fs::File,
     chunks: Vec<Bytes>,
     bytes: usize,
 }
@@ -279,30 +331,22 @@ struct Batch {
 const MOST_CHUNKS: usize = 256;
 
 impl Batch {
-    fn new(file: std::fs::File) -> Self {
-        Batch {
-            file,
-            chunks: Vec::new(),
-            bytes: 0,
-        }
-    }
-
-    /// Adds a chunk; writes the batch once it is full.
-    fn push(&mut self, chunk: Bytes) -> std::io::Result<()> {
+    /// Adds a chunk; writes the batch into `file` once it is full.
+    fn push(&mut self, file: &mut std::fs::File, chunk: Bytes) -> std::io::Result<()> {
         self.bytes += chunk.len();
         self.chunks.push(chunk);
         if self.bytes >= BUFFER || self.chunks.len() >= MOST_CHUNKS {
-            self.flush()?;
+            self.flush(file)?;
         }
         Ok(())
     }
 
-    /// Writes every held chunk, in order.
-    fn flush(&mut self) -> std::io::Result<()> {
+    /// Writes every held chunk into `file`, in order.
+    fn flush(&mut self, file: &mut std::fs::File) -> std::io::Result<()> {
         let mut slices: Vec<IoSlice<'_>> = self.chunks.iter().map(|c| IoSlice::new(c)).collect();
         let mut rest = &mut slices[..];
         while !rest.is_empty() {
-            match self.file.write_vectored(rest) {
+            match file.write_vectored(rest) {
                 Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
                 Ok(written) => IoSlice::advance_slices(&mut rest, written),
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
@@ -341,6 +385,55 @@ mod tests {
             std::fs::read(&path).unwrap() == expected,
             "every byte, in order"
         );
+        let mut whole = Hashes::new(&[Algorithm::Sha256]);
+        whole.update(&expected);
+        assert_eq!(digests, whole.finish());
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
+    async fn a_large_file_written_past_the_page_cache_lands_whole_through_flushes_and_a_resume() {
+        let path = std::env::temp_dir().join(format!("ferry-temp-{}", uuid::Uuid::new_v4()));
+        let chunk =
+            |number: usize| -> Vec<u8> { (0..300_001).map(|i| (i * 13 + number) as u8).collect() };
+        let mut expected = Vec::new();
+        let mut file = TempFile::open_at(&path, 0, &[Algorithm::Sha256])
+            .await
+            .unwrap();
+        // Past DIRECT_FROM, with flushes and a sync that end inside a block.
+        for number in 0..40 {
+            let data = chunk(number);
+            expected.extend_from_slice(&data);
+            file.write(Bytes::from(data)).await.unwrap();
+            if number % 9 == 0 {
+                file.flush().await.unwrap();
+                assert!(
+                    std::fs::read(&path).unwrap() == expected,
+                    "flushed at {number}"
+                );
+            }
+        }
+        file.sync().await.unwrap();
+        drop(file);
+        assert!(std::fs::read(&path).unwrap() == expected);
+        // A resume from an offset inside a block, long enough to go past the page cache again.
+        let resumed_at = expected.len() - 1000;
+        expected.truncate(resumed_at);
+        let mut file = TempFile::open_at(&path, resumed_at as u64, &[Algorithm::Sha256])
+            .await
+            .unwrap();
+        for number in 40..75 {
+            let data = chunk(number);
+            expected.extend_from_slice(&data);
+            file.write(Bytes::from(data)).await.unwrap();
+        }
+        let (digests, mut durable) = file.finish().await.unwrap();
+        durable.wait().await.unwrap();
+        assert!(
+            std::fs::read(&path).unwrap() == expected,
+            "every byte, in order"
+        );
+        assert!(expected.len() as u64 > 2 * DIRECT_FROM);
         let mut whole = Hashes::new(&[Algorithm::Sha256]);
         whole.update(&expected);
         assert_eq!(digests, whole.finish());
