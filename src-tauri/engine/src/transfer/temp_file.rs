@@ -379,14 +379,20 @@ mod tests {
             expected.extend_from_slice(&chunk);
             file.write(Bytes::from(chunk)).await.unwrap();
         }
+        finishes_as(file, &path, &expected).await;
+    }
+
+    /// Finishes `file` and checks that `path` holds `expected`, in order and durable, and that
+    /// its SHA-256 is the one of `expected`; then removes it.
+    async fn finishes_as(file: TempFile, path: &std::path::Path, expected: &[u8]) {
         let (digests, mut durable) = file.finish().await.unwrap();
         durable.wait().await.unwrap();
         assert!(
-            std::fs::read(&path).unwrap() == expected,
+            std::fs::read(path).unwrap() == expected,
             "every byte, in order"
         );
         let mut whole = Hashes::new(&[Algorithm::Sha256]);
-        whole.update(&expected);
+        whole.update(expected);
         assert_eq!(digests, whole.finish());
         let _ = std::fs::remove_file(path);
     }
@@ -427,17 +433,8 @@ mod tests {
             expected.extend_from_slice(&data);
             file.write(Bytes::from(data)).await.unwrap();
         }
-        let (digests, mut durable) = file.finish().await.unwrap();
-        durable.wait().await.unwrap();
-        assert!(
-            std::fs::read(&path).unwrap() == expected,
-            "every byte, in order"
-        );
         assert!(expected.len() as u64 > 2 * DIRECT_FROM);
-        let mut whole = Hashes::new(&[Algorithm::Sha256]);
-        whole.update(&expected);
-        assert_eq!(digests, whole.finish());
-        let _ = std::fs::remove_file(path);
+        finishes_as(file, &path, &expected).await;
     }
 
     #[tokio::test]
