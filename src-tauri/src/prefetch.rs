@@ -1,9 +1,9 @@
 //! The queue fetched while the window starts. As soon as the shell is connected it subscribes
 //! to the owner's events, so the list of every job (about 10 MiB with 10,000 jobs) travels from
 //! the owner while WebKit starts, instead of after the page asks, and the page's first rows are
-//! at hand once it is here. The same subscription watches for Quit. The page's first subscription takes it (with
-//! the events that came since, so none is lost); later ones (a reloaded page, a new connection
-//! to the owner) subscribe afresh.
+//! at hand once it is here. The same subscription watches for Quit. The page's first
+//! subscription takes it (with the events that came since, so none is lost); later ones (a
+//! reloaded page, a new connection to the owner) subscribe afresh.
 
 use std::sync::Arc;
 

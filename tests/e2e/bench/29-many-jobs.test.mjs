@@ -2,10 +2,11 @@
 // file each), plus a few FOREGROUND jobs that a loopback server feeds at a steady trickle, so
 // progress ticks while the window is measured. Measured inside the webview (Performance API,
 // requestAnimationFrame) and from /proc: the first rows' paint from the page's navigation start
-// and from the start of the window's process, frames while progress ticks, frames while the list scrolls top to bottom, key to
-// paint in the search box, and the CPU of the window's processes with nothing moving. The
-// figures go to FERRY_E2E_FIGURES (default: artifacts/many-jobs.json); the assertions are only
-// about what the window shows, never about time. tests/bench/window_bench.py runs this file
+// and from the start of the window's process, frames while progress ticks, frames while the
+// list scrolls top to bottom, key to paint in the search box, and the CPU of the window's
+// processes with nothing moving. The figures go to FERRY_E2E_FIGURES (default:
+// artifacts/many-jobs.json); the assertions are only about what the window shows, never
+// about time. tests/bench/window_bench.py runs this file
 // against the optimised build and reports the figures' medians.
 
 import assert from "node:assert/strict";
