@@ -14,7 +14,9 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime};
 
-use ferry_engine::{EngineEvent, ErrorCode, FileSpec, JobId, JobInfo, JobState, JobType, Priority};
+use ferry_engine::{
+    EngineEvent, ErrorCode, FileSpec, JobGlance, JobId, JobInfo, JobState, JobType, Priority,
+};
 use ferry_owner::{
     Call, Client, Hello, NewJobRequest, OwnerEvent, OwnerNotice, QuitAnswer, Settings,
 };
@@ -1604,4 +1606,58 @@ async fn a_job_made_with_its_files_is_announced_once_whole_and_a_refused_one_not
         2,
         "the refused job left no trace: {listed:#?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_glances_gives_each_listed_job_its_state_and_progress_and_nothing_of_cancelled_ones()
+{
+    let data = body(300_000, 3);
+    let server = TestServer::start(Behaviour::full(data)).await;
+    let owned = Owned::start("glances");
+    let client = owned.client().await;
+    let fetched = download(
+        &client,
+        "fetched",
+        &[(server.url("/f"), owned.path("f.bin"))],
+    )
+    .await;
+    wait_job(&client, fetched, "TRANSFERRED", |j| {
+        j.state == JobState::Transferred
+    })
+    .await;
+    let empty: JobId = client
+        .call(Call::CreateJob {
+            display_name: "empty".to_owned(),
+            job_type: JobType::Download,
+        })
+        .await
+        .expect("create an empty job");
+    let cancelled: JobId = client
+        .call(Call::CreateJob {
+            display_name: "cancelled".to_owned(),
+            job_type: JobType::Download,
+        })
+        .await
+        .expect("create a job to cancel");
+    client
+        .call_value(Call::Cancel { job: cancelled })
+        .await
+        .expect("cancel it");
+
+    let listed: Vec<JobInfo> = client.call(Call::List).await.expect("list");
+    let mut expected: Vec<JobGlance> = listed.iter().map(JobGlance::from).collect();
+    let mut glances: Vec<JobGlance> = client
+        .call(Call::ListGlances)
+        .await
+        .expect("list the glances");
+    expected.sort_by_key(|glance| glance.id.to_string());
+    glances.sort_by_key(|glance| glance.id.to_string());
+    assert_eq!(glances, expected);
+    let of = |job: JobId| glances.iter().find(|glance| glance.id == job);
+    let fetched = of(fetched).expect("the transferred job");
+    assert_eq!(fetched.state, JobState::Transferred);
+    assert_eq!(fetched.progress.bytes_total, Some(300_000));
+    assert_eq!(fetched.progress.bytes_transferred, 300_000);
+    assert_eq!(of(empty).map(|glance| glance.state), Some(JobState::Suspended));
+    assert!(of(cancelled).is_none(), "a cancelled job is gone");
 }

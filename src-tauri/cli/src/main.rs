@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     let data_dir = cli.data_dir.clone().unwrap_or_else(launch::data_dir);
     match &cli.verb {
         Verb::Service { .. } => {
-            ferry_owner::allocator::tune();
+            ferry_owner::allocator::tune(ferry_owner::allocator::OWNER);
             if let Err(error) = std::fs::create_dir_all(&data_dir) {
                 eprintln!(
                     "ferry: cannot create the data folder {}: {error}",

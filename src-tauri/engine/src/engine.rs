@@ -201,6 +201,22 @@ impl Engine {
         entries.into_iter().map(|entry| entry.info()).collect()
     }
 
+    /// Every job in the queue at a glance (id, state, progress), in no particular order: what
+    /// a summary of the queue needs, without copying the rest of each job.
+    pub fn glances(&self) -> Vec<JobGlance> {
+        self.inner
+            .table()
+            .entries
+            .values()
+            .filter(|entry| !entry.draft)
+            .map(|entry| JobGlance {
+                id: entry.record.id,
+                state: entry.record.state,
+                progress: entry.record.progress(),
+            })
+            .collect()
+    }
+
     /// Whether a live download job's file that is not yet completed heads for `path`.
     pub fn is_destination(&self, path: &Path) -> bool {
         let table = self.inner.table();

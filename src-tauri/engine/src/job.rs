@@ -245,6 +245,28 @@ pub struct FileInfo {
     pub verification: Verification,
 }
 
+/// A job at a glance: what a summary of the queue needs (the tray's icon, status line and
+/// tooltip), a small part of [`JobInfo`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobGlance {
+    /// The job.
+    pub id: JobId,
+    /// Its state.
+    pub state: JobState,
+    /// Its progress.
+    pub progress: Progress,
+}
+
+impl From<&JobInfo> for JobGlance {
+    fn from(job: &JobInfo) -> JobGlance {
+        JobGlance {
+            id: job.id,
+            state: job.state,
+            progress: job.progress,
+        }
+    }
+}
+
 /// A job's progress (BG_JOB_PROGRESS). `bytes_total` is `None` while any file's size is unknown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]

@@ -37,6 +37,7 @@ pub fn dispatch(queue: &Queue, call: Call) -> Result<String, ApiError> {
             data_dir: queue.data_dir.clone(),
         }),
         Call::List | Call::Subscribe => json(e.list()),
+        Call::ListGlances => json(e.glances()),
         Call::Get { job } => json(e.get(job)?),
         Call::GetError { job } => json(e.get_error(job)?),
         Call::GetReplyData { job } => {

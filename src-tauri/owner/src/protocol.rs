@@ -112,6 +112,9 @@ pub enum Call {
     Hello,
     /// Every job in the queue: `[JobInfo]`.
     List,
+    /// Every job in the queue at a glance, in no particular order: `[JobGlance]` (id, state,
+    /// progress: what a summary of the queue needs, a small part of `List`'s answer).
+    ListGlances,
     /// One job: `JobInfo`.
     Get {
         /// The job.

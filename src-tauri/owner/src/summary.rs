@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ferry_engine::{JobInfo, JobState};
+use ferry_engine::{JobGlance, JobState};
 
 use crate::i18n::{self, LanguageIdentifier};
 
@@ -44,7 +44,7 @@ pub enum TrayState {
 impl QueueSummary {
     /// Summarises `jobs` (nothing known yet about whether bytes move: see
     /// [`QueueSummary::paced`]).
-    pub fn of(jobs: &[JobInfo]) -> QueueSummary {
+    pub fn of(jobs: &[JobGlance]) -> QueueSummary {
         let mut summary = QueueSummary::default();
         let (mut done, mut total) = (0u128, 0u128);
         let mut left = Some(0u64);
@@ -209,7 +209,7 @@ mod tests {
     use super::*;
     use ferry_engine::Progress;
 
-    fn job(state: JobState, transferred: u64, total: Option<u64>) -> JobInfo {
+    fn job(state: JobState, transferred: u64, total: Option<u64>) -> JobGlance {
         let mut job = crate::fixtures::job_info("job", state);
         job.progress = Progress {
             bytes_total: total,
@@ -217,7 +217,7 @@ mod tests {
             files_total: 1,
             files_transferred: 0,
         };
-        job
+        JobGlance::from(&job)
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferry_engine::JobInfo;
+use ferry_engine::JobGlance;
 use ferry_owner::handoff::{hand_off, HandOff};
 use ferry_owner::i18n::LanguageIdentifier;
 use ferry_owner::launch::{self, Started};
@@ -253,7 +253,11 @@ async fn follow_owner(
         };
         current.send_replace(Some(client.clone()));
         let ended = match client.subscribe().await {
-            Ok((jobs, events)) => follow_queue(&client, jobs, events, &language, &updates).await,
+            Ok((jobs, events)) => {
+                let glances = jobs.iter().map(JobGlance::from).collect();
+                drop(jobs);
+                follow_queue(&client, glances, events, &language, &updates).await
+            }
             Err(error) => {
                 tracing::warn!("cannot follow the queue: {error}");
                 tokio::time::sleep(RECONNECT_PAUSE).await;
@@ -276,7 +280,7 @@ async fn follow_owner(
 /// reports it when it changes.
 async fn follow_queue(
     client: &Client,
-    mut jobs: Vec<JobInfo>,
+    mut jobs: Vec<JobGlance>,
     mut events: broadcast::Receiver<OwnerEvent>,
     language: &watch::Sender<LanguageIdentifier>,
     updates: &mpsc::UnboundedSender<Update>,
@@ -324,7 +328,7 @@ async fn follow_queue(
                 Err(TryRecvError::Closed) => return Ended::Closed,
             }
         }
-        match client.call::<Vec<JobInfo>>(Call::List).await {
+        match client.call::<Vec<JobGlance>>(Call::ListGlances).await {
             Ok(now) => jobs = now,
             Err(error) if client.is_closed() => {
                 tracing::debug!("the owner went away: {error}");

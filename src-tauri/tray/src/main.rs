@@ -58,6 +58,7 @@ use crate::sni::ItemTray;
 const SAID_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn main() -> ExitCode {
+    ferry_owner::allocator::tune(ferry_owner::allocator::DESKTOP);
     let data_dir = launch::data_dir();
     if let Err(error) = std::fs::create_dir_all(&data_dir) {
         eprintln!(

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use ferry_engine::{JobId, JobInfo};
+use ferry_engine::{JobGlance, JobId};
 
 /// How much of a new speed reading goes into the smoothed speed (the rest is the old speed).
 const NEW_READING_WEIGHT: f64 = 0.5;
@@ -20,7 +20,7 @@ impl Pace {
     /// Looks at `jobs` at `now`: whether bytes moved since the last look, and the speed. Only
     /// jobs seen transferring both times count, so a job that finishes or starts does not
     /// look like bytes lost or gained.
-    pub fn sample(&mut self, jobs: &[JobInfo], now: Instant) -> (bool, Option<f64>) {
+    pub fn sample(&mut self, jobs: &[JobGlance], now: Instant) -> (bool, Option<f64>) {
         let bytes: HashMap<JobId, u64> = jobs
             .iter()
             .filter(|job| job.state.is_active())
@@ -54,11 +54,11 @@ mod tests {
     use ferry_engine::JobState;
     use std::time::Duration;
 
-    fn transferring(id: JobId, bytes: u64) -> JobInfo {
+    fn transferring(id: JobId, bytes: u64) -> JobGlance {
         let mut job = ferry_owner::fixtures::job_info("job", JobState::Transferring);
         job.id = id;
         job.progress.bytes_transferred = bytes;
-        job
+        JobGlance::from(&job)
     }
 
     #[test]
