@@ -1609,8 +1609,7 @@ async fn a_job_made_with_its_files_is_announced_once_whole_and_a_refused_one_not
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_glances_gives_each_listed_job_its_state_and_progress_and_nothing_of_cancelled_ones()
-{
+async fn list_glances_gives_each_listed_job_its_state_and_progress_and_nothing_of_cancelled_ones() {
     let data = body(300_000, 3);
     let server = TestServer::start(Behaviour::full(data)).await;
     let owned = Owned::start("glances");
@@ -1658,6 +1657,9 @@ async fn list_glances_gives_each_listed_job_its_state_and_progress_and_nothing_o
     assert_eq!(fetched.state, JobState::Transferred);
     assert_eq!(fetched.progress.bytes_total, Some(300_000));
     assert_eq!(fetched.progress.bytes_transferred, 300_000);
-    assert_eq!(of(empty).map(|glance| glance.state), Some(JobState::Suspended));
+    assert_eq!(
+        of(empty).map(|glance| glance.state),
+        Some(JobState::Suspended)
+    );
     assert!(of(cancelled).is_none(), "a cancelled job is gone");
 }
