@@ -331,7 +331,7 @@ impl Inner {
                     events.push(EngineEvent::JobTransferred { job });
                 }
                 JobState::Error if after.settings.wants(crate::job::notify_flags::JOB_ERROR) => {
-                    if let Some(error) = after.error.clone() {
+                    if let Some(error) = after.error.as_deref().cloned() {
                         events.push(EngineEvent::JobError { job, error });
                     }
                 }

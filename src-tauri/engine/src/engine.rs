@@ -1091,7 +1091,7 @@ impl Engine {
             validate::notify_command(command)?;
         }
         self.set(id, |r| {
-            r.settings.notify_command = command;
+            r.settings.notify_command = command.map(Box::new);
             Ok(())
         })
     }

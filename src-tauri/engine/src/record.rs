@@ -197,8 +197,9 @@ pub struct JobRecord {
     pub files: Files,
     /// Wall-clock times.
     pub times: JobTimes,
-    /// Error while in ERROR or TRANSIENT_ERROR.
-    pub error: Option<JobError>,
+    /// Error while in ERROR or TRANSIENT_ERROR; boxed, as most jobs have none and a queue
+    /// holds thousands of records.
+    pub error: Option<Box<JobError>>,
     /// Errors so far.
     pub error_count: u32,
     /// Last activity (setter, file added, byte moved), for the inactivity policy.
@@ -365,7 +366,7 @@ impl JobRecord {
             progress: self.progress(),
             reply_progress: self.reply_progress,
             times: self.times,
-            error: self.error.clone(),
+            error: self.error.as_deref().cloned(),
             error_count: self.error_count,
             credentials_set: self.credentials_set.clone(),
             custom_header_names: self.custom_header_names.clone(),

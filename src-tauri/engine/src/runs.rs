@@ -245,7 +245,7 @@ impl Inner {
             .and_then(|i| entry.record.files.get(i))
             .and_then(|f| url::Url::parse(&f.remote_url).ok())
             .map(|u| u.scheme().to_owned());
-        entry.record.error = Some(error_of(failure, file, protocol));
+        entry.record.error = Some(Box::new(error_of(failure, file, protocol)));
         entry.record.error_count += 1;
         let trigger = if transient {
             Trigger::TransientFailure
@@ -285,7 +285,7 @@ impl Inner {
                 error.message
             ),
         );
-        entry.record.error = Some(error_of(failure, None, None));
+        entry.record.error = Some(Box::new(error_of(failure, None, None)));
         if !waiting {
             self.transition(entry, Trigger::TransientFailure).ok()?;
             entry.stalled_since.get_or_insert(Instant::now());
@@ -316,7 +316,7 @@ impl Inner {
             ErrorContext::GeneralQueueManager,
             "the bandwidth policy allows background jobs no bytes at this time of day",
         );
-        entry.record.error = Some(error_of(held, None, None));
+        entry.record.error = Some(Box::new(error_of(held, None, None)));
         self.transition(entry, Trigger::TransientFailure)?;
         entry.retry_after(None);
         entry.stalled_since = None;
