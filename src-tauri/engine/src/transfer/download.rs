@@ -9,6 +9,7 @@ mod segments;
 
 use std::path::Path;
 
+use bytes::BytesMut;
 use futures_util::StreamExt;
 use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH,
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::durable::Durable;
 use super::http::{self, Answer, Failure, RequestPlan, SendError};
 use super::media;
+use super::small_file;
 use super::temp_file::TempFile;
 use super::throttle::Pacer;
 use super::{FileStart, RunReport, Stop};
@@ -228,23 +230,30 @@ impl Download<'_> {
                 .await;
         }
         self.started(start, total, &Some(versioned.clone()))?;
-        let mut file = open_at(temp, start, &self.algorithms(&whole_file)?).await?;
-        let written = self
-            .pump_checked(
-                response,
-                &mut file,
-                start,
-                total.map(|t| t - start),
-                &message,
-            )
-            .await?;
-        let end = start + written;
-        if let Some(total) = total {
-            if end != total {
-                return Err(Stop::Failed(short_body(end, total)));
+        let algorithms = self.algorithms(&whole_file)?;
+        let small = total.filter(|&t| start == 0 && message.is_empty() && t <= small_file::LARGEST);
+        let written = match small {
+            Some(total) => self.small(response, temp, total, &algorithms).await?,
+            None => {
+                let mut file = open_at(temp, start, &algorithms).await?;
+                let written = self
+                    .pump_checked(
+                        response,
+                        &mut file,
+                        start,
+                        total.map(|t| t - start),
+                        &message,
+                    )
+                    .await?;
+                let end = start + written;
+                if let Some(total) = total {
+                    if end != total {
+                        return Err(Stop::Failed(short_body(end, total)));
+                    }
+                }
+                finish(file, temp).await?
             }
-        }
-        let written = finish(file, temp).await?;
+        };
         self.done(
             written,
             &whole_file,
@@ -605,6 +614,67 @@ impl Download<'_> {
         self.report
             .file_started(self.index, &start)
             .map_err(Stop::Failed)
+    }
+
+    /// Receives the whole body of a file of `total` bytes (at most [`small_file::LARGEST`]) into
+    /// memory, publishing its byte count as it goes, then hands it to [`small_file::write`]. A
+    /// stop or a body cut short keeps what arrived in the temporary file, as
+    /// [`Self::pump_from`] does, so the next attempt resumes from there.
+    async fn small(
+        &self,
+        response: Response,
+        temp: &Path,
+        total: u64,
+        algorithms: &[Algorithm],
+    ) -> Result<(Vec<Digest>, Durable), Stop> {
+        let mut body = BytesMut::with_capacity(total as usize);
+        let mut stream = response.bytes_stream();
+        let stopped = loop {
+            let chunk = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => break Stop::Cancelled,
+                chunk = stream.next() => chunk,
+            };
+            let mut rest = match chunk {
+                None if body.len() as u64 == total => {
+                    return Ok(small_file::write(
+                        temp.to_owned(),
+                        body.freeze(),
+                        algorithms,
+                    ));
+                }
+                None => break Stop::Failed(short_body(body.len() as u64, total)),
+                Some(Ok(bytes)) if bytes.len() as u64 > total - body.len() as u64 => {
+                    break invalid_response("the server sent more bytes than it announced");
+                }
+                Some(Ok(bytes)) => bytes,
+                Some(Err(e)) => break Stop::Failed(http::body_failure(&e, body.len() as u64)),
+            };
+            while !rest.is_empty() {
+                let piece = self.pacer.piece().unwrap_or(u64::MAX);
+                let part = rest.split_to(piece.min(rest.len() as u64) as usize);
+                if let Err(stop) = self.pacer.admit(part.len() as u64).await {
+                    return Err(self.keep(temp, body, stop).await);
+                }
+                body.extend_from_slice(&part);
+                self.report.bytes(self.index, body.len() as u64);
+            }
+        };
+        Err(self.keep(temp, body, stopped).await)
+    }
+
+    /// Writes the first bytes of a small file that stopped (`stop`) into its temporary file;
+    /// returns `stop`, or the failure to write them.
+    async fn keep(&self, temp: &Path, body: BytesMut, stop: Stop) -> Stop {
+        let kept = async {
+            let mut file = open_at(temp, 0, &[]).await?;
+            file.write(body.freeze()).await.map_err(write_failure)?;
+            flush(&mut file).await
+        };
+        match kept.await {
+            Ok(()) => stop,
+            Err(failure) => failure,
+        }
     }
 
     /// Streams the body into `file`, publishing the file's byte count as it goes. Returns the
