@@ -659,15 +659,7 @@ impl Download<'_> {
             };
             let stop = match chunk {
                 None if body.len() as u64 == total => {
-                    return creating
-                        .write(body.freeze(), algorithms)
-                        .await
-                        .map_err(|e| {
-                            Stop::Failed(Failure::local(
-                                format!("cannot write {}", temp.display()),
-                                &e,
-                            ))
-                        });
+                    return Ok(creating.write(body.freeze(), algorithms));
                 }
                 None => Stop::Failed(short_body(body.len() as u64, total)),
                 Some(Ok(bytes)) if bytes.len() as u64 > total - body.len() as u64 => {
