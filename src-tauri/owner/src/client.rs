@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ferry_engine::{ErrorCode, JobInfo};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
@@ -18,13 +19,19 @@ use tokio_util::sync::CancellationToken;
 use crate::api_error::ApiError;
 use crate::frames::{read_frame, Frame};
 use crate::protocol::{
-    Call, OwnerEvent, Reply, Request, MAX_ANSWER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION,
+    Call, OwnerEvent, Request, MAX_ANSWER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION,
 };
 
 /// Events a client keeps for a slow reader before it reports a lag.
 const EVENT_BUFFER: usize = 4096;
 
-type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, ApiError>>>>>;
+/// Where the answers go: the whole frame of a successful answer, read as its caller's type only
+/// there (never first as a `serde_json::Value`, which for a job of 10,000 files took several
+/// times the frame's size), or the error.
+type Waiting = Arc<Mutex<HashMap<u64, AnswerSender>>>;
+
+/// Where one call's answer goes.
+type AnswerSender = oneshot::Sender<Result<Vec<u8>, ApiError>>;
 
 /// Why the owner turned the connection away (an error without an id, then the end of the
 /// connection: another user, too many clients), once it has.
@@ -70,9 +77,26 @@ impl Client {
         })
     }
 
-    /// Sends `call` and waits for its answer. A request longer than the owner reads
-    /// ([`MAX_FRAME_BYTES`]) is refused here with E_INVALIDARG, and not sent.
+    /// Sends `call` and waits for its answer, as JSON.
     pub async fn call_value(&self, call: Call) -> Result<Value, ApiError> {
+        self.call(call).await
+    }
+
+    /// Sends `call` and reads its answer as `T`.
+    pub async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T, ApiError> {
+        let frame = self.answer_frame(call).await?;
+        serde_json::from_slice::<Answer<T>>(&frame)
+            .map(|answer| answer.ok)
+            .map_err(|error| {
+                ApiError::internal(format!(
+                    "the owner's answer is not what was expected: {error}"
+                ))
+            })
+    }
+
+    /// Sends `call` and waits for the frame of its successful answer. A request longer than the
+    /// owner reads ([`MAX_FRAME_BYTES`]) is refused here with E_INVALIDARG, and not sent.
+    async fn answer_frame(&self, call: Call) -> Result<Vec<u8>, ApiError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let request = Request {
             v: PROTOCOL_VERSION,
@@ -125,16 +149,6 @@ impl Client {
             .clone()
     }
 
-    /// Sends `call` and reads its answer as `T`.
-    pub async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T, ApiError> {
-        let value = self.call_value(call).await?;
-        serde_json::from_value(value).map_err(|error| {
-            ApiError::internal(format!(
-                "the owner's answer is not what was expected: {error}"
-            ))
-        })
-    }
-
     /// Every job now, and from then on every event. Events that happen while the answer is on
     /// its way wait in the receiver, so applying them after the jobs loses nothing. A receiver
     /// that lags should ask for [`Call::List`] again.
@@ -157,9 +171,35 @@ impl Client {
     }
 }
 
-fn lock(
-    waiting: &Waiting,
-) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Result<Value, ApiError>>>> {
+/// What the read loop takes from a frame (a [`crate::protocol::Reply`]) to route it: the
+/// answer itself is skipped here and read by its caller.
+#[derive(Deserialize)]
+struct Head {
+    id: Option<u64>,
+    #[serde(default)]
+    ok: Present,
+    error: Option<ApiError>,
+    event: Option<OwnerEvent>,
+}
+
+/// Whether a field is in a frame, whatever its value (`null`, the answer of many calls,
+/// included).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(field: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(field).map(|_| Present(true))
+    }
+}
+
+/// The answer of a successful [`crate::protocol::Reply`], read as its caller's type.
+#[derive(Deserialize)]
+struct Answer<T> {
+    ok: T,
+}
+
+fn lock(waiting: &Waiting) -> std::sync::MutexGuard<'_, HashMap<u64, AnswerSender>> {
     waiting.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -190,18 +230,31 @@ async fn read_loop(
             Ok(None) | Err(_) => break,
         };
         last_unanswerable = None;
-        match serde_json::from_slice::<Reply>(&line) {
-            Ok(Reply::Ok { id, ok, .. }) => settle(&waiting, Some(id), Ok(ok)),
-            Ok(Reply::Err {
-                id: None, error, ..
+        match serde_json::from_slice::<Head>(&line) {
+            Ok(Head {
+                id: Some(id),
+                ok: Present(true),
+                ..
+            }) => settle(&waiting, Some(id), Ok(line)),
+            Ok(Head {
+                id: None,
+                error: Some(error),
+                ..
             }) => {
                 tracing::debug!("the owner sent an error for no request: {error}");
                 last_unanswerable = Some(error);
             }
-            Ok(Reply::Err { id, error, .. }) => settle(&waiting, id, Err(error)),
-            Ok(Reply::Event { event, .. }) => {
+            Ok(Head {
+                id,
+                error: Some(error),
+                ..
+            }) => settle(&waiting, id, Err(error)),
+            Ok(Head {
+                event: Some(event), ..
+            }) => {
                 let _ = events.send(event);
             }
+            Ok(_) => tracing::warn!("cannot read a frame from the owner: it is no reply"),
             Err(error) => tracing::warn!("cannot read a frame from the owner: {error}"),
         }
     }
@@ -216,7 +269,7 @@ async fn read_loop(
     lock(&waiting).clear();
 }
 
-fn settle(waiting: &Waiting, id: Option<u64>, result: Result<Value, ApiError>) {
+fn settle(waiting: &Waiting, id: Option<u64>, result: Result<Vec<u8>, ApiError>) {
     let Some(id) = id else {
         tracing::warn!("the owner refused a request: {:?}", result.err());
         return;

@@ -9,7 +9,8 @@ mod segments;
 
 use std::path::Path;
 
-use futures_util::StreamExt;
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
 use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH,
     CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::durable::Durable;
 use super::http::{self, Answer, Failure, RequestPlan, SendError};
 use super::media;
+use super::small_file;
 use super::temp_file::TempFile;
 use super::throttle::Pacer;
 use super::{FileStart, RunReport, Stop};
@@ -31,6 +33,10 @@ use crate::record::{FileRecord, Validators};
 /// Longest time received bytes wait in the buffer: a crash loses at most this much of a slow
 /// transfer, and a restart resumes from what reached the file.
 const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Longest time a small file's body is gathered in memory before it goes to its temporary file
+/// as it arrives (see [`Download::small`]).
+const GATHER_FOR: std::time::Duration = std::time::Duration::from_millis(100);
 
 pub use segments::HostCaps;
 
@@ -228,23 +234,36 @@ impl Download<'_> {
                 .await;
         }
         self.started(start, total, &Some(versioned.clone()))?;
-        let mut file = open_at(temp, start, &self.algorithms(&whole_file)?).await?;
-        let written = self
-            .pump_checked(
-                response,
-                &mut file,
-                start,
-                total.map(|t| t - start),
-                &message,
-            )
-            .await?;
-        let end = start + written;
-        if let Some(total) = total {
-            if end != total {
-                return Err(Stop::Failed(short_body(end, total)));
+        let algorithms = self.algorithms(&whole_file)?;
+        // A small file whose bytes may move at once (no speed limit) is written in one step.
+        let small = total.filter(|&t| {
+            start == 0
+                && message.is_empty()
+                && t <= small_file::LARGEST
+                && self.pacer.piece().is_none()
+        });
+        let written = match small {
+            Some(total) => self.small(response, temp, total, &algorithms).await?,
+            None => {
+                let mut file = open_at(temp, start, &algorithms).await?;
+                let written = self
+                    .pump_checked(
+                        response,
+                        &mut file,
+                        start,
+                        total.map(|t| t - start),
+                        &message,
+                    )
+                    .await?;
+                let end = start + written;
+                if let Some(total) = total {
+                    if end != total {
+                        return Err(Stop::Failed(short_body(end, total)));
+                    }
+                }
+                finish(file, temp).await?
             }
-        }
-        let written = finish(file, temp).await?;
+        };
         self.done(
             written,
             &whole_file,
@@ -313,13 +332,17 @@ impl Download<'_> {
         message: &[ServerDigest],
     ) -> Result<u64, Stop> {
         if message.is_empty() {
-            return self.pump_from(response, file, start, expected).await;
+            return self
+                .pump_from(response.bytes_stream(), file, start, expected)
+                .await;
         }
         let algorithms = message.iter().map(|d| d.digest.algorithm).collect();
         file.begin_message(algorithms)
             .await
             .map_err(write_failure)?;
-        let written = self.pump_from(response, file, start, expected).await?;
+        let written = self
+            .pump_from(response.bytes_stream(), file, start, expected)
+            .await?;
         let digests = file.message_digests().await.map_err(write_failure)?;
         if expected.is_none_or(|e| e == written) {
             for server in message {
@@ -607,16 +630,90 @@ impl Download<'_> {
             .map_err(Stop::Failed)
     }
 
+    /// Receives the whole body of a file of `total` bytes (at most [`small_file::LARGEST`]) into
+    /// memory while its temporary file is created, and hands it to
+    /// [`small_file::Creating::write`]. A body still arriving after
+    /// [`GATHER_FOR`] is streamed into the temporary file like a larger one, so that progress
+    /// counts bytes in the file; a stop or a body cut short keeps what arrived in the file, as
+    /// [`Self::pump_from`] does, so the next attempt resumes from there.
+    async fn small(
+        &self,
+        response: Response,
+        temp: &Path,
+        total: u64,
+        algorithms: &[Algorithm],
+    ) -> Result<(Vec<Digest>, Durable), Stop> {
+        let creating = small_file::Creating::start(temp.to_owned());
+        let mut body = BytesMut::with_capacity(total as usize);
+        let mut stream = response.bytes_stream();
+        let gathering = tokio::time::sleep(GATHER_FOR);
+        tokio::pin!(gathering);
+        loop {
+            let chunk = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => {
+                    return Err(self.keep(creating, body, Stop::Cancelled).await);
+                }
+                _ = &mut gathering => break,
+                chunk = stream.next() => chunk,
+            };
+            let stop = match chunk {
+                None if body.len() as u64 == total => {
+                    return Ok(creating.write(body.freeze(), algorithms));
+                }
+                None => Stop::Failed(short_body(body.len() as u64, total)),
+                Some(Ok(bytes)) if bytes.len() as u64 > total - body.len() as u64 => {
+                    invalid_response("the server sent more bytes than it announced")
+                }
+                Some(Ok(bytes)) => match self.pacer.admit(bytes.len() as u64).await {
+                    Ok(()) => {
+                        body.extend_from_slice(&bytes);
+                        continue;
+                    }
+                    Err(stop) => stop,
+                },
+                Some(Err(e)) => Stop::Failed(http::body_failure(&e, body.len() as u64)),
+            };
+            return Err(self.keep(creating, body, stop).await);
+        }
+        let arrived = body.len() as u64;
+        creating.created().await.map_err(write_failure)?;
+        let mut file = open_at(temp, 0, algorithms).await?;
+        if arrived > 0 {
+            file.write(body.freeze()).await.map_err(write_failure)?;
+            self.report.bytes(self.index, arrived);
+        }
+        let written = self
+            .pump_from(stream, &mut file, arrived, Some(total - arrived))
+            .await?;
+        if arrived + written != total {
+            return Err(Stop::Failed(short_body(arrived + written, total)));
+        }
+        finish(file, temp).await
+    }
+
+    /// Writes the first bytes of a small file that stopped (`stop`) into its temporary file;
+    /// returns `stop`, or the failure to write them.
+    async fn keep(&self, creating: small_file::Creating, arrived: BytesMut, stop: Stop) -> Stop {
+        let bytes = arrived.len() as u64;
+        match creating.keep(arrived.freeze()).await {
+            Ok(()) => {
+                self.report.bytes(self.index, bytes);
+                stop
+            }
+            Err(error) => write_failure(error),
+        }
+    }
+
     /// Streams the body into `file`, publishing the file's byte count as it goes. Returns the
     /// number of bytes written; stops early (keeping what arrived) on cancel or a broken stream.
     async fn pump_from(
         &self,
-        response: Response,
+        mut stream: impl Stream<Item = reqwest::Result<Bytes>> + Unpin,
         file: &mut TempFile,
         start: u64,
         expected: Option<u64>,
     ) -> Result<u64, Stop> {
-        let mut stream = response.bytes_stream();
         let mut written = 0u64;
         let mut flushed_at = tokio::time::Instant::now();
         loop {

@@ -1,5 +1,6 @@
 //! When a written file is on disk: a file whose bytes are all written is synced by its writer
-//! thread while the next file downloads, and counts as transferred only once the sync is done
+//! thread (or, for a small file, by the blocking call that writes it) while the next file
+//! downloads, and counts as transferred only once the sync is done
 //! (see `run_job`, which reports finished files in order as they become durable).
 
 use tokio::sync::oneshot;

@@ -10,6 +10,7 @@ pub mod durable;
 pub mod http;
 pub mod media;
 pub mod segment_file;
+pub mod small_file;
 pub mod temp_file;
 pub mod throttle;
 pub mod upload;

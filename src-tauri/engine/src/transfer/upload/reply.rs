@@ -181,7 +181,7 @@ pub async fn fetch(
                 credentials: &upload.task.secrets.credentials,
                 body: None,
             };
-            Download {
+            let mut done = Download {
                 index: upload.task.index,
                 file: &file,
                 plan,
@@ -193,6 +193,8 @@ pub async fn fetch(
             }
             .run()
             .await?;
+            // The reply counts once it is on disk, as a downloaded file does.
+            done.durable.wait().await.map_err(local)?;
         }
     }
     let size = tokio::fs::metadata(&temp).await.map_err(local)?.len();
