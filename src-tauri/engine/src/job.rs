@@ -461,8 +461,8 @@ pub struct JobSettings {
     pub priority: Priority,
     /// BG_NOTIFY_* flags (default TRANSFERRED | ERROR).
     pub notify_flags: u32,
-    /// Program to run on TRANSFERRED or ERROR; boxed, as few jobs have one and a queue holds
-    /// thousands of settings.
+    /// Program to run on TRANSFERRED or ERROR.
+    // Boxed: few jobs have one, and a queue holds thousands of settings.
     pub notify_command: Option<Box<NotifyCommand>>,
     /// Seconds to wait before retrying after a transient error (default 600, at least 5).
     pub minimum_retry_delay_secs: u32,
