@@ -402,3 +402,22 @@ impl RunReport for Reporter<'_> {
             .report_segments(self.id, self.run_id, index, spans);
     }
 }
+
+/// Checks of the transfer modules' tests.
+#[cfg(test)]
+mod checks {
+    use std::path::Path;
+
+    use crate::integrity::Digest;
+
+    /// The file at `path` holds `0123abcd` and `digests[0]` is that text's MD5; the file is
+    /// removed.
+    pub fn holds_0123abcd_with_its_md5(path: &Path, digests: &[Digest]) {
+        assert_eq!(std::fs::read(path).unwrap(), b"0123abcd");
+        assert_eq!(
+            hex::encode(&digests[0].bytes),
+            "a23b34befb8cde5423520a2d3470e58c"
+        );
+        let _ = std::fs::remove_file(path);
+    }
+}

@@ -333,13 +333,7 @@ mod tests {
         assert_eq!(file.sync().await.unwrap(), vec![(4, 8)]);
         writer.write(0, Bytes::from_static(b"0123")).await.unwrap();
         let digests = file.finish().await.unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"0123abcd");
-        // md5("0123abcd")
-        assert_eq!(
-            hex::encode(&digests[0].bytes),
-            "a23b34befb8cde5423520a2d3470e58c"
-        );
-        let _ = std::fs::remove_file(path);
+        crate::transfer::checks::holds_0123abcd_with_its_md5(&path, &digests);
     }
 
     #[tokio::test]

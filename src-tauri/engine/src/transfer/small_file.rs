@@ -95,12 +95,7 @@ mod tests {
         let creating = Creating::start(path.clone());
         let (digests, mut durable) = creating.write(body, &[Algorithm::Md5]);
         durable.wait().await.unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"0123abcd");
-        assert_eq!(
-            hex::encode(&digests[0].bytes),
-            "a23b34befb8cde5423520a2d3470e58c"
-        );
-        let _ = std::fs::remove_file(path);
+        crate::transfer::checks::holds_0123abcd_with_its_md5(&path, &digests);
     }
 
     #[tokio::test]
