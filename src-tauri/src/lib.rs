@@ -20,11 +20,9 @@
 //! - [`login_start`]: the XDG autostart entry the "Start at login" switch writes.
 //! - [`main_window`]: the window, built in code; its geometry and view kept in `window.json`.
 //! - `webview_settings`: WebKit's settings for the window (memory).
-//! - `caret_blink`: the caret of a focused field stops blinking after GTK's timeout.
 //! - `lifecycle`, `dialogs`, `open_path`: process plumbing.
 
 pub mod bridge;
-mod caret_blink;
 mod commands;
 mod dialogs;
 mod home_path;

@@ -252,7 +252,6 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
     tracing::info!(?remembered, "opening the main window");
     let window = builder(app, &remembered).build()?;
     crate::webview_settings::apply(&window);
-    crate::caret_blink::apply(&window);
     Ok(window)
 }
 
