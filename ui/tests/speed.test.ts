@@ -27,6 +27,18 @@ describe("sliding-window speed", () => {
     expect(meter.rate("a", 20_000)).toBe(0);
   });
 
+  it("gives every job's speed at one time, leaving out jobs without one yet", () => {
+    const meter = new SpeedMeter(5000);
+    meter.record("a", 0, 0);
+    meter.record("a", 50_000, 1000);
+    meter.record("b", 0, 900);
+    const rates = meter.rates(1000);
+    expect([...rates.keys()]).toEqual(["a"]);
+    expect(rates.get("a")).toBeCloseTo(50_000, 0);
+    meter.record("a", 60_000, 1250);
+    expect(rates.get("a"), "read once, the speeds keep their values").toBeCloseTo(50_000, 0);
+  });
+
   it("starts over when a file restarts from zero", () => {
     const meter = new SpeedMeter(5000);
     meter.record("a", 0, 0);

@@ -59,6 +59,20 @@ export class SpeedMeter {
     return ((last.bytes - first.bytes) * 1000) / span;
   }
 
+  /**
+   * The speed of every job with samples at time `now` (jobs with no speed yet are left out).
+   * The window reads it once per tick of its clock, so the speeds it shows change once a
+   * second, not with every progress batch.
+   */
+  rates(now: number): Map<JobId, number> {
+    const rates = new Map<JobId, number>();
+    for (const id of this.samples.keys()) {
+      const rate = this.rate(id, now);
+      if (rate !== null) rates.set(id, rate);
+    }
+    return rates;
+  }
+
   /** Forgets a job (it stopped transferring or left the queue). */
   forget(id: JobId): void {
     this.samples.delete(id);
