@@ -45,6 +45,7 @@ FIGURES = [
     (("search", "key_to_paint_max_ms"), "search box: key to paint, longest (ms)", ""),
     (("search", "key_to_result_max_ms"), "search box: key to the filtered list painted, longest (ms)", ""),
     (("idle_cpu_percent",), "CPU of the window's processes, nothing moving (% of a core)", "≤ 1"),
+    (("idle_cpu_caret_percent",), "… with the search box focused, its caret blinking (% of a core)", ""),
     (("create_jobs_s",), "making the 10,000 jobs over one API connection (s)", ""),
 ]
 
