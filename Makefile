@@ -41,7 +41,7 @@ header = @printf '\n==> %s\n' '$(1)'
 
 .PHONY: run test bench deps deps-apt deps-toolchain deps-ui deps-tauri-driver bindings \
 	bindings-check fmt-check clippy rust-test ui-check ui-test ui-build app-build e2e e2e-browser \
-	e2e-memory screenshots fuzz soak package package-test
+	e2e-memory screenshots fuzz soak package package-test deb-programs
 
 ## Build the UI and start the app (it starts the owner of the queue, `ferry service`).
 run: deps ui-build
@@ -57,21 +57,27 @@ test: deps ui-build fmt-check clippy bindings-check rust-test ui-check ui-test a
 ## The Debian package, $(PACKAGE_DIR)/ferry_<version>_<arch>.deb: the three programs built in one
 ## cargo run with the `deb` profile (optimised, no debug info, stripped), then bundled by
 ## Tauri's bundler with what is generated from them (src-tauri/package/build.sh).
-package: deps ui-build
-	$(call header,Debian package (cargo build --profile deb, then tauri bundle))
+package: deb-programs
+	$(call header,Debian package (tauri bundle))
+	src-tauri/package/build.sh $(PACKAGE_DIR)
+
+## The three programs the package ships, built in one cargo run with the `deb` profile
+## (optimised, no debug info, stripped), with ui/dist embedded in the window.
+deb-programs: deps ui-build
+	$(call header,The packaged programs (cargo build --profile deb))
 	cargo build --profile deb -p ferry-desktop -p ferry-cli -p ferry-tray \
 		--features ferry-desktop/custom-protocol
-	src-tauri/package/build.sh $(PACKAGE_DIR)
 
 ## Installs the package, checks and uses what it installed, and purges it (as root).
 package-test: package
 	$(call header,Debian package installed and used then purged (src-tauri/package/test.sh))
 	src-tauri/package/test.sh $(PACKAGE_DIR)/ferry_*.deb
 
-## Throughput, CPU and memory of Ferry (`ferry transfer` and its owner) against curl and aria2c
-## (writes tests/bench/results.md).
-bench: deps
-	tests/bench/bench.py
+## Throughput, CPU and memory of Ferry (`ferry transfer` and its owner) against curl and aria2c,
+## a queue of 10,000 jobs and the window with them, on the packaged programs (writes
+## tests/bench/results.md).
+bench: deb-programs
+	tests/bench/bench.py --ferry $(CARGO_TARGET_DIR)/deb/ferry
 
 ## The engine's property tests of every parser that reads the network or a file, with
 ## FUZZ_CASES cases each instead of proptest's 256 (a nightly toolchain for cargo-fuzz is not
