@@ -433,8 +433,9 @@ impl Segmented<'_, '_> {
         measure.tick().await;
         let mut synced_at = tokio::time::Instant::now();
         let mut ramp = Ramp::default();
-        // The measurement under way: since when, from how many bytes (`None`: settling).
-        let mut window = Some((synced_at, (self.written)()));
+        // The measurement under way: since when, from how many bytes (`None`: settling, as the
+        // first connection gets going too).
+        let mut window = None;
         let mut losses = 0u32;
         let mut syncing: Option<Syncing> = None;
         loop {
