@@ -105,6 +105,23 @@ impl DirectWriter {
         })
     }
 
+    /// Where the next byte written goes in the file.
+    pub(super) fn end(&self) -> u64 {
+        self.at + self.filled as u64
+    }
+
+    /// Flushes, then goes on writing at `offset` of `file` instead (every byte of `file` before
+    /// `offset` written already, as at the start).
+    pub(super) fn move_to(&mut self, file: &std::fs::File, offset: u64) -> std::io::Result<()> {
+        self.flush()?;
+        self.at = offset - offset % ALIGN as u64;
+        self.filled = (offset - self.at) as usize;
+        // The partial block before `offset` is written again, whole, with the next bytes.
+        file.read_exact_at(&mut self.current.bytes_mut()[..self.filled], self.at)?;
+        self.flushed = self.filled;
+        Ok(())
+    }
+
     /// Adds `data` after the bytes written so far.
     pub(super) fn write(&mut self, mut data: &[u8]) -> std::io::Result<()> {
         if self.failed {

@@ -7,6 +7,10 @@
 //! same thread hashes the file: the chunks that continue the hashed prefix are hashed as they
 //! are written, and when the prefix reaches bytes another connection wrote earlier, those are
 //! read back (from the page cache, in bounded pieces so writes are not held up) and hashed.
+//!
+//! The chunks that continue the hashed prefix, which over one connection are all of them, go
+//! past the page cache through a [`DirectWriter`] (see there why); the others, written ahead of
+//! the prefix by other connections, through the page cache, where the prefix reads them back.
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -16,6 +20,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use super::direct_writer::DirectWriter;
 use crate::integrity::{Algorithm, Digest, Hashes};
 
 /// Chunks that may wait for the disk before the connections wait too.
@@ -143,7 +148,7 @@ impl SegmentFile {
         algorithms: &[Algorithm],
     ) -> std::io::Result<SegmentFile> {
         let owned = path.to_owned();
-        let file = tokio::task::spawn_blocking(move || {
+        let (file, prefix) = tokio::task::spawn_blocking(move || {
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .read(true)
@@ -158,7 +163,8 @@ impl SegmentFile {
             if file.metadata()?.len() != total {
                 file.set_len(total)?;
             }
-            Ok::<_, std::io::Error>(file)
+            let prefix = DirectWriter::start(&file, &owned, 0)?;
+            Ok::<_, std::io::Error>((file, prefix))
         })
         .await
         .map_err(std::io::Error::other)??;
@@ -166,6 +172,7 @@ impl SegmentFile {
         let written = Arc::new(AtomicU64::new(spans.covered()));
         let (ops, queue) = mpsc::channel::<Op>(QUEUE);
         let thread = Writer {
+            prefix,
             file,
             spans,
             hashes: Hashes::new(algorithms),
@@ -232,6 +239,8 @@ impl SegmentFile {
 
 /// The writer thread's state.
 struct Writer {
+    /// Writes the chunks that continue the hashed prefix.
+    prefix: DirectWriter,
     file: std::fs::File,
     spans: Spans,
     hashes: Hashes,
@@ -245,11 +254,17 @@ impl Writer {
         while let Some(op) = queue.blocking_recv() {
             match op {
                 Op::Write { offset, data } => {
-                    self.file.write_all_at(&data, offset)?;
                     let end = offset + data.len() as u64;
                     if offset == self.hashed_to {
+                        if self.prefix.end() != offset {
+                            // The prefix grew by bytes read back: the direct writes go on after it.
+                            self.prefix.move_to(&self.file, offset)?;
+                        }
+                        self.prefix.write(&data)?;
                         self.hashes.update(&data);
                         self.hashed_to = end;
+                    } else {
+                        self.file.write_all_at(&data, offset)?;
                     }
                     self.spans.insert(offset, end);
                     self.written.store(self.spans.covered(), Ordering::Release);
@@ -258,6 +273,7 @@ impl Writer {
                 Op::Sync(done) => {
                     // Synced on a thread of its own, so writes go on meanwhile: every span
                     // listed was written before the sync began.
+                    self.prefix.flush()?;
                     let spans = self.spans.to_list();
                     let file = self.file.try_clone()?;
                     std::thread::spawn(move || {
@@ -293,6 +309,7 @@ impl Writer {
     }
 
     fn finish(&mut self) -> std::io::Result<Vec<Digest>> {
+        self.prefix.flush()?;
         self.file.sync_data()?;
         if let Some(&(start, end)) = self.spans.gaps(self.total).first() {
             return Err(std::io::Error::other(format!(
@@ -334,6 +351,35 @@ mod tests {
         writer.write(0, Bytes::from_static(b"0123")).await.unwrap();
         let digests = file.finish().await.unwrap();
         crate::transfer::checks::holds_0123abcd_with_its_md5(&path, &digests);
+    }
+
+    #[tokio::test]
+    async fn the_prefix_written_directly_leaves_the_bytes_beside_it_whole() {
+        let path = std::env::temp_dir().join(format!("ferry-seg-{}", uuid::Uuid::new_v4()));
+        let content: Vec<u8> = (0..3 * 4096 + 100).map(|i| (i * 13 % 251) as u8).collect();
+        let mut file = SegmentFile::open(&path, content.len() as u64, &[], &[Algorithm::Sha256])
+            .await
+            .unwrap();
+        let writer = file.writer();
+        let write = |from: usize, to: usize| {
+            writer.write(from as u64, Bytes::copy_from_slice(&content[from..to]))
+        };
+        // Ahead of the prefix, sharing a block with its end; then the prefix up to it (read
+        // back and hashed), a sync between; then the rest, after bytes read back.
+        write(5000, 9000).await.unwrap();
+        write(0, 3000).await.unwrap();
+        assert_eq!(file.sync().await.unwrap(), vec![(0, 3000), (5000, 9000)]);
+        write(3000, 5000).await.unwrap();
+        write(9000, content.len()).await.unwrap();
+        let digests = file.finish().await.unwrap();
+        assert!(
+            std::fs::read(&path).unwrap() == content,
+            "every byte in place"
+        );
+        let mut expected = Hashes::new(&[Algorithm::Sha256]);
+        expected.update(&content);
+        assert_eq!(digests, expected.finish());
+        let _ = std::fs::remove_file(path);
     }
 
     #[tokio::test]

@@ -7,6 +7,13 @@
 //! to the limit. A measurement lower than the one connections were last added at becomes the
 //! mark to rise from (the higher one may have been a burst). After [`PATIENCE`] without a rise
 //! it stops adding.
+//!
+//! It also goes back: each count's rate is also measured over all its samples together, and
+//! once connections added have run for [`JUDGE`] without beating the best count measured so far
+//! by [`RISE`] (a server as fast over one connection as over several, such as one on the same
+//! machine, where more connections only cost CPU), it keeps that best count and closes the
+//! others ([`Ramp::keep`]). One sample is a tenth of a second, which a loaded machine makes
+//! noise; [`JUDGE`] spans several.
 
 use std::time::Duration;
 
@@ -21,12 +28,31 @@ pub const LINEAR: f64 = 0.8;
 /// How long without a rise before no more connections are added (new connections may take a
 /// round trip or two to get going on a distant server).
 pub const PATIENCE: Duration = Duration::from_secs(1);
+/// How long a count of connections is measured before it is judged against the best one.
+pub const JUDGE: Duration = Duration::from_millis(400);
 
 /// A measured rate with the connections that made it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Measured {
     connections: usize,
     bytes_per_second: f64,
+}
+
+/// The bytes a count of connections brought over the time it ran.
+#[derive(Clone, Copy, Debug, Default)]
+struct Run {
+    connections: usize,
+    bytes: f64,
+    time: Duration,
+}
+
+impl Run {
+    fn rate(&self) -> Measured {
+        Measured {
+            connections: self.connections,
+            bytes_per_second: self.bytes / self.time.as_secs_f64().max(f64::EPSILON),
+        }
+    }
 }
 
 /// The ramp's memory between measurements.
@@ -38,6 +64,13 @@ pub struct Ramp {
     without_rise: Duration,
     /// No more connections will be added.
     stopped: bool,
+    /// The count running now, measured over every sample since it started.
+    current: Run,
+    /// The count to beat: the first measured, or one with more connections that beat it by
+    /// [`RISE`] over all its samples (at least [`JUDGE`]).
+    best: Option<Measured>,
+    /// The connections to keep: added ones proved no faster.
+    keep: Option<usize>,
 }
 
 impl Ramp {
@@ -50,6 +83,7 @@ impl Ramp {
         bytes_per_second: f64,
         measured_for: Duration,
     ) -> usize {
+        self.judge(connections, bytes_per_second, measured_for);
         if self.stopped || connections >= limit {
             return 0;
         }
@@ -91,6 +125,52 @@ impl Ramp {
     /// Stops adding connections (a server refused one).
     pub fn stop(&mut self) {
         self.stopped = true;
+    }
+
+    /// The connections to keep when the ones added proved no faster than fewer (the others
+    /// are to be closed); from then on no more are added.
+    pub fn keep(&self) -> Option<usize> {
+        self.keep
+    }
+
+    /// Adds a sample to the running count's measurement and, once it ran for [`JUDGE`],
+    /// compares it with the best count at every sample: more connections that do not beat it
+    /// by [`RISE`] over all their samples go back to it.
+    fn judge(&mut self, connections: usize, bytes_per_second: f64, measured_for: Duration) {
+        if self.keep.is_some() {
+            return;
+        }
+        if self.current.connections != connections {
+            // The count that ran until now beat the best over its samples: the one to beat.
+            let last = self.current.rate();
+            if self.current.time >= JUDGE
+                && self
+                    .best
+                    .is_some_and(|best| last.bytes_per_second > best.bytes_per_second * RISE)
+            {
+                self.best = Some(last);
+            }
+            self.current = Run {
+                connections,
+                ..Run::default()
+            };
+        }
+        self.current.bytes += bytes_per_second * measured_for.as_secs_f64();
+        self.current.time += measured_for;
+        let now = self.current.rate();
+        match self.best {
+            Some(best) if best.connections < connections => {
+                // Judged again at every sample: page-cache writes make bursts, then stalls.
+                if self.current.time >= JUDGE
+                    && now.bytes_per_second <= best.bytes_per_second * RISE
+                {
+                    self.keep = Some(best.connections);
+                    self.stopped = true;
+                }
+            }
+            // The best count (or fewer, after a refusal) measured again: over more samples.
+            _ => self.best = Some(now),
+        }
     }
 }
 
@@ -177,5 +257,66 @@ mod tests {
         let mut refused = Ramp::default();
         refused.stop();
         assert_eq!(refused.decide(1, 8, 20e6, TICK), 0);
+    }
+
+    /// Feeds `rates` (one per [`TICK`]) with `connections` of at most `limit` running;
+    /// returns the connections added.
+    fn run(ramp: &mut Ramp, connections: usize, limit: usize, rates: &[f64]) -> usize {
+        rates
+            .iter()
+            .map(|&rate| ramp.decide(connections, limit, rate, TICK))
+            .sum()
+    }
+
+    #[test]
+    fn added_connections_no_faster_than_one_close_after_several_samples() {
+        let mut ramp = Ramp::default();
+        assert_eq!(ramp.decide(1, 8, 500e6, TICK), 3);
+        assert_eq!(run(&mut ramp, 4, 8, &[450e6, 480e6, 470e6]), 0);
+        assert_eq!(ramp.keep(), None, "three samples are not enough to judge");
+        assert_eq!(ramp.decide(4, 8, 500e6, TICK), 0);
+        assert_eq!(ramp.keep(), Some(1));
+        assert_eq!(ramp.decide(1, 8, 900e6, TICK), 0, "no more are added");
+    }
+
+    #[test]
+    fn one_fast_sample_does_not_keep_connections_that_are_no_faster() {
+        let mut ramp = Ramp::default();
+        ramp.decide(1, 8, 500e6, TICK);
+        // A dip, then a recovery that looks like a rise from it: doubled.
+        assert_eq!(run(&mut ramp, 4, 8, &[400e6, 700e6]), 4);
+        assert_eq!(run(&mut ramp, 8, 8, &[420e6, 520e6, 450e6, 480e6]), 0);
+        assert_eq!(ramp.keep(), Some(1), "the eight made 468 MB/s, the one 500");
+    }
+
+    #[test]
+    fn added_connections_are_judged_over_all_their_samples() {
+        let mut ramp = Ramp::default();
+        assert_eq!(ramp.decide(1, 4, 500e6, TICK), 3);
+        run(&mut ramp, 4, 4, &[900e6, 1000e6, 950e6, 900e6]);
+        assert_eq!(ramp.keep(), None, "a burst into the page cache");
+        run(&mut ramp, 4, 4, &[200e6, 200e6, 100e6]);
+        assert_eq!(ramp.keep(), None, "607 MB/s over seven samples");
+        run(&mut ramp, 4, 4, &[100e6]);
+        assert_eq!(
+            ramp.keep(),
+            Some(1),
+            "544 MB/s over eight: not 15 % above 500"
+        );
+    }
+
+    #[test]
+    fn connections_that_beat_the_best_by_the_rise_stay() {
+        let mut capped = Ramp::default();
+        capped.decide(1, 16, 20e6, TICK);
+        assert_eq!(capped.decide(4, 16, 78e6, TICK), 12);
+        assert_eq!(run(&mut capped, 16, 16, &[300e6; 12]), 0);
+        assert_eq!(capped.keep(), None, "held per connection: every one stays");
+
+        let mut ramp = Ramp::default();
+        ramp.decide(1, 16, 100e6, TICK);
+        assert_eq!(ramp.decide(4, 16, 130e6, TICK), 4);
+        assert_eq!(run(&mut ramp, 8, 16, &[125e6, 118e6, 122e6, 120e6]), 0);
+        assert_eq!(ramp.keep(), None, "eight made 121 MB/s against one's 100");
     }
 }

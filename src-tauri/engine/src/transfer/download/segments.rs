@@ -3,7 +3,8 @@
 //!
 //! The file is split into parts; each connection fetches one part with `Range` + `If-Range`
 //! into the preallocated temporary file ([`SegmentFile`]). It starts with one connection and
-//! adds more while the total rate rises, up to the job's limit ([`Ramp`]). A connection whose part is done
+//! adds more while the total rate rises, up to the job's limit, and closes the added ones (each
+//! once its piece is done) when they prove no faster than fewer ([`Ramp`]). A connection whose part is done
 //! splits the largest part still being fetched and takes its second half (work stealing). A
 //! server that answers an extra connection with 403, 429 or 503 caps connections: that
 //! connection ends, its part goes back to the others, and the host keeps the lower count for
@@ -15,6 +16,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -228,6 +230,8 @@ pub(super) struct Segmented<'d, 'a> {
     board: Mutex<Board>,
     writer: SegmentWriter,
     written: Box<dyn Fn() -> u64 + Send + Sync + 'd>,
+    /// Connections to close, each once its piece is done: the ramp found fewer as fast.
+    surplus: AtomicUsize,
 }
 
 /// What the first connection brings when a download over one connection turns into one over
@@ -325,7 +329,8 @@ impl Download<'_> {
                 known: known.clone(),
                 board: Mutex::new(board),
                 writer: file.writer(),
-                written: Box::new(move || counter.load(std::sync::atomic::Ordering::Acquire)),
+                written: Box::new(move || counter.load(Ordering::Acquire)),
+                surplus: AtomicUsize::new(0),
             };
             segmented.run(first).await
         };
@@ -428,8 +433,9 @@ impl Segmented<'_, '_> {
         measure.tick().await;
         let mut synced_at = tokio::time::Instant::now();
         let mut ramp = Ramp::default();
-        // The measurement under way: since when, from how many bytes (`None`: settling).
-        let mut window = Some((synced_at, (self.written)()));
+        // The measurement under way: since when, from how many bytes (`None`: settling, as the
+        // first connection gets going too).
+        let mut window = None;
         let mut losses = 0u32;
         let mut syncing: Option<Syncing> = None;
         loop {
@@ -488,6 +494,16 @@ impl Segmented<'_, '_> {
                             for _ in 0..more {
                                 connections.push(Box::pin(self.connection(None)));
                             }
+                            if let Some(keep) = ramp.keep() {
+                                let surplus = connections.len().saturating_sub(keep);
+                                if surplus > self.surplus.swap(surplus, Ordering::AcqRel) {
+                                    tracing::debug!(
+                                        connections = keep,
+                                        bytes_per_second = rate as u64,
+                                        "fewer connections were as fast"
+                                    );
+                                }
+                            }
                             window = (more == 0).then_some((now, written));
                         }
                         Some(_) => {}
@@ -522,6 +538,9 @@ impl Segmented<'_, '_> {
             let (response, part) = match first.take() {
                 Some(first) => first,
                 None => {
+                    if self.leaves() {
+                        return Ok(Ended::Done);
+                    }
                     let Some(part) = self.board().claim() else {
                         return Ok(Ended::Done);
                     };
@@ -631,6 +650,13 @@ impl Segmented<'_, '_> {
         }
         download.report.connected();
         Ok(response)
+    }
+
+    /// True when this connection is one of the surplus to close (counted off as it leaves).
+    fn leaves(&self) -> bool {
+        self.surplus
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     fn busy_parts(&self) -> usize {
