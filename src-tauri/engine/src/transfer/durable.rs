@@ -160,3 +160,65 @@ fn sync_group(group: Vec<Written>) {
         let _ = written.synced.send(written.file.sync_data());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// Writes `bytes` into a new file in `folder` and hands it to the group.
+    fn hand_new_file(folder: &std::path::Path, name: &str, bytes: &[u8]) -> Durable {
+        let mut file = std::fs::File::create(folder.join(name)).unwrap();
+        let opened = Instant::now();
+        file.write_all(bytes).unwrap();
+        let (synced, durable) = oneshot::channel();
+        SyncGroup::shared().hand(Written {
+            file,
+            opened,
+            synced,
+        });
+        Durable::pending(durable)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_file_handed_to_the_group_is_announced_on_disk_whole() {
+        let folder = tempfile::tempdir().unwrap();
+        // More than a group holds, from several threads at once.
+        let handed: Vec<(String, Durable)> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..4)
+                .map(|thread| {
+                    let folder = folder.path();
+                    scope.spawn(move || {
+                        (0..GROUP_FILES)
+                            .map(|i| {
+                                let name = format!("{thread}-{i}");
+                                let durable = hand_new_file(folder, &name, name.as_bytes());
+                                (name, durable)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap())
+                .collect()
+        });
+        for (name, mut durable) in handed {
+            durable.wait().await.expect("a handed file is synced");
+            assert_eq!(
+                std::fs::read(folder.path().join(&name)).unwrap(),
+                name.as_bytes(),
+                "the synced file holds its bytes"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_handed_alone_is_synced_without_waiting_for_others() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut durable = hand_new_file(folder.path(), "alone", b"alone");
+        durable.wait().await.expect("a lone file is synced");
+    }
+}
