@@ -2,11 +2,12 @@
 //! arrives, the whole body is gathered in memory (see `Download::small`, which streams a body
 //! that is slow to arrive into the temporary file instead), then one blocking call writes it
 //! and hands it to the [`SyncGroup`], which syncs it with the small files written close to it
-//! (one sync for them all, not one per file). A thread that owns the file for its whole download (see
-//! [`super::temp_file`]) costs a hand-over per chunk and a round trip to flush and finish; for a
-//! file of a few kilobytes those hand-overs, not the bytes, were most of the work. The body is
-//! hashed on the async side before it is handed over, so nothing waits for the write: the file
-//! counts as transferred once its sync is done, like any other (see [`Durable`]).
+//! (one sync for them all, not one per file). A thread that owns the file for its whole
+//! download (see [`super::temp_file`]) costs a hand-over per chunk and a round trip to flush
+//! and finish; for a file of a few kilobytes those hand-overs, not the bytes, were most of the
+//! work. The body is hashed on the async side before it is handed over, so nothing waits for
+//! the write: the file counts as transferred once its sync is done, like any other (see
+//! [`Durable`]).
 
 use std::io::Write;
 use std::path::PathBuf;
