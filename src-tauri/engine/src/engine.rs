@@ -1583,11 +1583,7 @@ fn hand_over(file: &FileRecord) -> std::result::Result<(), RenameFailure> {
         return Ok(());
     };
     if let Some(millis) = file.server_modified {
-        if let Ok(handle) = std::fs::File::options().write(true).open(temp) {
-            let when =
-                std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis.max(0) as u64);
-            let _ = handle.set_modified(when);
-        }
+        crate::handover::set_modified(temp, millis.max(0) as u64);
     }
     if let Err(error) = crate::handover::refuse_special_file(&file.local_path) {
         return Err(RenameFailure {

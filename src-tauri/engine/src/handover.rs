@@ -178,6 +178,35 @@ fn unsupported(error: &std::io::Error) -> bool {
         || matches!(error.raw_os_error(), Some(EINVAL | ENOSYS | EOPNOTSUPP))
 }
 
+/// Dates the file at `path` `millis` milliseconds after 1970 (its last-modified time; the
+/// last-access time is left as it is). Best effort: a file that cannot be dated keeps its date.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn set_modified(path: &Path, millis: u64) {
+    use rustix::fs::{utimensat, AtFlags, Timespec, Timestamps, CWD, UTIME_OMIT};
+    let times = Timestamps {
+        last_access: Timespec {
+            tv_sec: 0,
+            tv_nsec: UTIME_OMIT,
+        },
+        last_modification: Timespec {
+            tv_sec: (millis / 1000) as i64,
+            tv_nsec: ((millis % 1000) * 1_000_000) as _,
+        },
+    };
+    // One call on the path, instead of opening the file to date it.
+    let _ = utimensat(CWD, path, &times, AtFlags::empty());
+}
+
+/// Dates the file at `path` `millis` milliseconds after 1970 (its last-modified time; the
+/// last-access time is left as it is). Best effort: a file that cannot be dated keeps its date.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn set_modified(path: &Path, millis: u64) {
+    if let Ok(handle) = std::fs::File::options().write(true).open(path) {
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
+        let _ = handle.set_modified(when);
+    }
+}
+
 /// The fallback where `renameat2` has no `RENAME_NOREPLACE`: a hard link fails when the name
 /// exists; then the temporary name goes. Without hard links (FAT, some network file systems):
 /// check, then rename.
@@ -263,6 +292,20 @@ fn split_extension(name: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dated_file_carries_the_date_to_the_millisecond() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("dated");
+        std::fs::write(&path, b"x").unwrap();
+        set_modified(&path, 1_234_567_890_123);
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        assert_eq!(
+            modified,
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_234_567_890_123),
+            "the file's last-modified time is the one given"
+        );
+    }
 
     #[test]
     fn keep_both_names_put_the_number_before_the_extension() {

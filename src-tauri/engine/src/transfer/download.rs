@@ -104,19 +104,18 @@ impl Download<'_> {
     }
 
     async fn whole(&self, url: &url::Url, temp: &Path, fresh: bool) -> Result<FileDone, Stop> {
-        let mut offset = if self.dynamic || fresh {
-            0
-        } else {
-            existing_length(temp).await
-        };
         let known = if fresh {
             None
         } else {
             self.file.validators.clone()
         };
-        if offset > 0 && known.as_ref().and_then(Validators::if_range).is_none() {
-            offset = 0; // the version of the partial bytes cannot be checked: start over
-        }
+        // Bytes on disk count only when their version can be checked: otherwise (a file never
+        // started among them) the file starts over without looking at its temporary file.
+        let resumable = !self.dynamic && known.as_ref().and_then(Validators::if_range).is_some();
+        let offset = match resumable {
+            true => existing_length(temp).await,
+            false => 0,
+        };
         let mut headers = HeaderMap::new();
         if offset > 0 {
             headers.insert(RANGE, header(&format!("bytes={offset}-")));

@@ -1,19 +1,22 @@
 //! A small file written in one step: the temporary file is created (empty) while the body
 //! arrives, the whole body is gathered in memory (see `Download::small`, which streams a body
 //! that is slow to arrive into the temporary file instead), then one blocking call writes it
-//! and syncs the file. A thread that owns the file for its whole download (see
-//! [`super::temp_file`]) costs a hand-over per chunk and a round trip to flush and finish; for a
-//! file of a few kilobytes those hand-overs, not the bytes, were most of the work. The body is
-//! hashed on the async side before it is handed over, so nothing waits for the write: the file
-//! counts as transferred once its sync is done, like any other (see [`Durable`]).
+//! and hands it to the [`SyncGroup`], which syncs it with the small files written close to it
+//! (one sync for them all, not one per file). A thread that owns the file for its whole
+//! download (see [`super::temp_file`]) costs a hand-over per chunk and a round trip to flush
+//! and finish; for a file of a few kilobytes those hand-overs, not the bytes, were most of the
+//! work. The body is hashed on the async side before it is handed over, so nothing waits for
+//! the write: the file counts as transferred once its sync is done, like any other (see
+//! [`Durable`]).
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use super::durable::Durable;
+use super::durable::{Durable, SyncGroup, Written};
 use crate::integrity::{Algorithm, Digest, Hashes};
 
 /// Largest announced body written in one step. The temporary file's writer gathers as much
@@ -23,7 +26,7 @@ pub const LARGEST: u64 = 256 * 1024;
 /// A temporary file being created empty, off the async runtime. It exists before any byte of
 /// the file is kept, as with [`super::temp_file::TempFile`]: a Cancel that removes it meanwhile
 /// leaves nothing behind, since the bytes go to the created file, never to its path.
-pub struct Creating(oneshot::Receiver<std::io::Result<std::fs::File>>);
+pub struct Creating(oneshot::Receiver<std::io::Result<(std::fs::File, Instant)>>);
 
 impl Creating {
     /// Starts creating `path` (emptying it if it exists).
@@ -34,7 +37,8 @@ impl Creating {
                 .create(true)
                 .write(true)
                 .truncate(true)
-                .open(path);
+                .open(path)
+                .map(|file| (file, Instant::now()));
             let _ = created.send(file);
         });
         Creating(creating)
@@ -49,16 +53,16 @@ impl Creating {
     /// Writes the bytes that arrived of a body that stopped short into the created file (not
     /// synced: like a flush), so that the next attempt resumes after them.
     pub async fn keep(self, arrived: Bytes) -> std::io::Result<()> {
-        let mut file = self.0.await.map_err(|_| stopped())??;
+        let (mut file, _) = self.0.await.map_err(|_| stopped())??;
         tokio::task::spawn_blocking(move || file.write_all(&arrived))
             .await
             .map_err(std::io::Error::other)?
     }
 
     /// Hashes `body` (the whole file) with `algorithms`, then writes it into the file once it
-    /// is created and syncs it, off the async runtime. Returns the digests at once, with the
-    /// creation, the write and the sync still under way: nothing on the async side waits for
-    /// the disk.
+    /// is created and hands it to the [`SyncGroup`], off the async runtime. Returns the digests
+    /// at once, with the creation, the write and the sync still under way: nothing on the async
+    /// side waits for the disk.
     pub fn write(self, body: Bytes, algorithms: &[Algorithm]) -> (Vec<Digest>, Durable) {
         let mut hashes = Hashes::new(algorithms);
         hashes.update(&body);
@@ -68,12 +72,21 @@ impl Creating {
             let written = creating
                 .blocking_recv()
                 .map_err(|_| stopped())
-                .and_then(|file| {
-                    let mut file = file?;
+                .and_then(|created| {
+                    let (mut file, opened) = created?;
                     file.write_all(&body)?;
-                    file.sync_data()
+                    Ok((file, opened))
                 });
-            let _ = synced.send(written);
+            match written {
+                Ok((file, opened)) => SyncGroup::shared().hand(Written {
+                    file,
+                    opened,
+                    synced,
+                }),
+                Err(error) => {
+                    let _ = synced.send(Err(error));
+                }
+            }
         });
         (hashes.finish(), Durable::pending(durable))
     }
