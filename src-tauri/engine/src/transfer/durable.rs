@@ -35,14 +35,23 @@ impl Durable {
     }
 }
 
-/// A written file waiting for its sync, with the moment it was opened (see [`SyncGroup`]).
-pub struct Written {
-    /// The file, open since `opened`, all its bytes written.
-    pub file: std::fs::File,
-    /// When `file` was opened (read just after the open returned).
-    pub opened: Instant,
+/// How a file is written, run on the sync thread just before its group is synced: returns the
+/// file, all its bytes written, and when it was opened (read just after the open returned).
+pub type Write = Box<dyn FnOnce() -> std::io::Result<(std::fs::File, Instant)> + Send>;
+
+/// A file to write, then sync with its group (see [`SyncGroup`]).
+pub struct Handed {
+    /// Writes the file.
+    pub write: Write,
     /// Where the sync's outcome goes.
     pub synced: oneshot::Sender<std::io::Result<()>>,
+}
+
+/// A written file waiting for its sync, with the moment it was opened.
+struct Written {
+    file: std::fs::File,
+    opened: Instant,
+    synced: oneshot::Sender<std::io::Result<()>>,
 }
 
 /// Files a group holds at most: it is synced at once when it has this many.
@@ -51,11 +60,13 @@ const GROUP_FILES: usize = 32;
 /// How long a group collects files after its first arrived before it is synced.
 const GROUP_WAIT: Duration = Duration::from_millis(10);
 
-/// One thread that syncs the written small files handed to it in groups: one `syncfs` per file
-/// system instead of one `fdatasync` per file. A group is synced [`GROUP_WAIT`] after its first
-/// file arrived, or as soon as it holds [`GROUP_FILES`], so a file waits at most that long plus
-/// the sync before it; [`Durable`] tells its run, which still reports files in order, so a
-/// later file never counts before an earlier one.
+/// One thread that writes the small files handed to it and syncs them in groups: one `syncfs`
+/// per file system instead of one `fdatasync` per file. A group is written and synced
+/// [`GROUP_WAIT`] after its first file arrived, or as soon as it holds [`GROUP_FILES`], so a
+/// file waits at most that long plus the writes and the sync before it; [`Durable`] tells its
+/// run, which still reports files in order, so a later file never counts before an earlier
+/// one. Writing on this thread, rather than on a blocking thread of the runtime, saves a
+/// hand-over per file; a small file's bytes reach the page cache in well under a millisecond.
 ///
 /// What `syncfs` guarantees (Linux, ext4, xfs, btrfs alike: `sync_filesystem`): every dirty
 /// page and inode of the file system is written and waited on, the journal committed (ext4's
@@ -68,7 +79,7 @@ const GROUP_WAIT: Duration = Duration::from_millis(10);
 /// (`fdatasync`), which tells which files failed. The cost: a sync also writes whatever else
 /// is dirty on that file system, which only makes the announcement later.
 pub struct SyncGroup {
-    handed: Mutex<Vec<Written>>,
+    handed: Mutex<Vec<Handed>>,
     arrived: Condvar,
 }
 
@@ -90,10 +101,10 @@ impl SyncGroup {
         })
     }
 
-    /// Hands a written file over to be synced with the next group.
-    pub fn hand(&self, written: Written) {
+    /// Hands a file over to be written and synced with the next group.
+    pub fn hand(&self, file: Handed) {
         let mut handed = self.handed.lock().unwrap_or_else(|e| e.into_inner());
-        handed.push(written);
+        handed.push(file);
         if handed.len() == 1 || handed.len() == GROUP_FILES {
             self.arrived.notify_one();
         }
@@ -120,9 +131,30 @@ impl SyncGroup {
                 }
                 std::mem::take(&mut *handed)
             };
-            sync_group(group);
+            sync_group(write_group(group));
         }
     }
+}
+
+/// Writes each file of `group`; a file that could not be written is told so at once. A file
+/// whose run stopped meanwhile (Suspend, Cancel: nobody waits for its sync) is not written: its
+/// temporary file stays as it was, so a new run finds it as it left it.
+fn write_group(group: Vec<Handed>) -> Vec<Written> {
+    group
+        .into_iter()
+        .filter(|handed| !handed.synced.is_closed())
+        .filter_map(|handed| match (handed.write)() {
+            Ok((file, opened)) => Some(Written {
+                file,
+                opened,
+                synced: handed.synced,
+            }),
+            Err(error) => {
+                let _ = handed.synced.send(Err(error));
+                None
+            }
+        })
+        .collect()
 }
 
 /// Syncs `group` with one `syncfs` per file system, falling back to each file's own sync.
@@ -167,15 +199,18 @@ mod tests {
 
     use super::*;
 
-    /// Writes `bytes` into a new file in `folder` and hands it to the group.
+    /// Creates a file in `folder` and hands it to the group to write `bytes` into.
     fn hand_new_file(folder: &std::path::Path, name: &str, bytes: &[u8]) -> Durable {
-        let mut file = std::fs::File::create(folder.join(name)).unwrap();
+        let file = std::fs::File::create(folder.join(name)).unwrap();
         let opened = Instant::now();
-        file.write_all(bytes).unwrap();
+        let bytes = bytes.to_vec();
         let (synced, durable) = oneshot::channel();
-        SyncGroup::shared().hand(Written {
-            file,
-            opened,
+        SyncGroup::shared().hand(Handed {
+            write: Box::new(move || {
+                let mut file = file;
+                file.write_all(&bytes)?;
+                Ok((file, opened))
+            }),
             synced,
         });
         Durable::pending(durable)

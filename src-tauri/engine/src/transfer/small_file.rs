@@ -1,8 +1,8 @@
 //! A small file written in one step: the temporary file is created (empty) while the body
 //! arrives, the whole body is gathered in memory (see `Download::small`, which streams a body
-//! that is slow to arrive into the temporary file instead), then one blocking call writes it
-//! and hands it to the [`SyncGroup`], which syncs it with the small files written close to it
-//! (one sync for them all, not one per file). A thread that owns the file for its whole
+//! that is slow to arrive into the temporary file instead), then the [`SyncGroup`]'s thread
+//! writes it and syncs it with the small files written close to it (one sync for them all, not
+//! one per file). A thread that owns the file for its whole
 //! download (see [`super::temp_file`]) costs a hand-over per chunk and a round trip to flush
 //! and finish; for a file of a few kilobytes those hand-overs, not the bytes, were most of the
 //! work. The body is hashed on the async side before it is handed over, so nothing waits for
@@ -16,7 +16,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use super::durable::{Durable, SyncGroup, Written};
+use super::durable::{Durable, Handed, SyncGroup};
 use crate::integrity::{Algorithm, Digest, Hashes};
 
 /// Largest announced body written in one step. The temporary file's writer gathers as much
@@ -59,34 +59,22 @@ impl Creating {
             .map_err(std::io::Error::other)?
     }
 
-    /// Hashes `body` (the whole file) with `algorithms`, then writes it into the file once it
-    /// is created and hands it to the [`SyncGroup`], off the async runtime. Returns the digests
-    /// at once, with the creation, the write and the sync still under way: nothing on the async
-    /// side waits for the disk.
+    /// Hashes `body` (the whole file) with `algorithms`, then hands it to the [`SyncGroup`],
+    /// whose thread writes it into the file once it is created and syncs it. Returns the
+    /// digests at once, with the creation, the write and the sync still under way: nothing on
+    /// the async side waits for the disk.
     pub fn write(self, body: Bytes, algorithms: &[Algorithm]) -> (Vec<Digest>, Durable) {
         let mut hashes = Hashes::new(algorithms);
         hashes.update(&body);
         let (synced, durable) = oneshot::channel();
         let creating = self.0;
-        tokio::task::spawn_blocking(move || {
-            let written = creating
-                .blocking_recv()
-                .map_err(|_| stopped())
-                .and_then(|created| {
-                    let (mut file, opened) = created?;
-                    file.write_all(&body)?;
-                    Ok((file, opened))
-                });
-            match written {
-                Ok((file, opened)) => SyncGroup::shared().hand(Written {
-                    file,
-                    opened,
-                    synced,
-                }),
-                Err(error) => {
-                    let _ = synced.send(Err(error));
-                }
-            }
+        SyncGroup::shared().hand(Handed {
+            write: Box::new(move || {
+                let (mut file, opened) = creating.blocking_recv().map_err(|_| stopped())??;
+                file.write_all(&body)?;
+                Ok((file, opened))
+            }),
+            synced,
         });
         (hashes.finish(), Durable::pending(durable))
     }
