@@ -137,8 +137,9 @@ impl SyncGroup {
 }
 
 /// Writes each file of `group`; a file that could not be written is told so at once. A file
-/// whose run stopped meanwhile (Suspend, Cancel: nobody waits for its sync) is not written: its
-/// temporary file stays as it was, so a new run finds it as it left it.
+/// nobody waits for any more is not written: its run stopped meanwhile (Suspend, Cancel) or
+/// turned its bytes down (a digest that did not match), so its temporary file stays as it was
+/// created, empty, and a new run starts it over.
 fn write_group(group: Vec<Handed>) -> Vec<Written> {
     group
         .into_iter()
