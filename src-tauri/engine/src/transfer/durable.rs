@@ -37,12 +37,12 @@ impl Durable {
 
 /// How a file is written, run on the sync thread just before its group is synced: returns the
 /// file, all its bytes written, and when it was opened (read just after the open returned).
-pub type Write = Box<dyn FnOnce() -> std::io::Result<(std::fs::File, Instant)> + Send>;
+pub type WriteFile = Box<dyn FnOnce() -> std::io::Result<(std::fs::File, Instant)> + Send>;
 
 /// A file to write, then sync with its group (see [`SyncGroup`]).
 pub struct Handed {
     /// Writes the file.
-    pub write: Write,
+    pub write: WriteFile,
     /// Where the sync's outcome goes.
     pub synced: oneshot::Sender<std::io::Result<()>>,
 }
@@ -256,5 +256,29 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let mut durable = hand_new_file(folder.path(), "alone", b"alone");
         durable.wait().await.expect("a lone file is synced");
+    }
+
+    #[tokio::test]
+    async fn a_file_nobody_waits_for_is_not_written() {
+        let folder = tempfile::tempdir().unwrap();
+        let written = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (synced, durable) = oneshot::channel();
+        drop(durable); // its run stopped, or turned its bytes down
+        let marker = written.clone();
+        SyncGroup::shared().hand(Handed {
+            write: Box::new(move || {
+                marker.store(true, std::sync::atomic::Ordering::SeqCst);
+                Err(std::io::Error::other("not to be written"))
+            }),
+            synced,
+        });
+        // Files are taken in the order they were handed: once a later one is synced, the
+        // earlier one has been passed over.
+        let mut later = hand_new_file(folder.path(), "later", b"later");
+        later.wait().await.expect("the later file is synced");
+        assert!(
+            !written.load(std::sync::atomic::Ordering::SeqCst),
+            "the file nobody waits for was not written"
+        );
     }
 }
